@@ -1,0 +1,53 @@
+"""What every ``overdue`` command shares: context, options, errors and output."""
+
+import json
+from dataclasses import dataclass, field
+from typing import Annotated, Any, NoReturn
+
+import typer
+from sqlalchemy import Engine
+
+from overdue.store.db import make_engine
+
+EXIT_BAD_INPUT = 2
+"""Exit status for any error the user can act on (bad input, unusable database)."""
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of human-readable text.")]
+"""The ``--json`` option; every command that prints a result takes it as ``as_json: JsonOption = False``."""
+
+
+@dataclass
+class CliState:
+    """The context object (``ctx.obj``) set up by the top-level callback.
+
+    ``db_url`` is the database URL from ``--db`` (or its default); the engine is created on first use, so
+    commands that never touch the database never open it.
+    """
+
+    db_url: str
+    _engine: Engine | None = field(default=None, repr=False)
+
+    def engine(self) -> Engine:
+        """The engine for :attr:`db_url`, created once."""
+        if self._engine is None:
+            self._engine = make_engine(self.db_url)
+        return self._engine
+
+
+def state(ctx: typer.Context) -> CliState:
+    """The :class:`CliState` of the running command; ``ctx`` is the command's typer context."""
+    obj = ctx.find_object(CliState)
+    if obj is None:  # only when a command is invoked without the top-level callback
+        raise RuntimeError("overdue CLI state is missing: invoke commands through overdue.cli.main.app")
+    return obj
+
+
+def fail(message: str) -> NoReturn:
+    """Print ``error: message`` as one line on stderr and exit with status 2."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def print_json(value: Any) -> None:
+    """Print ``value`` as JSON on stdout; amounts must already be decimal strings (never floats)."""
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=2, sort_keys=False))

@@ -1,0 +1,98 @@
+"""The ``overdue`` typer application and its top-level commands.
+
+Adding a command module: write ``src/overdue/cli/NAME.py`` that imports what it needs from
+:mod:`overdue.cli.common` (never from this module, so imports stay one-way), then register it below in one
+line; see "Command modules" at the bottom of this file.
+"""
+
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy.exc import OperationalError
+from typer.core import TyperGroup
+
+from overdue import __version__
+from overdue.cli.common import CliState, JsonOption, fail, print_json, state
+from overdue.errors import OverdueError
+from overdue.store.db import default_url, upgrade
+
+
+class _OverdueGroup(TyperGroup):
+    """The root command group: turns expected errors from any command into one line and exit status 2.
+
+    Wrapping the root group's ``invoke`` covers every sub-command and sub-group, whichever module defines it.
+    """
+
+    def invoke(self, ctx: Any) -> Any:  # ctx: typer's click Context (its class is private to typer)
+        try:
+            return super().invoke(ctx)
+        except OverdueError as error:
+            fail(str(error))
+        except OperationalError as error:
+            # The database is unreachable or unusable; the driver's first line says why.
+            fail(f"cannot use the database: {str(error.orig).strip().splitlines()[0]}")
+
+
+app = typer.Typer(
+    name="overdue",
+    cls=_OverdueGroup,
+    help="overdue: consumer-credit servicing and collections.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals may hold database passwords
+    add_completion=False,
+)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            metavar="URL",
+            help="Database URL (sqlite:///FILE or postgresql://...); default $OVERDUE_DB or sqlite:///overdue.db.",
+        ),
+    ] = None,
+) -> None:
+    """Set up the context every command shares."""
+    ctx.obj = CliState(db_url=db or default_url())
+
+
+@app.command()
+def version(as_json: JsonOption = False) -> None:
+    """Print overdue's version."""
+    if as_json:
+        print_json({"version": __version__})
+    else:
+        typer.echo(f"overdue {__version__}")
+
+
+db_app = typer.Typer(help="Manage the database.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Create or migrate the database's tables to the newest revision."""
+    cli_state = state(ctx)
+    engine = cli_state.engine()
+    revision = upgrade(engine)
+    if as_json:
+        print_json({"database": engine.url.render_as_string(hide_password=True), "revision": revision})
+    else:
+        typer.echo(f"database {engine.url.render_as_string(hide_password=True)} is at revision {revision}")
+
+
+# --- Command modules ----------------------------------------------------------------------------------------
+# One line each. A group of sub-commands (`overdue scenario run ...`) is its own typer app:
+#     from overdue.cli import scenario
+#     app.add_typer(scenario.app, name="scenario")
+# A single top-level command (`overdue eod --date ...`) is a plain function:
+#     from overdue.cli import eod
+#     app.command("eod")(eod.eod)
+app.add_typer(db_app, name="db")
+
+from overdue.cli import eod, scenario  # noqa: E402  (command modules register below)
+
+app.add_typer(scenario.app, name="scenario")
+app.command("eod")(eod.eod)

@@ -1,0 +1,155 @@
+"""The life of one credit-line account: open, purchase, repay, installments, and its end-of-day.
+
+Each operation takes an :class:`AccountState` and a business date and returns the new state with the ledger
+transactions to post; none touches a database. The end-of-day of one date runs, in order:
+
+1. **accrue** one day of interest (:mod:`overdue.domain.interest`);
+2. **age**: DPD, bucket, freeze, write-off (:mod:`overdue.domain.delinquency`);
+3. **bill** on the statement day (:mod:`overdue.domain.billing`);
+4. on the month's last day, the **credit-bureau** status of the month.
+
+A business date is *closed* once its end-of-day has run: purchases and repayments can only be dated after the
+last closed date, and end-of-day runs one date after another.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import date
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from overdue.domain import allocation, billing, delinquency, installments, interest
+from overdue.domain.calendar import ONE_DAY, is_month_end, next_statement_date
+from overdue.domain.errors import CreditLimitExceeded, InvalidDate, InvalidInput, LineNotUsable
+from overdue.domain.ledger import LedgerAccount, Transaction, TransactionKind, transfer
+from overdue.domain.money import Fen, format_yuan
+from overdue.domain.state import AccountState, AccountStatus, BucketSpell, UnbilledCycle
+from overdue.domain.terms import ProductTerms
+
+MAX_ID_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an operation did: the new state and the transactions to post with it."""
+
+    state: AccountState
+    transactions: tuple[Transaction, ...] = ()
+    allocation: tuple[allocation.AllocationLine, ...] = field(default=())
+    quote: installments.InstallmentQuote | None = None
+
+
+def open_account(
+    account_id: str,
+    product: str,
+    terms: ProductTerms,
+    opened_on: date,
+    credit_limit: Fen,
+    timezone: str = "Asia/Shanghai",
+) -> AccountState:
+    """A new, active account with nothing owed; its first end-of-day is that of ``opened_on``."""
+    if not account_id or len(account_id) > MAX_ID_LENGTH or any(c.isspace() or c == "/" for c in account_id):
+        raise InvalidInput(
+            f"account id must be 1–{MAX_ID_LENGTH} characters without spaces or '/', got {account_id!r}"
+        )
+    terms.check_limit(credit_limit)
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(
+            f"unknown time zone {timezone!r} (use an IANA name such as Asia/Shanghai)"
+        ) from None
+    return AccountState(
+        id=account_id,
+        product=product,
+        terms=terms,
+        opened_on=opened_on,
+        timezone=timezone,
+        credit_limit=credit_limit,
+        bucket_history=(BucketSpell("M0", opened_on),),
+    )
+
+
+def check_open_date(state: AccountState, on: date) -> None:
+    """Refuse a posting dated before the account opened or on a date whose end-of-day already ran."""
+    if on < state.opened_on:
+        raise InvalidDate(
+            f"{on.isoformat()} is before account {state.id} opened ({state.opened_on.isoformat()})"
+        )
+    if state.last_eod is not None and on <= state.last_eod:
+        raise InvalidDate(
+            f"{on.isoformat()} is already closed for account {state.id} "
+            f"(end-of-day ran up to {state.last_eod.isoformat()}); post on a later date"
+        )
+
+
+def purchase(state: AccountState, on: date, amount: Fen) -> Outcome:
+    """A purchase of ``amount`` fen: refused above available credit or on a line that is not active."""
+    check_open_date(state, on)
+    if state.status is not AccountStatus.ACTIVE:
+        raise LineNotUsable(f"the credit line of account {state.id} is {state.status}; purchases are refused")
+    if amount > state.available_credit:
+        raise CreditLimitExceeded(
+            f"purchase {format_yuan(amount)} is more than the available credit "
+            f"{format_yuan(state.available_credit)}"
+        )
+    cycle = next_statement_date(on, state.terms.statement_day)
+    unbilled = list(state.unbilled)
+    for i, existing in enumerate(unbilled):
+        if existing.statement_date == cycle:
+            unbilled[i] = dataclasses.replace(existing, principal=existing.principal + amount)
+            break
+    else:
+        unbilled.append(UnbilledCycle(cycle, amount))
+    txn = transfer(
+        state.id,
+        on,
+        TransactionKind.PURCHASE,
+        LedgerAccount.PRINCIPAL,
+        LedgerAccount.MERCHANT_PAYABLE,
+        amount,
+    )
+    return Outcome(dataclasses.replace(state, unbilled=tuple(unbilled)), (txn,))
+
+
+def repay(state: AccountState, on: date, amount: Fen) -> Outcome:
+    """A repayment of ``amount`` fen, allocated by :mod:`overdue.domain.allocation`.
+
+    Paying a statement up to its minimum takes it out of delinquency at once: the line unfreezes on the
+    spot (the bucket and DPD follow the same day).
+    """
+    check_open_date(state, on)
+    if state.status is AccountStatus.CLOSED:
+        raise LineNotUsable(f"account {state.id} is closed")
+    state, txn, lines = allocation.apply_repayment(state, on, amount)
+    state, more = delinquency.age(state, on)
+    return Outcome(state, (txn, *more), allocation=lines)
+
+
+def request_installments(state: AccountState, on: date, statement_id: str, periods: int) -> Outcome:
+    """Convert the statement ``statement_id`` into ``periods`` bill installments."""
+    check_open_date(state, on)
+    state, txns, offer = installments.convert(state, statement_id, periods, on)
+    return Outcome(state, tuple(txns), quote=offer)
+
+
+def end_of_day(state: AccountState, on: date) -> Outcome:
+    """Run the end-of-day of ``on`` on one account: accrue → age → bill → bureau.
+
+    Idempotent: a date already run is a no-op. Dates must follow one another (the engine catches up).
+    """
+    if on < state.opened_on or (state.last_eod is not None and on <= state.last_eod):
+        return Outcome(state)
+    expected = state.opened_on if state.last_eod is None else state.last_eod + ONE_DAY
+    if on != expected:
+        raise InvalidDate(
+            f"end-of-day of {on.isoformat()} on account {state.id} must wait for {expected.isoformat()}"
+        )
+    transactions: list[Transaction] = []
+    for step in (interest.accrue, delinquency.age, billing.bill):
+        state, txns = step(state, on)
+        transactions += txns
+    if is_month_end(on):
+        state = delinquency.report_month(state, on)
+    return Outcome(dataclasses.replace(state, last_eod=on), tuple(transactions))

@@ -1,0 +1,95 @@
+"""Delinquency: days past due, buckets with their history, freeze, write-off and the bureau's month.
+
+- **Days past due (DPD)** count from the oldest statement not paid at least to its minimum; its due date is
+  day 0, the next day DPD 1.
+- **Buckets**: M0 current; M1 1–30, M2 31–60, … M6 151–180; the last bucket (M7+) from 181. Every change is
+  kept as a spell (entered, left).
+- **Freeze** at ``freeze_at_dpd`` (DPD 1); unfreeze when nothing is overdue any more.
+- **Write-off** at ``write_off_at_dpd`` (180): every receivable moves to ``written_off:*``; interest stops,
+  recovery goes on.
+- **Credit bureau**: at each month end the status of the month — ``N``, ``1``…``7`` for M1…M7+, ``C`` closed,
+  ``B`` written off (``G`` settled-for-less comes with settlements).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+from overdue.domain.calendar import month_key
+from overdue.domain.ledger import WRITTEN_OFF, LedgerAccount, Posting, Transaction, TransactionKind
+from overdue.domain.state import AccountState, AccountStatus, BucketSpell, BureauMonth
+from overdue.domain.terms import ProductTerms
+
+
+def bucket_for(days_past_due: int, terms: ProductTerms) -> str:
+    """The bucket name for a DPD: ``M0`` current, ``M1``…, the last one open-ended (``M7+``)."""
+    if days_past_due <= 0:
+        return "M0"
+    number = min(terms.last_bucket, (days_past_due - 1) // terms.bucket_days + 1)
+    return f"M{number}+" if number == terms.last_bucket else f"M{number}"
+
+
+def days_past_due(state: AccountState, on: date) -> int:
+    """DPD of the account: that of its oldest delinquent statement, 0 when none is delinquent."""
+    return max((s.days_past_due(on, state.terms.grace_days) for s in state.statements), default=0)
+
+
+def age(state: AccountState, on: date) -> tuple[AccountState, list[Transaction]]:
+    """Bring DPD, bucket (and its history), freeze and write-off up to date for ``on``."""
+    terms = state.terms
+    dpd = days_past_due(state, on)
+    bucket = bucket_for(dpd, terms)
+    history = state.bucket_history
+    if bucket != state.bucket:
+        if history and history[-1].left is None:
+            history = (*history[:-1], dataclasses.replace(history[-1], left=on))
+        history = (*history, BucketSpell(bucket, on))
+    state = dataclasses.replace(state, days_past_due=dpd, bucket=bucket, bucket_history=history)
+    if dpd > 0 and state.negative_notice_on is None:
+        state = dataclasses.replace(state, negative_notice_on=on)
+
+    if state.status in (AccountStatus.WRITTEN_OFF, AccountStatus.CLOSED):
+        return state, []
+    if dpd >= terms.write_off_at_dpd:
+        return write_off(state, on)
+    if state.status is AccountStatus.ACTIVE and dpd >= terms.freeze_at_dpd:
+        state = dataclasses.replace(state, status=AccountStatus.FROZEN)
+    elif state.status is AccountStatus.FROZEN and not state.delinquent_statements(on):
+        state = dataclasses.replace(state, status=AccountStatus.ACTIVE)
+    return state, []
+
+
+def write_off(state: AccountState, on: date) -> tuple[AccountState, list[Transaction]]:
+    """Write the account off: move every receivable to its ``written_off:*`` claim account."""
+    postings: list[Posting] = []
+    for receivable, amount in (
+        (LedgerAccount.PRINCIPAL, state.principal),
+        (LedgerAccount.INTEREST, state.interest),
+        (LedgerAccount.FEES, state.fees),
+    ):
+        if amount:
+            postings += [Posting(WRITTEN_OFF[receivable], amount), Posting(receivable, -amount)]
+    state = dataclasses.replace(state, status=AccountStatus.WRITTEN_OFF, written_off_on=on)
+    if not postings:
+        return state, []
+    memo = f"written off at {state.days_past_due} days past due"
+    return state, [Transaction(state.id, on, TransactionKind.WRITE_OFF, tuple(postings), memo=memo)]
+
+
+def bureau_status(state: AccountState) -> str:
+    """This month's bureau status from the account's state at month end."""
+    if state.status is AccountStatus.WRITTEN_OFF:
+        return "B"
+    if state.status is AccountStatus.CLOSED:
+        return "C"
+    if state.bucket == "M0":
+        return "N"
+    return state.bucket[1:].rstrip("+")
+
+
+def report_month(state: AccountState, on: date) -> AccountState:
+    """Record the bureau status of ``on``'s month (called on the month's last day), keeping the last 24."""
+    month = BureauMonth(month_key(on), bureau_status(state))
+    months = (*(m for m in state.bureau if m.month != month.month), month)
+    return dataclasses.replace(state, bureau=months[-state.terms.bureau_grid_months :])

@@ -1,0 +1,80 @@
+"""Errors of overdue, one tree.
+
+Every error the project raises on purpose derives from :class:`OverdueError`; the CLI prints its message
+on one line and the API turns it into problem+json using :attr:`OverdueError.code`::
+
+    OverdueError
+    ├── InvalidInput            the request itself is malformed
+    │   ├── InvalidAmount       zero, negative, sub-fen or non-decimal money
+    │   ├── InvalidDate         not a date, or a date that breaks the order of business days
+    │   └── InvalidTerms        product terms or overrides outside what the product allows
+    ├── Refused                 well-formed, but the rules say no
+    │   ├── CreditLimitExceeded purchase above available credit
+    │   ├── LineNotUsable       purchase on a frozen, closed or written-off line
+    │   ├── RepaymentTooLarge   repayment above what can be repaid
+    │   └── InstallmentsRefused bill installments not allowed for this statement
+    ├── NotFound                unknown account or statement
+    ├── Conflict
+    │   └── IdempotencyConflict same idempotency key, different request
+    └── LedgerError             a transaction that does not balance (a bug, never user input)
+"""
+
+from __future__ import annotations
+
+
+class OverdueError(Exception):
+    """Base of every error overdue raises on purpose. ``code`` is stable and used in API problem types."""
+
+    code = "error"
+
+
+class InvalidInput(OverdueError):
+    code = "invalid-input"
+
+
+class InvalidAmount(InvalidInput):
+    code = "invalid-amount"
+
+
+class InvalidDate(InvalidInput):
+    code = "invalid-date"
+
+
+class InvalidTerms(InvalidInput):
+    code = "invalid-terms"
+
+
+class Refused(OverdueError):
+    code = "refused"
+
+
+class CreditLimitExceeded(Refused):
+    code = "credit-limit-exceeded"
+
+
+class LineNotUsable(Refused):
+    code = "line-not-usable"
+
+
+class RepaymentTooLarge(Refused):
+    code = "repayment-too-large"
+
+
+class InstallmentsRefused(Refused):
+    code = "installments-refused"
+
+
+class NotFound(OverdueError):
+    code = "not-found"
+
+
+class Conflict(OverdueError):
+    code = "conflict"
+
+
+class IdempotencyConflict(Conflict):
+    code = "idempotency-conflict"
+
+
+class LedgerError(OverdueError):
+    code = "ledger-error"

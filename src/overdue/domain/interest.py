@@ -1,0 +1,73 @@
+"""Daily interest: overdue interest on statements not paid to their minimum, revolving interest on the rest.
+
+One end-of-day run accrues one day. For each statement, the interest-bearing principal is
+
+- after the due date (and grace): all its unpaid principal;
+- before it: only principal carried over from an earlier statement (new purchases are interest-free until
+  the due date).
+
+A statement past due with less than its minimum paid is *delinquent*: its principal accrues **overdue
+interest**, which is also a late charge (it raises what must be paid to cure). Otherwise the principal accrues
+**revolving interest**. Interest is simple: interest never bears interest.
+
+Rounding: the exact interest (principal × daily rate, in fractions of a fen) is added to the statement's
+``interest_carry``; the carry is rounded half-up to whole fen and that much is posted, the rest stays in the
+carry. So interest is accrued exactly and posted daily, and the posted total never drifts more than half a
+fen from the exact total.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+from overdue.domain.ledger import LedgerAccount, Transaction, TransactionKind, transfer
+from overdue.domain.money import round_half_up
+from overdue.domain.state import AccountState, AccountStatus, Statement
+
+
+def interest_bearing_principal(statement: Statement, on: date, grace_days: int) -> int:
+    """The principal of ``statement`` that bears interest on ``on``."""
+    if (on - statement.due_date).days > grace_days:
+        return statement.principal
+    return statement.carried_principal
+
+
+def accrue(state: AccountState, on: date) -> tuple[AccountState, list[Transaction]]:
+    """Accrue one day of interest, ``on``, on every open statement of the account."""
+    if state.status in (AccountStatus.WRITTEN_OFF, AccountStatus.CLOSED):
+        return state, []
+    terms = state.terms
+    transactions: list[Transaction] = []
+    statements: list[Statement] = []
+    for statement in state.statements:
+        base = interest_bearing_principal(statement, on, terms.grace_days)
+        if base == 0:
+            statements.append(statement)
+            continue
+        delinquent = statement.is_delinquent(on, terms.grace_days)
+        rate = terms.overdue_daily_rate if delinquent else terms.revolving_daily_rate
+        carry = statement.interest_carry + base * rate
+        posted = round_half_up(carry)
+        carry -= posted
+        if posted > 0 and delinquent:
+            statement = dataclasses.replace(
+                statement,
+                interest_carry=carry,
+                overdue_interest=statement.overdue_interest + posted,
+                late_charges=statement.late_charges + posted,
+            )
+            kind, income = TransactionKind.OVERDUE_INTEREST, LedgerAccount.OVERDUE_INTEREST_INCOME
+        elif posted > 0:
+            statement = dataclasses.replace(
+                statement, interest_carry=carry, interest=statement.interest + posted
+            )
+            kind, income = TransactionKind.REVOLVING_INTEREST, LedgerAccount.REVOLVING_INTEREST_INCOME
+        else:
+            statements.append(dataclasses.replace(statement, interest_carry=carry))
+            continue
+        statements.append(statement)
+        transactions.append(
+            transfer(state.id, on, kind, LedgerAccount.INTEREST, income, posted, statement_id=statement.id)
+        )
+    return dataclasses.replace(state, statements=tuple(statements)), transactions

@@ -1,0 +1,221 @@
+"""Account use cases: open, purchase, repay, bill installments, and the account's snapshot.
+
+Each runs in one database transaction: the state, the ledger transactions and the idempotency record are
+saved together or not at all. Money-moving operations take an optional idempotency key. A business date left
+out means the account's next open date (the day after its last end-of-day).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from overdue.domain import account as rules
+from overdue.domain import installments
+from overdue.domain.calendar import ONE_DAY
+from overdue.domain.errors import InvalidDate
+from overdue.domain.money import Fen, format_yuan
+from overdue.domain.snapshot import snapshot
+from overdue.domain.state import AccountState
+from overdue.domain.terms import product_terms
+from overdue.services import idempotency
+from overdue.store import repository
+
+
+def open_account(
+    engine: Engine,
+    account_id: str,
+    opened_on: date,
+    credit_limit: Fen,
+    *,
+    product: str = "huabei",
+    overrides: dict[str, Any] | None = None,
+    timezone: str = "Asia/Shanghai",
+) -> AccountState:
+    """Open a credit line. ``opened_on`` must be after the last business date the end-of-day closed."""
+    terms = product_terms(product, overrides)
+    state = rules.open_account(account_id, product, terms, opened_on, credit_limit, timezone)
+    with engine.begin() as conn:
+        closed = repository.last_closed_date(conn)
+        if closed is not None and opened_on <= closed:
+            raise InvalidDate(
+                f"cannot open an account on {opened_on.isoformat()}: "
+                f"end-of-day already ran up to {closed.isoformat()}"
+            )
+        repository.insert_account(conn, state)
+    return state
+
+
+def next_open_date(state: AccountState) -> date:
+    return state.opened_on if state.last_eod is None else state.last_eod + ONE_DAY
+
+
+def _money_move(
+    engine: Engine,
+    operation: str,
+    account_id: str,
+    on: date | None,
+    request: dict[str, Any],
+    idempotency_key: str | None,
+    apply: Callable[[AccountState, date], rules.Outcome],
+    describe: Callable[[rules.Outcome], dict[str, Any]],
+) -> dict[str, Any]:
+    """Load, apply, save and remember, in one transaction; a replayed key returns the first response."""
+    request = {"account_id": account_id, "date": on.isoformat() if on else None, **request}
+    try:
+        with engine.begin() as conn:
+            if idempotency_key is not None:
+                earlier = idempotency.replayed(conn, idempotency_key, operation, request)
+                if earlier is not None:
+                    return earlier
+            state, version = repository.load_account(conn, account_id)
+            day = on or next_open_date(state)
+            outcome = apply(state, day)
+            repository.save_account(conn, state, outcome.state, version, outcome.transactions)
+            response = {
+                "operation": operation,
+                "account_id": account_id,
+                "date": day.isoformat(),
+                **describe(outcome),
+            }
+            if idempotency_key is not None:
+                idempotency.remember(conn, idempotency_key, operation, request, response)
+            return response
+    except IntegrityError:
+        # Two requests with the same new key raced; the loser answers with the winner's response.
+        if idempotency_key is None:
+            raise
+        with engine.connect() as conn:
+            earlier = idempotency.replayed(conn, idempotency_key, operation, request)
+        if earlier is None:
+            raise
+        return earlier
+
+
+def _balances(outcome: rules.Outcome) -> dict[str, Any]:
+    state = outcome.state
+    return {
+        "available_credit": format_yuan(state.available_credit),
+        "outstanding": format_yuan(state.outstanding),
+        "status": str(state.status),
+    }
+
+
+def purchase(
+    engine: Engine,
+    account_id: str,
+    amount: Fen,
+    *,
+    on: date | None = None,
+    idempotency_key: str | None = None,
+) -> dict[str, Any]:
+    return _money_move(
+        engine,
+        "purchase",
+        account_id,
+        on,
+        {"amount": format_yuan(amount)},
+        idempotency_key,
+        lambda state, day: rules.purchase(state, day, amount),
+        lambda outcome: {"amount": format_yuan(amount), **_balances(outcome)},
+    )
+
+
+def repay(
+    engine: Engine,
+    account_id: str,
+    amount: Fen,
+    *,
+    on: date | None = None,
+    idempotency_key: str | None = None,
+) -> dict[str, Any]:
+    return _money_move(
+        engine,
+        "repayment",
+        account_id,
+        on,
+        {"amount": format_yuan(amount)},
+        idempotency_key,
+        lambda state, day: rules.repay(state, day, amount),
+        lambda outcome: {
+            "amount": format_yuan(amount),
+            "allocation": [
+                {"to": line.target, "component": line.component, "amount": format_yuan(line.amount)}
+                for line in outcome.allocation
+            ],
+            **_balances(outcome),
+        },
+    )
+
+
+def quote_json(quote: installments.InstallmentQuote) -> dict[str, Any]:
+    return {
+        "statement": quote.statement_id,
+        "periods": quote.periods,
+        "principal": format_yuan(quote.principal),
+        "fee_rate": str(quote.fee_rate),
+        "fee_total": format_yuan(quote.fee_total),
+        "annual_rate": str(quote.annual_rate),
+        "schedule": [
+            {
+                "number": p.number,
+                "due_date": p.due_date.isoformat(),
+                "principal": format_yuan(p.principal),
+                "fee": format_yuan(p.fee),
+            }
+            for p in quote.schedule
+        ],
+    }
+
+
+def statement_id_for(account_id: str, statement: str | date) -> str:
+    """Accept a statement id or its statement date (``2026-02-01``)."""
+    from overdue.domain.billing import statement_id
+
+    return statement_id(account_id, statement) if isinstance(statement, date) else statement
+
+
+def quote_installments(
+    engine: Engine, account_id: str, statement: str | date, periods: int, *, on: date | None = None
+) -> dict[str, Any]:
+    with engine.connect() as conn:
+        state, _ = repository.load_account(conn, account_id)
+    day = on or next_open_date(state)
+    return quote_json(installments.quote(state, statement_id_for(account_id, statement), periods, day))
+
+
+def request_installments(
+    engine: Engine,
+    account_id: str,
+    statement: str | date,
+    periods: int,
+    *,
+    on: date | None = None,
+    idempotency_key: str | None = None,
+) -> dict[str, Any]:
+    sid = statement_id_for(account_id, statement)
+    return _money_move(
+        engine,
+        "installments",
+        account_id,
+        on,
+        {"statement": sid, "periods": periods},
+        idempotency_key,
+        lambda state, day: rules.request_installments(state, day, sid, periods),
+        lambda outcome: {"quote": quote_json(outcome.quote) if outcome.quote else None, **_balances(outcome)},
+    )
+
+
+def account_snapshot(engine: Engine, account_id: str) -> dict[str, Any]:
+    """The account as of its last end-of-day (or its opening day before the first one)."""
+    with engine.connect() as conn:
+        state, _ = repository.load_account(conn, account_id, full_history=True)
+    return snapshot(state, state.last_eod or state.opened_on)
+
+
+def load(conn: Connection, account_id: str) -> AccountState:
+    return repository.load_account(conn, account_id, full_history=True)[0]

@@ -1,0 +1,326 @@
+"""Worked examples: run a scenario file (DESIGN §3) end to end through the store and the end-of-day.
+
+A scenario opens one account, then for every date from its opening to its last event applies that date's
+events in file order and runs that date's end-of-day; ``snapshot`` events are taken after it. Every event
+gets a result (``ok``, and ``error``/``code`` when refused). Optional checks make a scenario a test:
+
+- ``expect:`` on any event is a partial match against its result (for a snapshot: the snapshot JSON);
+- ``expect_error: CODE`` says the event must be refused with that error code.
+
+The file is checked before anything runs; each problem names the file, line and field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import Engine
+from sqlalchemy.pool import StaticPool
+
+from overdue.domain.calendar import iter_days, parse_date
+from overdue.domain.errors import InvalidInput, OverdueError
+from overdue.domain.money import parse_positive_yuan
+from overdue.domain.snapshot import snapshot
+from overdue.engine.reference import run_eod
+from overdue.services import accounts
+from overdue.store import repository
+from overdue.store.db import make_engine, upgrade
+
+SUPPORTED = ("purchase", "repay", "installments", "snapshot")
+NOT_YET = {
+    "contact": "contact attempts arrive with the collections and compliance issues",
+    "promise": "promises to pay arrive with the collections issue",
+    "dispute": "disputes arrive with the collections issue",
+    "relief": "relief (deferral, plans, settlements) arrives with its own issue",
+    "waiver": "waivers arrive with the relief issue",
+}
+TOP_LEVEL = {"title", "description", "description_zh", "product", "overrides", "account", "events"}
+ACCOUNT_KEYS = {"id", "opened", "limit", "timezone"}
+EVENT_EXTRAS = {"date", "at", "expect", "expect_error", "note"}
+
+
+class ScenarioError(InvalidInput):
+    """A scenario file that cannot be run; the message starts with ``FILE:LINE:``."""
+
+    code = "invalid-scenario"
+
+
+@dataclass(frozen=True)
+class Event:
+    line: int
+    on: date
+    kind: str
+    value: Any
+    expect: Any = None
+    expect_error: str | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    path: str
+    product: str
+    overrides: dict[str, Any]
+    account_id: str
+    opened: date
+    limit: int
+    timezone: str
+    events: tuple[Event, ...]
+    title: str | None = None
+
+
+@dataclass
+class ScenarioResult:
+    events: list[dict[str, Any]] = field(default_factory=list)
+    snapshots: list[dict[str, Any]] = field(default_factory=list)
+    mismatches: list[dict[str, Any]] = field(default_factory=list)
+    checks: int = 0
+
+    @property
+    def unexpected_errors(self) -> list[dict[str, Any]]:
+        return [e for e in self.events if not e["ok"] and "expect_error" not in e]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "events": self.events,
+            "snapshots": self.snapshots,
+            "expectations": {"checked": self.checks, "failed": self.mismatches},
+        }
+
+
+def _event_lines(text: str) -> tuple[int, dict[str, int], list[int]]:
+    """Line numbers (1-based) of the top-level keys and of each item of ``events``."""
+    node = yaml.compose(text)
+    keys: dict[str, int] = {}
+    events: list[int] = []
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            keys[str(key_node.value)] = key_node.start_mark.line + 1
+            if key_node.value == "events" and isinstance(value_node, yaml.SequenceNode):
+                events = [item.start_mark.line + 1 for item in value_node.value]
+    return (node.start_mark.line + 1 if node else 1), keys, events
+
+
+def parse(path: str | Path) -> Scenario:
+    """Read and check a scenario file; raises :class:`ScenarioError` naming file, line and field."""
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"{name}: cannot read: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+        first, key_lines, event_lines = _event_lines(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{name}:{mark.line + 1}" if mark else name
+        raise ScenarioError(f"{where}: malformed YAML: {getattr(exc, 'problem', None) or exc}") from None
+
+    def fail(line: int | None, message: str) -> ScenarioError:
+        return ScenarioError(f"{name}:{line or first}: {message}")
+
+    if not isinstance(data, dict):
+        raise fail(first, "a scenario is a mapping with product, account and events")
+    for key in data:
+        if key not in TOP_LEVEL:
+            raise fail(
+                key_lines.get(key), f"unknown key {key!r}; expected one of {', '.join(sorted(TOP_LEVEL))}"
+            )
+    for key in ("account", "events"):
+        if key not in data:
+            raise fail(first, f"missing {key!r}")
+    account = data["account"]
+    if not isinstance(account, dict):
+        raise fail(key_lines.get("account"), "account must be a mapping {id, opened, limit, timezone}")
+    line = key_lines.get("account")
+    for key in account:
+        if key not in ACCOUNT_KEYS:
+            raise fail(line, f"unknown account field {key!r}; expected {', '.join(sorted(ACCOUNT_KEYS))}")
+    for key in ("id", "opened", "limit"):
+        if key not in account:
+            raise fail(line, f"account needs {key!r}")
+    overrides = data.get("overrides") or {}
+    if not isinstance(overrides, dict):
+        raise fail(key_lines.get("overrides"), "overrides must be a mapping of product terms")
+    try:
+        opened = parse_date(account["opened"], field="account.opened")
+        limit = parse_positive_yuan(account["limit"], field="account.limit")
+    except OverdueError as exc:
+        raise fail(line, str(exc)) from None
+    raw_events = data["events"]
+    if not isinstance(raw_events, list):
+        raise fail(key_lines.get("events"), "events must be a list")
+    events: list[Event] = []
+    for index, raw in enumerate(raw_events):
+        line = event_lines[index] if index < len(event_lines) else None
+        events.append(_parse_event(raw, line, fail))
+    previous = opened
+    for event in events:
+        if event.on < previous:
+            raise fail(
+                event.line,
+                f"event dated {event.on.isoformat()} comes after one dated {previous.isoformat()}: "
+                "events must be in date order",
+            )
+        previous = event.on
+    return Scenario(
+        path=name,
+        product=str(data.get("product", "huabei")),
+        overrides=overrides,
+        account_id=str(account["id"]),
+        opened=opened,
+        limit=limit,
+        timezone=str(account.get("timezone", "Asia/Shanghai")),
+        events=tuple(events),
+        title=data.get("title"),
+    )
+
+
+def _parse_event(raw: Any, line: int | None, fail: Callable[[int | None, str], ScenarioError]) -> Event:
+    if not isinstance(raw, dict):
+        raise fail(line, 'each event is a mapping such as {date: 2026-01-10, purchase: "100.00"}')
+    kinds = [k for k in raw if k not in EVENT_EXTRAS]
+    if len(kinds) != 1:
+        raise fail(line, f"an event needs exactly one kind ({', '.join(SUPPORTED)}), found {kinds or 'none'}")
+    kind = str(kinds[0])
+    if kind in NOT_YET:
+        raise fail(line, f"event {kind!r} is not supported yet: {NOT_YET[kind]}")
+    if kind not in SUPPORTED:
+        raise fail(line, f"unknown event {kind!r}; supported events: {', '.join(SUPPORTED)}")
+    if ("date" in raw) == ("at" in raw):
+        raise fail(line, "an event needs either date: YYYY-MM-DD or at: YYYY-MM-DDTHH:MM")
+    try:
+        if "at" in raw:
+            moment = raw["at"]
+            if isinstance(moment, str):
+                moment = datetime.fromisoformat(moment)
+            if not isinstance(moment, datetime):
+                raise InvalidInput(f"at must be a local time written YYYY-MM-DDTHH:MM, got {raw['at']!r}")
+            on = moment.date()
+        else:
+            on = parse_date(raw["date"], field="date")
+    except (OverdueError, ValueError) as exc:
+        raise fail(line, str(exc)) from None
+    value = raw[kind]
+    try:
+        if kind in ("purchase", "repay"):
+            if value is None or isinstance(value, (float, bool)):
+                raise InvalidInput(f'{kind} must be an amount in yuan written as a string such as "100.00"')
+        elif kind == "installments":
+            if not isinstance(value, dict) or set(value) != {"statement", "periods"}:
+                raise InvalidInput("installments must be {statement: YYYY-MM-DD, periods: N}")
+            if isinstance(value["periods"], bool) or not isinstance(value["periods"], int):
+                raise InvalidInput("installments.periods must be a whole number")
+            value = {
+                "statement": parse_date(value["statement"], field="installments.statement"),
+                "periods": value["periods"],
+            }
+        elif kind == "snapshot" and value is not True:
+            raise InvalidInput("snapshot must be true")
+    except OverdueError as exc:
+        raise fail(line, str(exc)) from None
+    expect_error = raw.get("expect_error")
+    return Event(
+        line or 0, on, kind, value, raw.get("expect"), None if expect_error is None else str(expect_error)
+    )
+
+
+def scratch_engine() -> Engine:
+    """A private in-memory SQLite database, migrated, for one scenario run."""
+    engine = make_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
+    upgrade(engine)
+    return engine
+
+
+def _match(expected: Any, actual: Any, path: str, line: int, out: list[dict[str, Any]]) -> int:
+    """Compare ``expected`` (partial) with ``actual``; append mismatches to ``out``; return checks made."""
+    if isinstance(expected, dict):
+        if not isinstance(actual, dict):
+            out.append({"line": line, "path": path, "expected": expected, "actual": actual})
+            return 1
+        return sum(
+            _match(v, actual.get(str(k)), f"{path}.{k}" if path else str(k), line, out)
+            for k, v in expected.items()
+        )
+    normalised = expected.isoformat() if isinstance(expected, date) else expected
+    if normalised != actual:
+        out.append({"line": line, "path": path, "expected": normalised, "actual": actual})
+    return 1
+
+
+def run(scenario: Scenario, engine: Engine | None = None) -> ScenarioResult:
+    """Run ``scenario``; ``engine`` defaults to a private in-memory database."""
+    engine = engine or scratch_engine()
+    result = ScenarioResult()
+    accounts.open_account(
+        engine,
+        scenario.account_id,
+        scenario.opened,
+        scenario.limit,
+        product=scenario.product,
+        overrides=scenario.overrides,
+        timezone=scenario.timezone,
+    )
+    last = max([e.on for e in scenario.events], default=scenario.opened)
+    by_date: dict[date, list[Event]] = {}
+    for event in scenario.events:
+        by_date.setdefault(event.on, []).append(event)
+    for day in iter_days(scenario.opened, last):
+        todays = by_date.get(day, [])
+        for event in todays:
+            if event.kind != "snapshot":
+                result.events.append(_apply(engine, scenario, event, result))
+        run_eod(engine, day)
+        for event in todays:
+            if event.kind == "snapshot":
+                with engine.connect() as conn:
+                    state, _ = repository.load_account(conn, scenario.account_id, full_history=True)
+                shot = snapshot(state, day)
+                result.snapshots.append(shot)
+                result.events.append(
+                    {"line": event.line, "date": day.isoformat(), "event": "snapshot", "ok": True}
+                )
+                if event.expect is not None:
+                    result.checks += _match(event.expect, shot, "", event.line, result.mismatches)
+    return result
+
+
+def _apply(engine: Engine, scenario: Scenario, event: Event, result: ScenarioResult) -> dict[str, Any]:
+    out: dict[str, Any] = {"line": event.line, "date": event.on.isoformat(), "event": event.kind}
+    detail: dict[str, Any] = {}
+    try:
+        if event.kind == "purchase":
+            detail = accounts.purchase(
+                engine, scenario.account_id, parse_positive_yuan(event.value), on=event.on
+            )
+        elif event.kind == "repay":
+            detail = accounts.repay(
+                engine, scenario.account_id, parse_positive_yuan(event.value), on=event.on
+            )
+        elif event.kind == "installments":
+            detail = accounts.request_installments(
+                engine, scenario.account_id, event.value["statement"], event.value["periods"], on=event.on
+            )
+            detail = detail["quote"] or {}
+        out.update(ok=True, result=detail)
+    except OverdueError as exc:
+        out.update(ok=False, error=str(exc), code=exc.code)
+    if event.expect_error is not None:
+        out["expect_error"] = event.expect_error
+        result.checks += 1
+        if out.get("code") != event.expect_error:
+            result.mismatches.append(
+                {
+                    "line": event.line,
+                    "path": "error",
+                    "expected": event.expect_error,
+                    "actual": out.get("code"),
+                }
+            )
+    if event.expect is not None:
+        result.checks += _match(event.expect, out.get("result"), "", event.line, result.mismatches)
+    return out
