@@ -87,8 +87,11 @@ def check_open_date(state: AccountState, on: date) -> None:
 def purchase(state: AccountState, on: date, amount: Fen) -> Outcome:
     """A purchase of ``amount`` fen: refused above available credit or on a line that is not active."""
     check_open_date(state, on)
-    if state.status is not AccountStatus.ACTIVE:
-        raise LineNotUsable(f"the credit line of account {state.id} is {state.status}; purchases are refused")
+    status = state.status
+    if status is AccountStatus.ACTIVE and delinquency.days_past_due(state, on) >= state.terms.freeze_at_dpd:
+        status = AccountStatus.FROZEN  # overdue since midnight; the end-of-day records the freeze tonight
+    if status is not AccountStatus.ACTIVE:
+        raise LineNotUsable(f"the credit line of account {state.id} is {status}; purchases are refused")
     if amount > state.available_credit:
         raise CreditLimitExceeded(
             f"purchase {format_yuan(amount)} is more than the available credit "

@@ -8,7 +8,7 @@
   their statements. The plan's principal keeps using the credit line; each repaid period frees it.
 - Every quote shows the annualised rate: the monthly internal rate of return of the schedule × 12 (the
   borrower receives the principal now and pays one period a month from a month later). 12 periods at 8.8 %
-  is about 15.9 %.
+  is 15.86 % ("about 15.9 %").
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class InstallmentQuote:
     fee_total: Fen
     schedule: tuple[InstallmentPeriod, ...]
     annual_rate: Decimal
-    """IRR per month × 12, as a fraction (0.1590 = 15.90 %)."""
+    """IRR per month × 12, as a fraction (0.1586 = 15.86 %)."""
 
 
 def monthly_irr(principal: Fen, payments: Sequence[Fen]) -> Decimal:

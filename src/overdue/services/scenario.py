@@ -158,7 +158,7 @@ def parse(path: str | Path) -> Scenario:
     for index, raw in enumerate(raw_events):
         line = event_lines[index] if index < len(event_lines) else None
         events.append(_parse_event(raw, line, fail))
-    previous = opened
+    previous = min([opened, *(e.on for e in events[:1])])
     for event in events:
         if event.on < previous:
             raise fail(
@@ -269,7 +269,8 @@ def run(scenario: Scenario, engine: Engine | None = None) -> ScenarioResult:
     by_date: dict[date, list[Event]] = {}
     for event in scenario.events:
         by_date.setdefault(event.on, []).append(event)
-    for day in iter_days(scenario.opened, last):
+    first = min([scenario.opened, *(e.on for e in scenario.events)])
+    for day in iter_days(first, last):
         todays = by_date.get(day, [])
         for event in todays:
             if event.kind != "snapshot":
