@@ -126,8 +126,8 @@ def repay(state: AccountState, on: date, amount: Fen) -> Outcome:
     if state.status is AccountStatus.CLOSED:
         raise LineNotUsable(f"account {state.id} is closed")
     state, txn, lines = allocation.apply_repayment(state, on, amount)
-    state, more = delinquency.age(state, on)
-    return Outcome(state, (txn, *more), allocation=lines)
+    state, _ = delinquency.age(state, on, end_of_day=False)
+    return Outcome(state, (txn,), allocation=lines)
 
 
 def request_installments(state: AccountState, on: date, statement_id: str, periods: int) -> Outcome:

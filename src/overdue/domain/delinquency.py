@@ -35,23 +35,29 @@ def days_past_due(state: AccountState, on: date) -> int:
     return max((s.days_past_due(on, state.terms.grace_days) for s in state.statements), default=0)
 
 
-def age(state: AccountState, on: date) -> tuple[AccountState, list[Transaction]]:
-    """Bring DPD, bucket (and its history), freeze and write-off up to date for ``on``."""
+def age(state: AccountState, on: date, *, end_of_day: bool = True) -> tuple[AccountState, list[Transaction]]:
+    """Bring DPD, bucket (and its history), freeze and write-off up to date for ``on``.
+
+    end_of_day: False when called during the day (after a repayment): then the account can only get better
+    (unfreeze), and a write-off waits for the date's end-of-day, which still accrues that day's interest.
+    """
     terms = state.terms
     dpd = days_past_due(state, on)
     bucket = bucket_for(dpd, terms)
-    history = state.bucket_history
     if bucket != state.bucket:
+        history = state.bucket_history
         if history and history[-1].left is None:
             history = (*history[:-1], dataclasses.replace(history[-1], left=on))
         history = (*history, BucketSpell(bucket, on))
-    state = dataclasses.replace(state, days_past_due=dpd, bucket=bucket, bucket_history=history)
+        state = dataclasses.replace(state, bucket=bucket, bucket_history=history)
+    if dpd != state.days_past_due:
+        state = dataclasses.replace(state, days_past_due=dpd)
     if dpd > 0 and state.negative_notice_on is None:
         state = dataclasses.replace(state, negative_notice_on=on)
 
     if state.status in (AccountStatus.WRITTEN_OFF, AccountStatus.CLOSED):
         return state, []
-    if dpd >= terms.write_off_at_dpd:
+    if dpd >= terms.write_off_at_dpd and end_of_day:
         return write_off(state, on)
     if state.status is AccountStatus.ACTIVE and dpd >= terms.freeze_at_dpd:
         state = dataclasses.replace(state, status=AccountStatus.FROZEN)

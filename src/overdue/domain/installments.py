@@ -1,6 +1,7 @@
 """Bill installments (账单分期): turn a statement's principal into 3, 6, 9 or 12 monthly payments.
 
-- Allowed on the latest statement, on or before its due date, once, while the line is usable.
+- Allowed on the latest statement, on or before its due date, once, while the line is usable, for at least
+  ``min_installment_principal`` (100.00) of principal.
 - The total fee is ``principal × rate`` for the chosen number of periods (huabei: 2.5 %, 4.5 %, 6.5 %,
   8.8 %), rounded half-up to the fen. Principal and fee are each split evenly over the periods, the
   remainder in the first period.
@@ -23,7 +24,7 @@ from overdue.domain.billing import minimum_of
 from overdue.domain.calendar import add_months
 from overdue.domain.errors import InstallmentsRefused, NotFound
 from overdue.domain.ledger import LedgerAccount, Transaction, TransactionKind, transfer
-from overdue.domain.money import Fen, round_half_up, split_evenly
+from overdue.domain.money import Fen, format_yuan, round_half_up, split_evenly
 from overdue.domain.state import AccountState, AccountStatus, InstallmentPeriod, InstallmentPlan, Statement
 
 
@@ -77,8 +78,14 @@ def _eligible_statement(state: AccountState, statement_id: str, on: date) -> Sta
         )
     if statement.installed:
         raise InstallmentsRefused(f"statement {statement_id} is already in installments")
-    if statement.new_principal + statement.carried_principal == 0:
+    principal = statement.new_principal + statement.carried_principal
+    if principal == 0:
         raise InstallmentsRefused(f"statement {statement_id} has no unpaid principal to put in installments")
+    if principal < state.terms.min_installment_principal:
+        raise InstallmentsRefused(
+            f"statement {statement_id} has {format_yuan(principal)} of principal; installments need at least "
+            f"{format_yuan(state.terms.min_installment_principal)}"
+        )
     return statement
 
 

@@ -38,6 +38,8 @@ def accrue(state: AccountState, on: date) -> tuple[AccountState, list[Transactio
     if state.status in (AccountStatus.WRITTEN_OFF, AccountStatus.CLOSED):
         return state, []
     terms = state.terms
+    if not any(interest_bearing_principal(s, on, terms.grace_days) for s in state.statements):
+        return state, []
     transactions: list[Transaction] = []
     statements: list[Statement] = []
     for statement in state.statements:

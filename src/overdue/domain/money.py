@@ -22,7 +22,7 @@ Fen = int
 """An amount of money in fen. A type alias, so that signatures say what an ``int`` is."""
 
 FEN_PER_YUAN = 100
-_YUAN_PATTERN = re.compile(r"^-?\d{1,15}(\.\d{1,2})?$")
+_YUAN_PATTERN = re.compile(r"^-?[0-9]{1,15}(\.[0-9]{1,2})?$")
 
 
 def parse_yuan(text: str | int, *, field: str = "amount") -> Fen:

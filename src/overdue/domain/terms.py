@@ -45,6 +45,9 @@ class ProductTerms:
         (12, Decimal("0.088")),
     )
     """Bill installments: number of periods → total fee as a share of the principal."""
+    min_installment_principal: Fen = 10_000
+    """Smallest principal that can be put into installments (100.00 yuan): below it, rounding the fee to the
+    fen would distort the annualised rate."""
     principal_first_after_dpd: int = 90
     """Beyond this many days past due a repayment pays principal before interest and fees."""
     freeze_at_dpd: int = 1
@@ -123,7 +126,7 @@ class ProductTerms:
         return out
 
 
-_AMOUNT_FIELDS = frozenset({"min_limit", "max_limit"})
+_AMOUNT_FIELDS = frozenset({"min_limit", "max_limit", "min_installment_principal"})
 
 PRESETS: dict[str, ProductTerms] = {"huabei": ProductTerms().validate()}
 """The named products. ``huabei`` is DESIGN §4 number for number."""

@@ -1,8 +1,9 @@
 """The reference end-of-day runner: every account, one at a time, one business date after another.
 
 For each date from the first not yet closed up to the requested one, every account opened by then and not yet
-run for that date is loaded, run through :func:`overdue.domain.account.end_of_day`, and saved with its ledger
-transactions and its day row — one database transaction per account. So the run is:
+run for that date is loaded, run through :func:`overdue.domain.account.end_of_day` (accrue → age → bill),
+then :func:`overdue.engine.collect.collect` (decide → comply → act), and saved with its ledger transactions,
+its day row and its actions — one database transaction per account. So the run is:
 
 - **idempotent**: a date already closed is skipped; an account already run for a date is skipped;
 - **restartable**: after a crash the rerun picks up the accounts not yet done;
@@ -19,10 +20,13 @@ from datetime import date
 
 from sqlalchemy import Engine, func, or_, select
 
+from overdue.compliance import NoRulebook, Rulebook
 from overdue.domain import account as rules
 from overdue.domain.calendar import ONE_DAY, iter_days
+from overdue.engine.collect import collect
 from overdue.store import repository
 from overdue.store.account_tables import accounts, eod_runs
+from overdue.strategy import Strategy, default_strategy
 
 Progress = Callable[[date, int, int], None]
 """Called as ``progress(business_date, accounts_done, accounts_total)`` while a date runs."""
@@ -33,13 +37,28 @@ class EodSummary:
     dates: list[date] = field(default_factory=list)
     accounts_run: int = 0
     transactions: int = 0
+    actions: dict[str, int] = field(default_factory=dict)
+    """Actions recorded, by type (refused ones under ``refused``)."""
 
     def to_json(self) -> dict[str, object]:
         return {
             "dates": [d.isoformat() for d in self.dates],
             "accounts_run": self.accounts_run,
             "transactions": self.transactions,
+            "actions": dict(sorted(self.actions.items())),
         }
+
+
+@dataclass(frozen=True)
+class Collection:
+    """How the end-of-day collects: the strategy that decides and the rulebook every contact passes."""
+
+    strategy: Strategy
+    rulebook: Rulebook
+
+    @classmethod
+    def default(cls) -> Collection:
+        return cls(default_strategy(), NoRulebook())
 
 
 def first_open_date(engine: Engine) -> date | None:
@@ -52,8 +71,15 @@ def first_open_date(engine: Engine) -> date | None:
     return earliest if isinstance(earliest, date) else None
 
 
-def run_date(engine: Engine, on: date, summary: EodSummary, progress: Progress | None = None) -> None:
+def run_date(
+    engine: Engine,
+    on: date,
+    summary: EodSummary,
+    progress: Progress | None = None,
+    collection: Collection | None = None,
+) -> None:
     """Run the end-of-day of ``on`` on every account that still needs it, then close the date."""
+    collection = collection or Collection.default()
     with engine.connect() as conn:
         due = list(
             conn.execute(
@@ -73,6 +99,10 @@ def run_date(engine: Engine, on: date, summary: EodSummary, progress: Progress |
             outcome = rules.end_of_day(state, on)
             repository.save_account(conn, state, outcome.state, version, outcome.transactions)
             repository.record_day(conn, outcome.state, on)
+            _, recorded = collect(conn, outcome.state, on, collection.strategy, collection.rulebook)
+        for row in recorded:
+            key = row["type"] if row["status"] != "refused" else "refused"
+            summary.actions[key] = summary.actions.get(key, 0) + 1
         summary.accounts_run += 1
         summary.transactions += len(outcome.transactions)
         if progress is not None:
@@ -84,12 +114,18 @@ def run_date(engine: Engine, on: date, summary: EodSummary, progress: Progress |
     summary.dates.append(on)
 
 
-def run_eod(engine: Engine, through: date, progress: Progress | None = None) -> EodSummary:
-    """Run every business date not yet closed, up to and including ``through``."""
+def run_eod(
+    engine: Engine, through: date, progress: Progress | None = None, collection: Collection | None = None
+) -> EodSummary:
+    """Run every business date not yet closed, up to and including ``through``.
+
+    collection: the strategy and rulebook (default: the shipped ``huabei`` strategy, no rulebook yet).
+    """
     summary = EodSummary()
     start = first_open_date(engine)
     if start is None:
         return summary
+    collection = collection or Collection.default()
     for on in iter_days(start, through):
-        run_date(engine, on, summary, progress)
+        run_date(engine, on, summary, progress, collection)
     return summary

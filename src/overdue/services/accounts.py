@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from overdue.domain import account as rules
-from overdue.domain import installments
+from overdue.domain import collections, installments
 from overdue.domain.calendar import ONE_DAY
 from overdue.domain.errors import InvalidDate
 from overdue.domain.money import Fen, format_yuan
@@ -23,6 +23,7 @@ from overdue.domain.snapshot import snapshot
 from overdue.domain.state import AccountState
 from overdue.domain.terms import product_terms
 from overdue.services import idempotency
+from overdue.store import collections_repository as collections_store
 from overdue.store import repository
 
 
@@ -63,6 +64,7 @@ def _money_move(
     idempotency_key: str | None,
     apply: Callable[[AccountState, date], rules.Outcome],
     describe: Callable[[rules.Outcome], dict[str, Any]],
+    also: Callable[[Connection, date], None] | None = None,
 ) -> dict[str, Any]:
     """Load, apply, save and remember, in one transaction; a replayed key returns the first response."""
     request = {"account_id": account_id, "date": on.isoformat() if on else None, **request}
@@ -76,6 +78,8 @@ def _money_move(
             day = on or next_open_date(state)
             outcome = apply(state, day)
             repository.save_account(conn, state, outcome.state, version, outcome.transactions)
+            if also is not None:
+                also(conn, day)
             response = {
                 "operation": operation,
                 "account_id": account_id,
@@ -141,7 +145,7 @@ def repay(
         {"amount": format_yuan(amount)},
         idempotency_key,
         lambda state, day: rules.repay(state, day, amount),
-        lambda outcome: {
+        describe=lambda outcome: {
             "amount": format_yuan(amount),
             "allocation": [
                 {"to": line.target, "component": line.component, "amount": format_yuan(line.amount)}
@@ -149,7 +153,16 @@ def repay(
             ],
             **_balances(outcome),
         },
+        also=lambda conn, day: _count_toward_promises(conn, account_id, amount, day),
     )
+
+
+def _count_toward_promises(conn: Connection, account_id: str, amount: Fen, on: date) -> None:
+    """A repayment counts toward the account's pending promise to pay, in the same transaction."""
+    cs, agency, placed_on = collections_store.load_collection_state(conn, account_id)
+    if any(p.status == "pending" for p in cs.promises):
+        cs = collections.apply_repayment(cs, amount, on)
+        collections_store.save_collection_state(conn, cs, agency, placed_on)
 
 
 def quote_json(quote: installments.InstallmentQuote) -> dict[str, Any]:

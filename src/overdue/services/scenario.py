@@ -28,14 +28,13 @@ from overdue.domain.money import parse_positive_yuan
 from overdue.domain.snapshot import snapshot
 from overdue.engine.reference import run_eod
 from overdue.services import accounts
+from overdue.services import collections as collections_service
+from overdue.store import collections_repository as collections_store
 from overdue.store import repository
 from overdue.store.db import make_engine, upgrade
 
-SUPPORTED = ("purchase", "repay", "installments", "snapshot")
+SUPPORTED = ("purchase", "repay", "installments", "promise", "dispute", "contact", "snapshot")
 NOT_YET = {
-    "contact": "contact attempts arrive with the collections and compliance issues",
-    "promise": "promises to pay arrive with the collections issue",
-    "dispute": "disputes arrive with the collections issue",
     "relief": "relief (deferral, plans, settlements) arrives with its own issue",
     "waiver": "waivers arrive with the relief issue",
 }
@@ -193,6 +192,7 @@ def _parse_event(raw: Any, line: int | None, fail: Callable[[int | None, str], S
         raise fail(line, f"unknown event {kind!r}; supported events: {', '.join(SUPPORTED)}")
     if ("date" in raw) == ("at" in raw):
         raise fail(line, "an event needs either date: YYYY-MM-DD or at: YYYY-MM-DDTHH:MM")
+    moment: Any = None
     try:
         if "at" in raw:
             moment = raw["at"]
@@ -219,6 +219,26 @@ def _parse_event(raw: Any, line: int | None, fail: Callable[[int | None, str], S
                 "statement": parse_date(value["statement"], field="installments.statement"),
                 "periods": value["periods"],
             }
+        elif kind == "promise":
+            if not isinstance(value, dict) or set(value) != {"amount", "due"}:
+                raise InvalidInput('promise must be {amount: "500.00", due: YYYY-MM-DD}')
+            value = {
+                "amount": parse_positive_yuan(value["amount"], field="promise.amount"),
+                "due": parse_date(value["due"], field="promise.due"),
+            }
+        elif kind == "dispute":
+            if value not in ("open", "resolved"):
+                raise InvalidInput("dispute must be open or resolved")
+        elif kind == "contact":
+            if not isinstance(value, dict) or not {"channel", "outcome"} <= set(value) <= {
+                "channel",
+                "party",
+                "outcome",
+            }:
+                raise InvalidInput("contact must be {channel: voice, party: debtor, outcome: no_answer}")
+            if "at" not in raw:
+                raise InvalidInput("a contact needs at: YYYY-MM-DDTHH:MM (the debtor's local time)")
+            value = {"party": "debtor", **value, "at": moment}
         elif kind == "snapshot" and value is not True:
             raise InvalidInput("snapshot must be true")
     except OverdueError as exc:
@@ -280,7 +300,10 @@ def run(scenario: Scenario, engine: Engine | None = None) -> ScenarioResult:
             if event.kind == "snapshot":
                 with engine.connect() as conn:
                     state, _ = repository.load_account(conn, scenario.account_id, full_history=True)
+                    actions = collections_store.actions_on(conn, scenario.account_id, day)
                 shot = snapshot(state, day)
+                shot["actions"] = [_action_json(a) for a in actions if a["status"] != "refused"]
+                shot["refused_actions"] = [_action_json(a) for a in actions if a["status"] == "refused"]
                 result.snapshots.append(shot)
                 result.events.append(
                     {"line": event.line, "date": day.isoformat(), "event": "snapshot", "ok": True}
@@ -302,6 +325,25 @@ def _apply(engine: Engine, scenario: Scenario, event: Event, result: ScenarioRes
             detail = accounts.repay(
                 engine, scenario.account_id, parse_positive_yuan(event.value), on=event.on
             )
+        elif event.kind == "promise":
+            detail = collections_service.make_promise(
+                engine, scenario.account_id, event.on, event.value["amount"], event.value["due"]
+            )
+        elif event.kind == "dispute":
+            detail = collections_service.set_dispute(
+                engine, scenario.account_id, event.on, open_=event.value == "open"
+            )
+        elif event.kind == "contact":
+            v = event.value
+            detail = collections_service.record_contact(
+                engine,
+                scenario.account_id,
+                v["at"],
+                v["channel"],
+                v["party"],
+                v["outcome"],
+                source="scenario",
+            )
         elif event.kind == "installments":
             detail = accounts.request_installments(
                 engine, scenario.account_id, event.value["statement"], event.value["periods"], on=event.on
@@ -310,6 +352,8 @@ def _apply(engine: Engine, scenario: Scenario, event: Event, result: ScenarioRes
         out.update(ok=True, result=detail)
     except OverdueError as exc:
         out.update(ok=False, error=str(exc), code=exc.code)
+        if isinstance(exc, collections_service.ContactRefused):
+            out["rule"] = exc.rule
     if event.expect_error is not None:
         out["expect_error"] = event.expect_error
         result.checks += 1
@@ -324,4 +368,19 @@ def _apply(engine: Engine, scenario: Scenario, event: Event, result: ScenarioRes
             )
     if event.expect is not None:
         result.checks += _match(event.expect, out.get("result"), "", event.line, result.mismatches)
+    return out
+
+
+def _action_json(row: dict[str, Any]) -> dict[str, Any]:
+    out = {
+        "type": row["type"],
+        "treatment": row["treatment"],
+        "stage": row["stage"],
+        "template": row["template"],
+        "party": row["party"],
+    }
+    if row["variant"]:
+        out["experiment"], out["variant"] = row["experiment"], row["variant"]
+    if row["status"] == "refused":
+        out["rule"] = row["refused_rule"]
     return out

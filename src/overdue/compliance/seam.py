@@ -1,0 +1,52 @@
+"""The one check every contact passes: :class:`Rulebook.check`.
+
+A rulebook sees the planned contact, the account's facts, and the contacts already made (loaded by the
+caller), and returns a :class:`Verdict`. A refused contact is not made and counts toward no limit; its
+verdict names the rule that refused it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from overdue.strategy.facts import AccountFacts
+
+
+@dataclass(frozen=True)
+class PlannedContact:
+    """A contact about to be made: its action type, channel, party, and local time when known."""
+
+    action_type: str
+    channel: str
+    party: str
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    rule: str | None = None
+    """The rule that refused it (None when allowed)."""
+    reason: str | None = None
+    next_allowed: datetime | None = None
+
+
+ALLOWED = Verdict(True)
+
+
+class Rulebook(Protocol):
+    name: str
+
+    def check(self, contact: PlannedContact, facts: AccountFacts, history: Sequence[object]) -> Verdict: ...
+
+
+class NoRulebook:
+    """Refuses nothing. Stands in the seam until the CN and US rulebooks are built."""
+
+    name = "none"
+
+    def check(self, contact: PlannedContact, facts: AccountFacts, history: Sequence[object]) -> Verdict:
+        return ALLOWED

@@ -1,0 +1,170 @@
+"""The collection side of an account: its delinquency episode, promises to pay, disputes and contacts.
+
+A **delinquency episode** starts the day an account first becomes overdue and ends the day nothing is overdue
+any more; attempts, connects, escalation and "done once" treatments count within one episode.
+
+A **promise to pay** (amount, date) is *kept* once repayments made since it was given reach its amount, and
+*broken* when its date has passed without that. A broken promise escalates the ladder one stage up: the
+account is treated one stage above the stage its DPD puts it in (``escalated_from``), until its DPD moves it
+out of that stage anyway; each further broken promise in that stage adds one more.
+
+A **contact** is an attempt on a channel with an outcome (DESIGN §5). ``lost_contact`` and ``wrong_number``
+mark the debtor unreachable; a conversation (``connected``, ``promise``, ``dispute``, ``hardship``,
+``refused``) marks them reachable again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date
+
+from overdue.domain.errors import InvalidInput
+from overdue.domain.money import Fen
+
+CONTACT_OUTCOMES = (
+    "connected",
+    "no_answer",
+    "busy",
+    "wrong_number",
+    "refused",
+    "promise",
+    "dispute",
+    "hardship",
+    "lost_contact",
+    "deceased",
+)
+CONVERSATIONS = frozenset({"connected", "refused", "promise", "dispute", "hardship"})
+"""Outcomes in which somebody was actually talked to."""
+UNREACHABLE = frozenset({"lost_contact", "wrong_number"})
+CONTACT_PARTIES = ("debtor", "contact", "guarantor")
+CONTACT_CHANNELS = ("sms", "push", "ai_voice", "voice", "email", "letter", "field")
+
+
+@dataclass(frozen=True)
+class Promise:
+    id: str
+    made_on: date
+    amount: Fen
+    due_on: date
+    status: str = "pending"
+    """``pending`` | ``kept`` | ``broken``."""
+    paid: Fen = 0
+    """Repaid since the promise was made."""
+    resolved_on: date | None = None
+
+
+@dataclass(frozen=True)
+class CollectionState:
+    """What collections remembers about one account, beside its ledger state."""
+
+    account_id: str
+    episode_started_on: date | None = None
+    stage: str | None = None
+    """The stage the account's DPD put it in at its last end-of-day (before escalation)."""
+    escalation: int = 0
+    escalated_from: str | None = None
+    """The stage in which the promises behind ``escalation`` were broken."""
+    contactability: str = "reachable"
+    dispute_open: bool = False
+    litigation_hold: bool = False
+    attempts: int = 0
+    connects: int = 0
+    last_contact_on: date | None = None
+    promises: tuple[Promise, ...] = ()
+    """Pending promises, and the latest resolved one."""
+
+    @property
+    def promise_status(self) -> str:
+        """``pending`` if one is pending, else the latest resolved one's status, else ``none``."""
+        if any(p.status == "pending" for p in self.promises):
+            return "pending"
+        latest = max(self.promises, key=lambda p: (p.resolved_on or p.made_on, p.id), default=None)
+        return "none" if latest is None else latest.status
+
+
+def start_or_end_episode(cs: CollectionState, days_past_due: int, on: date) -> CollectionState:
+    """Open an episode on the first overdue day; close it (and forget its counters) once cured."""
+    if days_past_due > 0 and cs.episode_started_on is None:
+        return dataclasses.replace(
+            cs, episode_started_on=on, attempts=0, connects=0, escalation=0, escalated_from=None, stage=None
+        )
+    if days_past_due == 0 and cs.episode_started_on is not None:
+        return dataclasses.replace(cs, episode_started_on=None, escalation=0, escalated_from=None, stage=None)
+    return cs
+
+
+def make_promise(
+    cs: CollectionState, promise_id: str, on: date, amount: Fen, due_on: date
+) -> CollectionState:
+    """Record a promise to pay ``amount`` by ``due_on``; it replaces a pending one."""
+    if amount <= 0:
+        raise InvalidInput("a promise needs a positive amount")
+    if due_on < on:
+        raise InvalidInput(
+            f"a promise made on {on.isoformat()} cannot be due on {due_on.isoformat()}, before it"
+        )
+    kept = tuple(
+        dataclasses.replace(p, status="broken", resolved_on=on) if p.status == "pending" else p
+        for p in cs.promises
+    )
+    return dataclasses.replace(cs, promises=(*kept, Promise(promise_id, on, amount, due_on)))
+
+
+def apply_repayment(cs: CollectionState, amount: Fen, on: date) -> CollectionState:
+    """Count a repayment toward pending promises; a promise is kept once its amount is reached."""
+    promises = []
+    for p in cs.promises:
+        if p.status == "pending":
+            paid = p.paid + amount
+            p = dataclasses.replace(p, paid=paid)
+            if paid >= p.amount:
+                p = dataclasses.replace(p, status="kept", resolved_on=on)
+        promises.append(p)
+    return dataclasses.replace(cs, promises=tuple(promises))
+
+
+def review_promises(cs: CollectionState, on: date) -> CollectionState:
+    """At end-of-day: a pending promise past its date is broken, and escalates the ladder one stage."""
+    broken = 0
+    promises = []
+    for p in cs.promises:
+        if p.status == "pending" and on > p.due_on:
+            p = dataclasses.replace(p, status="broken", resolved_on=on)
+            broken += 1
+        promises.append(p)
+    if not broken:
+        return cs
+    if cs.escalated_from is not None and cs.escalated_from != cs.stage:
+        cs = dataclasses.replace(cs, escalation=0)
+    return dataclasses.replace(
+        cs, promises=tuple(promises), escalation=cs.escalation + broken, escalated_from=cs.stage
+    )
+
+
+def settle_escalation(cs: CollectionState, stage: str | None) -> CollectionState:
+    """Record the stage DPD puts the account in today; escalation lapses once DPD has moved it on."""
+    if cs.escalated_from is not None and stage != cs.escalated_from:
+        cs = dataclasses.replace(cs, escalation=0, escalated_from=None)
+    return dataclasses.replace(cs, stage=stage)
+
+
+def record_contact(cs: CollectionState, outcome: str, on: date) -> CollectionState:
+    """Count a contact attempt and what its outcome says about reachability and disputes."""
+    if outcome not in CONTACT_OUTCOMES:
+        raise InvalidInput(
+            f"unknown contact outcome {outcome!r}; expected one of {', '.join(CONTACT_OUTCOMES)}"
+        )
+    contactability = cs.contactability
+    if outcome in UNREACHABLE:
+        contactability = "lost_contact"
+    elif outcome in CONVERSATIONS:
+        contactability = "reachable"
+    return dataclasses.replace(
+        cs,
+        attempts=cs.attempts + 1,
+        connects=cs.connects + (outcome in CONVERSATIONS),
+        last_contact_on=on,
+        contactability=contactability,
+        dispute_open=cs.dispute_open or outcome == "dispute",
+    )

@@ -1,0 +1,207 @@
+"""Decide, comply, act: the collection half of one account's end-of-day.
+
+After accrue → age → bill, for each account:
+
+1. **facts**: :func:`account_facts` turns the account's state and collection state into the
+   :class:`~overdue.strategy.facts.AccountFacts` a strategy reads;
+2. **decide**: the strategy gives the day's planned actions (:func:`overdue.strategy.decide`);
+3. **comply**: each planned contact goes through the rulebook (:mod:`overdue.compliance`); a refused one
+   is recorded with its rule and not made;
+4. **act**: each action is recorded once per (account, date, treatment); an allowed message goes to the
+   outbox, human and back-office work to a queue. Placement and recall mark the account placed or not.
+
+All of it is written in the caller's database transaction, together with the account's day: a repeated or
+resumed run writes nothing twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection
+
+from overdue.channels.templates import placeholder_values, render
+from overdue.compliance import PlannedContact, Rulebook
+from overdue.domain import collections
+from overdue.domain.collections import CollectionState
+from overdue.domain.state import AccountState
+from overdue.store import collections_repository as store
+from overdue.strategy import AccountFacts, Decision, Strategy, decide
+
+MESSAGE_CHANNELS = {
+    "sms": "sms",
+    "push": "push",
+    "letter": "letter",
+    "lawyer_letter": "letter",
+    "ai_voice": "ai_voice",
+}
+"""Action types that become an outbox message, and their channel."""
+WORK_QUEUES = {
+    "call": "call",
+    "contact_call": "call",
+    "field_visit": "field",
+    "agency_placement": "agency",
+    "agency_recall": "agency",
+    "litigation": "legal",
+    "write_off": "back_office",
+    "debt_sale": "back_office",
+}
+"""Action types that become work for people, and their queue."""
+CONTACT_CHANNEL = {"call": "voice", "contact_call": "voice", "field_visit": "field"}
+UNASSIGNED_AGENCY = "unassigned"
+"""Agency of a placement before one is chosen (agency selection arrives with collector operations)."""
+DEFAULT_LOCALE = "zh-CN"
+
+
+@dataclass(frozen=True)
+class Collections:
+    """An account's collection records as loaded for one end-of-day."""
+
+    state: CollectionState
+    agency: str | None
+    placed_on: date | None
+
+
+def account_facts(
+    account: AccountState,
+    collection: Collections,
+    on: date,
+    last_done: dict[str, date],
+    *,
+    escalation: int | None = None,
+) -> AccountFacts:
+    """The facts a strategy sees for ``account`` at the end of ``on``.
+
+    escalation: override the collection state's escalation (0 gives the stage DPD alone puts it in).
+    """
+    delinquent = account.delinquent_statements(on)
+    unpaid = [s for s in account.statements if s.outstanding > 0]
+    latest = max(unpaid, key=lambda s: s.statement_date, default=None)
+    cs = collection.state
+    return AccountFacts(
+        account_id=account.id,
+        product=account.product,
+        on=on,
+        days_past_due=account.days_past_due,
+        bucket=account.bucket,
+        overdue_balance=sum(s.outstanding for s in delinquent),
+        total_due=sum(s.outstanding for s in unpaid),
+        days_to_due=None if latest is None else (latest.due_date - on).days,
+        minimum_remaining=0 if latest is None else latest.minimum_remaining,
+        status=str(account.status),
+        contactability=cs.contactability,
+        promise=cs.promise_status,
+        dispute=cs.dispute_open,
+        litigation_hold=cs.litigation_hold,
+        attempts=cs.attempts,
+        connects=cs.connects,
+        days_since_last_contact=None if cs.last_contact_on is None else (on - cs.last_contact_on).days,
+        escalation=cs.escalation if escalation is None else escalation,
+        agency=collection.agency,
+        days_placed=None if collection.placed_on is None else (on - collection.placed_on).days,
+        last_done=last_done,
+    )
+
+
+def needs_decision(account: AccountState, on: date) -> bool:
+    """Whether the strategy has anything to look at: something billed unpaid, or overdue."""
+    return account.days_past_due > 0 or any(s.outstanding > 0 for s in account.statements)
+
+
+def collect(
+    conn: Connection,
+    account: AccountState,
+    on: date,
+    strategy: Strategy,
+    rulebook: Rulebook,
+) -> tuple[Decision | None, list[dict[str, Any]]]:
+    """Run decide → comply → act for one account after its end-of-day of ``on``; returns what was recorded."""
+    cs, agency, placed_on = store.load_collection_state(conn, account.id)
+    cs = collections.start_or_end_episode(cs, account.days_past_due, on)
+    cs = collections.review_promises(cs, on)
+    if not needs_decision(account, on):
+        store.save_collection_state(conn, cs, agency, placed_on)
+        return None, []
+    done = store.last_done(conn, account.id, cs.episode_started_on)
+    base = decide(
+        strategy, account_facts(account, Collections(cs, agency, placed_on), on, done, escalation=0)
+    )
+    cs = collections.settle_escalation(cs, base.stage)
+    facts = account_facts(account, Collections(cs, agency, placed_on), on, done)
+    decision = decide(strategy, facts) if cs.escalation else base
+    recorded: list[dict[str, Any]] = []
+    for action in decision.actions:
+        verdict = rulebook.check(
+            PlannedContact(
+                action.type,
+                MESSAGE_CHANNELS.get(action.type) or CONTACT_CHANNEL.get(action.type, "none"),
+                action.party,
+            ),
+            facts,
+            (),
+        )
+        row = {
+            "account_id": account.id,
+            "business_date": on,
+            "treatment": action.treatment,
+            "type": action.type,
+            "stage": action.stage,
+            "template": action.template,
+            "party": action.party,
+            "priority": action.priority,
+            "experiment": action.experiment,
+            "variant": action.variant,
+            "status": "queued" if verdict.allowed else "refused",
+            "refused_rule": verdict.rule,
+            "reason": action.reason if verdict.allowed else (verdict.reason or action.reason),
+        }
+        action_id = store.record_action(conn, row)
+        if action_id is None:
+            continue  # already recorded by an earlier run of this date
+        recorded.append(row)
+        if not verdict.allowed:
+            continue
+        if action.type in MESSAGE_CHANNELS:
+            text = strategy.templates[action.template].texts[DEFAULT_LOCALE] if action.template else ""
+            values = placeholder_values(
+                DEFAULT_LOCALE,
+                name=None,
+                amount=facts.overdue_balance or facts.total_due,
+                due_date=None
+                if facts.days_to_due is None
+                else date.fromordinal(on.toordinal() + facts.days_to_due),
+                days_past_due=facts.days_past_due,
+                minimum=facts.minimum_remaining,
+                total_due=facts.total_due,
+                agency=agency,
+            )
+            store.queue_message(
+                conn,
+                {
+                    "action_id": action_id,
+                    "account_id": account.id,
+                    "channel": MESSAGE_CHANNELS[action.type],
+                    "template": action.template,
+                    "locale": DEFAULT_LOCALE,
+                    "body": render(text, values),
+                },
+            )
+        if action.type in WORK_QUEUES:
+            store.queue_work(
+                conn,
+                {
+                    "action_id": action_id,
+                    "account_id": account.id,
+                    "queue": WORK_QUEUES[action.type],
+                    "business_date": on,
+                    "priority": action.priority,
+                },
+            )
+        if action.type == "agency_placement":
+            agency, placed_on = UNASSIGNED_AGENCY, on
+        elif action.type == "agency_recall":
+            agency, placed_on = None, None
+    store.save_collection_state(conn, cs, agency, placed_on)
+    return decision, recorded

@@ -1,0 +1,174 @@
+"""Collection use cases: promises to pay, disputes, and contact attempts (each checked by the rulebook first).
+
+A contact attempt is made only when the rulebook allows it; a refused attempt is not recorded as a contact
+and counts toward no limit — the refusal (with its rule) is returned to the caller.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from overdue.compliance import NoRulebook, PlannedContact, Rulebook
+from overdue.domain import collections
+from overdue.domain.collections import CONTACT_CHANNELS, CONTACT_PARTIES
+from overdue.domain.errors import InvalidDate, InvalidInput, OverdueError
+from overdue.domain.money import Fen, format_yuan
+from overdue.engine.collect import Collections, account_facts
+from overdue.store import collections_repository as store
+from overdue.store import repository
+from overdue.strategy import Strategy, decide
+
+
+class ContactRefused(OverdueError):
+    """A contact attempt the rulebook refused; ``rule`` names the rule."""
+
+    code = "contact-refused"
+
+    def __init__(self, message: str, rule: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
+def _open_day(last_eod: date | None, opened_on: date, on: date, account_id: str) -> None:
+    if on < opened_on or (last_eod is not None and on <= last_eod):
+        raise InvalidDate(f"{on.isoformat()} is not an open business date for account {account_id}")
+
+
+def make_promise(engine: Engine, account_id: str, on: date, amount: Fen, due_on: date) -> dict[str, Any]:
+    """Record a promise to pay ``amount`` by ``due_on`` (it replaces a pending one)."""
+    with engine.begin() as conn:
+        account, _ = repository.load_account(conn, account_id)
+        _open_day(account.last_eod, account.opened_on, on, account_id)
+        cs, agency, placed_on = store.load_collection_state(conn, account_id)
+        promise_id = f"{account_id}/promise/{on.isoformat()}/{len(cs.promises) + 1}"
+        cs = collections.make_promise(cs, promise_id, on, amount, due_on)
+        store.save_collection_state(conn, cs, agency, placed_on)
+    return {"promise": promise_id, "amount": format_yuan(amount), "due": due_on.isoformat()}
+
+
+def set_dispute(engine: Engine, account_id: str, on: date, *, open_: bool) -> dict[str, Any]:
+    """Open or resolve a dispute on the account (an open dispute pauses the ladder)."""
+    with engine.begin() as conn:
+        account, _ = repository.load_account(conn, account_id)
+        _open_day(account.last_eod, account.opened_on, on, account_id)
+        cs, agency, placed_on = store.load_collection_state(conn, account_id)
+        store.save_collection_state(conn, dataclasses.replace(cs, dispute_open=open_), agency, placed_on)
+    return {"dispute": "open" if open_ else "resolved"}
+
+
+def record_contact(
+    engine: Engine,
+    account_id: str,
+    at: datetime,
+    channel: str,
+    party: str,
+    outcome: str,
+    *,
+    source: str = "collector",
+    rulebook: Rulebook | None = None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """Check a contact attempt against the rulebook, then record it and what its outcome says.
+
+    at: when it happens; without an offset it is the debtor's local time.
+    """
+    if channel not in CONTACT_CHANNELS:
+        raise InvalidInput(
+            f"unknown contact channel {channel!r}; expected one of {', '.join(CONTACT_CHANNELS)}"
+        )
+    if party not in CONTACT_PARTIES:
+        raise InvalidInput(f"unknown contact party {party!r}; expected one of {', '.join(CONTACT_PARTIES)}")
+    if outcome not in collections.CONTACT_OUTCOMES:
+        raise InvalidInput(
+            f"unknown contact outcome {outcome!r}; expected one of {', '.join(collections.CONTACT_OUTCOMES)}"
+        )
+    rulebook = rulebook or NoRulebook()
+    with engine.begin() as conn:
+        account, _ = repository.load_account(conn, account_id)
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=ZoneInfo(account.timezone))
+        on = at.astimezone(ZoneInfo(account.timezone)).date()
+        _open_day(account.last_eod, account.opened_on, on, account_id)
+        cs, agency, placed_on = store.load_collection_state(conn, account_id)
+        facts = account_facts(account, Collections(cs, agency, placed_on), on, {})
+        verdict = rulebook.check(PlannedContact("contact", channel, party, at), facts, ())
+        if not verdict.allowed:
+            raise ContactRefused(verdict.reason or f"refused by {verdict.rule}", verdict.rule or "unknown")
+        store.record_contact(
+            conn,
+            {
+                "account_id": account_id,
+                "business_date": on,
+                "at": at,
+                "channel": channel,
+                "party": party,
+                "outcome": outcome,
+                "source": source,
+                "note": note,
+            },
+        )
+        store.save_collection_state(conn, collections.record_contact(cs, outcome, on), agency, placed_on)
+    return {"contact": {"at": at.isoformat(), "channel": channel, "party": party, "outcome": outcome}}
+
+
+def explain(engine: Engine, account_id: str, on: date, strategy: Strategy) -> dict[str, Any]:
+    """Why the account got (or did not get) each treatment on ``on``.
+
+    On the account's last closed date the decision is made again from its current facts (as the end-of-day
+    saw them, before that day's actions) and traced; on an earlier date only the recorded actions are shown,
+    since the facts of past days are not kept.
+    """
+    with engine.connect() as conn:
+        account, _ = repository.load_account(conn, account_id)
+        recorded = store.actions_on(conn, account_id, on)
+        if account.last_eod is None or on > account.last_eod:
+            last = account.last_eod.isoformat() if account.last_eod else "none yet"
+            raise InvalidDate(
+                f"end-of-day has not run for {on.isoformat()} on account {account_id} (last: {last})"
+            )
+        out: dict[str, Any] = {
+            "account_id": account_id,
+            "date": on.isoformat(),
+            "recorded_actions": [
+                {
+                    "type": r["type"],
+                    "treatment": r["treatment"],
+                    "status": r["status"],
+                    "rule": r["refused_rule"],
+                }
+                for r in recorded
+            ],
+        }
+        if on < account.last_eod:
+            out["note"] = "facts of past days are not kept: only the actions recorded that day are shown"
+            return out
+        cs, agency, placed_on = store.load_collection_state(conn, account_id)
+        done = {k: v for k, v in store.last_done(conn, account_id, cs.episode_started_on).items() if v < on}
+    facts = account_facts(account, Collections(cs, agency, placed_on), on, done)
+    decision = decide(strategy, facts)
+    out.update(
+        strategy=strategy.name,
+        facts={
+            "days_past_due": facts.days_past_due,
+            "bucket": facts.bucket,
+            "overdue_balance": format_yuan(facts.overdue_balance),
+            "total_due": format_yuan(facts.total_due),
+            "days_to_due": facts.days_to_due,
+            "status": facts.status,
+            "contactability": facts.contactability,
+            "promise": facts.promise,
+            "dispute": facts.dispute,
+            "escalation": facts.escalation,
+            "agency": facts.agency,
+        },
+        stage=decision.stage,
+        paused_by=decision.paused_by,
+        actions=[{"type": a.type, "treatment": a.treatment, "reason": a.reason} for a in decision.actions],
+        trace=list(decision.trace),
+    )
+    return out

@@ -1,0 +1,204 @@
+"""Deciding: from a strategy and one account's facts to the day's planned actions.
+
+The order is fixed, and the trace says what happened at each step:
+
+1. **Experiments.** For every experiment the account is given a variant by :func:`assign_variant`; the
+   variants' parameter overrides replace the strategy's values for this account.
+2. **Stage.** The stage whose ``when`` holds (validation makes sure at most one does); with
+   ``escalation: k`` the account moves ``k`` stages up along ``next`` links (stopping at a stage without one).
+3. **Pauses.** The first pause whose ``when`` holds, unless the stage is exempt from it, stops every action:
+   the decision names the pause and has no actions.
+4. **Treatments.** Every treatment of the stage whose schedule and conditions hold becomes a
+   :class:`PlannedAction`, lowest ``priority`` first (file order among equals).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+from overdue.strategy.conditions import Parameters
+from overdue.strategy.facts import AccountFacts
+from overdue.strategy.model import (
+    Decision,
+    Experiment,
+    PlannedAction,
+    Stage,
+    Strategy,
+    Treatment,
+    Variant,
+    resolve_int,
+)
+
+HASH_BUCKETS = 10_000
+
+
+def assign_variant(
+    account_id: str, experiment_name: str, variants: Sequence[Variant] | Sequence[tuple[str, int]]
+) -> str:
+    """The variant of ``experiment_name`` that ``account_id`` belongs to: deterministic and sticky.
+
+    account_id: the account. experiment_name: the experiment (a different experiment splits accounts
+    independently). variants: ``(name, share)`` pairs or :class:`Variant` records, shares in whole percent
+    adding up to 100.
+
+    The first 8 bytes of sha256(``"{experiment}:{account_id}"``) taken modulo 10,000 place the account in
+    a slot; the variants own consecutive runs of ``share × 100`` slots, in the order given.
+    """
+    pairs = [(v.name, v.share) if isinstance(v, Variant) else v for v in variants]
+    if sum(share for _, share in pairs) != 100:
+        raise ValueError("variant shares must add up to 100")
+    digest = hashlib.sha256(f"{experiment_name}:{account_id}".encode()).digest()
+    slot = int.from_bytes(digest[:8], "big") % HASH_BUCKETS
+    edge = 0
+    for name, share in pairs:
+        edge += share * HASH_BUCKETS // 100
+        if slot < edge:
+            return name
+    raise AssertionError("unreachable: shares add up to 100")  # pragma: no cover
+
+
+def decide(strategy: Strategy, facts: AccountFacts) -> Decision:
+    """Decide the actions of one account on one business date (see the module docstring for the steps).
+
+    strategy: a parsed strategy. facts: the account as it stands at the end of ``facts.on``.
+    """
+    trace: list[str] = []
+    parameters: dict[str, int] = dict(strategy.parameters)
+    arms: list[tuple[Experiment, str]] = []
+    for experiment in strategy.experiments:
+        name = assign_variant(facts.account_id, experiment.name, experiment.variants)
+        variant = next(v for v in experiment.variants if v.name == name)
+        parameters.update(variant.parameters)
+        arms.append((experiment, name))
+        trace.append(f"experiment {experiment.name}: variant {name}")
+
+    stage = _match_stage(strategy, facts, parameters, trace)
+    if stage is None:
+        return Decision(None, (), None, tuple(trace))
+
+    for pause in strategy.pauses:
+        if pause.when.holds(facts, parameters):
+            if stage.name in pause.exempt_stages:
+                trace.append(
+                    f"pause {pause.name} holds ({pause.when.describe(parameters)}) but {stage.name} is exempt"
+                )
+                continue
+            trace.append(f"paused by {pause.name}: {pause.when.describe(parameters)}")
+            return Decision(stage.name, (), pause.name, tuple(trace))
+
+    actions: list[PlannedAction] = []
+    for treatment in stage.treatments:
+        reasons = _why_not(treatment, facts, parameters)
+        if reasons:
+            trace.append(f"{treatment.id} ({treatment.type}): not today: {'; '.join(reasons)}")
+            continue
+        why = _why(treatment, parameters)
+        trace.append(f"{treatment.id} ({treatment.type}): fires: {why}")
+        arm_experiment, arm_variant = _arm_of(treatment, stage, arms)
+        actions.append(
+            PlannedAction(
+                type=treatment.type,
+                stage=stage.name,
+                treatment=treatment.id,
+                template=treatment.template,
+                priority=treatment.priority,
+                party=treatment.party,
+                experiment=arm_experiment,
+                variant=arm_variant,
+                reason=f"stage {stage.name}: {why}",
+            )
+        )
+    actions.sort(key=lambda a: a.priority)
+    return Decision(stage.name, tuple(actions), None, tuple(trace))
+
+
+def _match_stage(
+    strategy: Strategy, facts: AccountFacts, parameters: Parameters, trace: list[str]
+) -> Stage | None:
+    matched = [s for s in strategy.stages if s.when.holds(facts, parameters)]
+    if not matched:
+        trace.append(f"no stage matches (days_past_due {facts.days_past_due}, bucket {facts.bucket})")
+        return None
+    stage = matched[0]
+    trace.append(f"stage {stage.name} matched: {stage.when.describe(parameters)}")
+    for _ in range(max(0, facts.escalation)):
+        if stage.next is None:
+            trace.append(f"escalation: {stage.name} has no next stage, stays")
+            break
+        following = strategy.stage(stage.next)
+        trace.append(f"escalation: {stage.name} -> {following.name}")
+        stage = following
+    return stage
+
+
+def _why_not(treatment: Treatment, facts: AccountFacts, parameters: Parameters) -> list[str]:
+    """Every schedule rule or condition of ``treatment`` that does not hold today (empty: it fires)."""
+    reasons: list[str] = []
+    dpd = facts.days_past_due
+    last = facts.last_done.get(treatment.id)
+    if treatment.on_dpd:
+        days = [resolve_int(d, parameters) for d in treatment.on_dpd]
+        if dpd not in days:
+            reasons.append(f"DPD {dpd} not in on_dpd {days}")
+    if treatment.on_days_to_due:
+        days = [resolve_int(d, parameters) for d in treatment.on_days_to_due]
+        if facts.days_to_due not in days:
+            reasons.append(f"days to due {facts.days_to_due} not in on_days_to_due {days}")
+    if treatment.from_dpd is not None and dpd < (low := resolve_int(treatment.from_dpd, parameters)):
+        reasons.append(f"DPD {dpd} before from_dpd {low}")
+    if treatment.to_dpd is not None and dpd > (high := resolve_int(treatment.to_dpd, parameters)):
+        reasons.append(f"DPD {dpd} after to_dpd {high}")
+    if treatment.once and last is not None:
+        reasons.append(f"once per episode, already done on {last.isoformat()}")
+    if treatment.every_days is not None and last is not None:
+        every = resolve_int(treatment.every_days, parameters)
+        if (facts.on - last).days < every:
+            reasons.append(f"every {every} days, last done on {last.isoformat()}")
+    if treatment.after is not None:
+        before = facts.last_done.get(treatment.after.treatment)
+        wait = resolve_int(treatment.after.days, parameters)
+        if before is None:
+            reasons.append(f"after {treatment.after.treatment}, which has not been done")
+        elif (facts.on - before).days < wait:
+            reasons.append(f"{wait} days after {treatment.after.treatment} (done on {before.isoformat()})")
+    reasons += treatment.when.failures(facts, parameters)
+    return reasons
+
+
+def _why(treatment: Treatment, parameters: Parameters) -> str:
+    """The schedule and conditions of a treatment that fires, in words."""
+    parts: list[str] = []
+    if treatment.on_dpd:
+        parts.append(f"on DPD {[resolve_int(d, parameters) for d in treatment.on_dpd]}")
+    if treatment.on_days_to_due:
+        parts.append(f"on days to due {[resolve_int(d, parameters) for d in treatment.on_days_to_due]}")
+    if treatment.from_dpd is not None:
+        parts.append(f"from DPD {resolve_int(treatment.from_dpd, parameters)}")
+    if treatment.to_dpd is not None:
+        parts.append(f"to DPD {resolve_int(treatment.to_dpd, parameters)}")
+    if treatment.every_days is not None:
+        parts.append(f"every {resolve_int(treatment.every_days, parameters)} days")
+    if treatment.once:
+        parts.append("once per episode")
+    if treatment.after is not None:
+        parts.append(
+            f"{resolve_int(treatment.after.days, parameters)} days after {treatment.after.treatment}"
+        )
+    if treatment.when.tests or treatment.when.any_of:
+        parts.append(treatment.when.describe(parameters))
+    return ", ".join(parts) or "every day in the stage"
+
+
+def _arm_of(
+    treatment: Treatment, stage: Stage, arms: list[tuple[Experiment, str]]
+) -> tuple[str | None, str | None]:
+    """The experiment an action is recorded under: the one whose parameters the treatment (or its stage)
+    reads, else the first experiment the account is in."""
+    if not arms:
+        return None, None
+    reads = treatment.refs() | stage.when.refs()
+    for experiment, variant in arms:
+        if experiment.parameter_names() & reads:
+            return experiment.name, variant
+    return arms[0][0].name, arms[0][1]
