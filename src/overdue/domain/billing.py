@@ -5,7 +5,8 @@ On the statement day (the 1st) a new statement bills:
 - the purchases of the cycle that just ended (interest-free until the new due date);
 - installment periods falling due on the new due date (principal and that period's fee);
 - everything still unpaid on earlier statements that were paid at least to their minimum: principal is
-  *carried* (it keeps bearing revolving interest), interest and fees come along as they are.
+  *carried* (it keeps bearing revolving interest), interest (overdue interest stays overdue interest) and
+  fees come along as they are.
 
 Statements not paid to their minimum stay where they are: they are overdue, and DPD counts from them.
 
@@ -72,13 +73,14 @@ def bill(state: AccountState, on: date) -> tuple[AccountState, list[Transaction]
             periods.append(period)
         plans.append(dataclasses.replace(plan, periods=tuple(periods)))
 
-    carried = carried_interest = carried_fees = 0
+    carried = carried_interest = carried_overdue_interest = carried_fees = 0
     carry = Decimal(0)
     statements: list[Statement] = []
     for old in state.statements:
         if old.outstanding > 0 and not old.is_delinquent(on, terms.grace_days):
             carried += old.principal
-            carried_interest += old.interest + old.overdue_interest
+            carried_interest += old.interest
+            carried_overdue_interest += old.overdue_interest
             carried_fees += old.fees
             carry += old.interest_carry
             old = dataclasses.replace(
@@ -95,7 +97,9 @@ def bill(state: AccountState, on: date) -> tuple[AccountState, list[Transaction]
         statements.append(old)
 
     fees = carried_fees + installment_fee
-    amount = new_principal + carried + installment_principal + carried_interest + fees
+    amount = (
+        new_principal + carried + installment_principal + carried_interest + carried_overdue_interest + fees
+    )
     state = dataclasses.replace(state, unbilled=unbilled, plans=tuple(plans))
     if amount == 0:
         return state, []
@@ -105,12 +109,17 @@ def bill(state: AccountState, on: date) -> tuple[AccountState, list[Transaction]
         due_date=due,
         amount=amount,
         minimum=minimum_payment(
-            new_principal + carried, installment_principal, carried_interest, fees, terms
+            new_principal + carried,
+            installment_principal,
+            carried_interest + carried_overdue_interest,
+            fees,
+            terms,
         ),
         new_principal=new_principal,
         carried_principal=carried,
         installment_principal=installment_principal,
         interest=carried_interest,
+        overdue_interest=carried_overdue_interest,
         fees=fees,
         interest_carry=carry,
     )

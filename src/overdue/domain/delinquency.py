@@ -4,7 +4,9 @@
   day 0, the next day DPD 1.
 - **Buckets**: M0 current; M1 1–30, M2 31–60, … M6 151–180; the last bucket (M7+) from 181. Every change is
   kept as a spell (entered, left).
-- **Freeze** at ``freeze_at_dpd`` (DPD 1); unfreeze when nothing is overdue any more.
+- **Freeze** at ``freeze_at_dpd`` (DPD 1); unfreeze when nothing is overdue any more: no statement short of
+  its minimum, and no overdue interest unpaid (beyond 90 DPD a cure pays principal first and can leave some).
+- After **write-off** the whole claim is due: DPD keeps counting until everything is paid.
 - **Write-off** at ``write_off_at_dpd`` (180): every receivable moves to ``written_off:*``; interest stops,
   recovery goes on.
 - **Credit bureau**: at each month end the status of the month — ``N``, ``1``…``7`` for M1…M7+, ``C`` closed,
@@ -32,7 +34,7 @@ def bucket_for(days_past_due: int, terms: ProductTerms) -> str:
 
 def days_past_due(state: AccountState, on: date) -> int:
     """DPD of the account: that of its oldest delinquent statement, 0 when none is delinquent."""
-    return max((s.days_past_due(on, state.terms.grace_days) for s in state.statements), default=0)
+    return max(((on - s.due_date).days for s in state.delinquent_statements(on)), default=0)
 
 
 def age(state: AccountState, on: date, *, end_of_day: bool = True) -> tuple[AccountState, list[Transaction]]:
@@ -61,9 +63,18 @@ def age(state: AccountState, on: date, *, end_of_day: bool = True) -> tuple[Acco
         return write_off(state, on)
     if state.status is AccountStatus.ACTIVE and dpd >= terms.freeze_at_dpd:
         state = dataclasses.replace(state, status=AccountStatus.FROZEN)
-    elif state.status is AccountStatus.FROZEN and not state.delinquent_statements(on):
+    elif (
+        state.status is AccountStatus.FROZEN
+        and not state.delinquent_statements(on)
+        and not overdue_interest(state)
+    ):
         state = dataclasses.replace(state, status=AccountStatus.ACTIVE)
     return state, []
+
+
+def overdue_interest(state: AccountState) -> int:
+    """Overdue interest still unpaid: the line stays frozen until it is paid too."""
+    return sum(s.overdue_interest for s in state.statements)
 
 
 def write_off(state: AccountState, on: date) -> tuple[AccountState, list[Transaction]]:

@@ -199,7 +199,12 @@ class AccountState:
         return max(self.statements, key=lambda s: s.statement_date, default=None)
 
     def delinquent_statements(self, on: date) -> tuple[Statement, ...]:
-        return tuple(s for s in self.statements if s.is_delinquent(on, self.terms.grace_days))
+        """Statements overdue on ``on``. Once written off, the whole claim is due: any statement past its
+        due date with anything unpaid stays overdue, whatever was paid toward its minimum."""
+        grace = self.terms.grace_days
+        if self.status is AccountStatus.WRITTEN_OFF:
+            return tuple(s for s in self.statements if s.outstanding > 0 and (on - s.due_date).days > grace)
+        return tuple(s for s in self.statements if s.is_delinquent(on, grace))
 
     def bureau_grid(self) -> str:
         """The 24-month status grid, oldest month first: ``NNN1``."""

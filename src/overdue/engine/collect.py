@@ -118,11 +118,13 @@ def collect(
     rulebook: Rulebook,
 ) -> tuple[Decision | None, list[dict[str, Any]]]:
     """Run decide → comply → act for one account after its end-of-day of ``on``; returns what was recorded."""
-    cs, agency, placed_on = store.load_collection_state(conn, account.id)
+    loaded = store.load_collection_state(conn, account.id)
+    cs, agency, placed_on = loaded
     cs = collections.start_or_end_episode(cs, account.days_past_due, on)
     cs = collections.review_promises(cs, on)
     if not needs_decision(account, on):
-        store.save_collection_state(conn, cs, agency, placed_on)
+        if (cs, agency, placed_on) != loaded:
+            store.save_collection_state(conn, cs, agency, placed_on)
         return None, []
     done = store.last_done(conn, account.id, cs.episode_started_on)
     base = decide(
@@ -203,5 +205,6 @@ def collect(
             agency, placed_on = UNASSIGNED_AGENCY, on
         elif action.type == "agency_recall":
             agency, placed_on = None, None
-    store.save_collection_state(conn, cs, agency, placed_on)
+    if (cs, agency, placed_on) != loaded:
+        store.save_collection_state(conn, cs, agency, placed_on)
     return decision, recorded
