@@ -4,7 +4,7 @@ A **delinquency episode** starts the day an account first becomes overdue and en
 any more; attempts, connects, escalation and "done once" treatments count within one episode.
 
 A **promise to pay** (amount, date) is *kept* once repayments made since it was given reach its amount, and
-*broken* when its date has passed without that. A broken promise escalates the ladder one stage up: the
+*broken* when its date has passed without that; a strategy sees a resolved promise for a week. A broken promise escalates the ladder one stage up: the
 account is treated one stage above the stage its DPD puts it in (``escalated_from``), until its DPD moves it
 out of that stage anyway; each further broken promise in that stage adds one more.
 
@@ -39,6 +39,9 @@ CONVERSATIONS = frozenset({"connected", "refused", "promise", "dispute", "hardsh
 UNREACHABLE = frozenset({"lost_contact", "wrong_number"})
 CONTACT_PARTIES = ("debtor", "contact", "guarantor")
 CONTACT_CHANNELS = ("sms", "push", "ai_voice", "voice", "email", "letter", "field")
+PROMISE_MEMORY_DAYS = 7
+"""A kept (or broken) promise counts as such for this many days after it was resolved, then as ``none``: a
+kept promise pauses the ladder for a week, not for ever."""
 
 
 @dataclass(frozen=True)
@@ -74,13 +77,15 @@ class CollectionState:
     promises: tuple[Promise, ...] = ()
     """Pending promises, and the latest resolved one."""
 
-    @property
-    def promise_status(self) -> str:
-        """``pending`` if one is pending, else the latest resolved one's status, else ``none``."""
+    def promise_status(self, on: date) -> str:
+        """``pending`` if a promise is pending; ``kept`` or ``broken`` for the latest resolved one within
+        :data:`PROMISE_MEMORY_DAYS` of ``on``; else ``none``."""
         if any(p.status == "pending" for p in self.promises):
             return "pending"
         latest = max(self.promises, key=lambda p: (p.resolved_on or p.made_on, p.id), default=None)
-        return "none" if latest is None else latest.status
+        if latest is None or latest.resolved_on is None or (on - latest.resolved_on).days > PROMISE_MEMORY_DAYS:
+            return "none"
+        return latest.status
 
 
 def start_or_end_episode(cs: CollectionState, days_past_due: int, on: date) -> CollectionState:

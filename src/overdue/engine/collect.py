@@ -92,7 +92,7 @@ def account_facts(
         minimum_remaining=0 if latest is None else latest.minimum_remaining,
         status=str(account.status),
         contactability=cs.contactability,
-        promise=cs.promise_status,
+        promise=cs.promise_status(on),
         dispute=cs.dispute_open,
         litigation_hold=cs.litigation_hold,
         attempts=cs.attempts,

@@ -4,7 +4,8 @@ A scenario opens one account, then for every date from its opening to its last e
 events in file order and runs that date's end-of-day; ``snapshot`` events are taken after it. Every event
 gets a result (``ok``, and ``error``/``code`` when refused). Optional checks make a scenario a test:
 
-- ``expect:`` on any event is a partial match against its result (for a snapshot: the snapshot JSON);
+- ``expect:`` on any event is a partial match against its result (for a snapshot: the snapshot JSON):
+  mappings match key by key, lists item by item (same length), anything else must be equal;
 - ``expect_error: CODE`` says the event must be refused with that error code.
 
 The file is checked before anything runs; each problem names the file, line and field.
@@ -266,6 +267,8 @@ def _match(expected: Any, actual: Any, path: str, line: int, out: list[dict[str,
             _match(v, actual.get(str(k)), f"{path}.{k}" if path else str(k), line, out)
             for k, v in expected.items()
         )
+    if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
+        return sum(_match(e, a, f"{path}[{i}]", line, out) for i, (e, a) in enumerate(zip(expected, actual)))
     normalised = expected.isoformat() if isinstance(expected, date) else expected
     if normalised != actual:
         out.append({"line": line, "path": path, "expected": normalised, "actual": actual})
