@@ -4,9 +4,10 @@ A **delinquency episode** starts the day an account first becomes overdue and en
 any more; attempts, connects, escalation and "done once" treatments count within one episode.
 
 A **promise to pay** (amount, date) is *kept* once repayments made since it was given reach its amount, and
-*broken* when its date has passed without that; a strategy sees a resolved promise for a week. A broken promise escalates the ladder one stage up: the
-account is treated one stage above the stage its DPD puts it in (``escalated_from``), until its DPD moves it
-out of that stage anyway; each further broken promise in that stage adds one more.
+*broken* when its date has passed without that; a strategy sees a resolved promise for a week. A broken
+promise escalates the ladder one stage up: the account is treated one stage above the stage its DPD puts it
+in (``escalated_from``), until its DPD moves it out of that stage anyway; each further broken promise in that
+stage adds one more.
 
 A **contact** is an attempt on a channel with an outcome (DESIGN §5). ``lost_contact`` and ``wrong_number``
 mark the debtor unreachable; a conversation (``connected``, ``promise``, ``dispute``, ``hardship``,
@@ -83,7 +84,11 @@ class CollectionState:
         if any(p.status == "pending" for p in self.promises):
             return "pending"
         latest = max(self.promises, key=lambda p: (p.resolved_on or p.made_on, p.id), default=None)
-        if latest is None or latest.resolved_on is None or (on - latest.resolved_on).days > PROMISE_MEMORY_DAYS:
+        if (
+            latest is None
+            or latest.resolved_on is None
+            or (on - latest.resolved_on).days > PROMISE_MEMORY_DAYS
+        ):
             return "none"
         return latest.status
 

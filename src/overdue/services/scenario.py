@@ -268,7 +268,10 @@ def _match(expected: Any, actual: Any, path: str, line: int, out: list[dict[str,
             for k, v in expected.items()
         )
     if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
-        return sum(_match(e, a, f"{path}[{i}]", line, out) for i, (e, a) in enumerate(zip(expected, actual)))
+        return sum(
+            _match(e, a, f"{path}[{i}]", line, out)
+            for i, (e, a) in enumerate(zip(expected, actual, strict=True))
+        )
     normalised = expected.isoformat() if isinstance(expected, date) else expected
     if normalised != actual:
         out.append({"line": line, "path": path, "expected": normalised, "actual": actual})
