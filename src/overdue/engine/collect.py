@@ -17,7 +17,7 @@ resumed run writes nothing twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
@@ -28,7 +28,7 @@ from overdue.domain import collections
 from overdue.domain.collections import CollectionState
 from overdue.domain.state import AccountState
 from overdue.store import collections_repository as store
-from overdue.strategy import AccountFacts, Decision, Strategy, decide
+from overdue.strategy import AccountFacts, Decision, PlannedAction, Strategy, decide
 
 MESSAGE_CHANNELS = {
     "sms": "sms",
@@ -110,6 +110,101 @@ def needs_decision(account: AccountState, on: date) -> bool:
     return account.days_past_due > 0 or any(s.outstanding > 0 for s in account.statements)
 
 
+@dataclass(frozen=True)
+class PlannedStep:
+    """One action after compliance: the plan, the verdict, and where it goes when allowed."""
+
+    action: PlannedAction
+    allowed: bool
+    rule: str | None
+    reason: str
+    channel: str | None
+    """Outbox channel of a message action (None for work)."""
+    queue: str | None
+    """Work queue of a human or back-office action (None for messages)."""
+    body: str | None
+    """The message text, filled in (messages only)."""
+
+
+@dataclass(frozen=True)
+class CollectionDay:
+    """What decide → comply produced for one account on one date (nothing stored yet)."""
+
+    collection: Collections
+    decision: Decision | None
+    steps: tuple[PlannedStep, ...]
+
+
+def plan_collection(
+    account: AccountState,
+    collection: Collections,
+    on: date,
+    last_done: dict[str, date],
+    strategy: Strategy,
+    rulebook: Rulebook,
+) -> CollectionDay:
+    """Decide and comply for one account after its end-of-day of ``on``; pure, stores nothing.
+
+    last_done: treatment id → last date done, since the start of the current episode (see the caller).
+    """
+    cs = collections.start_or_end_episode(collection.state, account.days_past_due, on)
+    cs = collections.review_promises(cs, on)
+    agency, placed_on = collection.agency, collection.placed_on
+    if not needs_decision(account, on):
+        return CollectionDay(Collections(cs, agency, placed_on), None, ())
+    base = decide(
+        strategy, account_facts(account, Collections(cs, agency, placed_on), on, last_done, escalation=0)
+    )
+    cs = collections.settle_escalation(cs, base.stage)
+    facts = account_facts(account, Collections(cs, agency, placed_on), on, last_done)
+    decision = decide(strategy, facts) if cs.escalation else base
+    steps: list[PlannedStep] = []
+    for action in decision.actions:
+        channel = MESSAGE_CHANNELS.get(action.type)
+        verdict = rulebook.check(
+            PlannedContact(action.type, channel or CONTACT_CHANNEL.get(action.type, "none"), action.party),
+            facts,
+            (),
+        )
+        body = None
+        if verdict.allowed and channel is not None:
+            body = _message(strategy, action, facts, on, agency)
+        if verdict.allowed and action.type == "agency_placement":
+            agency, placed_on = UNASSIGNED_AGENCY, on
+        elif verdict.allowed and action.type == "agency_recall":
+            agency, placed_on = None, None
+        steps.append(
+            PlannedStep(
+                action,
+                verdict.allowed,
+                verdict.rule,
+                action.reason if verdict.allowed else (verdict.reason or action.reason),
+                channel,
+                WORK_QUEUES.get(action.type),
+                body,
+            )
+        )
+    return CollectionDay(Collections(cs, agency, placed_on), decision, tuple(steps))
+
+
+def _message(
+    strategy: Strategy, action: PlannedAction, facts: AccountFacts, on: date, agency: str | None
+) -> str:
+    if action.template is None:
+        return ""
+    values = placeholder_values(
+        DEFAULT_LOCALE,
+        name=None,
+        amount=facts.overdue_balance or facts.total_due,
+        due_date=None if facts.days_to_due is None else on + timedelta(days=facts.days_to_due),
+        days_past_due=facts.days_past_due,
+        minimum=facts.minimum_remaining,
+        total_due=facts.total_due,
+        agency=agency,
+    )
+    return render(strategy.templates[action.template].texts[DEFAULT_LOCALE], values)
+
+
 def collect(
     conn: Connection,
     account: AccountState,
@@ -118,32 +213,14 @@ def collect(
     rulebook: Rulebook,
 ) -> tuple[Decision | None, list[dict[str, Any]]]:
     """Run decide → comply → act for one account after its end-of-day of ``on``; returns what was recorded."""
-    loaded = store.load_collection_state(conn, account.id)
-    cs, agency, placed_on = loaded
-    cs = collections.start_or_end_episode(cs, account.days_past_due, on)
-    cs = collections.review_promises(cs, on)
-    if not needs_decision(account, on):
-        if (cs, agency, placed_on) != loaded:
-            store.save_collection_state(conn, cs, agency, placed_on)
-        return None, []
-    done = store.last_done(conn, account.id, cs.episode_started_on)
-    base = decide(
-        strategy, account_facts(account, Collections(cs, agency, placed_on), on, done, escalation=0)
-    )
-    cs = collections.settle_escalation(cs, base.stage)
-    facts = account_facts(account, Collections(cs, agency, placed_on), on, done)
-    decision = decide(strategy, facts) if cs.escalation else base
+    cs, agency, placed_on = store.load_collection_state(conn, account.id)
+    loaded = Collections(cs, agency, placed_on)
+    episode = collections.start_or_end_episode(cs, account.days_past_due, on).episode_started_on
+    done = store.last_done(conn, account.id, episode) if needs_decision(account, on) else {}
+    day = plan_collection(account, loaded, on, done, strategy, rulebook)
     recorded: list[dict[str, Any]] = []
-    for action in decision.actions:
-        verdict = rulebook.check(
-            PlannedContact(
-                action.type,
-                MESSAGE_CHANNELS.get(action.type) or CONTACT_CHANNEL.get(action.type, "none"),
-                action.party,
-            ),
-            facts,
-            (),
-        )
+    for step in day.steps:
+        action = step.action
         row = {
             "account_id": account.id,
             "business_date": on,
@@ -155,56 +232,38 @@ def collect(
             "priority": action.priority,
             "experiment": action.experiment,
             "variant": action.variant,
-            "status": "queued" if verdict.allowed else "refused",
-            "refused_rule": verdict.rule,
-            "reason": action.reason if verdict.allowed else (verdict.reason or action.reason),
+            "status": "queued" if step.allowed else "refused",
+            "refused_rule": step.rule,
+            "reason": step.reason,
         }
         action_id = store.record_action(conn, row)
         if action_id is None:
             continue  # already recorded by an earlier run of this date
         recorded.append(row)
-        if not verdict.allowed:
-            continue
-        if action.type in MESSAGE_CHANNELS:
-            text = strategy.templates[action.template].texts[DEFAULT_LOCALE] if action.template else ""
-            values = placeholder_values(
-                DEFAULT_LOCALE,
-                name=None,
-                amount=facts.overdue_balance or facts.total_due,
-                due_date=None
-                if facts.days_to_due is None
-                else date.fromordinal(on.toordinal() + facts.days_to_due),
-                days_past_due=facts.days_past_due,
-                minimum=facts.minimum_remaining,
-                total_due=facts.total_due,
-                agency=agency,
-            )
+        if step.allowed and step.channel is not None:
             store.queue_message(
                 conn,
                 {
                     "action_id": action_id,
                     "account_id": account.id,
-                    "channel": MESSAGE_CHANNELS[action.type],
+                    "channel": step.channel,
                     "template": action.template,
                     "locale": DEFAULT_LOCALE,
-                    "body": render(text, values),
+                    "body": step.body or "",
                 },
             )
-        if action.type in WORK_QUEUES:
+        if step.allowed and step.queue is not None:
             store.queue_work(
                 conn,
                 {
                     "action_id": action_id,
                     "account_id": account.id,
-                    "queue": WORK_QUEUES[action.type],
+                    "queue": step.queue,
                     "business_date": on,
                     "priority": action.priority,
                 },
             )
-        if action.type == "agency_placement":
-            agency, placed_on = UNASSIGNED_AGENCY, on
-        elif action.type == "agency_recall":
-            agency, placed_on = None, None
-    if (cs, agency, placed_on) != loaded:
-        store.save_collection_state(conn, cs, agency, placed_on)
-    return decision, recorded
+    if day.collection != loaded:
+        new = day.collection
+        store.save_collection_state(conn, new.state, new.agency, new.placed_on)
+    return day.decision, recorded
