@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from overdue.domain import allocation, billing, delinquency, installments, interest
 from overdue.domain.calendar import ONE_DAY, is_month_end, next_statement_date
-from overdue.domain.errors import CreditLimitExceeded, InvalidDate, InvalidInput, LineNotUsable
+from overdue.domain.errors import CreditLimitExceeded, InvalidAmount, InvalidDate, InvalidInput, LineNotUsable
 from overdue.domain.ledger import LedgerAccount, Transaction, TransactionKind, transfer
 from overdue.domain.money import Fen, format_yuan
 from overdue.domain.state import AccountState, AccountStatus, BucketSpell, UnbilledCycle
@@ -71,8 +71,18 @@ def open_account(
     )
 
 
+def next_open_date(state: AccountState) -> date:
+    """The account's current business date: the day after its last end-of-day (or its opening day)."""
+    return state.opened_on if state.last_eod is None else state.last_eod + ONE_DAY
+
+
 def check_open_date(state: AccountState, on: date) -> None:
-    """Refuse a posting dated before the account opened or on a date whose end-of-day already ran."""
+    """Refuse a posting not dated on the account's current business date.
+
+    Before the account opened, or on a date whose end-of-day already ran: that day is closed. After the
+    current business date: the end-of-days of the days in between must run first, or they would accrue on
+    balances that the posting changed too early.
+    """
     if on < state.opened_on:
         raise InvalidDate(
             f"{on.isoformat()} is before account {state.id} opened ({state.opened_on.isoformat()})"
@@ -82,10 +92,23 @@ def check_open_date(state: AccountState, on: date) -> None:
             f"{on.isoformat()} is already closed for account {state.id} "
             f"(end-of-day ran up to {state.last_eod.isoformat()}); post on a later date"
         )
+    current = next_open_date(state)
+    if on > current:
+        raise InvalidDate(
+            f"account {state.id} is at business date {current.isoformat()}: run the end-of-day up to "
+            f"{(on - ONE_DAY).isoformat()} before posting on {on.isoformat()}"
+        )
+
+
+def check_amount(amount: object, what: str) -> None:
+    """Refuse anything but a positive whole number of fen (the edges parse yuan strings into fen)."""
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise InvalidAmount(f"{what} must be a positive amount, got {amount!r} fen")
 
 
 def purchase(state: AccountState, on: date, amount: Fen) -> Outcome:
     """A purchase of ``amount`` fen: refused above available credit or on a line that is not active."""
+    check_amount(amount, "a purchase")
     check_open_date(state, on)
     status = state.status
     if status is AccountStatus.ACTIVE and delinquency.days_past_due(state, on) >= state.terms.freeze_at_dpd:
@@ -122,6 +145,7 @@ def repay(state: AccountState, on: date, amount: Fen) -> Outcome:
     Paying a statement up to its minimum takes it out of delinquency at once: the line unfreezes on the
     spot (the bucket and DPD follow the same day).
     """
+    check_amount(amount, "a repayment")
     check_open_date(state, on)
     if state.status is AccountStatus.CLOSED:
         raise LineNotUsable(f"account {state.id} is closed")
@@ -144,7 +168,7 @@ def end_of_day(state: AccountState, on: date) -> Outcome:
     """
     if on < state.opened_on or (state.last_eod is not None and on <= state.last_eod):
         return Outcome(state)
-    expected = state.opened_on if state.last_eod is None else state.last_eod + ONE_DAY
+    expected = next_open_date(state)
     if on != expected:
         raise InvalidDate(
             f"end-of-day of {on.isoformat()} on account {state.id} must wait for {expected.isoformat()}"

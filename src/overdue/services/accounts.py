@@ -16,7 +16,6 @@ from sqlalchemy.exc import IntegrityError
 
 from overdue.domain import account as rules
 from overdue.domain import collections, installments
-from overdue.domain.calendar import ONE_DAY
 from overdue.domain.errors import InvalidDate
 from overdue.domain.money import Fen, format_yuan
 from overdue.domain.snapshot import snapshot
@@ -51,10 +50,6 @@ def open_account(
     return state
 
 
-def next_open_date(state: AccountState) -> date:
-    return state.opened_on if state.last_eod is None else state.last_eod + ONE_DAY
-
-
 def _money_move(
     engine: Engine,
     operation: str,
@@ -75,7 +70,7 @@ def _money_move(
                 if earlier is not None:
                     return earlier
             state, version = repository.load_account(conn, account_id)
-            day = on or next_open_date(state)
+            day = on or rules.next_open_date(state)
             outcome = apply(state, day)
             repository.save_account(conn, state, outcome.state, version, outcome.transactions)
             if also is not None:
@@ -197,7 +192,7 @@ def quote_installments(
 ) -> dict[str, Any]:
     with engine.connect() as conn:
         state, _ = repository.load_account(conn, account_id)
-    day = on or next_open_date(state)
+    day = on or rules.next_open_date(state)
     return quote_json(installments.quote(state, statement_id_for(account_id, statement), periods, day))
 
 

@@ -105,6 +105,23 @@ def _event_lines(text: str) -> tuple[int, dict[str, int], list[int]]:
     return (node.start_mark.line + 1 if node else 1), keys, events
 
 
+def _bad_timestamp_line(text: str) -> int:
+    """The line of the first date-looking scalar that is not a real date (for PyYAML's ValueError)."""
+    pending = [yaml.compose(text)]
+    while pending:
+        node = pending.pop(0)
+        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:timestamp":
+            try:
+                datetime.fromisoformat(str(node.value).replace(" ", "T").rstrip("Z"))
+            except ValueError:
+                return node.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            pending.extend(v for pair in node.value for v in pair)
+    return 1
+
+
 def parse(path: str | Path) -> Scenario:
     """Read and check a scenario file; raises :class:`ScenarioError` naming file, line and field."""
     name = str(path)
@@ -113,12 +130,15 @@ def parse(path: str | Path) -> Scenario:
     except OSError as exc:
         raise ScenarioError(f"{name}: cannot read: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(text)
         first, key_lines, event_lines = _event_lines(text)
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{name}:{mark.line + 1}" if mark else name
         raise ScenarioError(f"{where}: malformed YAML: {getattr(exc, 'problem', None) or exc}") from None
+    except ValueError as exc:  # PyYAML builds unquoted dates itself and fails on e.g. 2026-02-30
+        line = _bad_timestamp_line(text)
+        raise ScenarioError(f"{name}:{line}: invalid date: {exc}") from None
 
     def fail(line: int | None, message: str) -> ScenarioError:
         return ScenarioError(f"{name}:{line or first}: {message}")
@@ -136,13 +156,15 @@ def parse(path: str | Path) -> Scenario:
     account = data["account"]
     if not isinstance(account, dict):
         raise fail(key_lines.get("account"), "account must be a mapping {id, opened, limit, timezone}")
-    line = key_lines.get("account")
+    account_line = key_lines.get("account")
     for key in account:
         if key not in ACCOUNT_KEYS:
-            raise fail(line, f"unknown account field {key!r}; expected {', '.join(sorted(ACCOUNT_KEYS))}")
+            raise fail(
+                account_line, f"unknown account field {key!r}; expected {', '.join(sorted(ACCOUNT_KEYS))}"
+            )
     for key in ("id", "opened", "limit"):
         if key not in account:
-            raise fail(line, f"account needs {key!r}")
+            raise fail(account_line, f"account needs {key!r}")
     overrides = data.get("overrides") or {}
     if not isinstance(overrides, dict):
         raise fail(key_lines.get("overrides"), "overrides must be a mapping of product terms")
@@ -150,14 +172,13 @@ def parse(path: str | Path) -> Scenario:
         opened = parse_date(account["opened"], field="account.opened")
         limit = parse_positive_yuan(account["limit"], field="account.limit")
     except OverdueError as exc:
-        raise fail(line, str(exc)) from None
+        raise fail(account_line, str(exc)) from None
     raw_events = data["events"]
     if not isinstance(raw_events, list):
         raise fail(key_lines.get("events"), "events must be a list")
     events: list[Event] = []
     for index, raw in enumerate(raw_events):
-        line = event_lines[index] if index < len(event_lines) else None
-        events.append(_parse_event(raw, line, fail))
+        events.append(_parse_event(raw, event_lines[index] if index < len(event_lines) else None, fail))
     previous = min([opened, *(e.on for e in events[:1])])
     for event in events:
         if event.on < previous:
@@ -211,6 +232,8 @@ def _parse_event(raw: Any, line: int | None, fail: Callable[[int | None, str], S
         if kind in ("purchase", "repay"):
             if value is None or isinstance(value, (float, bool)):
                 raise InvalidInput(f'{kind} must be an amount in yuan written as a string such as "100.00"')
+            if "expect_error" not in raw:  # a refused amount is only a worked example when it says so
+                parse_positive_yuan(value, field=kind)
         elif kind == "installments":
             if not isinstance(value, dict) or set(value) != {"statement", "periods"}:
                 raise InvalidInput("installments must be {statement: YYYY-MM-DD, periods: N}")

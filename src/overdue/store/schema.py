@@ -60,7 +60,7 @@ ledger_transactions = Table(
     Column("account_id", String(64), nullable=False, index=True),
     Column("business_date", Date, nullable=False),
     Column("kind", String(32), nullable=False),
-    Column("statement_id", String(64), nullable=True),
+    Column("statement_id", String(96), nullable=True),
     Column("memo", Text, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint(in_list("kind", TRANSACTION_KINDS), name="kind"),

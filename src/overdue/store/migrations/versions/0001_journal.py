@@ -77,7 +77,7 @@ def upgrade() -> None:
         sa.Column("account_id", sa.String(length=64), nullable=False),
         sa.Column("business_date", sa.Date(), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
-        sa.Column("statement_id", sa.String(length=64), nullable=True),
+        sa.Column("statement_id", sa.String(length=96), nullable=True),
         sa.Column("memo", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.CheckConstraint(f"kind IN ({kinds})", name=op.f("ck_ledger_transactions_kind")),

@@ -1,0 +1,91 @@
+"""The terminal summary of a simulated portfolio, with rich tables (zh-CN headings in brackets)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from overdue.reports.metrics import BUCKETS
+
+
+def _pct(value: str | None) -> str:
+    return "—" if value is None else f"{float(value) * 100:.2f}%"
+
+
+def print_summary(report: dict[str, Any], console: Console | None = None) -> None:
+    """Print portfolio, buckets, roll rates, actions and cost, recovery, champion vs challenger."""
+    console = console or Console()
+    s = report["summary"]
+    portfolio = Table(title="Portfolio 组合概览", show_header=False)
+    for name, value in (
+        ("period", f"{s['start']} … {s['end']}"),
+        ("accounts", str(s["accounts"])),
+        ("credit limits", s["credit_limit_total"]),
+        ("purchases", f"{s['purchases']} · {s['purchase_amount']}"),
+        ("repayments", f"{s['repayments']} · {s['repaid_amount']}"),
+        ("outstanding at end", s["outstanding_at_end"]),
+        ("overdue at end", s["overdue_at_end"]),
+        ("30+ DPD accounts", _pct(s["thirty_plus_share"])),
+        ("entry to collections 入催率", _pct(s["entry_rate"])),
+        ("episodes / cured", f"{s['episodes']} / {s['cured']} ({_pct(s['cure_rate'])})"),
+        ("recovered / exposure", f"{s['recovered']} / {s['exposure']} ({_pct(s['recovery_rate'])})"),
+        ("written off", str(s["written_off"])),
+        ("promises made / kept / broken", "{made} / {kept} / {broken}".format(**s["promises"])),
+        ("collection cost", f"{s['total_cost']} (agency commission {s['agency_commission']})"),
+    ):
+        portfolio.add_row(name, value)
+    console.print(portfolio)
+
+    buckets = Table(title="Bucket distribution at month end 账龄分布")
+    buckets.add_column("month end")
+    for b in BUCKETS:
+        buckets.add_column(b, justify="right")
+    for row in report["bucket_distribution"]:
+        buckets.add_row(row["month_end"], *(str(row["counts"][b]) for b in BUCKETS))
+    console.print(buckets)
+
+    rolls = Table(title="Roll rates, month end to month end 迁徙率")
+    rolls.add_column("from \\ to")
+    for b in BUCKETS:
+        rolls.add_column(b, justify="right")
+    for a in BUCKETS:
+        rolls.add_row(a, *(_pct(report["roll_rates"]["rates"][a][b]) for b in BUCKETS))
+    console.print(rolls)
+
+    actions = Table(title="Actions by channel and cost 渠道与成本")
+    for column in ("type", "allowed", "refused", "unit cost", "cost"):
+        actions.add_column(column, justify="left" if column == "type" else "right")
+    for row in report["actions_by_channel"]:
+        actions.add_row(row["type"], str(row["allowed"]), str(row["refused"]), row["unit_cost"], row["cost"])
+    console.print(actions)
+
+    stages = Table(title="Cure and recovery by stage 分阶段治愈与回收")
+    for column in ("stage", "reached", "cured", "cure rate", "recovered", "recovery rate"):
+        stages.add_column(column, justify="left" if column == "stage" else "right")
+    for row in report["by_stage"]:
+        stages.add_row(
+            row["stage"],
+            str(row["reached"]),
+            str(row["cured"]),
+            _pct(row["cure_rate"]),
+            row["recovered"],
+            _pct(row["recovery_rate"]),
+        )
+    console.print(stages)
+
+    variants = Table(title=f"Champion vs challenger 冠军/挑战者 ({report['experiment'] or 'no experiment'})")
+    for column in ("variant", "accounts", "entry", "cure rate", "recovered", "recovery rate", "cost"):
+        variants.add_column(column, justify="left" if column == "variant" else "right")
+    for row in report["champion_challenger"]:
+        variants.add_row(
+            row["variant"],
+            str(row["accounts"]),
+            _pct(row["entry_rate"]),
+            _pct(row["cure_rate"]),
+            row["recovered"],
+            _pct(row["recovery_rate"]),
+            row["cost"],
+        )
+    console.print(variants)

@@ -1,0 +1,20 @@
+"""The portfolio simulator: try a strategy on a synthetic portfolio before it goes live.
+
+Design overview
+---------------
+- :mod:`.borrowers` draws borrowers (Faker zh_CN names and phones, cities and their time zones, limits,
+  latent ability and willingness to pay) from one seed;
+- :mod:`.model` holds the behaviour assumptions: how treatments lift repayment;
+- :mod:`.shard` runs a slice of accounts day by day through the real domain rules and the same
+  decide → comply step as the nightly run (:func:`overdue.engine.collect.plan_collection`), in memory;
+- :mod:`.run` cuts the portfolio into shards and runs them on worker processes; :mod:`.result` merges them;
+- :mod:`.persist` writes the result into the database in bulk.
+
+Reproducible: the same seed gives the same portfolio and the same numbers, whatever the number of workers.
+"""
+
+from overdue.sim.model import BehaviourModel
+from overdue.sim.result import SimulationResult
+from overdue.sim.run import SimulationConfig, simulate
+
+__all__ = ["BehaviourModel", "SimulationConfig", "SimulationResult", "simulate"]

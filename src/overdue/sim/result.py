@@ -1,0 +1,141 @@
+"""What a simulation returns: per-shard results and the merged portfolio result.
+
+Counts and amounts are kept in one :class:`collections.Counter` of tuple keys (``tallies``), so merging the
+shards is one addition. Amounts are integer fen. The keys (first element, then the rest):
+
+- ``("actions", type, stage, variant, status)``: actions decided, ``status`` ``allowed`` or ``refused``;
+- ``("recovered", stage, variant)`` / ``("exposure", stage, variant)``: fen of past-due amount repaid in a
+  stage, and the past-due amount the stage was exposed to (on entering it plus every increase while in it;
+  see docs/reports.md);
+- ``("recovered_total", variant)`` / ``("exposure_total", variant)``: the same per delinquency episode;
+- ``("recovered_after", type, variant)``: fen repaid while delinquent whose last treatment was ``type``;
+- ``("agency_recovered", variant)``: fen repaid while placed with an agency (its commission base);
+- ``("episodes", variant)``, ``("cured", variant)``: delinquency episodes started and cured;
+- ``("stage_reached", stage, variant)``, ``("stage_cured", stage, variant)``: episodes that reached a stage,
+  and those cured while in it; ``("type_touched", type, variant)``, ``("type_cured", type, variant)``:
+  episodes that received a treatment type, and those of them cured;
+- ``("due", month, variant)``, ``("entered", month, variant)``: 入催率 — accounts current on a due date with a
+  statement due, and those of them past due the day after;
+- ``("promises", status)``, ``("purchases",)``, ``("purchase_fen",)``, ``("repayments",)``,
+  ``("repaid_fen",)``, ``("refused_events", code)``, ``("job_losses",)``, ``("transactions",)``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from overdue.domain.state import AccountState
+from overdue.engine.collect import Collections
+from overdue.reports.metrics import portfolio_summary
+from overdue.sim.borrowers import Borrower
+
+NOT_OPEN = -1
+"""Bucket index of an account not yet opened at a month end."""
+
+LedgerRow = tuple[str, date, str, str | None, str | None, tuple[tuple[str, int], ...]]
+"""A ledger transaction, compact: account, date, kind, statement id, memo, (ledger account, fen) postings."""
+ActionRow = tuple[
+    str, date, str, str, str, str | None, str, int, str | None, str | None, str, str | None, str
+]
+"""A decided action: account, date, treatment, type, stage, template, party, priority, experiment, variant,
+status, refused rule, reason — the columns of ``collection_actions``."""
+DayRow = tuple[str, date, str, int, str, int, int, int, int, int, int]
+"""An ``account_days`` row: account, date, status, DPD, bucket, principal, overdue principal, interest, fees,
+total due, available credit (fen)."""
+
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass
+class ShardResult:
+    """What one shard of accounts produced. Panels are ``accounts × month ends``."""
+
+    indices: list[int]
+    month_ends: list[date]
+    bucket: npt.NDArray[np.int8]
+    dpd: npt.NDArray[np.int32]
+    overdue: IntArray
+    outstanding: IntArray
+    daily_buckets: IntArray
+    """``days × len(BUCKETS)``: opened accounts per bucket after each end-of-day."""
+    daily_past_due: IntArray
+    tallies: Counter[tuple[str, ...]]
+    states: list[AccountState]
+    collections: list[Collections]
+    ledger: list[LedgerRow] = field(default_factory=list)
+    actions: list[ActionRow] = field(default_factory=list)
+    days: list[DayRow] = field(default_factory=list)
+
+
+@dataclass
+class SimulationResult:
+    """The whole portfolio after a simulation (shards merged, accounts in index order)."""
+
+    seed: int
+    start: date
+    end: date
+    strategy: str
+    experiment: str | None
+    variants: tuple[str, ...]
+    borrowers: list[Borrower]
+    variant_of: list[str]
+    month_ends: list[date]
+    bucket: npt.NDArray[np.int8]
+    dpd: npt.NDArray[np.int32]
+    overdue: IntArray
+    outstanding: IntArray
+    daily_dates: list[date]
+    daily_buckets: IntArray
+    daily_past_due: IntArray
+    tallies: Counter[tuple[str, ...]]
+    states: list[AccountState]
+    collections: list[Collections]
+    ledger: list[LedgerRow]
+    actions: list[ActionRow]
+    days: list[DayRow]
+    seconds: float = 0.0
+
+    def summary(self) -> dict[str, Any]:
+        """The headline figures as plain JSON (amounts as yuan strings); equal seeds give equal summaries."""
+        return portfolio_summary(self)
+
+
+def merge(shards: list[ShardResult], count: int) -> dict[str, Any]:
+    """Merge shard results into whole-portfolio panels and lists, accounts in index order."""
+    order = sorted(shards, key=lambda s: s.indices[0] if s.indices else 0)
+    months = order[0].month_ends if order else []
+    tallies: Counter[tuple[str, ...]] = Counter()
+    for shard in order:
+        tallies.update(shard.tallies)
+
+    def stack(name: str, dtype: type) -> Any:
+        parts = [getattr(s, name) for s in order]
+        return np.concatenate(parts, axis=0) if parts else np.zeros((0, len(months)), dtype=dtype)
+
+    def add(name: str) -> IntArray:
+        total: IntArray = np.sum([getattr(s, name) for s in order], axis=0).astype(np.int64)
+        return total
+
+    indices = [i for s in order for i in s.indices]
+    assert indices == list(range(count)), "shards must cover every account once"
+    return {
+        "month_ends": months,
+        "bucket": stack("bucket", np.int8),
+        "dpd": stack("dpd", np.int32),
+        "overdue": stack("overdue", np.int64),
+        "outstanding": stack("outstanding", np.int64),
+        "daily_buckets": add("daily_buckets"),
+        "daily_past_due": add("daily_past_due"),
+        "tallies": tallies,
+        "states": [st for s in order for st in s.states],
+        "collections": [c for s in order for c in s.collections],
+        "ledger": [r for s in order for r in s.ledger],
+        "actions": [r for s in order for r in s.actions],
+        "days": [r for s in order for r in s.days],
+    }

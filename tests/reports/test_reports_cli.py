@@ -1,0 +1,51 @@
+"""``overdue demo`` and ``overdue simulate`` through typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from typer.testing import CliRunner
+
+from overdue.cli import demo
+from overdue.cli.main import _OverdueGroup, main
+
+
+def _app() -> typer.Typer:
+    """The root app with the demo commands, registered as main.py registers them."""
+    app = typer.Typer(cls=_OverdueGroup, no_args_is_help=True)
+    app.callback()(main)
+    app.command("demo")(demo.demo)
+    app.command("simulate")(demo.simulate)
+    return app
+
+
+def test_demo_writes_a_bilingual_report_and_stores_the_portfolio(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path}/demo.db"
+    out = tmp_path / "report"
+    runner = CliRunner()
+    args = ["--db", db, "demo", "--accounts", "200", "--months", "3", "--out", str(out), "--workers", "1"]
+    result = runner.invoke(_app(), args)
+    assert result.exit_code == 0, result.output
+    assert "Roll rates" in result.output and "Champion vs challenger" in result.output
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert "入催率" in html and "冠军 / 挑战者" in html  # Chinese
+    assert "Entry-to-collections rate" in html and "Champion vs challenger" in html  # English
+    assert html.count("data:image/png;base64,") >= 6
+    again = runner.invoke(_app(), args)
+    assert again.exit_code == 2 and "already has 200 accounts" in again.output
+    fresh = runner.invoke(_app(), [*args, "--fresh", "--json"])
+    assert fresh.exit_code == 0, fresh.output
+    assert json.loads(fresh.output)["stored"]["accounts"] == 200
+
+
+def test_simulate_prints_json_without_writing(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        _app(),
+        ["--db", f"sqlite:///{tmp_path}/x.db", "simulate", "--accounts", "60", "--months", "2", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["summary"]["accounts"] == 60
+    assert not (tmp_path / "x.db").exists()
