@@ -112,6 +112,7 @@ def purchase(
     on: date | None = None,
     idempotency_key: str | None = None,
 ) -> dict[str, Any]:
+    rules.check_amount(amount, "a purchase")
     return _money_move(
         engine,
         "purchase",
@@ -132,6 +133,7 @@ def repay(
     on: date | None = None,
     idempotency_key: str | None = None,
 ) -> dict[str, Any]:
+    rules.check_amount(amount, "a repayment")
     return _money_move(
         engine,
         "repayment",
