@@ -123,17 +123,25 @@ def bill(state: AccountState, on: date) -> tuple[AccountState, list[Transaction]
         fees=fees,
         interest_carry=carry,
     )
-    transactions = []
-    if installment_fee:
-        transactions.append(
-            transfer(
-                state.id,
-                on,
-                TransactionKind.INSTALLMENT_FEE,
-                LedgerAccount.FEES,
-                LedgerAccount.INSTALLMENT_FEE_INCOME,
-                installment_fee,
-                statement_id=statement.id,
-            )
-        )
+    transactions = installment_fee_posting(state.id, on, installment_fee, statement.id)
     return dataclasses.replace(state, statements=(*statements, statement)), transactions
+
+
+def installment_fee_posting(
+    account_id: str, on: date, fee: Fen, statement_id: str, memo: str | None = None
+) -> list[Transaction]:
+    """The transaction that bills installment fees on a statement (none for a zero fee)."""
+    if not fee:
+        return []
+    return [
+        transfer(
+            account_id,
+            on,
+            TransactionKind.INSTALLMENT_FEE,
+            LedgerAccount.FEES,
+            LedgerAccount.INSTALLMENT_FEE_INCOME,
+            fee,
+            statement_id=statement_id,
+            memo=memo,
+        )
+    ]

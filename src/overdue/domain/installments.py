@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
 
-from overdue.domain.billing import minimum_of
+from overdue.domain.billing import installment_fee_posting, minimum_of
 from overdue.domain.calendar import add_months
 from overdue.domain.errors import InstallmentsRefused, NotFound
-from overdue.domain.ledger import LedgerAccount, Transaction, TransactionKind, transfer
+from overdue.domain.ledger import Transaction
 from overdue.domain.money import Fen, format_yuan, round_half_up, split_evenly
 from overdue.domain.state import AccountState, AccountStatus, InstallmentPeriod, InstallmentPlan, Statement
 
@@ -143,18 +143,7 @@ def convert(
     statements = tuple(statement if s.id == statement_id else s for s in state.statements)
     plans = (*state.plans, plan) if not plan.is_finished else state.plans
     state = dataclasses.replace(state, statements=statements, plans=plans)
-    transactions = []
-    if first.fee:
-        transactions.append(
-            transfer(
-                state.id,
-                on,
-                TransactionKind.INSTALLMENT_FEE,
-                LedgerAccount.FEES,
-                LedgerAccount.INSTALLMENT_FEE_INCOME,
-                first.fee,
-                statement_id=statement_id,
-                memo=f"installment 1 of {periods}",
-            )
-        )
+    transactions = installment_fee_posting(
+        state.id, on, first.fee, statement_id, f"installment 1 of {periods}"
+    )
     return state, transactions, offer
