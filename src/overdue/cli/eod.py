@@ -10,7 +10,6 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from overdue.cli.common import JsonOption, print_json, state
-from overdue.compliance import NoRulebook
 from overdue.domain.calendar import parse_date
 from overdue.engine.reference import Collection, run_eod
 from overdue.store.db import upgrade
@@ -45,9 +44,7 @@ def eod(
         def progress(day: date, done: int, total: int) -> None:
             bar.update(task, description=f"end-of-day {day.isoformat()}", completed=done, total=total)
 
-        collection = Collection(
-            load_strategy(strategy_file) if strategy_file else default_strategy(), NoRulebook()
-        )
+        collection = Collection(load_strategy(strategy_file) if strategy_file else default_strategy())
         summary = run_eod(engine, through, progress, collection)
     if as_json:
         print_json(summary.to_json())

@@ -5,9 +5,10 @@ runner) calls between *decide* and *act*: :class:`Rulebook` answers, for one pla
 refused with the rule's name.
 
 ``rules`` holds the rule functions (one signature, one registry, built-in and lenders' own alike) and
-``rulebooks`` the CN default and the US option built from them (``rulebook("cn" | "us" | "none")``). They are
-tested on their own; the end-of-day and the scenario runner still use :class:`NoRulebook` (which refuses
-nothing) until the compliance issue wires the rulebooks in with the contact history they need.
+``rulebooks`` the CN default and the US option built from them (``rulebook("cn" | "us" | "none")``). Each
+product names its rulebook (``ProductTerms.rulebook``, ``cn`` by default). The end-of-day checks every
+planned action (with no time yet: the time-of-day rules apply when a collector makes the call), and a
+recorded contact is checked with its time and the account's contacts of the last days.
 """
 
 from overdue.compliance.history import PastContact

@@ -4,9 +4,8 @@ A rulebook is data: a name, a list of rule names from :data:`overdue.compliance.
 (merged over :data:`~overdue.compliance.rules.DEFAULT_PARAMS`) and the debtor's time zone. Its
 :meth:`~RuleSetRulebook.check` runs the rules in order and returns the first refusal, with the rule's name.
 
-The seam's :class:`~overdue.compliance.seam.PlannedContact` and :class:`~overdue.strategy.facts.AccountFacts`
-carry no time zone, so a rulebook holds one (default ``Asia/Shanghai``); :meth:`RuleSetRulebook.for_timezone`
-gives the same rulebook in a debtor's own zone.
+Local times are read in the planned contact's ``timezone`` (the debtor's); a contact without one uses the
+rulebook's own (default ``Asia/Shanghai``; :meth:`RuleSetRulebook.for_timezone` gives another).
 """
 
 from __future__ import annotations
@@ -84,7 +83,9 @@ class RuleSetRulebook:
         first_only: bool = False,
     ) -> tuple[Verdict, ...]:
         """Every rule's refusal of ``contact`` (for audits), each with its rule's name."""
-        inp = RuleInput(contact, facts, _past_contacts(history), self.timezone, self.params)
+        timezone = contact.timezone or self.timezone
+        zone(timezone)
+        inp = RuleInput(contact, facts, _past_contacts(history), timezone, self.params)
         if contact.at is not None:
             _require_aware(contact.at)
         found: list[Verdict] = []

@@ -23,6 +23,9 @@ class PlannedContact:
     channel: str
     party: str
     at: datetime | None = None
+    """When it is to be made (aware); None when not scheduled yet (the end-of-day's plans)."""
+    timezone: str | None = None
+    """The debtor's IANA time zone; None: the rulebook's own."""
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,8 @@ class ProductTerms:
     last_bucket: int = 7
     """Number of the last, open-ended bucket (M7+ from 181 DPD)."""
     bureau_grid_months: int = 24
+    rulebook: str = "cn"
+    """The compliance rulebook every contact must pass: ``cn`` (default), ``us`` or ``none``."""
 
     def installment_fee_rate(self, periods: int) -> Decimal | None:
         """The total fee rate for ``periods`` installments, or None if the product does not offer it."""
@@ -96,6 +98,8 @@ class ProductTerms:
         for periods, rate in self.installment_fee_rates:
             if periods < 2 or not Decimal(0) <= rate < Decimal(1):
                 problems.append("installment_fee_rates must map 2 or more periods to a rate between 0 and 1")
+        if self.rulebook not in ("cn", "us", "none"):
+            problems.append("rulebook must be cn, us or none")
         if problems:
             raise InvalidTerms(f"product {self.name!r}: " + "; ".join(problems))
         return self
@@ -162,7 +166,7 @@ def with_overrides(base: ProductTerms, overrides: Mapping[str, Any]) -> ProductT
         current = getattr(base, name)
         if name in _AMOUNT_FIELDS:
             changes[name] = parse_yuan(value, field=name)
-        elif name == "name":
+        elif name in ("name", "rulebook"):
             changes[name] = str(value)
         elif name == "installment_fee_rates":
             if not isinstance(value, Mapping):

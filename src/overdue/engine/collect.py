@@ -16,14 +16,16 @@ resumed run writes nothing twice.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
 
 from overdue.channels.templates import placeholder_values, render
-from overdue.compliance import PlannedContact, Rulebook
+from overdue.compliance import PastContact, PlannedContact, Rulebook
+from overdue.compliance import rulebook as compliance_rulebook
 from overdue.domain import collections
 from overdue.domain.collections import CollectionState
 from overdue.domain.state import AccountState
@@ -53,6 +55,8 @@ CONTACT_CHANNEL = {"call": "voice", "contact_call": "voice", "field_visit": "fie
 UNASSIGNED_AGENCY = "unassigned"
 """Agency of a placement before one is chosen (agency selection arrives with collector operations)."""
 DEFAULT_LOCALE = "zh-CN"
+HISTORY_DAYS = 8
+"""How far back the contact history a rulebook sees goes (the longest window, Regulation F's 7 days, + 1)."""
 
 
 @dataclass(frozen=True)
@@ -141,12 +145,16 @@ def plan_collection(
     on: date,
     last_done: dict[str, date],
     strategy: Strategy,
-    rulebook: Rulebook,
+    rulebook: Rulebook | None = None,
+    history: Sequence[PastContact] = (),
 ) -> CollectionDay:
     """Decide and comply for one account after its end-of-day of ``on``; pure, stores nothing.
 
     last_done: treatment id → last date done, since the start of the current episode (see the caller).
+    rulebook: the rulebook every planned contact passes (None: the one the account's product names).
+    history: the contacts made with the account in the last :data:`HISTORY_DAYS` days.
     """
+    rulebook = rulebook or compliance_rulebook(account.terms.rulebook)
     cs = collections.start_or_end_episode(collection.state, account.days_past_due, on)
     cs = collections.review_promises(cs, on)
     agency, placed_on = collection.agency, collection.placed_on
@@ -161,11 +169,14 @@ def plan_collection(
     steps: list[PlannedStep] = []
     for action in decision.actions:
         channel = MESSAGE_CHANNELS.get(action.type)
-        verdict = rulebook.check(
-            PlannedContact(action.type, channel or CONTACT_CHANNEL.get(action.type, "none"), action.party),
-            facts,
-            (),
+        planned = PlannedContact(
+            action.type,
+            channel or CONTACT_CHANNEL.get(action.type, "none"),
+            action.party,
+            None,
+            account.timezone,
         )
+        verdict = rulebook.check(planned, facts, history)
         body = None
         if verdict.allowed and channel is not None:
             body = _message(strategy, action, facts, on, agency)
@@ -205,19 +216,36 @@ def _message(
     return render(strategy.templates[action.template].texts[DEFAULT_LOCALE], values)
 
 
+def contact_history(conn: Connection, account_id: str, on: date) -> list[PastContact]:
+    """The account's contacts of the last :data:`HISTORY_DAYS` days, as the rulebooks read them."""
+    return [
+        PastContact(_aware(r["at"]), r["channel"], r["party"], r["outcome"])
+        for r in store.recent_contacts(conn, account_id, on - timedelta(days=HISTORY_DAYS))
+    ]
+
+
+def _aware(at: datetime) -> datetime:
+    """SQLite gives back naive datetimes for what was stored aware in UTC."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
 def collect(
     conn: Connection,
     account: AccountState,
     on: date,
     strategy: Strategy,
-    rulebook: Rulebook,
+    rulebook: Rulebook | None = None,
 ) -> tuple[Decision | None, list[dict[str, Any]]]:
     """Run decide → comply → act for one account after its end-of-day of ``on``; returns what was recorded."""
     cs, agency, placed_on = store.load_collection_state(conn, account.id)
     loaded = Collections(cs, agency, placed_on)
     episode = collections.start_or_end_episode(cs, account.days_past_due, on).episode_started_on
-    done = store.last_done(conn, account.id, episode) if needs_decision(account, on) else {}
-    day = plan_collection(account, loaded, on, done, strategy, rulebook)
+    done: dict[str, date] = {}
+    history: list[PastContact] = []
+    if needs_decision(account, on):
+        done = store.last_done(conn, account.id, episode)
+        history = contact_history(conn, account.id, on)
+    day = plan_collection(account, loaded, on, done, strategy, rulebook, history)
     recorded: list[dict[str, Any]] = []
     for step in day.steps:
         action = step.action

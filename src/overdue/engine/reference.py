@@ -20,7 +20,7 @@ from datetime import date
 
 from sqlalchemy import Engine, func, or_, select
 
-from overdue.compliance import NoRulebook, Rulebook
+from overdue.compliance import Rulebook
 from overdue.domain import account as rules
 from overdue.domain.calendar import ONE_DAY, iter_days
 from overdue.engine.collect import collect
@@ -54,11 +54,12 @@ class Collection:
     """How the end-of-day collects: the strategy that decides and the rulebook every contact passes."""
 
     strategy: Strategy
-    rulebook: Rulebook
+    rulebook: Rulebook | None = None
+    """None: each account's product names its rulebook (``cn`` by default)."""
 
     @classmethod
     def default(cls) -> Collection:
-        return cls(default_strategy(), NoRulebook())
+        return cls(default_strategy())
 
 
 def first_open_date(engine: Engine) -> date | None:
@@ -119,7 +120,8 @@ def run_eod(
 ) -> EodSummary:
     """Run every business date not yet closed, up to and including ``through``.
 
-    collection: the strategy and rulebook (default: the shipped ``huabei`` strategy, no rulebook yet).
+    collection: the strategy and rulebook (default: the shipped ``huabei`` strategy and each account's
+    product's rulebook).
     """
     summary = EodSummary()
     start = first_open_date(engine)

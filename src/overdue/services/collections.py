@@ -7,18 +7,19 @@ and counts toward no limit — the refusal (with its rule) is returned to the ca
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from overdue.compliance import NoRulebook, PlannedContact, Rulebook
+from overdue.compliance import PlannedContact, Rulebook
+from overdue.compliance import rulebook as compliance_rulebook
 from overdue.domain import collections
 from overdue.domain.collections import CONTACT_CHANNELS, CONTACT_PARTIES
 from overdue.domain.errors import InvalidDate, InvalidInput, OverdueError
 from overdue.domain.money import Fen, format_yuan
-from overdue.engine.collect import Collections, account_facts
+from overdue.engine.collect import Collections, account_facts, contact_history
 from overdue.store import collections_repository as store
 from overdue.store import repository
 from overdue.strategy import Strategy, decide
@@ -87,16 +88,17 @@ def record_contact(
         raise InvalidInput(
             f"unknown contact outcome {outcome!r}; expected one of {', '.join(collections.CONTACT_OUTCOMES)}"
         )
-    rulebook = rulebook or NoRulebook()
     with engine.begin() as conn:
         account, _ = repository.load_account(conn, account_id)
+        rulebook = rulebook or compliance_rulebook(account.terms.rulebook)
         if at.tzinfo is None:
             at = at.replace(tzinfo=ZoneInfo(account.timezone))
         on = at.astimezone(ZoneInfo(account.timezone)).date()
         _open_day(account.last_eod, account.opened_on, on, account_id)
         cs, agency, placed_on = store.load_collection_state(conn, account_id)
         facts = account_facts(account, Collections(cs, agency, placed_on), on, {})
-        verdict = rulebook.check(PlannedContact("contact", channel, party, at), facts, ())
+        planned = PlannedContact("contact", channel, party, at, account.timezone)
+        verdict = rulebook.check(planned, facts, contact_history(conn, account_id, on))
         if not verdict.allowed:
             raise ContactRefused(verdict.reason or f"refused by {verdict.rule}", verdict.rule or "unknown")
         store.record_contact(
@@ -104,7 +106,7 @@ def record_contact(
             {
                 "account_id": account_id,
                 "business_date": on,
-                "at": at,
+                "at": at.astimezone(UTC),  # stored in UTC: SQLite keeps no offset
                 "channel": channel,
                 "party": party,
                 "outcome": outcome,

@@ -6,7 +6,8 @@ gets a result (``ok``, and ``error``/``code`` when refused). Optional checks mak
 
 - ``expect:`` on any event is a partial match against its result (for a snapshot: the snapshot JSON):
   mappings match key by key, lists item by item (same length), anything else must be equal;
-- ``expect_error: CODE`` says the event must be refused with that error code.
+- ``expect_error: CODE`` says the event must be refused with that error code, and ``expect_rule: RULE``
+  that a compliance rule refused it (a refused contact is not made and counts toward no limit).
 
 The file is checked before anything runs; each problem names the file, line and field.
 """
@@ -41,7 +42,7 @@ NOT_YET = {
 }
 TOP_LEVEL = {"title", "description", "description_zh", "product", "overrides", "account", "events"}
 ACCOUNT_KEYS = {"id", "opened", "limit", "timezone"}
-EVENT_EXTRAS = {"date", "at", "expect", "expect_error", "note"}
+EVENT_EXTRAS = {"date", "at", "expect", "expect_error", "expect_rule", "note"}
 
 
 class ScenarioError(InvalidInput):
@@ -58,6 +59,7 @@ class Event:
     value: Any
     expect: Any = None
     expect_error: str | None = None
+    expect_rule: str | None = None
 
 
 @dataclass(frozen=True)
@@ -268,8 +270,15 @@ def _parse_event(raw: Any, line: int | None, fail: Callable[[int | None, str], S
     except OverdueError as exc:
         raise fail(line, str(exc)) from None
     expect_error = raw.get("expect_error")
+    expect_rule = raw.get("expect_rule")
     return Event(
-        line or 0, on, kind, value, raw.get("expect"), None if expect_error is None else str(expect_error)
+        line or 0,
+        on,
+        kind,
+        value,
+        raw.get("expect"),
+        None if expect_error is None else str(expect_error),
+        None if expect_rule is None else str(expect_rule),
     )
 
 
@@ -394,6 +403,12 @@ def _apply(engine: Engine, scenario: Scenario, event: Event, result: ScenarioRes
                     "expected": event.expect_error,
                     "actual": out.get("code"),
                 }
+            )
+    if event.expect_rule is not None:
+        result.checks += 1
+        if out.get("rule") != event.expect_rule:
+            result.mismatches.append(
+                {"line": event.line, "path": "rule", "expected": event.expect_rule, "actual": out.get("rule")}
             )
     if event.expect is not None:
         result.checks += _match(event.expect, out.get("result"), "", event.line, result.mismatches)

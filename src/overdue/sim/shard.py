@@ -33,7 +33,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from overdue.compliance import NoRulebook
+from overdue.compliance import rulebook as compliance_rulebook
 from overdue.domain import account as rules
 from overdue.domain import collections as collection_rules
 from overdue.domain.allocation import repayable
@@ -162,8 +162,8 @@ class Shard:
         self.spec = spec
         self.model = spec.model
         self.strategy = parse_strategy(spec.strategy_text, name="simulated strategy")
-        self.rulebook = NoRulebook()
         self.terms = product_terms("huabei")
+        self.rulebook = compliance_rulebook(self.terms.rulebook)
         self.rng = np.random.default_rng([spec.seed, 1, spec.index])
         b = spec.borrowers
         n = self.n = len(b)

@@ -159,3 +159,14 @@ def contacts_between(conn: Connection, account_id: str, start: datetime, end: da
             contacts.c.account_id == account_id, contacts.c.at >= start, contacts.c.at < end
         )
     ).mappings()
+
+
+def recent_contacts(conn: Connection, account_id: str, since: date) -> list[Any]:
+    """The contacts made with ``account_id`` on or after business date ``since``, oldest first."""
+    return list(
+        conn.execute(
+            select(contacts.c.at, contacts.c.channel, contacts.c.party, contacts.c.outcome)
+            .where(contacts.c.account_id == account_id, contacts.c.business_date >= since)
+            .order_by(contacts.c.at, contacts.c.id)
+        ).mappings()
+    )
