@@ -92,7 +92,14 @@ def db_upgrade(ctx: typer.Context, as_json: JsonOption = False) -> None:
 #     app.command("eod")(eod.eod)
 app.add_typer(db_app, name="db")
 
-from overdue.cli import accounts, demo, eod, scenario, strategy  # noqa: E402  (command modules register below)
+from overdue.cli import (  # noqa: E402  (command modules register below)
+    accounts,
+    compliance,
+    demo,
+    eod,
+    scenario,
+    strategy,
+)
 
 app.add_typer(scenario.app, name="scenario")
 app.command("eod")(eod.eod)
@@ -101,5 +108,6 @@ app.add_typer(accounts.installments_app, name="installments")
 app.command("purchase")(accounts.purchase)
 app.command("repay")(accounts.repay)
 app.add_typer(strategy.app, name="strategy")
+app.add_typer(compliance.app, name="compliance")
 app.command("demo")(demo.demo)
 app.command("simulate")(demo.simulate)

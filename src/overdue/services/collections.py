@@ -13,12 +13,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from overdue.compliance import PlannedContact, Rulebook
+from overdue.compliance import PastContact, PlannedContact, Rulebook
 from overdue.compliance import rulebook as compliance_rulebook
+from overdue.compliance.audit import AuditReport, LoggedContact, audit
 from overdue.domain import collections
 from overdue.domain.collections import CONTACT_CHANNELS, CONTACT_PARTIES
 from overdue.domain.errors import InvalidDate, InvalidInput, OverdueError
 from overdue.domain.money import Fen, format_yuan
+from overdue.domain.state import AccountState
 from overdue.engine.collect import Collections, account_facts, contact_history
 from overdue.store import collections_repository as store
 from overdue.store import repository
@@ -174,3 +176,37 @@ def explain(engine: Engine, account_id: str, on: date, strategy: Strategy) -> di
         trace=list(decision.trace),
     )
     return out
+
+
+def audit_contacts(engine: Engine, start: date | None = None, end: date | None = None) -> AuditReport:
+    """Replay the contact log between business dates ``start`` and ``end`` (both included; None: open)."""
+    with engine.connect() as conn:
+        rows = store.contacts_in(conn, start, end)
+        accounts: dict[str, AccountState] = {}
+        before: dict[str, list[PastContact]] = {}
+        for account_id in sorted({r["account_id"] for r in rows}):
+            accounts[account_id], _ = repository.load_account(conn, account_id)
+            if start is not None:
+                before[account_id] = [_past(r) for r in store.contacts_before(conn, account_id, start)]
+    log = [
+        LoggedContact(
+            r["account_id"],
+            _utc(r["at"]),
+            r["channel"],
+            r["party"],
+            r["outcome"],
+            accounts[r["account_id"]].timezone,
+            accounts[r["account_id"]].terms.rulebook,
+            r["id"],
+        )
+        for r in rows
+    ]
+    return audit(log, before)
+
+
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def _past(row: Any) -> PastContact:
+    return PastContact(_utc(row["at"]), row["channel"], row["party"], row["outcome"])

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from overdue.domain.collections import CollectionState, Promise
@@ -162,11 +162,35 @@ def contacts_between(conn: Connection, account_id: str, start: datetime, end: da
 
 
 def recent_contacts(conn: Connection, account_id: str, since: date) -> list[Any]:
-    """The contacts made with ``account_id`` on or after business date ``since``, oldest first."""
+    """The contacts made with ``account_id`` on or after business date ``since``, oldest first, and every
+    objection of a third party whenever it was made (an objection is for good)."""
+    recent = contacts.c.business_date >= since
+    objection = and_(contacts.c.party != "debtor", contacts.c.outcome == "refused")
     return list(
         conn.execute(
             select(contacts.c.at, contacts.c.channel, contacts.c.party, contacts.c.outcome)
-            .where(contacts.c.account_id == account_id, contacts.c.business_date >= since)
+            .where(contacts.c.account_id == account_id, or_(recent, objection))
+            .order_by(contacts.c.at, contacts.c.id)
+        ).mappings()
+    )
+
+
+def contacts_in(conn: Connection, start: date | None, end: date | None) -> list[Any]:
+    """Every contact with business date in [start, end] (either end open), by account and time."""
+    query = select(contacts)
+    if start is not None:
+        query = query.where(contacts.c.business_date >= start)
+    if end is not None:
+        query = query.where(contacts.c.business_date <= end)
+    return list(conn.execute(query.order_by(contacts.c.account_id, contacts.c.at, contacts.c.id)).mappings())
+
+
+def contacts_before(conn: Connection, account_id: str, start: date) -> list[Any]:
+    """The account's contacts before business date ``start`` (what an audit from ``start`` starts from)."""
+    return list(
+        conn.execute(
+            select(contacts)
+            .where(contacts.c.account_id == account_id, contacts.c.business_date < start)
             .order_by(contacts.c.at, contacts.c.id)
         ).mappings()
     )
