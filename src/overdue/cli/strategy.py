@@ -19,8 +19,14 @@ FileArgument = Annotated[Path, typer.Argument(help="Strategy file (YAML).")]
 
 
 @app.command("validate")
-def validate(file: FileArgument, as_json: JsonOption = False) -> None:
-    """Check a strategy file; print every problem with its line and field, or a one-line summary.
+def validate(
+    file: FileArgument,
+    rulebook: Annotated[
+        str, typer.Option("--rulebook", help="Lint templates for this rulebook (cn, us).")
+    ] = "cn",
+    as_json: JsonOption = False,
+) -> None:
+    """Check a strategy file and lint its templates; print every problem, or a one-line summary.
 
     Exits 2 when the file has problems. Warnings (unused templates or parameters) are printed but pass.
     """
@@ -34,6 +40,16 @@ def validate(file: FileArgument, as_json: JsonOption = False) -> None:
             typer.echo(str(problem), err=True)
         count = len(exc.problems)
         fail(f"{file}: {count} {'problem' if count == 1 else 'problems'}")
+    from overdue.compliance.lint import lint_strategy
+
+    problems = lint_strategy(strategy, rulebook)
+    if problems:
+        if as_json:
+            print_json({"ok": False, "template_problems": [p.__dict__ for p in problems]})
+            raise typer.Exit(EXIT_BAD_INPUT)
+        for lint_problem in problems:
+            typer.echo(str(lint_problem), err=True)
+        fail(f"{file}: {len(problems)} template problem(s) under the {rulebook} rulebook")
     summary = _counts(strategy)
     if as_json:
         print_json({"ok": True, **summary, "warnings": [w.as_dict() for w in strategy.warnings]})

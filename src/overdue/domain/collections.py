@@ -9,9 +9,9 @@ promise escalates the ladder one stage up: the account is treated one stage abov
 in (``escalated_from``), until its DPD moves it out of that stage anyway; each further broken promise in that
 stage adds one more.
 
-A **contact** is an attempt on a channel with an outcome (DESIGN §5). ``lost_contact`` and ``wrong_number``
-mark the debtor unreachable; a conversation (``connected``, ``promise``, ``dispute``, ``hardship``,
-``refused``) marks them reachable again.
+A **contact** is an attempt on a channel with an outcome (DESIGN §5). On the debtor, ``lost_contact`` and
+``wrong_number`` mark them unreachable, and a conversation (``connected``, ``promise``, ``dispute``,
+``hardship``, ``refused``) marks them reachable again; contacts with third parties change neither.
 """
 
 from __future__ import annotations
@@ -159,21 +159,26 @@ def settle_escalation(cs: CollectionState, stage: str | None) -> CollectionState
     return dataclasses.replace(cs, stage=stage)
 
 
-def record_contact(cs: CollectionState, outcome: str, on: date) -> CollectionState:
-    """Count a contact attempt and what its outcome says about reachability and disputes."""
+def record_contact(cs: CollectionState, outcome: str, on: date, party: str = "debtor") -> CollectionState:
+    """Count a contact attempt and what its outcome says about reachability and disputes.
+
+    Only an attempt on the debtor says whether the debtor can be reached, or counts as a connect; talking to
+    a pre-agreed contact does not make the debtor reachable.
+    """
     if outcome not in CONTACT_OUTCOMES:
         raise InvalidInput(
             f"unknown contact outcome {outcome!r}; expected one of {', '.join(CONTACT_OUTCOMES)}"
         )
     contactability = cs.contactability
-    if outcome in UNREACHABLE:
+    debtor = party == "debtor"
+    if debtor and outcome in UNREACHABLE:
         contactability = "lost_contact"
-    elif outcome in CONVERSATIONS:
+    elif debtor and outcome in CONVERSATIONS:
         contactability = "reachable"
     return dataclasses.replace(
         cs,
         attempts=cs.attempts + 1,
-        connects=cs.connects + (outcome in CONVERSATIONS),
+        connects=cs.connects + (debtor and outcome in CONVERSATIONS),
         last_contact_on=on,
         contactability=contactability,
         dispute_open=cs.dispute_open or outcome == "dispute",

@@ -21,8 +21,10 @@ from datetime import date
 from sqlalchemy import Engine, func, or_, select
 
 from overdue.compliance import Rulebook
+from overdue.compliance.lint import lint_strategy
 from overdue.domain import account as rules
 from overdue.domain.calendar import ONE_DAY, iter_days
+from overdue.domain.errors import InvalidInput
 from overdue.engine.collect import collect
 from overdue.store import repository
 from overdue.store.account_tables import accounts, eod_runs
@@ -115,6 +117,15 @@ def run_date(
     summary.dates.append(on)
 
 
+def check_templates(strategy: Strategy, rulebook: str = "cn") -> None:
+    """Refuse to run a strategy whose message templates fail the lint (:mod:`overdue.compliance.lint`)."""
+    problems = lint_strategy(strategy, rulebook)
+    if problems:
+        raise InvalidInput(
+            f"strategy {strategy.name}: {len(problems)} template problem(s): " + "; ".join(map(str, problems))
+        )
+
+
 def run_eod(
     engine: Engine, through: date, progress: Progress | None = None, collection: Collection | None = None
 ) -> EodSummary:
@@ -128,6 +139,7 @@ def run_eod(
     if start is None:
         return summary
     collection = collection or Collection.default()
+    check_templates(collection.strategy)
     for on in iter_days(start, through):
         run_date(engine, on, summary, progress, collection)
     return summary
