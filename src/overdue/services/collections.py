@@ -116,7 +116,9 @@ def record_contact(
                 "note": note,
             },
         )
-        store.save_collection_state(conn, collections.record_contact(cs, outcome, on, party), agency, placed_on)
+        store.save_collection_state(
+            conn, collections.record_contact(cs, outcome, on, party), agency, placed_on
+        )
     return {"contact": {"at": at.isoformat(), "channel": channel, "party": party, "outcome": outcome}}
 
 
