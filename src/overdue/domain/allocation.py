@@ -5,11 +5,11 @@
    interest, then interest, then principal (carried, installment, new). Beyond it: principal first, then
    overdue interest, interest and fees (the credit-card rule, Art. 57 of the 2011 measures).
 3. Then purchases not yet billed, oldest cycle first (a prepayment).
-4. On a written-off account only, then the principal of installment periods not yet billed (its whole
-   claim is due).
+4. Then the principal of installment periods not yet billed, next period first (a prepayment: those
+   periods bill less principal later; their fees are still billed when they fall due).
 
-A repayment larger than everything that can be repaid this way is **refused** (no overpayment credit is
-held): the error names the most that can be paid.
+A repayment larger than everything owed is **refused** (no overpayment credit is held): the error names
+the most that can be paid.
 """
 
 from __future__ import annotations
@@ -61,10 +61,7 @@ class AllocationLine:
 
 def repayable(state: AccountState) -> Fen:
     """The most a repayment can be today."""
-    total = sum(s.outstanding for s in state.statements) + state.unbilled_principal
-    if state.status is AccountStatus.WRITTEN_OFF:
-        total += state.plan_principal
-    return total
+    return sum(s.outstanding for s in state.statements) + state.unbilled_principal + state.plan_principal
 
 
 def component_order(statement: Statement, on: date, state: AccountState) -> tuple[str, ...]:
