@@ -8,6 +8,7 @@ business date (the day after its last end-of-day).
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
@@ -150,8 +151,6 @@ def _print_quote(quote: dict[str, Any], as_json: bool) -> None:
 
 def as_percent(rate: str) -> str:
     """``"0.1590"`` → ``"15.90 %"`` without going through a float."""
-    from decimal import Decimal
-
     return f"{(Decimal(rate) * 100).quantize(Decimal('0.01'))} %"
 
 

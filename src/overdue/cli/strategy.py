@@ -9,7 +9,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from overdue.cli.common import EXIT_BAD_INPUT, JsonOption, fail, print_json
+from overdue.cli.common import EXIT_BAD_INPUT, JsonOption, fail, print_json, state
+from overdue.compliance.lint import lint_strategy
+from overdue.domain.calendar import parse_date
+from overdue.services.collections import explain as explain_account
+from overdue.store.db import upgrade
 from overdue.strategy import Strategy, StrategyError, default_strategy, load_strategy
 from overdue.strategy.describe import outline, schedule_words
 
@@ -40,8 +44,6 @@ def validate(
             typer.echo(str(problem), err=True)
         count = len(exc.problems)
         fail(f"{file}: {count} {'problem' if count == 1 else 'problems'}")
-    from overdue.compliance.lint import lint_strategy
-
     problems = lint_strategy(strategy, rulebook)
     if problems:
         if as_json:
@@ -131,11 +133,6 @@ def explain(
     as_json: JsonOption = False,
 ) -> None:
     """Which stage matched, which treatments fired, and why the others did not."""
-    from overdue.cli.common import state
-    from overdue.domain.calendar import parse_date
-    from overdue.services.collections import explain as explain_account
-    from overdue.store.db import upgrade
-
     engine = state(ctx).engine()
     upgrade(engine)
     strategy = load_strategy(strategy_file) if strategy_file else default_strategy()

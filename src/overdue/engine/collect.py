@@ -219,14 +219,18 @@ def _message(
 def contact_history(conn: Connection, account_id: str, on: date) -> list[PastContact]:
     """The account's contacts of the last :data:`HISTORY_DAYS` days, as the rulebooks read them."""
     return [
-        PastContact(_aware(r["at"]), r["channel"], r["party"], r["outcome"])
-        for r in store.recent_contacts(conn, account_id, on - timedelta(days=HISTORY_DAYS))
+        past_contact(r) for r in store.recent_contacts(conn, account_id, on - timedelta(days=HISTORY_DAYS))
     ]
 
 
-def _aware(at: datetime) -> datetime:
-    """SQLite gives back naive datetimes for what was stored aware in UTC."""
+def stored_time(at: datetime) -> datetime:
+    """A contact time as stored: SQLite gives back naive datetimes for what was stored in UTC."""
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def past_contact(row: Any) -> PastContact:
+    """A stored contact row as the rulebooks read it."""
+    return PastContact(stored_time(row["at"]), row["channel"], row["party"], row["outcome"])
 
 
 def collect(

@@ -14,6 +14,7 @@ A date is closed (``eod_runs.finished``) once every account has run it.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -117,13 +118,20 @@ def run_date(
     summary.dates.append(on)
 
 
+_LINTED: weakref.WeakValueDictionary[int, Strategy] = weakref.WeakValueDictionary()
+"""Strategies whose templates already passed the lint (by identity), so a run of many dates lints once."""
+
+
 def check_templates(strategy: Strategy, rulebook: str = "cn") -> None:
     """Refuse to run a strategy whose message templates fail the lint (:mod:`overdue.compliance.lint`)."""
+    if _LINTED.get(id(strategy)) is strategy:
+        return
     problems = lint_strategy(strategy, rulebook)
     if problems:
         raise InvalidInput(
             f"strategy {strategy.name}: {len(problems)} template problem(s): " + "; ".join(map(str, problems))
         )
+    _LINTED[id(strategy)] = strategy
 
 
 def run_eod(

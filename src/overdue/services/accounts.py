@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from overdue.domain import account as rules
 from overdue.domain import collections, installments
+from overdue.domain.billing import statement_id
 from overdue.domain.errors import InvalidDate
 from overdue.domain.money import Fen, format_yuan
 from overdue.domain.snapshot import snapshot
@@ -184,8 +185,6 @@ def quote_json(quote: installments.InstallmentQuote) -> dict[str, Any]:
 
 def statement_id_for(account_id: str, statement: str | date) -> str:
     """Accept a statement id or its statement date (``2026-02-01``)."""
-    from overdue.domain.billing import statement_id
-
     return statement_id(account_id, statement) if isinstance(statement, date) else statement
 
 

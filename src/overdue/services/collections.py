@@ -16,12 +16,13 @@ from sqlalchemy import Engine
 from overdue.compliance import PastContact, PlannedContact, Rulebook
 from overdue.compliance import rulebook as compliance_rulebook
 from overdue.compliance.audit import AuditReport, LoggedContact, audit
+from overdue.domain import account as rules
 from overdue.domain import collections
 from overdue.domain.collections import CONTACT_CHANNELS, CONTACT_PARTIES
 from overdue.domain.errors import InvalidDate, InvalidInput, OverdueError
 from overdue.domain.money import Fen, format_yuan
 from overdue.domain.state import AccountState
-from overdue.engine.collect import Collections, account_facts, contact_history
+from overdue.engine.collect import Collections, account_facts, contact_history, past_contact, stored_time
 from overdue.store import collections_repository as store
 from overdue.store import repository
 from overdue.strategy import Strategy, decide
@@ -37,16 +38,11 @@ class ContactRefused(OverdueError):
         self.rule = rule
 
 
-def _open_day(last_eod: date | None, opened_on: date, on: date, account_id: str) -> None:
-    if on < opened_on or (last_eod is not None and on <= last_eod):
-        raise InvalidDate(f"{on.isoformat()} is not an open business date for account {account_id}")
-
-
 def make_promise(engine: Engine, account_id: str, on: date, amount: Fen, due_on: date) -> dict[str, Any]:
     """Record a promise to pay ``amount`` by ``due_on`` (it replaces a pending one)."""
     with engine.begin() as conn:
         account, _ = repository.load_account(conn, account_id)
-        _open_day(account.last_eod, account.opened_on, on, account_id)
+        rules.check_open_date(account, on)
         cs, agency, placed_on = store.load_collection_state(conn, account_id)
         promise_id = f"{account_id}/promise/{on.isoformat()}/{len(cs.promises) + 1}"
         cs = collections.make_promise(cs, promise_id, on, amount, due_on)
@@ -58,7 +54,7 @@ def set_dispute(engine: Engine, account_id: str, on: date, *, open_: bool) -> di
     """Open or resolve a dispute on the account (an open dispute pauses the ladder)."""
     with engine.begin() as conn:
         account, _ = repository.load_account(conn, account_id)
-        _open_day(account.last_eod, account.opened_on, on, account_id)
+        rules.check_open_date(account, on)
         cs, agency, placed_on = store.load_collection_state(conn, account_id)
         store.save_collection_state(conn, dataclasses.replace(cs, dispute_open=open_), agency, placed_on)
     return {"dispute": "open" if open_ else "resolved"}
@@ -96,7 +92,7 @@ def record_contact(
         if at.tzinfo is None:
             at = at.replace(tzinfo=ZoneInfo(account.timezone))
         on = at.astimezone(ZoneInfo(account.timezone)).date()
-        _open_day(account.last_eod, account.opened_on, on, account_id)
+        rules.check_open_date(account, on)
         cs, agency, placed_on = store.load_collection_state(conn, account_id)
         facts = account_facts(account, Collections(cs, agency, placed_on), on, {})
         planned = PlannedContact("contact", channel, party, at, account.timezone)
@@ -189,11 +185,11 @@ def audit_contacts(engine: Engine, start: date | None = None, end: date | None =
         for account_id in sorted({r["account_id"] for r in rows}):
             accounts[account_id], _ = repository.load_account(conn, account_id)
             if start is not None:
-                before[account_id] = [_past(r) for r in store.contacts_before(conn, account_id, start)]
+                before[account_id] = [past_contact(r) for r in store.contacts_before(conn, account_id, start)]
     log = [
         LoggedContact(
             r["account_id"],
-            _utc(r["at"]),
+            stored_time(r["at"]),
             r["channel"],
             r["party"],
             r["outcome"],
@@ -204,11 +200,3 @@ def audit_contacts(engine: Engine, start: date | None = None, end: date | None =
         for r in rows
     ]
     return audit(log, before)
-
-
-def _utc(at: datetime) -> datetime:
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-
-
-def _past(row: Any) -> PastContact:
-    return PastContact(_utc(row["at"]), row["channel"], row["party"], row["outcome"])
