@@ -80,6 +80,7 @@ def load_account(
     row = conn.execute(select(accounts).where(accounts.c.id == account_id)).mappings().first()
     if row is None:
         raise NotFound(f"unknown account {account_id!r}")
+    terms = terms_from_json(json.loads(row["terms_json"]))
     latest = select(func.max(statements_table.c.statement_date)).where(
         statements_table.c.account_id == account_id
     )
@@ -118,12 +119,12 @@ def load_account(
         select(bureau_months)
         .where(bureau_months.c.account_id == account_id)
         .order_by(bureau_months.c.month.desc())
-        .limit(terms_from_json(json.loads(row["terms_json"])).bureau_grid_months)
+        .limit(terms.bureau_grid_months)
     ).mappings()
     state = AccountState(
         id=row["id"],
         product=row["product"],
-        terms=terms_from_json(json.loads(row["terms_json"])),
+        terms=terms,
         opened_on=row["opened_on"],
         timezone=row["timezone"],
         credit_limit=row["credit_limit_fen"],
