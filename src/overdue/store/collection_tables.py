@@ -76,11 +76,17 @@ contacts = Table(
     Column("outcome", String(16), nullable=False),
     Column("source", String(16), nullable=False),
     Column("note", Text, nullable=True),
+    Column("collectors", Integer, nullable=True),
+    Column("recording_ref", String(200), nullable=True),
+    Column("agency", String(64), nullable=True),
     CheckConstraint(in_list("channel", CONTACT_CHANNELS), name="channel"),
     CheckConstraint(in_list("party", CONTACT_PARTIES), name="party"),
     CheckConstraint(in_list("outcome", CONTACT_OUTCOMES), name="outcome"),
 )
-"""Every contact attempt made (a refused attempt is never made, so never recorded here)."""
+"""Every contact attempt made (a refused attempt is never made, so never recorded here).
+
+``collectors`` and ``recording_ref``: for field visits, the size of the team and the recording made;
+``agency``: the outside agency that made the contact (None: the lender itself)."""
 
 collection_actions = Table(
     "collection_actions",
