@@ -97,6 +97,7 @@ from overdue.cli import (  # noqa: E402  (command modules register below)
     compliance,
     demo,
     eod,
+    risk,
     scenario,
     strategy,
 )
@@ -111,3 +112,4 @@ app.add_typer(strategy.app, name="strategy")
 app.add_typer(compliance.app, name="compliance")
 app.command("demo")(demo.demo)
 app.command("simulate")(demo.simulate)
+app.add_typer(risk.app, name="risk")

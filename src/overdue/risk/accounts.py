@@ -1,0 +1,197 @@
+"""What the risk models see of an existing account, read from the database, and its explanation.
+
+:func:`account_facts` loads the account with :func:`overdue.store.repository.load_account` (with its full
+bucket history), its collection state with :func:`overdue.store.collections_repository.load_collection_state`
+and every statement it has had (a read-only query), and derives:
+
+- the statement **cycles** for the limit review (:func:`overdue.risk.review.cycles_from_history`);
+- the **behaviour facts**: worst DPD in a window is estimated from the bucket history (DPD rises by one a day
+  within a bucket spell, starting from the bucket's lower edge), never below today's DPD; "times past 30" is
+  the number of M1 → M2 moves; utilisation is today's principal over the limit;
+- the **collection facts** (delinquent accounts only): earlier episodes are M0 → M1 moves before the current
+  episode; attempts and connects are the current episode's; promises are those the collections repository
+  keeps (pending ones and the latest resolved), resolved in the last 12 months.
+
+Nothing is written. :func:`explain_account` puts the scores and the review decision together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from overdue.domain.calendar import add_months
+from overdue.domain.collections import CollectionState
+from overdue.domain.money import format_yuan
+from overdue.domain.state import AccountState, BucketSpell, Statement
+from overdue.risk.behaviour import BehaviourFacts, score_behaviour
+from overdue.risk.behaviour import shipped_model as behaviour_model
+from overdue.risk.collection import CollectionFacts, score_collection
+from overdue.risk.collection import shipped_model as collection_model
+from overdue.risk.review import ReviewInput, ReviewParameters, cycles_from_history, review_limit
+from overdue.store.account_tables import statements as statements_table
+from overdue.store.collections_repository import load_collection_state
+from overdue.store.repository import load_account
+
+
+@dataclass(frozen=True)
+class AccountFacts:
+    state: AccountState
+    collection: CollectionState
+    as_of: date
+    review: ReviewInput
+    behaviour: BehaviourFacts
+    delinquency: CollectionFacts | None
+    """None when the account is not delinquent (the collection score is for delinquent accounts)."""
+
+
+def _bucket_number(bucket: str) -> int:
+    return int(bucket.removeprefix("M").removesuffix("+"))
+
+
+def worst_dpd(spells: Sequence[BucketSpell], start: date, end: date, bucket_days: int) -> int:
+    """The highest DPD reached between ``start`` and ``end`` (inclusive), estimated from bucket spells."""
+    worst = 0
+    for spell in spells:
+        number = _bucket_number(spell.bucket)
+        if number == 0:
+            continue
+        last_day = end if spell.left is None else min(end, spell.left - timedelta(days=1))
+        if last_day < start or spell.entered > last_day:
+            continue
+        lower = (number - 1) * bucket_days + 1
+        estimate = lower + (last_day - spell.entered).days
+        # Within a bucket DPD cannot pass its upper edge (the open-ended last bucket has none).
+        upper = number * bucket_days
+        is_last = spell.bucket.endswith("+")
+        worst = max(worst, estimate if is_last else min(upper, estimate))
+    return worst
+
+
+def _moves(spells: Sequence[BucketSpell], from_bucket: str, to_bucket: str) -> list[date]:
+    ordered = sorted(spells, key=lambda s: s.entered)
+    return [
+        s.entered
+        for previous, s in zip([None, *ordered[:-1]], ordered, strict=True)
+        if s.bucket == to_bucket and (previous.bucket if previous else "M0") == from_bucket
+    ]
+
+
+def _months_between(first: date, last: date) -> int:
+    months = (last.year - first.year) * 12 + last.month - first.month - (1 if last.day < first.day else 0)
+    return max(1, months)
+
+
+def all_statements(conn: Connection, account_id: str, as_of: date) -> list[Statement]:
+    """Every statement of the account up to ``as_of`` (the fields the review needs)."""
+    t = statements_table
+    rows = conn.execute(
+        select(
+            t.c.id,
+            t.c.statement_date,
+            t.c.due_date,
+            t.c.amount_fen,
+            t.c.minimum_fen,
+            t.c.carried_principal_fen,
+        )
+        .where(t.c.account_id == account_id, t.c.statement_date <= as_of)
+        .order_by(t.c.statement_date)
+    )
+    return [
+        Statement(
+            id=r.id,
+            statement_date=r.statement_date,
+            due_date=r.due_date,
+            amount=r.amount_fen,
+            minimum=r.minimum_fen,
+            carried_principal=r.carried_principal_fen,
+        )
+        for r in rows
+    ]
+
+
+def account_facts(conn: Connection, account_id: str, as_of: date | None = None) -> AccountFacts:
+    """The facts of ``account_id`` on ``as_of`` (default: its last end-of-day, or its opening date)."""
+    state, _ = load_account(conn, account_id, full_history=True)
+    collection, _, _ = load_collection_state(conn, account_id)
+    on = as_of or state.last_eod or state.opened_on
+    spells = state.bucket_history
+    terms = state.terms
+    cycles = cycles_from_history(
+        all_statements(conn, account_id, on), spells, state.credit_limit, on, terms.grace_days
+    )
+    review = ReviewInput(
+        account_id=state.id,
+        as_of=on,
+        credit_limit=state.credit_limit,
+        status=str(state.status),
+        days_past_due=state.days_past_due,
+        cycles=cycles,
+    )
+    six_ago, year_ago = add_months(on, -6), add_months(on, -12)
+    behaviour = BehaviourFacts(
+        months_on_book=_months_between(state.opened_on, on),
+        worst_dpd_6m=max(state.days_past_due, worst_dpd(spells, six_ago, on, terms.bucket_days)),
+        worst_dpd_12m=max(state.days_past_due, worst_dpd(spells, year_ago, on, terms.bucket_days)),
+        times_30_plus_12m=sum(1 for d in _moves(spells, "M1", "M2") if year_ago <= d <= on),
+        utilisation=state.principal / state.credit_limit,
+        minimum_only_6m=sum(1 for c in cycles if c.minimum_only and c.statement_date > six_ago),
+    )
+    delinquency = None
+    if state.days_past_due > 0:
+        episode_start = collection.episode_started_on or on
+        resolved = [p for p in collection.promises if p.resolved_on is not None and p.resolved_on >= year_ago]
+        delinquency = CollectionFacts(
+            days_past_due=state.days_past_due,
+            earlier_episodes_12m=sum(1 for d in _moves(spells, "M0", "M1") if year_ago <= d < episode_start),
+            attempts=collection.attempts,
+            connects=collection.connects,
+            promises_kept=sum(1 for p in resolved if p.status == "kept"),
+            promises_broken=sum(1 for p in resolved if p.status == "broken"),
+            reachable=1 if collection.contactability == "reachable" else 0,
+        )
+    return AccountFacts(state, collection, on, review, behaviour, delinquency)
+
+
+def explain_account(
+    conn: Connection, account_id: str, as_of: date | None = None, params: ReviewParameters | None = None
+) -> dict[str, Any]:
+    """Behaviour and collection scores, the limit review decision and their reason codes, as JSON-ready
+    values (amounts as yuan strings, scores and ratios as numbers)."""
+    facts = account_facts(conn, account_id, as_of)
+    behaviour = score_behaviour(facts.behaviour, behaviour_model())
+    collection = (
+        None if facts.delinquency is None else score_collection(facts.delinquency, collection_model())
+    )
+    decision = review_limit(facts.review, params)
+    behaviour_facts = asdict(facts.behaviour)
+    behaviour_facts["utilisation"] = round(facts.behaviour.utilisation, 4)
+    return {
+        "account_id": account_id,
+        "as_of": facts.as_of.isoformat(),
+        "status": str(facts.state.status),
+        "credit_limit": format_yuan(facts.state.credit_limit),
+        "dpd": facts.state.days_past_due,
+        "bucket": facts.state.bucket,
+        "behaviour": {"facts": behaviour_facts, **behaviour.to_json()},
+        "collection": None
+        if collection is None or facts.delinquency is None
+        else {"facts": asdict(facts.delinquency), **collection.to_json()},
+        "review": {
+            "cycles": [
+                {
+                    "statement_date": c.statement_date.isoformat(),
+                    "balance": format_yuan(c.balance),
+                    "utilisation": round(float(c.utilisation), 4),
+                    "on_time": c.on_time,
+                    "minimum_only": c.minimum_only,
+                }
+                for c in facts.review.cycles
+            ],
+            **decision.to_json(),
+        },
+    }

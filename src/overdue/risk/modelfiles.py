@@ -1,0 +1,71 @@
+"""The model files: where the shipped ones live, and training a model into a file.
+
+Shipped files (``src/overdue/risk/models/``), each ``{name}-v{version}.json``:
+
+- ``application-german-v1.json`` and ``application-sim-v1.json``: application scorecards
+  (:mod:`overdue.risk.scorecard`);
+- ``behaviour-v1.json`` and ``collection-v1.json``: logistic models (:mod:`overdue.risk.logistic`).
+
+``overdue risk train`` rewrites them (or writes elsewhere with ``--out``); training is deterministic, so a
+retrained file differs only in its ``trained_on`` date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from overdue.domain.errors import InvalidInput
+from overdue.risk import behaviour, collection
+from overdue.risk.logistic import save_model
+from overdue.risk.scorecard import ScorecardModel, load_scorecard, save_scorecard
+
+MODELS = ("application", "behaviour", "collection")
+DATASETS = ("german", "sim")
+
+
+def shipped_path(file_name: str) -> Path:
+    """The path of a model file shipped in the package."""
+    return Path(str(resources.files("overdue.risk").joinpath("models", file_name)))
+
+
+def application_file(dataset: str) -> str:
+    return f"application-{dataset}-v1.json"
+
+
+def shipped_scorecard(dataset: str = "german") -> ScorecardModel:
+    """The shipped application scorecard trained on ``dataset``."""
+    return load_scorecard(shipped_path(application_file(dataset)))
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    model: str
+    path: Path
+    metrics: dict[str, Any]
+    dataset: dict[str, Any]
+
+
+def train_to_file(model: str, dataset: str = "german", out: Path | None = None) -> TrainResult:
+    """Train ``model`` (application on ``dataset``, behaviour, or collection) and write its file to ``out``
+    (default: the shipped file)."""
+    if model == "application":
+        if dataset not in DATASETS:
+            raise InvalidInput(f"unknown dataset {dataset!r} (german or sim)")
+        from overdue.risk.data import load_dataset
+        from overdue.risk.training import train_application
+
+        trained = train_application(load_dataset(dataset))
+        path = out or shipped_path(application_file(dataset))
+        save_scorecard(trained.model, path)
+        return TrainResult(model, path, dict(trained.model.metrics), dict(trained.model.dataset))
+    if model in ("behaviour", "collection"):
+        module = behaviour if model == "behaviour" else collection
+        trainer = behaviour.train_behaviour if model == "behaviour" else collection.train_collection
+        fitted, _, _ = trainer()
+        path = out or shipped_path(module.MODEL_FILE)
+        save_model(fitted, path)
+        return TrainResult(model, path, dict(fitted.metrics), dict(fitted.dataset))
+    raise InvalidInput(f"unknown model {model!r} ({', '.join(MODELS)})")
