@@ -17,7 +17,9 @@ from overdue.domain.errors import (
     NotFound,
     OverdueError,
     Refused,
+    ReliefRefused,
     RepaymentTooLarge,
+    StaleQuote,
 )
 
 __all__ = [
@@ -34,5 +36,7 @@ __all__ = [
     "NotFound",
     "OverdueError",
     "Refused",
+    "ReliefRefused",
     "RepaymentTooLarge",
+    "StaleQuote",
 ]

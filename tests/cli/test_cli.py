@@ -236,9 +236,14 @@ HEAD = 'account: {id: A1, opened: 2026-01-05, limit: "5000.00"}\nevents:\n'
             id="unknown-event",
         ),
         pytest.param(
-            "  - {date: 2026-02-20, relief: {kind: deferral}}\n",
-            [":3:", "'relief'", "not supported yet"],
+            '  - {date: 2026-02-20, waiver: {interest: "1.00"}}\n',
+            [":3:", "'waiver'", "not supported yet"],
             id="not-yet-supported",
+        ),
+        pytest.param(
+            "  - {date: 2026-02-20, relief: {kind: deferral}}\n",
+            [":3:", "relief deferral needs days, statement"],
+            id="relief-missing-fields",
         ),
         pytest.param(
             '  - {date: 2026-01-12, purchase: "1.00"}\n  - {date: 2026-01-11, purchase: "1.00"}\n',

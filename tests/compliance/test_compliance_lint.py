@@ -93,3 +93,24 @@ def test_the_end_of_day_refuses_a_strategy_whose_templates_fail(engine: Engine) 
     accounts.open_account(engine, "A1", date(2026, 1, 5), 500_000)
     with pytest.raises(InvalidInput, match=r"lint\.banned_phrase"):
         run_eod(engine, date(2026, 1, 6), collection=Collection(bad))
+
+
+def test_the_shipped_strategy_passes_the_us_lint() -> None:
+    assert lint_strategy(default_strategy(), "us") == []
+
+
+def test_the_end_of_day_lints_under_the_rulebook_of_each_product_in_use(engine: Engine) -> None:
+    text = (
+        resources.files("overdue.strategy").joinpath("strategies", "huabei.yaml").read_text(encoding="utf-8")
+    )
+    assert text.count(" Reply STOP to opt out.") == 3
+    no_opt_out = parse_strategy(text.replace(" Reply STOP to opt out.", ""), name="no-opt-out.yaml")
+    accounts.open_account(engine, "A1", date(2026, 1, 5), 500_000)
+    run_eod(
+        engine, date(2026, 1, 6), collection=Collection(no_opt_out)
+    )  # CN accounts only: no opt-out needed
+    accounts.open_account(
+        engine, "U1", date(2026, 1, 7), 500_000, overrides={"rulebook": "us"}, timezone="America/New_York"
+    )
+    with pytest.raises(InvalidInput, match=r"under the us rulebook: .*lint\.opt_out"):
+        run_eod(engine, date(2026, 1, 8), collection=Collection(no_opt_out))

@@ -39,6 +39,7 @@ def make_facts(**changes: object) -> AccountFacts:
         days_to_due=-5,
         minimum_remaining=0,
         status="active",
+        validation_notice_on=DAY - timedelta(days=4),
     )
     return dataclasses.replace(base, **changes)
 
@@ -289,7 +290,8 @@ def test_a_lenders_rule_uses_the_same_registry() -> None:
 
     try:
         book = RuleSetRulebook("lender", [*CN_RULES, name])
-        v = book.check(PlannedContact("visit", "field", "debtor", at(10)), make_facts(), ())
+        visit = PlannedContact("visit", "field", "debtor", at(10), collectors=2, recording_ref="rec-1")
+        v = book.check(visit, make_facts(), ())
         assert v == Verdict(False, name, "no field visits", None)
         with pytest.raises(InvalidInput):
             register(name)(no_field_visits)

@@ -97,6 +97,7 @@ from overdue.cli import (  # noqa: E402  (command modules register below)
     compliance,
     demo,
     eod,
+    relief,
     risk,
     scenario,
     strategy,
@@ -113,3 +114,4 @@ app.add_typer(compliance.app, name="compliance")
 app.command("demo")(demo.demo)
 app.command("simulate")(demo.simulate)
 app.add_typer(risk.app, name="risk")
+app.add_typer(relief.app, name="relief")

@@ -22,17 +22,24 @@ from overdue.domain.errors import InvalidInput
 from overdue.strategy.facts import AccountFacts
 
 CN_RULES = (
+    "cn.no_contact_after_sale",
     "cn.no_contact_during_dispute",
     "cn.no_contact_during_plan",
+    "cn.agency_whitelist",
     "cn.third_party",
     "cn.quiet_hours",
     "cn.connected_voice_per_day",
     "cn.unanswered_per_number_per_day",
+    "cn.field_visit_team",
+    "cn.field_visit_per_day",
 )
 """China's default (DESIGN §6), in the order they are checked."""
 
 US_RULES = (
+    "us.no_contact_after_sale",
+    "us.cease_communication",
     "us.no_contact_during_dispute",
+    "us.validation_notice",
     "us.call_hours",
     "us.seven_in_seven",
 )
@@ -64,6 +71,11 @@ class RuleSetRulebook:
         self.params: Mapping[str, ParamValue] = MappingProxyType({**DEFAULT_PARAMS, **(params or {})})
         self.timezone = timezone
         self._checks = tuple((rule, RULES[rule]) for rule in self.rules)
+
+    @property
+    def requires_validation_notice(self) -> bool:
+        """Whether debts under this rulebook need a validation notice before collection contact."""
+        return "us.validation_notice" in self.rules
 
     def for_timezone(self, timezone: str) -> RuleSetRulebook:
         """The same rulebook, reading local times in ``timezone``."""

@@ -54,6 +54,8 @@ DEFAULT_PARAMS: Mapping[str, ParamValue] = {
     "max_calls_in_window": 7,
     "call_window_days": 7,
     "days_after_conversation": 7,
+    "min_field_collectors": 2,
+    "max_field_visits_per_day": 1,
 }
 """Every number a built-in rule reads, with its default; a rulebook's params override them key by key.
 
@@ -63,6 +65,8 @@ DEFAULT_PARAMS: Mapping[str, ParamValue] = {
 - ``call_hours_start``/``call_hours_end``: US, contact allowed from start (inclusive) until end (exclusive).
 - ``max_calls_in_window``/``call_window_days``: US, at most this many calls in that many consecutive days.
 - ``days_after_conversation``: US, no call for this many days, counting the day of a telephone conversation.
+- ``min_field_collectors``: CN, the smallest team that may make a field visit.
+- ``max_field_visits_per_day``: CN, field visits per debtor per local day.
 """
 
 
@@ -251,6 +255,54 @@ def third_party(inp: RuleInput) -> Verdict | None:
     return None
 
 
+@register("cn.field_visit_team")
+def field_visit_team(inp: RuleInput) -> Verdict | None:
+    """A field visit is made by ``min_field_collectors`` or more collectors and is recorded. A planned visit
+    (no time yet: the end-of-day's work order) passes; the team and recording are checked when it is made."""
+    contact = inp.contact
+    if contact.channel != "field" or contact.at is None:
+        return None
+    need = inp.count("min_field_collectors")
+    if (contact.collectors or 0) < need:
+        given = "no team given" if contact.collectors is None else f"{contact.collectors} given"
+        return refuse(f"a field visit needs {need} or more collectors ({given})")
+    if not contact.recording_ref:
+        return refuse("a field visit must be recorded; no recording reference given")
+    return None
+
+
+@register("cn.field_visit_per_day")
+def field_visit_per_day(inp: RuleInput) -> Verdict | None:
+    """At most ``max_field_visits_per_day`` field visits to a debtor a local day."""
+    if inp.contact.channel != "field":
+        return None
+    limit = inp.count("max_field_visits_per_day")
+    day = inp.day
+    made = sum(1 for p in inp.history if p.channel == "field" and inp.local_day(p) == day)
+    if made < limit:
+        return None
+    return refuse(
+        f"{made} field visit(s) already on {day.isoformat()}; at most {limit} a day",
+        inp.at_local(day + timedelta(days=1), inp.clock("quiet_end")),
+    )
+
+
+@register("cn.agency_whitelist")
+def agency_whitelist(inp: RuleInput) -> Verdict | None:
+    """An outside agency may contact debtors only while it is on the whitelist with a review in force."""
+    agency = inp.contact.agency
+    if agency is None:
+        return None
+    until = inp.contact.agency_review_until
+    if until is None:
+        return refuse(
+            f"agency {agency} is not on the whitelist with a review in force on {inp.day.isoformat()}"
+        )
+    if inp.day > until:
+        return refuse(f"agency {agency}'s whitelist review ran out on {until.isoformat()}")
+    return None
+
+
 @register("cn.no_contact_during_plan")
 def no_contact_during_plan(inp: RuleInput) -> Verdict | None:
     """No collection contact while a negotiated repayment plan is being kept."""
@@ -263,6 +315,14 @@ def _no_contact_during_dispute(inp: RuleInput) -> Verdict | None:
 
 
 register("cn.no_contact_during_dispute")(_no_contact_during_dispute)
+
+
+def _no_contact_after_sale(inp: RuleInput) -> Verdict | None:
+    """No collection by the lender or its agencies once the debt is sold (the buyer collects it)."""
+    return refuse("the debt was sold; its buyer collects it") if inp.facts.sold else None
+
+
+register("cn.no_contact_after_sale")(_no_contact_after_sale)
 
 
 # --- United States (Regulation F, 12 CFR 1006) ----------------------------------------------------------
@@ -318,3 +378,25 @@ def seven_in_seven(inp: RuleInput) -> Verdict | None:
 
 
 register("us.no_contact_during_dispute")(_no_contact_during_dispute)
+register("us.no_contact_after_sale")(_no_contact_after_sale)
+
+
+@register("us.cease_communication")
+def cease_communication(inp: RuleInput) -> Verdict | None:
+    """FDCPA §805(c), Reg F §1006.6(c): once the debtor asks in writing that communication cease, none is
+    made (the narrow exceptions — telling the debtor that collection stops or which remedy follows — are
+    sent by the lender's back office, not through collection channels)."""
+    return refuse("the debtor asked that communication cease") if inp.facts.cease else None
+
+
+@register("us.validation_notice")
+def validation_notice(inp: RuleInput) -> Verdict | None:
+    """Reg F §1006.34: no collection contact about a delinquent debt before the validation notice was sent.
+    (The regulation allows the notice up to 5 days after the first communication; this reading is stricter:
+    the end-of-day sends it on the first day of delinquency, before anything else.)"""
+    if inp.facts.days_past_due <= 0:
+        return None
+    sent = inp.facts.validation_notice_on
+    if sent is not None and sent <= inp.day:
+        return None
+    return refuse("no validation notice has been sent for this debt yet")

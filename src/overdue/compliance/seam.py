@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from overdue.strategy.facts import AccountFacts
@@ -26,6 +26,15 @@ class PlannedContact:
     """When it is to be made (aware); None when not scheduled yet (the end-of-day's plans)."""
     timezone: str | None = None
     """The debtor's IANA time zone; None: the rulebook's own."""
+    agency: str | None = None
+    """The outside agency making it; None: the lender itself."""
+    agency_review_until: date | None = None
+    """The last day the agency's whitelist review covers, from the review in force on the contact's day
+    (filled by the caller from the whitelist); None: no review covers that day."""
+    collectors: int | None = None
+    """Field visits: how many collectors make it (None: not known yet, as in the end-of-day's plans)."""
+    recording_ref: str | None = None
+    """Field visits: the reference of the recording made of it."""
 
 
 @dataclass(frozen=True)

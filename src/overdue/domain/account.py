@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from overdue.domain import allocation, billing, delinquency, installments, interest
+from overdue.domain import allocation, billing, delinquency, installments, interest, relief_arrangements
 from overdue.domain.calendar import ONE_DAY, is_month_end, next_statement_date
 from overdue.domain.errors import CreditLimitExceeded, InvalidAmount, InvalidDate, InvalidInput, LineNotUsable
 from overdue.domain.ledger import LedgerAccount, Transaction, TransactionKind, transfer
@@ -150,7 +150,9 @@ def repay(state: AccountState, on: date, amount: Fen) -> Outcome:
     if state.status is AccountStatus.CLOSED:
         raise LineNotUsable(f"account {state.id} is closed")
     state, txn, lines = allocation.apply_repayment(state, on, amount)
-    state, _ = delinquency.age(state, on, end_of_day=False)
+    state = relief_arrangements.count_repayment(state, amount)
+    if not relief_arrangements.pauses_delinquency(state):
+        state, _ = delinquency.age(state, on, end_of_day=False)
     return Outcome(state, (txn,), allocation=lines)
 
 
@@ -162,7 +164,7 @@ def request_installments(state: AccountState, on: date, statement_id: str, perio
 
 
 def end_of_day(state: AccountState, on: date) -> Outcome:
-    """Run the end-of-day of ``on`` on one account: accrue → age → bill → bureau.
+    """Run the end-of-day of ``on`` on one account: relief review → accrue → age → bill → bureau.
 
     Idempotent: a date already run is a no-op. Dates must follow one another (the engine catches up).
     """
@@ -173,10 +175,13 @@ def end_of_day(state: AccountState, on: date) -> Outcome:
         raise InvalidDate(
             f"end-of-day of {on.isoformat()} on account {state.id} must wait for {expected.isoformat()}"
         )
-    transactions: list[Transaction] = []
-    for step in (interest.accrue, delinquency.age, billing.bill):
-        state, txns = step(state, on)
-        transactions += txns
+    # A relief plan or settlement is reviewed first; while one is kept, interest, aging and billing wait.
+    state, reviewed = relief_arrangements.review(state, on)
+    transactions: list[Transaction] = list(reviewed)
+    if not relief_arrangements.pauses_delinquency(state):
+        for step in (interest.accrue, delinquency.age, billing.bill):
+            state, txns = step(state, on)
+            transactions += txns
     if is_month_end(on):
         state = delinquency.report_month(state, on)
     return Outcome(dataclasses.replace(state, last_eod=on), tuple(transactions))

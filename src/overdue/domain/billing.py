@@ -77,7 +77,8 @@ def bill(state: AccountState, on: date) -> tuple[AccountState, list[Transaction]
     carry = Decimal(0)
     statements: list[Statement] = []
     for old in state.statements:
-        if old.outstanding > 0 and not old.is_delinquent(on, terms.grace_days):
+        # A statement not yet due (its due date deferred past this statement day) is not carried.
+        if old.outstanding > 0 and old.due_date < on and not old.is_delinquent(on, terms.grace_days):
             carried += old.principal
             carried_interest += old.interest
             carried_overdue_interest += old.overdue_interest

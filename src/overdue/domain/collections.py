@@ -152,6 +152,14 @@ def review_promises(cs: CollectionState, on: date) -> CollectionState:
     )
 
 
+def plan_broken(cs: CollectionState) -> CollectionState:
+    """A negotiated plan broke (a payment missed by too long): the ladder resumes one stage up, as after a
+    broken promise, from the stage the account was in while the plan was kept."""
+    if cs.escalated_from is not None and cs.escalated_from != cs.stage:
+        cs = dataclasses.replace(cs, escalation=0)
+    return dataclasses.replace(cs, escalation=cs.escalation + 1, escalated_from=cs.stage)
+
+
 def settle_escalation(cs: CollectionState, stage: str | None) -> CollectionState:
     """Record the stage DPD puts the account in today; escalation lapses once DPD has moved it on."""
     if cs.escalated_from is not None and stage != cs.escalated_from:

@@ -10,7 +10,7 @@
 - **Write-off** at ``write_off_at_dpd`` (180): every receivable moves to ``written_off:*``; interest stops,
   recovery goes on.
 - **Credit bureau**: at each month end the status of the month — ``N``, ``1``…``7`` for M1…M7+, ``C`` closed,
-  ``B`` written off (``G`` settled-for-less comes with settlements).
+  ``B`` written off, ``G`` settled for less (:mod:`overdue.domain.relief_arrangements`).
 """
 
 from __future__ import annotations
@@ -96,6 +96,9 @@ def write_off(state: AccountState, on: date) -> tuple[AccountState, list[Transac
 
 def bureau_status(state: AccountState) -> str:
     """This month's bureau status from the account's state at month end."""
+    settled = state.arrangement
+    if settled is not None and settled.kind == "settlement" and settled.status == "completed":
+        return "G"
     if state.status is AccountStatus.WRITTEN_OFF:
         return "B"
     if state.status is AccountStatus.CLOSED:

@@ -12,7 +12,9 @@ on one line and the API turns it into problem+json using :attr:`OverdueError.cod
     │   ├── CreditLimitExceeded purchase above available credit
     │   ├── LineNotUsable       purchase on a frozen, closed or written-off line
     │   ├── RepaymentTooLarge   repayment above what can be repaid
-    │   └── InstallmentsRefused bill installments not allowed for this statement
+    │   ├── InstallmentsRefused bill installments not allowed for this statement
+    │   └── ReliefRefused       a relief option refused; ``rule`` names the rule (``relief.…``)
+    │       └── StaleQuote      the balance changed since the quote being accepted
     ├── NotFound                unknown account or statement
     ├── Conflict
     │   └── IdempotencyConflict same idempotency key, different request
@@ -62,6 +64,23 @@ class RepaymentTooLarge(Refused):
 
 class InstallmentsRefused(Refused):
     code = "installments-refused"
+
+
+class ReliefRefused(Refused):
+    """A relief request the rules refuse; ``rule`` is the stable name of the rule that refused it."""
+
+    code = "relief-refused"
+
+    def __init__(self, message: str, rule: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
+class StaleQuote(ReliefRefused):
+    code = "stale-quote"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"{message} [relief.quote.stale]", "relief.quote.stale")
 
 
 class NotFound(OverdueError):

@@ -27,8 +27,9 @@ from overdue.domain.state import AccountState, AccountStatus, Statement
 
 
 def interest_bearing_principal(statement: Statement, on: date, grace_days: int) -> int:
-    """The principal of ``statement`` that bears interest on ``on``."""
-    if (on - statement.due_date).days > grace_days:
+    """The principal of ``statement`` that bears interest on ``on`` (from its original due date when relief
+    moved it: a deferred statement bears revolving interest meanwhile)."""
+    if (on - (statement.original_due_date or statement.due_date)).days > grace_days:
         return statement.principal
     return statement.carried_principal
 

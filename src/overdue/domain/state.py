@@ -17,6 +17,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from overdue.domain.money import Fen
+from overdue.domain.relief_state import Arrangement
 from overdue.domain.terms import ProductTerms
 
 
@@ -58,6 +59,9 @@ class Statement:
     installed: bool = False
     """Its principal was converted into bill installments (only once)."""
     closed_on: date | None = None
+    original_due_date: date | None = None
+    """The due date it was issued with, when relief moved ``due_date`` (a deferral, or the days a broken
+    plan was kept); interest on its principal still starts the day after this date."""
 
     @property
     def principal(self) -> Fen:
@@ -160,6 +164,10 @@ class AccountState:
     written_off_on: date | None = None
     negative_notice_on: date | None = None
     """When the borrower was told that a negative bureau status will be reported."""
+    arrangement: Arrangement | None = None
+    """The latest negotiated plan or settlement (:mod:`overdue.domain.relief`), whatever its status."""
+    last_deferral_on: date | None = None
+    """When a statement of this account was last deferred."""
 
     @property
     def unbilled_principal(self) -> Fen:

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
@@ -28,8 +29,11 @@ from overdue.compliance import PastContact, PlannedContact, Rulebook
 from overdue.compliance import rulebook as compliance_rulebook
 from overdue.domain import collections
 from overdue.domain.collections import CollectionState
+from overdue.domain.money import format_yuan
+from overdue.domain.relief_arrangements import plan_fact
 from overdue.domain.state import AccountState
 from overdue.store import collections_repository as store
+from overdue.store import compliance_repository as compliance_store
 from overdue.strategy import AccountFacts, Decision, PlannedAction, Strategy, decide
 
 MESSAGE_CHANNELS = {
@@ -66,6 +70,11 @@ class Collections:
     state: CollectionState
     agency: str | None
     placed_on: date | None
+    holds: frozenset[str] = frozenset()
+    """Kinds of hold in force at the end of the day (``dispute``, ``plan``, ``cease``, ``sold``,
+    ``litigation``; :mod:`overdue.store.compliance_tables`)."""
+    validation_notice_on: date | None = None
+    """US: when the validation notice was sent."""
 
 
 def account_facts(
@@ -97,8 +106,12 @@ def account_facts(
         status=str(account.status),
         contactability=cs.contactability,
         promise=cs.promise_status(on),
-        dispute=cs.dispute_open,
-        litigation_hold=cs.litigation_hold,
+        plan="active" if "plan" in collection.holds else plan_fact(account),
+        dispute=cs.dispute_open or "dispute" in collection.holds,
+        litigation_hold=cs.litigation_hold or "litigation" in collection.holds,
+        cease="cease" in collection.holds,
+        sold="sold" in collection.holds,
+        validation_notice_on=collection.validation_notice_on,
         attempts=cs.attempts,
         connects=cs.connects,
         days_since_last_contact=None if cs.last_contact_on is None else (on - cs.last_contact_on).days,
@@ -137,6 +150,8 @@ class CollectionDay:
     collection: Collections
     decision: Decision | None
     steps: tuple[PlannedStep, ...]
+    validation_notice: bool = False
+    """Whether a validation notice is to be sent today (US: the first day of delinquency)."""
 
 
 def plan_collection(
@@ -158,13 +173,25 @@ def plan_collection(
     cs = collections.start_or_end_episode(collection.state, account.days_past_due, on)
     cs = collections.review_promises(cs, on)
     agency, placed_on = collection.agency, collection.placed_on
+    holds, notice_on = collection.holds, collection.validation_notice_on
     if not needs_decision(account, on):
-        return CollectionDay(Collections(cs, agency, placed_on), None, ())
+        return CollectionDay(Collections(cs, agency, placed_on, holds, notice_on), None, ())
+    send_notice = (
+        getattr(rulebook, "requires_validation_notice", False)
+        and account.days_past_due > 0
+        and notice_on is None
+        and not holds & {"sold", "cease"}
+    )
+    if send_notice:
+        notice_on = on
     base = decide(
-        strategy, account_facts(account, Collections(cs, agency, placed_on), on, last_done, escalation=0)
+        strategy,
+        account_facts(
+            account, Collections(cs, agency, placed_on, holds, notice_on), on, last_done, escalation=0
+        ),
     )
     cs = collections.settle_escalation(cs, base.stage)
-    facts = account_facts(account, Collections(cs, agency, placed_on), on, last_done)
+    facts = account_facts(account, Collections(cs, agency, placed_on, holds, notice_on), on, last_done)
     decision = decide(strategy, facts) if cs.escalation else base
     steps: list[PlannedStep] = []
     for action in decision.actions:
@@ -195,7 +222,9 @@ def plan_collection(
                 body,
             )
         )
-    return CollectionDay(Collections(cs, agency, placed_on), decision, tuple(steps))
+    return CollectionDay(
+        Collections(cs, agency, placed_on, holds, notice_on), decision, tuple(steps), send_notice
+    )
 
 
 def _message(
@@ -242,7 +271,15 @@ def collect(
 ) -> tuple[Decision | None, list[dict[str, Any]]]:
     """Run decide → comply → act for one account after its end-of-day of ``on``; returns what was recorded."""
     cs, agency, placed_on = store.load_collection_state(conn, account.id)
-    loaded = Collections(cs, agency, placed_on)
+    end_of_day = datetime.combine(on, time.max, tzinfo=ZoneInfo(account.timezone))
+    notice = compliance_store.validation_notice(conn, account.id)
+    loaded = Collections(
+        cs,
+        agency,
+        placed_on,
+        compliance_store.open_holds(conn, account.id, end_of_day),
+        None if notice is None else notice["sent_at"].astimezone(ZoneInfo(account.timezone)).date(),
+    )
     episode = collections.start_or_end_episode(cs, account.days_past_due, on).episode_started_on
     done: dict[str, date] = {}
     history: list[PastContact] = []
@@ -251,6 +288,8 @@ def collect(
         history = contact_history(conn, account.id, on)
     day = plan_collection(account, loaded, on, done, strategy, rulebook, history)
     recorded: list[dict[str, Any]] = []
+    if day.validation_notice:
+        recorded.append(_send_validation_notice(conn, account, on, day))
     for step in day.steps:
         action = step.action
         row = {
@@ -295,7 +334,67 @@ def collect(
                     "priority": action.priority,
                 },
             )
-    if day.collection != loaded:
-        new = day.collection
+    new = day.collection
+    if (new.state, new.agency, new.placed_on) != (loaded.state, loaded.agency, loaded.placed_on):
         store.save_collection_state(conn, new.state, new.agency, new.placed_on)
     return day.decision, recorded
+
+
+VALIDATION_RECEIPT_DAYS = 5
+"""US: days after mailing a validation notice is taken to be received (Reg F §1006.34(b)(5))."""
+VALIDATION_PERIOD_DAYS = 30
+"""US: days after receipt in which the debtor may dispute the debt (the validation period)."""
+
+
+def _send_validation_notice(
+    conn: Connection, account: AccountState, on: date, day: CollectionDay
+) -> dict[str, Any]:
+    """Record and queue the US validation notice (a letter) on the first day of delinquency."""
+    period_ends_on = on + timedelta(days=VALIDATION_RECEIPT_DAYS + VALIDATION_PERIOD_DAYS)
+    facts = account_facts(account, day.collection, on, {})
+    row = {
+        "account_id": account.id,
+        "business_date": on,
+        "treatment": "validation_notice",
+        "type": "letter",
+        "stage": day.decision.stage if day.decision is not None and day.decision.stage else "validation",
+        "template": None,
+        "party": "debtor",
+        "priority": 0,
+        "experiment": None,
+        "variant": None,
+        "status": "queued",
+        "refused_rule": None,
+        "reason": "Reg F §1006.34: validation notice on the first day of delinquency",
+    }
+    action_id = store.record_action(conn, row)
+    if action_id is not None:
+        compliance_store.record_validation_notice(
+            conn,
+            account.id,
+            datetime.combine(on, time(0), tzinfo=ZoneInfo(account.timezone)),
+            period_ends_on,
+            "letter",
+        )
+        store.queue_message(
+            conn,
+            {
+                "action_id": action_id,
+                "account_id": account.id,
+                "channel": "letter",
+                "template": None,
+                "locale": "en",
+                "body": validation_notice_text(account.id, facts.overdue_balance, on, period_ends_on),
+            },
+        )
+    return row
+
+
+def validation_notice_text(account_id: str, amount: int, on: date, period_ends_on: date) -> str:
+    """The validation notice's text (English: the US rulebook's)."""
+    return (
+        f"Validation notice. Account {account_id}: {format_yuan(amount)} is past due as of "
+        f"{on.isoformat()}. You may dispute all or part of this debt, or ask for the name and address of "
+        f"the original creditor, until {period_ends_on.isoformat()}. If you dispute it in writing by then, "
+        "we stop collecting until we send you verification."
+    )

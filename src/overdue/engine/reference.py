@@ -14,6 +14,7 @@ A date is closed (``eod_runs.finished``) once every account has run it.
 
 from __future__ import annotations
 
+import json
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from overdue.compliance.lint import lint_strategy
 from overdue.domain import account as rules
 from overdue.domain.calendar import ONE_DAY, iter_days
 from overdue.domain.errors import InvalidInput
+from overdue.domain.terms import terms_from_json
 from overdue.engine.collect import collect
 from overdue.store import repository
 from overdue.store.account_tables import accounts, eod_runs
@@ -118,20 +120,32 @@ def run_date(
     summary.dates.append(on)
 
 
-_LINTED: weakref.WeakValueDictionary[int, Strategy] = weakref.WeakValueDictionary()
+_LINTED: dict[tuple[int, str], weakref.ref[Strategy]] = {}
 """Strategies whose templates already passed the lint (by identity), so a run of many dates lints once."""
 
 
 def check_templates(strategy: Strategy, rulebook: str = "cn") -> None:
-    """Refuse to run a strategy whose message templates fail the lint (:mod:`overdue.compliance.lint`)."""
-    if _LINTED.get(id(strategy)) is strategy:
+    """Refuse to run a strategy whose message templates fail the lint (:mod:`overdue.compliance.lint`)
+    under ``rulebook``."""
+    linted = _LINTED.get((id(strategy), rulebook))
+    if linted is not None and linted() is strategy:
         return
     problems = lint_strategy(strategy, rulebook)
     if problems:
         raise InvalidInput(
-            f"strategy {strategy.name}: {len(problems)} template problem(s): " + "; ".join(map(str, problems))
+            f"strategy {strategy.name}: {len(problems)} template problem(s) under the {rulebook} rulebook: "
+            + "; ".join(map(str, problems))
         )
-    _LINTED[id(strategy)] = strategy
+    _LINTED[(id(strategy), rulebook)] = weakref.ref(strategy)
+
+
+def rulebooks_in_use(engine: Engine, collection: Collection) -> list[str]:
+    """The rulebooks the end-of-day applies: the collection's own, or each one the accounts' products name."""
+    if collection.rulebook is not None:
+        return [collection.rulebook.name]
+    with engine.connect() as conn:
+        terms = conn.execute(select(accounts.c.terms_json).distinct()).scalars()
+        return sorted({terms_from_json(json.loads(t)).rulebook for t in terms}) or ["cn"]
 
 
 def run_eod(
@@ -147,7 +161,8 @@ def run_eod(
     if start is None:
         return summary
     collection = collection or Collection.default()
-    check_templates(collection.strategy)
+    for name in rulebooks_in_use(engine, collection):
+        check_templates(collection.strategy, name)
     for on in iter_days(start, through):
         run_date(engine, on, summary, progress, collection)
     return summary

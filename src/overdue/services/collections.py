@@ -7,7 +7,7 @@ and counts toward no limit — the refusal (with its rule) is returned to the ca
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,7 @@ from overdue.domain.money import Fen, format_yuan
 from overdue.domain.state import AccountState
 from overdue.engine.collect import Collections, account_facts, contact_history, past_contact, stored_time
 from overdue.store import collections_repository as store
+from overdue.store import compliance_repository as compliance_store
 from overdue.store import repository
 from overdue.strategy import Strategy, decide
 
@@ -50,14 +51,118 @@ def make_promise(engine: Engine, account_id: str, on: date, amount: Fen, due_on:
     return {"promise": promise_id, "amount": format_yuan(amount), "due": due_on.isoformat()}
 
 
-def set_dispute(engine: Engine, account_id: str, on: date, *, open_: bool) -> dict[str, Any]:
-    """Open or resolve a dispute on the account (an open dispute pauses the ladder)."""
+def set_dispute(
+    engine: Engine, account_id: str, on: date, *, open_: bool, at: datetime | None = None
+) -> dict[str, Any]:
+    """Open or resolve a dispute on the account (an open dispute pauses the ladder and stops contact).
+
+    at: when (default: just after the account's last contact that day, or the start of the day).
+    """
     with engine.begin() as conn:
         account, _ = repository.load_account(conn, account_id)
         rules.check_open_date(account, on)
         cs, agency, placed_on = store.load_collection_state(conn, account_id)
         store.save_collection_state(conn, dataclasses.replace(cs, dispute_open=open_), agency, placed_on)
+        at = _hold_time(conn, account, on, at)
+        if open_:
+            compliance_store.start_hold(conn, account_id, "dispute", at, "collector", None)
+        else:
+            compliance_store.end_hold(conn, account_id, "dispute", at)
     return {"dispute": "open" if open_ else "resolved"}
+
+
+HOLDS_BY_REQUEST = ("cease", "sold", "litigation")
+"""Holds started and ended by :func:`set_hold` (disputes by :func:`set_dispute`, plans by relief)."""
+
+
+def set_hold(
+    engine: Engine,
+    account_id: str,
+    kind: str,
+    on: date,
+    *,
+    start: bool = True,
+    at: datetime | None = None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """Start or end a hold that stops collection contact: a cease request (US), a sale, a litigation hold.
+
+    A sale cannot be ended: a sold debt is the buyer's.
+    """
+    if kind not in HOLDS_BY_REQUEST:
+        raise InvalidInput(f"unknown hold {kind!r}; expected one of {', '.join(HOLDS_BY_REQUEST)}")
+    if kind == "sold" and not start:
+        raise InvalidInput("a sale cannot be undone: the debt belongs to its buyer")
+    with engine.begin() as conn:
+        account, _ = repository.load_account(conn, account_id)
+        rules.check_open_date(account, on)
+        at = _hold_time(conn, account, on, at)
+        if start:
+            changed = compliance_store.start_hold(conn, account_id, kind, at, "collector", note)
+        else:
+            changed = compliance_store.end_hold(conn, account_id, kind, at)
+    return {
+        "hold": kind,
+        "status": "in force" if start else "ended",
+        "changed": changed,
+        "at": at.isoformat(),
+    }
+
+
+def _hold_time(conn: Any, account: AccountState, on: date, at: datetime | None) -> datetime:
+    """When a hold recorded on business date ``on`` takes effect: ``at`` when given (local time when naive);
+    otherwise just after the account's last contact that day, or the start of the day."""
+    zone = ZoneInfo(account.timezone)
+    if at is not None:
+        return at if at.tzinfo is not None else at.replace(tzinfo=zone)
+    start = datetime.combine(on, time(0), tzinfo=zone)
+    latest = store.latest_contact_at(conn, account.id, on)
+    return max(start, stored_time(latest) + timedelta(microseconds=1)) if latest is not None else start
+
+
+def add_agency(engine: Engine, agency_id: str, name: str, at: datetime) -> dict[str, Any]:
+    """Add an outside agency to the register; it may contact debtors only once a review covers the day."""
+    if not agency_id.strip() or not name.strip():
+        raise InvalidInput("an agency needs an id and a name")
+    with engine.begin() as conn:
+        added = compliance_store.add_agency(conn, agency_id, name, at)
+    return {"agency": agency_id, "name": name, "added": added}
+
+
+def review_agency(
+    engine: Engine, agency_id: str, reviewed_on: date, valid_until: date, reviewer: str
+) -> dict[str, Any]:
+    """Record a whitelist review of an agency, in force from ``reviewed_on`` through ``valid_until``
+    (at most a year and a day: reviews are yearly)."""
+    if valid_until < reviewed_on:
+        raise InvalidInput(f"a review cannot end ({valid_until}) before it is made ({reviewed_on})")
+    if (valid_until - reviewed_on).days > MAX_REVIEW_DAYS:
+        raise InvalidInput(f"a review covers at most {MAX_REVIEW_DAYS} days (agencies are reviewed yearly)")
+    with engine.begin() as conn:
+        compliance_store.add_review(conn, agency_id, reviewed_on, valid_until, reviewer)
+    return {
+        "agency": agency_id,
+        "reviewed_on": reviewed_on.isoformat(),
+        "valid_until": valid_until.isoformat(),
+    }
+
+
+MAX_REVIEW_DAYS = 366
+"""The longest a whitelist review may last (agencies are reviewed yearly)."""
+
+
+def list_agencies(engine: Engine) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        rows = compliance_store.agency_list(conn)
+    return [
+        {
+            "agency": r["id"],
+            "name": r["name"],
+            "reviewed_on": None if r["reviewed_on"] is None else r["reviewed_on"].isoformat(),
+            "valid_until": None if r["valid_until"] is None else r["valid_until"].isoformat(),
+        }
+        for r in rows
+    ]
 
 
 def record_contact(
@@ -71,10 +176,15 @@ def record_contact(
     source: str = "collector",
     rulebook: Rulebook | None = None,
     note: str | None = None,
+    agency: str | None = None,
+    collectors: int | None = None,
+    recording_ref: str | None = None,
 ) -> dict[str, Any]:
     """Check a contact attempt against the rulebook, then record it and what its outcome says.
 
     at: when it happens; without an offset it is the debtor's local time.
+    agency: the outside agency making it (None: the lender).
+    collectors, recording_ref: for a field visit, the team's size and the recording's reference.
     """
     if channel not in CONTACT_CHANNELS:
         raise InvalidInput(
@@ -93,9 +203,27 @@ def record_contact(
             at = at.replace(tzinfo=ZoneInfo(account.timezone))
         on = at.astimezone(ZoneInfo(account.timezone)).date()
         rules.check_open_date(account, on)
-        cs, agency, placed_on = store.load_collection_state(conn, account_id)
-        facts = account_facts(account, Collections(cs, agency, placed_on), on, {})
-        planned = PlannedContact("contact", channel, party, at, account.timezone)
+        cs, placed_with, placed_on = store.load_collection_state(conn, account_id)
+        notice = compliance_store.validation_notice(conn, account_id)
+        collection = Collections(
+            cs,
+            placed_with,
+            placed_on,
+            compliance_store.open_holds(conn, account_id, at),
+            None if notice is None else notice["sent_at"].astimezone(ZoneInfo(account.timezone)).date(),
+        )
+        facts = account_facts(account, collection, on, {})
+        planned = PlannedContact(
+            "contact",
+            channel,
+            party,
+            at,
+            account.timezone,
+            agency=agency,
+            agency_review_until=None if agency is None else compliance_store.review_until(conn, agency, on),
+            collectors=collectors,
+            recording_ref=recording_ref,
+        )
         verdict = rulebook.check(planned, facts, contact_history(conn, account_id, on))
         if not verdict.allowed:
             raise ContactRefused(verdict.reason or f"refused by {verdict.rule}", verdict.rule or "unknown")
@@ -110,10 +238,13 @@ def record_contact(
                 "outcome": outcome,
                 "source": source,
                 "note": note,
+                "agency": agency,
+                "collectors": collectors,
+                "recording_ref": recording_ref,
             },
         )
         store.save_collection_state(
-            conn, collections.record_contact(cs, outcome, on, party), agency, placed_on
+            conn, collections.record_contact(cs, outcome, on, party), placed_with, placed_on
         )
     return {"contact": {"at": at.isoformat(), "channel": channel, "party": party, "outcome": outcome}}
 
@@ -180,12 +311,17 @@ def audit_contacts(engine: Engine, start: date | None = None, end: date | None =
     """Replay the contact log between business dates ``start`` and ``end`` (both included; None: open)."""
     with engine.connect() as conn:
         rows = store.contacts_in(conn, start, end)
+        ids = sorted({r["account_id"] for r in rows})
         accounts: dict[str, AccountState] = {}
         before: dict[str, list[PastContact]] = {}
-        for account_id in sorted({r["account_id"] for r in rows}):
+        for account_id in ids:
             accounts[account_id], _ = repository.load_account(conn, account_id)
             if start is not None:
                 before[account_id] = [past_contact(r) for r in store.contacts_before(conn, account_id, start)]
+        holds = compliance_store.holds_of(conn, ids)
+        notices = compliance_store.validation_notices_of(conn, ids)
+        reviews = compliance_store.reviews_of(conn, (r["agency"] for r in rows if r["agency"] is not None))
+        dpd = repository.days_past_due_of(conn, ids)
     log = [
         LoggedContact(
             r["account_id"],
@@ -196,7 +332,11 @@ def audit_contacts(engine: Engine, start: date | None = None, end: date | None =
             accounts[r["account_id"]].timezone,
             accounts[r["account_id"]].terms.rulebook,
             r["id"],
+            agency=r["agency"],
+            collectors=r["collectors"],
+            recording_ref=r["recording_ref"],
+            days_past_due=dpd.get((r["account_id"], r["business_date"] - timedelta(days=1)), 0),
         )
         for r in rows
     ]
-    return audit(log, before)
+    return audit(log, before, holds=holds, notices=notices, reviews=reviews)

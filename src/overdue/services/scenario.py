@@ -16,33 +16,44 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 from sqlalchemy import Engine
 from sqlalchemy.pool import StaticPool
 
 from overdue.domain.calendar import iter_days, parse_date
-from overdue.domain.errors import InvalidInput, OverdueError
+from overdue.domain.errors import InvalidInput, OverdueError, ReliefRefused
 from overdue.domain.money import parse_positive_yuan
 from overdue.domain.snapshot import snapshot
 from overdue.engine.reference import run_eod
-from overdue.services import accounts
+from overdue.services import accounts, scenario_relief
 from overdue.services import collections as collections_service
 from overdue.store import collections_repository as collections_store
 from overdue.store import repository
 from overdue.store.db import make_engine, upgrade
 
-SUPPORTED = ("purchase", "repay", "installments", "promise", "dispute", "contact", "snapshot")
-NOT_YET = {
-    "relief": "relief (deferral, plans, settlements) arrives with its own issue",
-    "waiver": "waivers arrive with the relief issue",
-}
+SUPPORTED = (
+    "purchase",
+    "repay",
+    "installments",
+    "promise",
+    "dispute",
+    "hold",
+    "release",
+    "agency",
+    "contact",
+    "relief",
+    "snapshot",
+)
+NOT_YET = {"waiver": "a waiver is a relief event: {relief: {kind: waiver, interest: ..., fees: ...}}"}
 TOP_LEVEL = {"title", "description", "description_zh", "product", "overrides", "account", "events"}
 ACCOUNT_KEYS = {"id", "opened", "limit", "timezone"}
 EVENT_EXTRAS = {"date", "at", "expect", "expect_error", "expect_rule", "note"}
+CONTACT_KEYS = {"channel", "party", "outcome", "agency", "collectors", "recording"}
 
 
 class ScenarioError(InvalidInput):
@@ -255,16 +266,46 @@ def _parse_event(raw: Any, line: int | None, fail: Callable[[int | None, str], S
         elif kind == "dispute":
             if value not in ("open", "resolved"):
                 raise InvalidInput("dispute must be open or resolved")
-        elif kind == "contact":
-            if not isinstance(value, dict) or not {"channel", "outcome"} <= set(value) <= {
-                "channel",
-                "party",
-                "outcome",
+        elif kind in ("hold", "release"):
+            allowed: tuple[str, ...] = collections_service.HOLDS_BY_REQUEST
+            if value not in allowed:
+                raise InvalidInput(f"{kind} must be one of {', '.join(allowed)}")
+        elif kind == "agency":
+            if not isinstance(value, dict) or not {"id", "name"} <= set(value) <= {
+                "id",
+                "name",
+                "reviewed",
+                "valid_until",
             }:
-                raise InvalidInput("contact must be {channel: voice, party: debtor, outcome: no_answer}")
+                raise InvalidInput(
+                    "agency must be {id: AG1, name: ..., reviewed: YYYY-MM-DD, valid_until: YYYY-MM-DD}"
+                )
+            if ("reviewed" in value) != ("valid_until" in value):
+                raise InvalidInput("an agency review needs both reviewed and valid_until")
+            value = {
+                "id": str(value["id"]),
+                "name": str(value["name"]),
+                "reviewed": parse_date(value["reviewed"], field="agency.reviewed")
+                if "reviewed" in value
+                else None,
+                "valid_until": parse_date(value["valid_until"], field="agency.valid_until")
+                if "valid_until" in value
+                else None,
+            }
+        elif kind == "contact":
+            if not isinstance(value, dict) or not {"channel", "outcome"} <= set(value) <= CONTACT_KEYS:
+                raise InvalidInput(
+                    "contact must be {channel: voice, party: debtor, outcome: no_answer} "
+                    "(optionally with agency, collectors, recording)"
+                )
             if "at" not in raw:
                 raise InvalidInput("a contact needs at: YYYY-MM-DDTHH:MM (the debtor's local time)")
+            team = value.get("collectors")
+            if team is not None and (isinstance(team, bool) or not isinstance(team, int) or team < 1):
+                raise InvalidInput("contact.collectors must be a whole number ≥ 1")
             value = {"party": "debtor", **value, "at": moment}
+        elif kind == "relief":
+            value = scenario_relief.parse_event(value)
         elif kind == "snapshot" and value is not True:
             raise InvalidInput("snapshot must be true")
     except OverdueError as exc:
@@ -340,6 +381,7 @@ def run(scenario: Scenario, engine: Engine | None = None) -> ScenarioResult:
                     state, _ = repository.load_account(conn, scenario.account_id, full_history=True)
                     actions = collections_store.actions_on(conn, scenario.account_id, day)
                 shot = snapshot(state, day)
+                shot["plan"] = scenario_relief.plan_snapshot(state)
                 shot["actions"] = [_action_json(a) for a in actions if a["status"] != "refused"]
                 shot["refused_actions"] = [_action_json(a) for a in actions if a["status"] == "refused"]
                 result.snapshots.append(shot)
@@ -371,6 +413,18 @@ def _apply(engine: Engine, scenario: Scenario, event: Event, result: ScenarioRes
             detail = collections_service.set_dispute(
                 engine, scenario.account_id, event.on, open_=event.value == "open"
             )
+        elif event.kind in ("hold", "release"):
+            detail = collections_service.set_hold(
+                engine, scenario.account_id, event.value, event.on, start=event.kind == "hold"
+            )
+        elif event.kind == "agency":
+            v = event.value
+            moment = datetime.combine(event.on, time(0), tzinfo=ZoneInfo(scenario.timezone))
+            detail = collections_service.add_agency(engine, v["id"], v["name"], moment)
+            if v["reviewed"] is not None:
+                detail |= collections_service.review_agency(
+                    engine, v["id"], v["reviewed"], v["valid_until"], "scenario"
+                )
         elif event.kind == "contact":
             v = event.value
             detail = collections_service.record_contact(
@@ -381,7 +435,12 @@ def _apply(engine: Engine, scenario: Scenario, event: Event, result: ScenarioRes
                 v["party"],
                 v["outcome"],
                 source="scenario",
+                agency=v.get("agency"),
+                collectors=v.get("collectors"),
+                recording_ref=v.get("recording"),
             )
+        elif event.kind == "relief":
+            detail = scenario_relief.apply(engine, scenario.account_id, event.on, event.value)
         elif event.kind == "installments":
             detail = accounts.request_installments(
                 engine, scenario.account_id, event.value["statement"], event.value["periods"], on=event.on
@@ -390,7 +449,7 @@ def _apply(engine: Engine, scenario: Scenario, event: Event, result: ScenarioRes
         out.update(ok=True, result=detail)
     except OverdueError as exc:
         out.update(ok=False, error=str(exc), code=exc.code)
-        if isinstance(exc, collections_service.ContactRefused):
+        if isinstance(exc, (collections_service.ContactRefused, ReliefRefused)):
             out["rule"] = exc.rule
     if event.expect_error is not None:
         out["expect_error"] = event.expect_error

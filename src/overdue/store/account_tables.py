@@ -88,6 +88,7 @@ statements = Table(
     Column("interest_carry", Numeric(30, 12), nullable=False),
     Column("installed", Boolean, nullable=False),
     Column("closed_on", Date, nullable=True),
+    Column("original_due_date", Date, nullable=True),
     UniqueConstraint("account_id", "statement_date", name="uq_statements_account_date"),
     CheckConstraint("due_date > statement_date", name="due_after_statement"),
 )

@@ -194,3 +194,12 @@ def contacts_before(conn: Connection, account_id: str, start: date) -> list[Any]
             .order_by(contacts.c.at, contacts.c.id)
         ).mappings()
     )
+
+
+def latest_contact_at(conn: Connection, account_id: str, on: date) -> datetime | None:
+    """When the account's last contact recorded on business date ``on`` was made (None: none that day)."""
+    return conn.execute(
+        select(func.max(contacts.c.at)).where(
+            contacts.c.account_id == account_id, contacts.c.business_date == on
+        )
+    ).scalar_one_or_none()

@@ -29,6 +29,7 @@ from overdue.domain.state import (
     UnbilledCycle,
 )
 from overdue.domain.terms import terms_from_json
+from overdue.store import relief_repository
 from overdue.store.account_tables import (
     account_days,
     accounts,
@@ -162,6 +163,8 @@ def load_account(
         bureau=tuple(reversed([BureauMonth(r["month"], r["status"]) for r in bureau])),
         written_off_on=row["written_off_on"],
         negative_notice_on=row["negative_notice_on"],
+        arrangement=relief_repository.load_arrangement(conn, account_id),
+        last_deferral_on=relief_repository.last_deferral_on(conn, account_id),
     )
     return state, row["version"]
 
@@ -184,6 +187,7 @@ def _statement(r: Any) -> Statement:
         interest_carry=Decimal(r["interest_carry"]),
         installed=r["installed"],
         closed_on=r["closed_on"],
+        original_due_date=r["original_due_date"],
     )
 
 
@@ -257,6 +261,8 @@ def _save_children(conn: Connection, before: AccountState | None, state: Account
         spells=_changed(state.bucket_history, old_spells),
         months=_changed(state.bureau, old_months),
     )
+    if before is None or before.arrangement != state.arrangement:
+        relief_repository.save_arrangement(conn, before.arrangement if before else None, state)
 
 
 def _save_unbilled(conn: Connection, state: AccountState) -> None:
@@ -352,6 +358,7 @@ def _statement_row(account_id: str, s: Statement) -> dict[str, Any]:
         "interest_carry": s.interest_carry,
         "installed": s.installed,
         "closed_on": s.closed_on,
+        "original_due_date": s.original_due_date,
     }
 
 
@@ -424,3 +431,17 @@ def last_closed_date(conn: Connection) -> date | None:
         select(func.max(eod_runs.c.business_date)).where(eod_runs.c.finished.is_(True))
     ).scalar()
     return value if isinstance(value, date) else None
+
+
+def days_past_due_of(conn: Connection, account_ids: Iterable[str]) -> dict[tuple[str, date], int]:
+    """(account, business date) → DPD after that date's end-of-day, for every day kept in ``account_days``."""
+    ids = list(account_ids)
+    out: dict[tuple[str, date], int] = {}
+    for start in range(0, len(ids), 500):
+        rows = conn.execute(
+            select(
+                account_days.c.account_id, account_days.c.business_date, account_days.c.days_past_due
+            ).where(account_days.c.account_id.in_(ids[start : start + 500]))
+        )
+        out.update({(r.account_id, r.business_date): r.days_past_due for r in rows})
+    return out

@@ -56,6 +56,12 @@ class AccountFacts:
     """``none`` | ``active`` | ``broken``."""
     dispute: bool = False
     litigation_hold: bool = False
+    cease: bool = False
+    """The debtor asked in writing that communication cease (US); no contact from then on."""
+    sold: bool = False
+    """The debt was sold; the lender (and its agencies) no longer collect it."""
+    validation_notice_on: date | None = None
+    """US: the day the validation notice was sent (None: not sent)."""
     attempts: int = 0
     """Contact attempts in this delinquency episode."""
     connects: int = 0
@@ -120,6 +126,9 @@ FIELDS: Mapping[str, FieldSpec] = {
         FieldSpec("plan", "enum", values=PLAN_STATES),
         FieldSpec("dispute", "flag"),
         FieldSpec("litigation_hold", "flag"),
+        FieldSpec("cease", "flag"),
+        FieldSpec("sold", "flag"),
+        FieldSpec("validation_notice_on", "date", optional=True),
         FieldSpec("attempts", "number"),
         FieldSpec("connects", "number"),
         FieldSpec("days_since_last_contact", "number", optional=True),

@@ -8,7 +8,12 @@ The engine comes from the configuration built by :func:`overdue.store.db.alembic
 from alembic import context
 from sqlalchemy import Connection, Engine
 
-from overdue.store import account_tables, collection_tables, compliance_tables  # noqa: F401  (register their tables)
+from overdue.store import (  # imported to register their tables
+    account_tables,  # noqa: F401
+    collection_tables,  # noqa: F401
+    compliance_tables,  # noqa: F401
+    relief_tables,  # noqa: F401
+)
 from overdue.store.db import default_url, make_engine
 from overdue.store.schema import metadata
 
