@@ -94,13 +94,17 @@ app.add_typer(db_app, name="db")
 
 from overdue.cli import (  # noqa: E402  (command modules register below)
     accounts,
+    audit_log,
     compliance,
     demo,
     eod,
+    ops,
     relief,
     risk,
     scenario,
+    serve,
     strategy,
+    users,
 )
 
 app.add_typer(scenario.app, name="scenario")
@@ -115,3 +119,12 @@ app.command("demo")(demo.demo)
 app.command("simulate")(demo.simulate)
 app.add_typer(risk.app, name="risk")
 app.add_typer(relief.app, name="relief")
+app.command("serve")(serve.serve)
+app.add_typer(users.app, name="user")
+app.add_typer(audit_log.app, name="audit")
+app.add_typer(ops.cases_app, name="cases")
+app.add_typer(ops.queue_app, name="queue")
+app.add_typer(ops.field_app, name="field")
+app.add_typer(ops.legal_app, name="legal")
+app.add_typer(ops.sale_app, name="sale")
+app.add_typer(ops.agency_app, name="agency")

@@ -10,8 +10,10 @@ from sqlalchemy import Connection, Engine
 
 from overdue.store import (  # imported to register their tables
     account_tables,  # noqa: F401
+    api_tables,  # noqa: F401
     collection_tables,  # noqa: F401
     compliance_tables,  # noqa: F401
+    operations_tables,  # noqa: F401
     relief_tables,  # noqa: F401
 )
 from overdue.store.db import default_url, make_engine

@@ -1,0 +1,90 @@
+"""What every endpoint shares: the engine, who is asking, what their role allows, and the audit trail.
+
+:data:`PERMISSIONS` is the one table of which roles may do what; each endpoint names its permission with
+:func:`allowed`, and ``docs/api.md`` prints the same table. Visibility of single accounts is enforced in the
+queries (:mod:`overdue.api.queries`), on top of these role checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+
+from overdue.api import audit, users
+from overdue.api.problems import Forbidden
+from overdue.api.security import Principal
+from overdue.store.api_tables import ROLES
+
+_ALL = frozenset(ROLES)
+_WORKERS = frozenset({"admin", "supervisor", "collector", "field_agent", "agency"})
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "accounts.open": frozenset({"admin"}),
+    "accounts.list": _ALL,
+    "accounts.read": _ALL,
+    "statements.read": _ALL,
+    "purchases.create": frozenset({"admin", "borrower"}),
+    "repayments.create": frozenset({"admin", "supervisor", "borrower"}),
+    "promises.read": _ALL,
+    "promises.create": _WORKERS | {"borrower"},
+    "disputes.open": _WORKERS | {"compliance_officer", "borrower"},
+    "disputes.resolve": frozenset({"admin", "supervisor", "compliance_officer"}),
+    "contacts.read": _WORKERS | {"compliance_officer", "auditor"},
+    "contacts.create": _WORKERS,
+}
+"""Permission → the roles that have it. A borrower acts only on their own accounts and an agency user only on
+accounts placed with their agency (the queries see to that)."""
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="An API token: `overdue user add`, or POST /auth/token with a user name and password.",
+)
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+def current_principal(
+    engine: EngineDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The user whose bearer token came with the request; 401 without one or with an unknown one."""
+    if credentials is None:
+        raise users.NotAuthenticated("missing bearer token: send the header Authorization: Bearer <token>")
+    return users.authenticate(engine, credentials.credentials)
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def allowed(permission: str) -> Callable[[Principal], Principal]:
+    """A dependency that gives the current user when their role has ``permission``; 403 otherwise."""
+    roles = PERMISSIONS[permission]
+
+    def check(principal: PrincipalDep) -> Principal:
+        if principal.role not in roles:
+            raise Forbidden(f"the role {principal.role!r} may not do {permission!r}")
+        return principal
+
+    return check
+
+
+def audited(
+    engine: Engine,
+    principal: Principal,
+    action: str,
+    entity: str,
+    record: str,
+    detail: Mapping[str, Any] | None = None,
+) -> None:
+    """Append to the audit log who (``principal``) did ``action`` on ``entity`` ``record``."""
+    audit.record(engine, principal.name, principal.role, action, entity, record, detail)
