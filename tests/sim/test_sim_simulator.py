@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 
 from sim_helpers import small_portfolio
 
 from overdue.domain.state import AccountStatus
+from overdue.engine.collect import Collections
 from overdue.sim import SimulationConfig, simulate
 from overdue.sim.borrowers import make_borrowers
-from overdue.sim.shard import quiet_day_filter
+from overdue.sim.skips import quiet_day_filter
 from overdue.strategy import default_strategy
 
 
@@ -68,6 +70,19 @@ def test_skipping_quiet_days_changes_no_action_no_posting_and_no_state() -> None
         SimulationConfig(accounts=150, months=3, seed=5, keep_records=True, workers=1, skip_quiet_days=False)
     )
     assert fast.actions == slow.actions
+    assert fast.contacts == slow.contacts and fast.contacts
     assert fast.tallies == slow.tallies
     assert fast.ledger == slow.ledger
     assert fast.states == slow.states
+    # Outside an episode the collection state's stage is inert (nothing reads it; escalation is reset with
+    # the episode) and is that of the account's last planned day, which a skipped day does not change.
+    assert [_inert_stage_dropped(c) for c in fast.collections] == [
+        _inert_stage_dropped(c) for c in slow.collections
+    ]
+    assert fast.days == slow.days
+
+
+def _inert_stage_dropped(collection: Collections) -> Collections:
+    if collection.state.episode_started_on is not None:
+        return collection
+    return dataclasses.replace(collection, state=dataclasses.replace(collection.state, stage=None))

@@ -1,21 +1,23 @@
 """``overdue demo`` and ``overdue simulate``: the portfolio simulator, its database and its report.
 
-``simulate`` runs the simulation and prints the summary only. ``demo`` also writes the portfolio into
-``--db`` (refusing a database that has accounts unless ``--fresh``) and the HTML report into ``--out``.
+``simulate`` runs the simulation and prints the summary only. ``demo`` also writes the portfolio — accounts,
+ledger, actions, the contact log and month ends — into ``--db`` (refusing a database that has accounts
+unless ``--fresh``) while it simulates, and the HTML report into ``--out`` (:mod:`overdue.sim.demo`).
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from overdue.cli.common import JsonOption, fail, print_json, state
 from overdue.reports.metrics import full_report
+from overdue.sim.contacts import contact_summary
 from overdue.sim.result import SimulationResult
 from overdue.sim.run import SimulationConfig
 from overdue.sim.run import simulate as run_simulation
@@ -80,12 +82,15 @@ def simulate(
     with _progress(as_json) as bar:
         result = _run(config, bar)
     report = full_report(result)
+    contacts = contact_summary(result.tallies)
     if as_json:
-        print_json(report)
+        print_json({**report, "contacts": contacts})
     else:
         from overdue.reports.text import print_summary
 
-        print_summary(report)
+        console = Console()
+        print_summary(report, console)
+        print_contacts(contacts, console)
         typer.echo(f"simulated in {result.seconds:.1f} s")
 
 
@@ -103,12 +108,9 @@ def demo(
     as_json: JsonOption = False,
 ) -> None:
     """The main job: simulate a portfolio, store it in --db, print the summary and write the HTML report."""
-    from overdue.reports.html import write_report
-    from overdue.sim.persist import persist, prepare
+    from overdue.sim.demo import run_demo
 
-    started = time.perf_counter()
     engine = state(ctx).engine()
-    prepare(engine, fresh=fresh)  # refuse a used database before spending minutes simulating
     config = SimulationConfig(
         accounts=accounts,
         months=months,
@@ -118,37 +120,60 @@ def demo(
         strategy_text=_strategy_text(strategy_file),
     )
     with _progress(as_json) as bar:
-        result = _run(config, bar)
-        tasks: dict[str, TaskID] = {}
+        simulated = bar.add_task("simulate", total=None)
+        stored = bar.add_task("store", total=None)
 
-        def progress(phase: str, done: int, total: int) -> None:
-            if phase not in tasks:
-                tasks[phase] = bar.add_task(phase, total=total)
-            bar.update(tasks[phase], completed=done, total=total)
+        def on_simulated(done: int, total: int) -> None:
+            bar.update(simulated, completed=done, total=total)
 
-        counts = persist(engine, result, progress)
-        report_task = bar.add_task("report", total=1)
+        def on_stored(done: int, total: int) -> None:
+            bar.update(stored, completed=done, total=total)
+
         try:
-            path = write_report(result, out)
+            run = run_demo(engine, config, out, fresh=fresh, simulated=on_simulated, stored=on_stored)
         except OSError as error:
             fail(f"cannot write the report into {out}: {error}")
-        bar.update(report_task, completed=1)
-    report = full_report(result)
+    report = full_report(run.result)
+    contacts = contact_summary(run.result.tallies)
     if as_json:
         print_json(
             {
                 "summary": report["summary"],
-                "stored": counts,
-                "report": str(path),
-                "seconds": round(time.perf_counter() - started, 1),
+                "contacts": contacts,
+                "stored": run.stored,
+                "report": str(run.report),
+                "seconds": round(run.seconds["total"], 1),
             }
         )
         return
     from overdue.reports.text import print_summary
 
-    print_summary(report, Console())
+    console = Console()
+    print_summary(report, console)
+    print_contacts(contacts, console)
     typer.echo(
-        f"stored {counts['accounts']} accounts, {counts['transactions']} ledger transactions, "
-        f"{counts['actions']} actions in {engine.url.render_as_string(hide_password=True)}"
+        f"stored {run.stored['accounts']} accounts, {run.stored['transactions']} ledger transactions, "
+        f"{run.stored['actions']} actions, {run.stored['contacts']} contacts in "
+        f"{engine.url.render_as_string(hide_password=True)}"
     )
-    typer.echo(f"report: {path}  ({time.perf_counter() - started:.1f} s)")
+    typer.echo(f"report: {run.report}  ({run.seconds['total']:.1f} s)")
+
+
+def print_contacts(contacts: dict[str, Any], console: Console) -> None:
+    """The contact log's table: contacts made by channel, refusals by rule."""
+    table = Table(title="Contacts made / refused by rule 触达与合规拒绝")
+    table.add_column("")
+    table.add_column("channel or rule 渠道或规则")
+    table.add_column("count 次数", justify="right")
+    table.add_row("made 已触达", "all 全部", str(contacts["made"]))
+    for channel, count in contacts["by_channel"].items():
+        table.add_row("", channel, str(count))
+    for title, key in (
+        ("refused at contact time 触达时拒绝", "refused_at_contact"),
+        ("refused when planned 计划时拒绝", "refused_when_planned"),
+    ):
+        rules = contacts[key]
+        table.add_row(title, "none 无" if not rules else "", "" if rules else "0")
+        for rule, count in rules.items():
+            table.add_row("", rule, str(count))
+    console.print(table)

@@ -7,8 +7,12 @@ Design overview
 - :mod:`.model` holds the behaviour assumptions: how treatments lift repayment;
 - :mod:`.shard` runs a slice of accounts day by day through the real domain rules and the same
   decide → comply step as the nightly run (:func:`overdue.engine.collect.plan_collection`), in memory;
+  :mod:`.behaviour` draws what the borrowers do and how they answer a contact, :mod:`.contacts` makes each
+  contact at a local time after the rulebook's check and keeps the contact log, :mod:`.tallies` counts
+  episodes, exposure and recovery, and :mod:`.skips` proves which steps a day can skip;
 - :mod:`.run` cuts the portfolio into shards and runs them on worker processes; :mod:`.result` merges them;
-- :mod:`.persist` writes the result into the database in bulk.
+- :mod:`.persist` writes the result into the database in bulk, and :mod:`.demo` runs ``overdue demo``'s
+  pipeline: writing each finished shard while the next ones are simulated, then the report.
 
 Reproducible: the same seed gives the same portfolio and the same numbers, whatever the number of workers.
 """

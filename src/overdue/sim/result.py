@@ -16,6 +16,9 @@ shards is one addition. Amounts are integer fen. The keys (first element, then t
   episodes that received a treatment type, and those of them cured;
 - ``("due", month, variant)``, ``("entered", month, variant)``: 入催率 — accounts current on a due date with a
   statement due, and those of them past due the day after;
+- ``("contacts", channel)``: contacts made (and logged); ``("contacts_refused", rule)``: contacts the
+  rulebook refused at their time (not made, never logged; their actions count as refused);
+  ``("actions_refused", rule)``: actions the rulebook refused when they were planned;
 - ``("promises", status)``, ``("purchases",)``, ``("purchase_fen",)``, ``("repayments",)``,
   ``("repaid_fen",)``, ``("refused_events", code)``, ``("job_losses",)``, ``("transactions",)``.
 """
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -45,6 +48,9 @@ ActionRow = tuple[
 ]
 """A decided action: account, date, treatment, type, stage, template, party, priority, experiment, variant,
 status, refused rule, reason — the columns of ``collection_actions``."""
+ContactRow = tuple[str, date, datetime, str, str, str, int | None, str | None]
+"""A contact made: account, business date, time (UTC), channel, party, outcome, collectors and recording
+(field visits) — the columns of ``contacts`` (``source`` is ``simulation``)."""
 DayRow = tuple[str, date, str, int, str, int, int, int, int, int, int]
 """An ``account_days`` row: account, date, status, DPD, bucket, principal, overdue principal, interest, fees,
 total due, available credit (fen)."""
@@ -70,6 +76,7 @@ class ShardResult:
     collections: list[Collections]
     ledger: list[LedgerRow] = field(default_factory=list)
     actions: list[ActionRow] = field(default_factory=list)
+    contacts: list[ContactRow] = field(default_factory=list)
     days: list[DayRow] = field(default_factory=list)
 
 
@@ -98,6 +105,7 @@ class SimulationResult:
     collections: list[Collections]
     ledger: list[LedgerRow]
     actions: list[ActionRow]
+    contacts: list[ContactRow]
     days: list[DayRow]
     seconds: float = 0.0
 
@@ -137,5 +145,6 @@ def merge(shards: list[ShardResult], count: int) -> dict[str, Any]:
         "collections": [c for s in order for c in s.collections],
         "ledger": [r for s in order for r in s.ledger],
         "actions": [r for s in order for r in s.actions],
+        "contacts": [r for s in order for r in s.contacts],
         "days": [r for s in order for r in s.days],
     }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from importlib import resources
@@ -40,8 +40,9 @@ def default_strategy_text() -> str:
 class SimulationConfig:
     """accounts: portfolio size. months: whole calendar months simulated from ``start`` (the 1st of a month).
     seed: the one seed everything is drawn from. strategy_text: the collection strategy's YAML (None: the
-    shipped ``huabei``). keep_records: keep what :mod:`overdue.sim.persist` writes (ledger, actions, month-end
-    rows). workers: processes (1 runs in this process)."""
+    shipped ``huabei``). keep_records: keep what :mod:`overdue.sim.persist` writes (ledger, actions,
+    contacts, month-end rows). workers: processes (1 runs in this process). skip_quiet_days: skip the steps
+    that provably change nothing (:mod:`overdue.sim.skips`)."""
 
     accounts: int = 10_000
     months: int = 12
@@ -58,8 +59,19 @@ class SimulationConfig:
         return add_months(self.start, self.months) - timedelta(days=1)
 
 
-def simulate(config: SimulationConfig, progress: Progress | None = None) -> SimulationResult:
-    """Run the simulation described by ``config`` and return the merged result."""
+Sink = Callable[[ShardResult], None]
+"""Takes each shard's result, in shard order, as soon as it and every shard before it are done."""
+
+
+def simulate(
+    config: SimulationConfig, progress: Progress | None = None, sink: Sink | None = None
+) -> SimulationResult:
+    """Run the simulation described by ``config`` and return the merged result.
+
+    sink: called with each shard's result in shard order while later shards are still running (the demo
+    writes them into the database meanwhile); the records it was given (ledger, actions, contacts, month
+    ends) are then dropped, so the returned result holds none.
+    """
     if config.accounts < 1 or config.months < 1:
         raise ValueError("a simulation needs at least one account and one month")
     if config.start.day != 1:
@@ -85,12 +97,12 @@ def simulate(config: SimulationConfig, progress: Progress | None = None) -> Simu
     results: list[ShardResult] = []
     if config.workers <= 1 or len(specs) == 1:
         for spec in specs:
-            results.append(run_shard(spec))
+            results.append(_hand_over(run_shard(spec), sink))
             if progress:
                 progress(len(results), len(specs))
     else:
-        with ProcessPoolExecutor(max_workers=config.workers) as pool:
-            results = _run_parallel(pool, specs, progress)
+        with ProcessPoolExecutor(max_workers=min(config.workers, len(specs))) as pool:
+            results = _run_parallel(pool, specs, progress, sink)
     merged = merge(results, config.accounts)
     experiment = strategy.experiments[0] if strategy.experiments else None
     variant_of = variants_for([b.account_id for b in borrowers], strategy)
@@ -109,11 +121,27 @@ def simulate(config: SimulationConfig, progress: Progress | None = None) -> Simu
     )
 
 
-def _run_parallel(pool: Executor, specs: list[ShardSpec], progress: Progress | None) -> list[ShardResult]:
-    futures = [pool.submit(run_shard, spec) for spec in specs]
-    results = []
-    for future in as_completed(futures):
-        results.append(future.result())
+def _run_parallel(
+    pool: Executor, specs: list[ShardSpec], progress: Progress | None, sink: Sink | None
+) -> list[ShardResult]:
+    futures = {pool.submit(run_shard, spec): k for k, spec in enumerate(specs)}
+    done: dict[int, ShardResult] = {}
+    results: list[ShardResult] = []
+    pending = set(futures)
+    while pending:
+        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+        for future in finished:
+            done[futures[future]] = future.result()
         if progress:
-            progress(len(results), len(specs))
+            progress(len(done), len(specs))
+        while len(results) in done:
+            results.append(_hand_over(done.pop(len(results)), sink))
     return results
+
+
+def _hand_over(shard: ShardResult, sink: Sink | None) -> ShardResult:
+    """Give ``shard`` to ``sink``, then drop the records it took."""
+    if sink is not None:
+        sink(shard)
+        shard.ledger, shard.actions, shard.contacts, shard.days = [], [], [], []
+    return shard
