@@ -1,26 +1,34 @@
-"""Relief commands: ``overdue relief quote|accept|approve|list``.
+"""Relief commands: ``overdue relief quote|accept|approve|list|request|answer|overdue|agreement``.
 
 ``quote`` shows what an option would do (payments, total cost, annualised rate, what is waived, the effect on
 the line and the bureau) and the fingerprint of the balance it was made on; ``accept`` takes that fingerprint
 back (a changed balance refuses it) and the user making the request; ``approve`` is the checker's step for
 waivers, settlements and plans that set interest or fees aside. Amounts are yuan strings (``"100.00"``).
+
+``request`` records what a borrower or collector asked for and the day it must be answered by (7 working days
+on China's calendar); ``answer`` closes it; ``overdue`` lists those unanswered past their deadline, for
+supervisors. ``agreement`` writes a plan's or settlement's agreement as HTML or PDF, in zh-CN or English.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from overdue.cli.accounts import as_percent
 from overdue.cli.common import JsonOption, print_json, state
+from overdue.domain import relief_requests
 from overdue.domain.calendar import parse_date
 from overdue.domain.errors import InvalidInput
 from overdue.domain.money import parse_positive_yuan, parse_yuan
 from overdue.domain.relief_common import KINDS
 from overdue.services import relief
+from overdue.services import relief_agreements as agreements
+from overdue.services import relief_requests as request_service
 from overdue.services.relief import ReliefRequest
 from overdue.store.db import upgrade
 
@@ -282,3 +290,109 @@ def list_(ctx: typer.Context, account_id: AccountArg, as_json: JsonOption = Fals
         typer.echo(f"waiver     {w['id']}  {w['status']}  interest {w['interest']}, fees {w['fees']}")
     if not (plan or result["arrangements"] or result["deferrals"] or result["waivers"]):
         typer.echo(f"account {account_id} has had no relief")
+
+
+# --- Requests and their clock, agreements -------------------------------------------------------------------
+
+OnOption = Annotated[
+    str | None,
+    typer.Option("--on", metavar="YYYY-MM-DD", help="The day (default: the current business date)."),
+]
+
+
+@app.command("request")
+def request(
+    ctx: typer.Context,
+    account_id: AccountArg,
+    kind: KindOption,
+    requested_by: Annotated[
+        str, typer.Option("--by", help="Who asked (the borrower's or collector's name).")
+    ],
+    party: Annotated[
+        str, typer.Option("--party", help=f"Who asked: {' or '.join(relief_requests.PARTIES)}.")
+    ] = "borrower",
+    channel: Annotated[
+        str, typer.Option("--channel", help=f"How it came in: {', '.join(relief_requests.CHANNELS)}.")
+    ] = "app",
+    note: Annotated[
+        str | None, typer.Option("--note", help="What was asked, in the borrower's words.")
+    ] = None,
+    on: OnOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record a relief request; it must be answered within 7 working days (China's calendar)."""
+    result = request_service.record_request(
+        _engine(ctx),
+        account_id,
+        kind,
+        requested_by,
+        party=party,
+        channel=channel,
+        on=_date(on, "--on"),
+        note=note,
+    )
+    if as_json:
+        print_json(result)
+    else:
+        typer.echo(f"request {result['id']}: {result['kind']}, answer by {result['deadline']}")
+
+
+@app.command("answer")
+def answer(
+    ctx: typer.Context,
+    request_id: Annotated[str, typer.Argument(help="The request id that `relief request` printed.")],
+    status: Annotated[str, typer.Option("--status", help="approved, refused or withdrawn.")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (required for a refusal).")] = None,
+    answered_by: Annotated[str, typer.Option("--by", help="Who answers.")] = "lender",
+    on: OnOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Answer a relief request: approved, refused (with a reason) or withdrawn."""
+    result = request_service.answer_request(
+        _engine(ctx), request_id, status, answered_by, reason=reason, on=_date(on, "--on")
+    )
+    if as_json:
+        print_json(result)
+    else:
+        late = " (after its deadline " + result["deadline"] + ")" if result["answered_late"] else ""
+        typer.echo(f"request {request_id}: {result['status']} on {result['answered_on']}{late}")
+
+
+@app.command("overdue")
+def overdue(ctx: typer.Context, on: OnOption = None, as_json: JsonOption = False) -> None:
+    """Requests still unanswered after their 7 working days, for supervisors."""
+    result = request_service.overdue_requests(_engine(ctx), _date(on, "--on"))
+    if as_json:
+        print_json(result)
+        return
+    if not result["overdue"]:
+        typer.echo(
+            f"no relief request is overdue on {result['date']} / {result['date']} 无超期未答复的纾困申请"
+        )
+        return
+    typer.echo(
+        f"overdue relief requests on {result['date']} (for supervisors) / 超期未答复的纾困申请（请主管处理）:"
+    )
+    for r in result["overdue"]:
+        typer.echo(
+            f"  {r['id']}  {r['kind']}  asked by {r['requested_by']} ({r['party']}, {r['channel']}) "
+            f"on {r['requested_on']}, due {r['deadline']}, {r['days_overdue']} days overdue"
+        )
+
+
+@app.command("agreement")
+def agreement(
+    ctx: typer.Context,
+    account_id: AccountArg,
+    arrangement_id: Annotated[str, typer.Argument(help="The plan or settlement id.")],
+    out: Annotated[Path, typer.Option("--out", help="The file to write.")],
+    fmt: Annotated[str, typer.Option("--format", help="html or pdf.")] = "html",
+    lang: Annotated[str, typer.Option("--lang", help="zh-CN or en.")] = "zh-CN",
+    as_json: JsonOption = False,
+) -> None:
+    """Write the agreement of a plan or settlement (every term it is agreed on) as HTML or PDF."""
+    result = agreements.write_agreement(_engine(ctx), account_id, arrangement_id, fmt, lang, out)
+    if as_json:
+        print_json(result)
+    else:
+        typer.echo(f"wrote {result['path']} ({result['format']}, {result['lang']}, {result['bytes']} bytes)")

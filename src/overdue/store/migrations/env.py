@@ -14,6 +14,7 @@ from overdue.store import (  # imported to register their tables
     collection_tables,  # noqa: F401
     compliance_tables,  # noqa: F401
     operations_tables,  # noqa: F401
+    relief_request_tables,  # noqa: F401
     relief_tables,  # noqa: F401
 )
 from overdue.store.db import default_url, make_engine
