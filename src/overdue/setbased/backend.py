@@ -1,0 +1,215 @@
+"""Where the tables live while days run: a few table operations, one small class per backend.
+
+The day's queries are SQL compiled by Ibis for the backend's dialect (:mod:`~overdue.setbased.plan`). What
+differs between backends is how a table gets in, how a query's result becomes a table, and how a table
+comes back out; :class:`Workspace` is that seam:
+
+- **DuckDB** (in-process): tables are temporary tables; Arrow goes in and out without a copy per row
+  (``register`` / ``to_arrow_table``);
+- **PostgreSQL**: temporary tables of the connection's session (not WAL-logged), loaded with ``COPY``,
+  ``ANALYZE``\\ d after each step so the planner knows their size;
+- **Spark**: temporary views over DataFrames checkpointed locally after each step, so that a day reads the
+  materialised result of the one before rather than re-running its lineage (which would grow with every
+  day); Arrow in and out through PySpark's own Arrow support.
+
+Every name the workspace manages starts with :data:`PREFIX`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa  # type: ignore[import-untyped]
+from ibis.backends import BaseBackend  # type: ignore[import-untyped]
+
+from overdue.setbased.params import Unsupported
+
+PREFIX = "overdue_eod_"
+DIALECTS = {"duckdb": "duckdb", "postgres": "postgres", "pyspark": "pyspark"}
+"""Ibis backend name → the dialect the queries are compiled for."""
+
+
+def table_name(name: str) -> str:
+    return PREFIX + name
+
+
+class Workspace:
+    """Tables of one portfolio inside one backend connection (one run at a time per connection)."""
+
+    dialect: str
+
+    def load(self, name: str, table: pa.Table) -> None:
+        """Create (or replace) table ``name`` holding ``table``."""
+        raise NotImplementedError
+
+    def create(self, name: str, sql: str) -> None:
+        """Create (or replace) table ``name`` holding the result of ``sql``."""
+        raise NotImplementedError
+
+    def append(self, name: str, sql: str) -> None:
+        """Add the rows of ``sql`` to table ``name``."""
+        raise NotImplementedError
+
+    def rename(self, old: str, new: str) -> None:
+        """Table ``old`` becomes ``new`` (replacing it)."""
+        raise NotImplementedError
+
+    def drop(self, name: str) -> None:
+        raise NotImplementedError
+
+    def fetch(self, sql: str, schema: pa.Schema) -> pa.Table:
+        """The rows of ``sql`` as Arrow, cast to ``schema``."""
+        raise NotImplementedError
+
+
+def workspace(backend: BaseBackend) -> Workspace:
+    """The workspace for an Ibis backend connection: DuckDB, PostgreSQL or PySpark."""
+    if backend.name == "duckdb":
+        return DuckDBWorkspace(backend.con)
+    if backend.name == "postgres":
+        return PostgresWorkspace(backend.con)
+    if backend.name == "pyspark":
+        return SparkWorkspace(backend._session)
+    raise Unsupported(f"the {backend.name} backend: the set-based day runs on DuckDB, PostgreSQL or PySpark")
+
+
+class DuckDBWorkspace(Workspace):
+    dialect = "duckdb"
+
+    def __init__(self, con: Any) -> None:
+        self.con = con
+
+    def load(self, name: str, table: pa.Table) -> None:
+        view = table_name(name) + "_arrow"
+        self.con.register(view, table)
+        try:
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table_name(name)} AS SELECT * FROM {view}")
+        finally:
+            self.con.unregister(view)
+
+    def create(self, name: str, sql: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table_name(name)} AS {sql}")
+
+    def append(self, name: str, sql: str) -> None:
+        self.con.execute(f"INSERT INTO {table_name(name)} {sql}")
+
+    def rename(self, old: str, new: str) -> None:
+        self.drop(new)
+        self.con.execute(f"ALTER TABLE {table_name(old)} RENAME TO {table_name(new)}")
+
+    def drop(self, name: str) -> None:
+        self.con.execute(f"DROP TABLE IF EXISTS {table_name(name)}")
+
+    def fetch(self, sql: str, schema: pa.Schema) -> pa.Table:
+        # DuckDB sums int64 into int128: the cast brings the expression's types back.
+        result: pa.Table = self.con.sql(sql).to_arrow_table()
+        return result.select(schema.names).cast(schema)
+
+
+POSTGRES_TYPES = {
+    pa.int64(): "BIGINT",
+    pa.int32(): "INTEGER",
+    pa.int16(): "SMALLINT",
+    pa.string(): "TEXT",
+    pa.bool_(): "BOOLEAN",
+    pa.date32(): "DATE",
+}
+
+
+def _postgres_type(kind: pa.DataType) -> str:
+    if pa.types.is_decimal(kind):
+        return f"NUMERIC({kind.precision}, {kind.scale})"
+    return POSTGRES_TYPES[kind]
+
+
+class PostgresWorkspace(Workspace):
+    dialect = "postgres"
+
+    def __init__(self, con: Any) -> None:
+        self.con = con
+
+    def _run(self, *statements: str) -> None:
+        with self.con.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+        self.con.commit()
+
+    def load(self, name: str, table: pa.Table) -> None:
+        target = table_name(name)
+        columns = ", ".join(f'"{f.name}" {_postgres_type(f.type)}' for f in table.schema)
+        with self.con.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {target}")
+            cursor.execute(f"CREATE TEMP TABLE {target} ({columns})")
+            names = ", ".join(f'"{n}"' for n in table.schema.names)
+            with cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
+                for batch in table.to_batches(max_chunksize=65_536):
+                    for row in zip(*(column.to_pylist() for column in batch.columns), strict=True):
+                        copy.write_row(row)
+            cursor.execute(f"ANALYZE {target}")
+        self.con.commit()
+
+    def create(self, name: str, sql: str) -> None:
+        target = table_name(name)
+        self._run(
+            f"DROP TABLE IF EXISTS {target}", f"CREATE TEMP TABLE {target} AS {sql}", f"ANALYZE {target}"
+        )
+
+    def append(self, name: str, sql: str) -> None:
+        self._run(f"INSERT INTO {table_name(name)} {sql}")
+
+    def rename(self, old: str, new: str) -> None:
+        self._run(
+            f"DROP TABLE IF EXISTS {table_name(new)}",
+            f"ALTER TABLE {table_name(old)} RENAME TO {table_name(new)}",
+        )
+
+    def drop(self, name: str) -> None:
+        self._run(f"DROP TABLE IF EXISTS {table_name(name)}")
+
+    def fetch(self, sql: str, schema: pa.Schema) -> pa.Table:
+        with self.con.cursor() as cursor:
+            cursor.execute(sql)
+            names = [d.name for d in cursor.description]
+            rows = cursor.fetchall()
+        self.con.commit()
+        columns = dict(zip(names, zip(*rows, strict=True), strict=True)) if rows else {}
+        return pa.table(
+            {f.name: pa.array(list(columns.get(f.name, ())), f.type) for f in schema}, schema=schema
+        )
+
+
+class SparkWorkspace(Workspace):
+    dialect = "pyspark"
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self.frames: dict[str, Any] = {}
+
+    def _keep(self, name: str, frame: Any) -> None:
+        # Materialise now and cut the lineage: tomorrow reads today's rows, not today's plan.
+        frame = frame.localCheckpoint(eager=True)
+        frame.createOrReplaceTempView(table_name(name))
+        self.frames[name] = frame
+
+    def load(self, name: str, table: pa.Table) -> None:
+        self._keep(name, self.session.createDataFrame(table))
+
+    def create(self, name: str, sql: str) -> None:
+        self._keep(name, self.session.sql(sql))
+
+    def append(self, name: str, sql: str) -> None:
+        self._keep(name, self.frames[name].unionByName(self.session.sql(sql)))
+
+    def rename(self, old: str, new: str) -> None:
+        frame = self.frames.pop(old)
+        self.session.catalog.dropTempView(table_name(old))
+        frame.createOrReplaceTempView(table_name(new))
+        self.frames[new] = frame
+
+    def drop(self, name: str) -> None:
+        if self.frames.pop(name, None) is not None:
+            self.session.catalog.dropTempView(table_name(name))
+
+    def fetch(self, sql: str, schema: pa.Schema) -> pa.Table:
+        result: pa.Table = self.session.sql(sql).toArrow()
+        return result.select(schema.names).cast(schema)

@@ -1,0 +1,278 @@
+"""End-of-days over a portfolio held inside a backend: :class:`Portfolio`, and :func:`run_day` for one day
+over Arrow tables.
+
+A :class:`Portfolio` loads the state tables into the backend once (encoded for the engine:
+:mod:`~overdue.setbased.encode`) and then runs day after day without the state leaving it: each step of a
+day (:mod:`~overdue.setbased.plan`) creates a table from the tables before it, and at the end of the day
+the new tables take the state tables' names. Only what a caller asks for comes back, as Arrow in the
+layout's types (:mod:`~overdue.setbased.layout`): the state (:meth:`Portfolio.tables`) and the day's
+outputs (:meth:`Portfolio.outputs`).
+
+What changes on a day: the statements with something unpaid (accrual), the accounts (ageing), and on a
+statement day the unbilled cycles and installment periods, on a month end the bureau grids. The account
+facts (ids, product, time zone, limit) and the installment plans are never read or rewritten; settled
+statements (nothing unpaid: no rule of the day reads or changes them, and nothing in a day makes them
+unpaid again) are kept apart and only appended to, on a statement day, by the statements it rolls; the
+closed bucket spells are only appended to. So the tables a day reads do not grow with the portfolio's
+history, and neither does the cost of a day.
+
+Before a day runs, one aggregate query checks the state: an account not at the date is refused as the
+reference refuses it, and what the expressions cannot compute exactly raises
+:class:`~overdue.setbased.params.Unsupported`; nothing is computed in either case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import ibis  # type: ignore[import-untyped]
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
+from ibis.backends import BaseBackend  # type: ignore[import-untyped]
+
+from overdue.domain.calendar import is_month_end, month_key
+from overdue.domain.errors import InvalidDate
+from overdue.domain.terms import ProductTerms
+from overdue.setbased import layout
+from overdue.setbased.backend import Workspace, table_name, workspace
+from overdue.setbased.encode import DAY, ENGINE, day_of, decode, encode
+from overdue.setbased.layout import DayResult, PortfolioTables
+from overdue.setbased.params import MAX_PRINCIPAL, Unsupported, day_terms
+from overdue.setbased.plan import CHECKS, DayPlan, Query, day_plan
+
+STATE = (
+    "accounts",
+    "facts",
+    "bureau",
+    "statements",
+    "settled",
+    "unbilled",
+    "plans",
+    "periods",
+    "bucket_spells",
+)
+"""The state tables inside the backend."""
+RENAMED = {
+    "aged": "accounts",
+    "accrued": "statements",
+    "statements_next": "statements",
+    "unbilled_next": "unbilled",
+    "periods_next": "periods",
+    "bureau_next": "bureau",
+}
+"""After a day, the steps' tables that become state tables (on a statement day ``statements_next``
+replaces ``accrued``)."""
+
+
+@dataclass(frozen=True)
+class DayRun:
+    """What one day over a :class:`Portfolio` did (its outputs stay in the backend until the next day)."""
+
+    on: date
+    accounts_run: int
+    """Accounts whose end-of-day ran (others were not open yet or had run this date already)."""
+    month_end: bool
+
+
+class Portfolio:
+    """A portfolio's state tables inside one backend connection, advanced a day at a time.
+
+    backend: an Ibis DuckDB, PostgreSQL or PySpark connection; the tables are temporary tables (views over
+    checkpointed DataFrames on Spark) of that connection. One portfolio per connection: the tables have
+    fixed names.
+    """
+
+    def __init__(self, backend: BaseBackend, terms: ProductTerms, carry_scale: int) -> None:
+        day_terms(terms, carry_scale)
+        self.backend = backend
+        self.db: Workspace = workspace(backend)
+        self.terms = terms
+        self.carry_scale = carry_scale
+        self.last_run: DayRun | None = None
+
+    @classmethod
+    def load(cls, tables: PortfolioTables, terms: ProductTerms, backend: BaseBackend) -> Portfolio:
+        """Load ``tables`` (all on ``terms``) into ``backend``."""
+        portfolio = cls(backend, terms, tables.carry_scale)
+        tables = tables.conform()
+        s = tables.statements
+        unpaid = pc.greater(
+            pc.add(
+                pc.add(pc.add(s["new_principal"], s["carried_principal"]), s["installment_principal"]),
+                pc.add(pc.add(s["interest"], s["overdue_interest"]), s["fees"]),
+            ),
+            0,
+        )
+        edge = {
+            "accounts": tables.accounts,
+            "facts": tables.accounts,
+            "bureau": tables.accounts,
+            "statements": s.filter(unpaid),
+            "settled": s.filter(pc.invert(unpaid)),
+            "unbilled": tables.unbilled,
+            "plans": tables.plans,
+            "periods": tables.periods,
+            "bucket_spells": tables.bucket_spells,
+        }
+        for name in STATE:
+            portfolio.db.load(name, encode(edge[name], name, terms.last_bucket))
+        return portfolio
+
+    def plan(self, on: date) -> DayPlan:
+        return day_plan(
+            self.terms,
+            self.carry_scale,
+            on.day == self.terms.statement_day,
+            is_month_end(on),
+            self.db.dialect,
+        )
+
+    def check(self, on: date, checks: Query) -> int:
+        """Refuse what the reference refuses and what the set-based day cannot compute exactly; returns how
+        many accounts run."""
+        row = self.db.fetch(checks.sql, CHECKS).to_pylist()[0]
+        if row["waiting"]:
+            key = row["first_waiting"]
+            schema = pa.schema([("opened_on", DAY), ("last_eod", DAY), ("account_id", pa.string())])
+            first = self.db.fetch(
+                f"SELECT a.opened_on, a.last_eod, f.account_id FROM {table_name('accounts')} a "
+                f"JOIN {table_name('facts')} f ON a.account_key = f.account_key WHERE a.account_key = {key}",
+                schema,
+            ).to_pylist()[0]
+            expected = day_of(first["opened_on"] if first["last_eod"] is None else first["last_eod"] + 1)
+            raise InvalidDate(
+                f"end-of-day of {on.isoformat()} on account {first['account_id']} must wait for "
+                f"{expected.isoformat()} ({row['waiting']} account(s) behind: catch up the days in between)"
+            )
+        if row["largest_principal"] is not None and row["largest_principal"] > MAX_PRINCIPAL:
+            raise Unsupported(
+                f"a statement principal of {row['largest_principal']} fen, above {MAX_PRINCIPAL}"
+            )
+        if row["gaps"]:
+            previous = month_key(on.replace(day=1) - timedelta(days=1))
+            raise Unsupported(
+                f"bureau grids that stop before {previous}: the {month_key(on)} status would leave a gap"
+            )
+        runs: int = row["runs"]
+        return runs
+
+    def run_day(self, on: date) -> DayRun:
+        """Run the end-of-day of ``on`` over every account.
+
+        Accounts not open yet, or that already ran ``on``, are left as they are (the reference's no-op). An
+        account that runs must be at ``on`` (its last end-of-day the day before), or
+        :class:`~overdue.domain.errors.InvalidDate` is raised as the reference raises it; what the
+        expressions cannot compute exactly raises :class:`~overdue.setbased.params.Unsupported`. Nothing is
+        computed in either case.
+        """
+        plan = self.plan(on)
+        checks, queries = plan.bind(on, self.terms)
+        runs = self.check(on, checks)
+        for name, query in queries.items():
+            self.db.create(name, query.sql)
+        if plan.statement_day:
+            self.db.append("settled", _select(ENGINE["settled"], "settling", self.db))
+        self.db.append(
+            "bucket_spells",
+            f"SELECT * FROM {table_name('day_spells')} WHERE {_quoted('left', self.db)} IS NOT NULL",
+        )
+        if plan.statement_day:
+            self.db.drop("accrued")
+            self.db.drop("new_statements")
+            self.db.drop("settling")
+        for step, state in RENAMED.items():
+            if step in plan.steps and not (plan.statement_day and step == "accrued"):
+                self.db.rename(step, state)
+        self.last_run = DayRun(on, runs, plan.month_end)
+        return self.last_run
+
+    def tables(self) -> PortfolioTables:
+        """The state, fetched from the backend in the layout's types."""
+        last = self.terms.last_bucket
+        accounts = table_name("accounts")
+        joined = self.db.fetch(
+            f"SELECT a.*, f.account_id, f.product, f.timezone, f.credit_limit, f.last_deferral_on, "
+            f"b.bureau_grid, b.bureau_last_month FROM {accounts} a "
+            f"JOIN {table_name('facts')} f ON a.account_key = f.account_key "
+            f"JOIN {table_name('bureau')} b ON a.account_key = b.account_key",
+            pa.schema([*ENGINE["accounts"], *ENGINE["facts"].remove(0), *ENGINE["bureau"].remove(0)]),
+        )
+        return PortfolioTables(
+            accounts=decode(joined, layout.ACCOUNTS, last).sort_by("account_key"),
+            statements=pa.concat_tables(
+                [self._fetch("statements", layout.STATEMENTS), self._fetch("settled", layout.STATEMENTS)]
+            ).sort_by([("account_key", "ascending"), ("statement_date", "ascending")]),
+            unbilled=self._fetch("unbilled", layout.UNBILLED),
+            plans=self._fetch("plans", layout.PLANS),
+            periods=self._fetch("periods", layout.PERIODS),
+            bucket_spells=self._fetch("bucket_spells", layout.SPELLS),
+            carry_scale=self.carry_scale,
+        )
+
+    def _fetch(self, name: str, schema: pa.Schema) -> pa.Table:
+        engine = ENGINE[name] if name in ENGINE else ENGINE[_OUTPUTS[name]]
+        columns = ", ".join(_quoted(c, self.db) for c in engine.names)
+        rows = self.db.fetch(f"SELECT {columns} FROM {table_name(name)}", engine)
+        return decode(rows, schema, self.terms.last_bucket)
+
+    def outputs(self) -> tuple[pa.Table, pa.Table, pa.Table]:
+        """The last day's postings, bucket spells and bureau months (layout types)."""
+        if self.last_run is None:
+            raise InvalidDate("no end-of-day has run on this portfolio yet")
+        posting_rows = self._fetch("day_postings", layout.POSTINGS)
+        spells = self._fetch("day_spells", layout.SPELLS)
+        reported = layout.BUREAU_MONTHS.empty_table()
+        if self.last_run.month_end:
+            bureau = table_name("bureau")
+            rows = self.db.fetch(
+                f"SELECT account_key, bureau_status FROM {bureau} WHERE bureau_status IS NOT NULL",
+                pa.schema([("account_key", pa.int64()), ("bureau_status", pa.string())]),
+            )
+            reported = pa.table(
+                {
+                    "account_key": rows["account_key"],
+                    "month": pa.array([month_key(self.last_run.on)] * rows.num_rows, pa.string()),
+                    "status": rows["bureau_status"],
+                },
+                schema=layout.BUREAU_MONTHS,
+            )
+        return posting_rows, spells, reported
+
+
+_OUTPUTS = {"day_postings": "postings", "day_spells": "bucket_spells"}
+
+
+def _select(schema: pa.Schema, name: str, db: Workspace) -> str:
+    columns = ", ".join(_quoted(c, db) for c in schema.names)
+    return f"SELECT {columns} FROM {table_name(name)}"
+
+
+def _quoted(name: str, db: Workspace) -> str:
+    return f"`{name}`" if db.dialect == "pyspark" else f'"{name}"'
+
+
+def run_day(
+    tables: PortfolioTables, on: date, terms: ProductTerms, con: BaseBackend | None = None
+) -> DayResult:
+    """Run the end-of-day of ``on`` over every account of ``tables`` (all on ``terms``), on ``con``.
+
+    Loads the tables into the backend, runs the day (:meth:`Portfolio.run_day`) and fetches the state and
+    outputs back: one day over Arrow tables. For day after day, keep a :class:`Portfolio` instead, so the
+    state stays in the backend.
+
+    con: an Ibis DuckDB, PostgreSQL or PySpark connection (default: a new in-process DuckDB). One run at a
+    time per connection.
+    """
+    backend = con if con is not None else ibis.duckdb.connect()
+    portfolio = Portfolio.load(tables, terms, backend)
+    run = portfolio.run_day(on)
+    posting_rows, spells, reported = portfolio.outputs()
+    after = portfolio.tables()
+    return DayResult(
+        tables=after,
+        postings=posting_rows,
+        bucket_spells=spells,
+        bureau_months=reported,
+        accounts_run=run.accounts_run,
+    )

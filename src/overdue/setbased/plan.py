@@ -1,0 +1,207 @@
+"""The day's queries, built once as Ibis expressions over named tables and compiled once to SQL.
+
+The expressions read the engine's tables (:data:`overdue.setbased.encode.ENGINE`) under fixed names, with
+the business date's numbers as placeholders bound into the SQL text each day
+(:class:`overdue.setbased.steps.Today`), so the SQL of a day depends only on the product's terms, the carry
+scale, whether the day is a statement day, whether it is a month end, and the backend's
+dialect. :func:`day_plan` compiles each such plan once per process (compiling costs more than running a
+day on a hundred thousand accounts) and keeps it.
+
+The steps, in the order :class:`overdue.setbased.day.Portfolio` runs them; each creates a table inside the
+backend from the tables before it, and nothing leaves the backend:
+
+``accrued``          statements after interest, with the day's posted interest
+``aged``             accounts after ageing and write-off (with the flags the later steps read)
+``bureau_next``      the bureau grids after a month end (month ends only)
+``new_statements``   the statement day's new statements (statement days only)
+``day_postings``     the day's posting rows
+``day_spells``       the day's bucket spells: those closed and those entered
+``settling``         the statements that billing emptied, to be added to ``settled`` (statement days only)
+``statements_next``  the unpaid statements after billing (statement days only)
+``unbilled_next``    unbilled cycles after billing (statement days only)
+``periods_next``     installment periods after billing (statement days only)
+
+The checks (:data:`CHECKS`) are aggregates run before any step.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import ibis  # type: ignore[import-untyped]
+import ibis.expr.types as ir  # type: ignore[import-untyped]
+import pyarrow as pa  # type: ignore[import-untyped]
+
+from overdue.domain.calendar import due_date_for, month_key
+from overdue.domain.terms import ProductTerms
+from overdue.setbased import postings, steps
+from overdue.setbased.backend import table_name
+from overdue.setbased.encode import DAY, ENGINE, day_number, month_number
+from overdue.setbased.params import day_terms
+
+CHECKS = pa.schema(
+    [
+        pa.field("runs", pa.int64()),
+        pa.field("waiting", pa.int64()),
+        pa.field("first_waiting", pa.int64()),
+        pa.field("gaps", pa.int64()),
+        pa.field("largest_principal", pa.int64()),
+    ]
+)
+"""The checks' one row: accounts that run; accounts that run but are not at the date, and the first of
+them; bureau grids a month end would leave with a gap; the largest statement principal."""
+
+
+def bindings(on: date, terms: ProductTerms) -> dict[str, int]:
+    """The numbers of ``on`` that a day's SQL binds (see :class:`overdue.setbased.steps.Today`)."""
+    return {
+        "on": day_number(on),
+        "cutoff": day_number(on - timedelta(days=terms.grace_days)),
+        "due": day_number(due_date_for(on, terms.due_day)),
+        "month": month_number(month_key(on)),
+    }
+
+
+@dataclass(frozen=True)
+class Query:
+    """One query of the day: its SQL and the Arrow schema of its result."""
+
+    sql: str
+    schema: pa.Schema
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    """The compiled queries of one kind of day (see the module docstring for their names), in order."""
+
+    steps: dict[str, Query]
+    checks: Query
+    statement_day: bool
+    month_end: bool
+
+    def bind(self, on: date, terms: ProductTerms) -> tuple[Query, dict[str, Query]]:
+        """The checks and the steps with ``on``'s numbers in place of the placeholders."""
+        values = {str(steps.PLACEHOLDERS[name]): str(value) for name, value in bindings(on, terms).items()}
+        pattern = re.compile("|".join(values))
+
+        def bound(query: Query) -> Query:
+            return Query(pattern.sub(lambda m: values[m.group(0)], query.sql), query.schema)
+
+        return bound(self.checks), {name: bound(query) for name, query in self.steps.items()}
+
+
+def _table(name: str, schema: pa.Schema | ibis.Schema) -> ir.Table:
+    ibis_schema = schema if isinstance(schema, ibis.Schema) else ibis.Schema.from_pyarrow(schema)
+    return ibis.table(ibis_schema, name=table_name(name))
+
+
+def _typed(expr: ir.Table, name: str) -> ir.Table:
+    """``expr`` with the engine's types on the columns of state table ``name`` (other columns kept)."""
+    schema = ENGINE[name]
+    typed: ir.Table = expr.mutate(
+        **{f.name: expr[f.name].cast(ibis.dtype(f.type)) for f in schema if f.name in expr.columns}
+    )
+    return typed
+
+
+def _state(expr: ir.Table, name: str) -> ir.Table:
+    """Exactly the engine's columns of state table ``name``, in order, with its types."""
+    selected: ir.Table = _typed(expr, name).select(*ENGINE[name].names)
+    return selected
+
+
+def _checks(
+    accounts: ir.Table, statements: ir.Table, bureau: ir.Table, day: steps.Today, month_end: bool
+) -> ir.Table:
+    a = accounts
+    runs = steps.runs_on(a, day)
+    at_date = (a.last_eod.isnull() & (a.opened_on == day.on)) | (a.last_eod == day.on - 1)
+    waiting = runs & ~at_date.fill_null(False)
+    row = a.aggregate(
+        runs=a.account_key.count(where=runs).cast("int64"),
+        waiting=a.account_key.count(where=waiting).cast("int64"),
+        first_waiting=a.account_key.min(where=waiting).cast("int64"),
+    )
+    if month_end:
+        b = bureau.join(a.select("account_key", runs=runs), "account_key")
+        last = b.bureau_last_month
+        gap = b.runs & last.notnull() & ~last.isin([day.month, day.month - 1])
+        gaps = b.aggregate(gaps=b.account_key.count(where=gap).cast("int64")).gaps.as_scalar()
+    else:
+        gaps = ibis.literal(0, type="int64")
+    largest = statements.aggregate(
+        largest=steps.principal(statements).max().cast("int64")
+    ).largest.as_scalar()
+    checked: ir.Table = row.mutate(gaps=gaps, largest_principal=largest)
+    return checked
+
+
+def _query(expr: ir.Table, dialect: str) -> Query:
+    return Query(str(ibis.to_sql(expr, dialect=dialect)), expr.schema().to_pyarrow())
+
+
+def spells_of_day(aged: ir.Table, day: steps.Today) -> ir.Table:
+    """The spells the accounts left today (``left`` = today) and those they entered (``left`` null)."""
+    left = aged.filter(aged.bucket_changed & aged.old_bucket_entered.notnull())
+    closed = left.select(
+        account_key=left.account_key,
+        bucket=left.old_bucket,
+        entered=left.old_bucket_entered,
+        left=day.on.cast(DAY),
+    )
+    entered = aged.filter(aged.bucket_changed)
+    opened = entered.select(
+        account_key=entered.account_key,
+        bucket=entered.bucket,
+        entered=entered.bucket_entered,
+        left=ibis.null(DAY),
+    )
+    return _state(ibis.union(closed, opened), "bucket_spells")
+
+
+@functools.lru_cache(maxsize=64)
+def day_plan(
+    terms: ProductTerms, carry_scale: int, statement_day: bool, month_end: bool, dialect: str = "duckdb"
+) -> DayPlan:
+    """The queries of a day on ``terms``, compiled for ``dialect`` (``duckdb``, ``postgres``, ``pyspark``)."""
+    params = day_terms(terms, carry_scale)
+    day = steps.Today.placeholders()
+    accounts = _table("accounts", ENGINE["accounts"])
+    statements = _table("statements", ENGINE["statements"])
+    unbilled = _table("unbilled", ENGINE["unbilled"])
+    periods = _table("periods", ENGINE["periods"])
+    bureau = _table("bureau", ENGINE["bureau"])
+    checks = _query(_checks(accounts, statements, bureau, day, month_end), dialect)
+
+    accrue = _typed(steps.accrue(statements, accounts, day, params), "statements")
+    accrued = _table("accrued", accrue.schema())
+    age = _typed(steps.age(accounts, accrued, day, params), "accounts")
+    aged = _table("aged", age.schema())
+    queries = {"accrued": accrue, "aged": age}
+    if month_end:
+        queries["bureau_next"] = steps.bureau_month(bureau, aged, day, terms.bureau_grid_months)
+    day_postings = [
+        *postings.interest(accrued, day),
+        *postings.write_off(aged, accrued, unbilled, periods, day),
+    ]
+    if statement_day:
+        new = steps.new_statements(aged, accrued, unbilled, periods, day, params)
+        queries["new_statements"] = new
+        new_table = _table("new_statements", new.schema())
+        day_postings += postings.installment_fees(new_table, day)
+    queries["day_postings"] = _state(ibis.union(*day_postings), "postings")
+    queries["day_spells"] = spells_of_day(aged, day)
+    if statement_day:
+        rolled = _state(steps.rolled_statements(accrued, aged, day), "statements")
+        queries["settling"] = rolled.filter(steps.outstanding(rolled) == 0)
+        queries["statements_next"] = ibis.union(
+            rolled.filter(steps.outstanding(rolled) > 0), _state(new_table, "statements")
+        )
+        queries["unbilled_next"] = _state(steps.unbilled_after(unbilled, aged, day), "unbilled")
+        queries["periods_next"] = _state(steps.periods_after(periods, aged, day), "periods")
+    return DayPlan(
+        {name: _query(expr, dialect) for name, expr in queries.items()}, checks, statement_day, month_end
+    )

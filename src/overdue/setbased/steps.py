@@ -1,0 +1,378 @@
+"""The rules of one end-of-day as Ibis expressions over whole tables: accrue, age, bill, bureau month.
+
+Each function is the rule of :func:`overdue.domain.account.end_of_day` written once for every row:
+
+- :func:`accrue` (:mod:`overdue.domain.interest`), per statement row: the interest-bearing principal, the
+  rate (overdue while delinquent, revolving otherwise), ``carry + principal × rate`` in integer carry units,
+  rounded half-up to the fen and posted, the rest kept in the carry;
+- :func:`age` (:mod:`overdue.domain.delinquency`), per account: DPD from the oldest delinquent statement (an
+  aggregate over the accrued statements), the bucket (a ``CASE`` over the product's bounds), freeze and
+  unfreeze, the negative-report notice, the write-off at the product's DPD — and on a month's last day the
+  bureau status appended to the account's grid;
+- :func:`new_statements` and :func:`rolled_statements` (:mod:`overdue.domain.billing`) on the statement
+  day: unbilled purchases, installment periods due by the new due date and the statements paid to their
+  minimum roll into one new statement per account.
+
+The expressions read the engine's tables (:mod:`~overdue.setbased.encode`): dates are ``int32`` day
+numbers, statuses and buckets small integer codes, so DPD is a subtraction and no string is read or
+written on the hot path.
+
+Exactness: amounts are ``int64`` fen and the interest carry ``int64`` carry units. The only divisions
+(carry units to fen; 10 % of a principal) are exact ``DECIMAL`` multiplications by 10^-k rounded with SQL
+``ROUND(x, 0)``, which rounds half away from zero on DuckDB, PostgreSQL and Spark, as the domain's
+:func:`~overdue.domain.money.round_half_up` does. No float is involved anywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import ibis  # type: ignore[import-untyped]
+import ibis.expr.datatypes as dt  # type: ignore[import-untyped]
+import ibis.expr.types as ir  # type: ignore[import-untyped]
+
+from overdue.setbased.encode import ACTIVE, CLOSED, CODE, DAY, FROZEN, WRITTEN_OFF
+from overdue.setbased.params import DayTerms, decimal_places, to_units
+
+STOPPED = (WRITTEN_OFF, CLOSED)
+"""Statuses on which interest and billing stop (ageing and the bureau go on)."""
+COMPONENTS = (
+    "new_principal",
+    "carried_principal",
+    "installment_principal",
+    "interest",
+    "overdue_interest",
+    "fees",
+)
+"""A statement's unpaid components."""
+
+
+PLACEHOLDERS = {"on": 1_999_000_001, "cutoff": 1_999_000_002, "due": 1_999_000_003, "month": 1_999_000_004}
+"""The integers that stand for the business date's numbers in compiled SQL, replaced by the day's values
+before it runs (:meth:`overdue.setbased.plan.DayPlan.bind`): no real day or month number comes near them."""
+
+
+@dataclass(frozen=True)
+class Today:
+    """The business date and what follows from it, as integer literals (day and month numbers).
+
+    The expressions are compiled once with :data:`PLACEHOLDERS` in place of the numbers, and each day binds
+    its own into the SQL text: one compiled plan serves every day, and the engine sees plain constants (a
+    scalar subquery per use of the date would cost a join each)."""
+
+    on: ir.IntegerScalar
+    """The business date (a day number)."""
+    cutoff: ir.IntegerScalar
+    """``on`` less the grace days: a statement due before it is past due."""
+    due: ir.IntegerScalar
+    """The due date of a statement issued on ``on``."""
+    month: ir.IntegerScalar
+    """``on``'s month number (year * 12 + month - 1)."""
+
+    @classmethod
+    def placeholders(cls) -> Today:
+        return cls(**{name: ibis.literal(value, type="int32") for name, value in PLACEHOLDERS.items()})
+
+
+def round_half_up(units: ir.IntegerValue, scale: int) -> ir.IntegerValue:
+    """``units`` of 10^-scale fen rounded half away from zero to whole fen, exactly (no float).
+
+    The integer becomes ``DECIMAL(18, 0)`` (callers keep it below 10¹⁸), is multiplied by 10^-scale as an
+    exact ``DECIMAL(18, scale)`` and rounded with ``ROUND(x, 0)``.
+    """
+    if scale == 0:
+        return units
+    factor = ibis.literal(Decimal(1).scaleb(-scale), type=dt.Decimal(18, scale))
+    rounded: ir.IntegerValue = (units.cast(dt.Decimal(18, 0)) * factor).round(0).cast("int64")
+    return rounded
+
+
+def share_of(amount: ir.IntegerValue, share: Decimal) -> ir.IntegerValue:
+    """``amount × share`` rounded half-up to the fen (the minimum payment's share of principal)."""
+    scale = decimal_places(share)
+    return round_half_up(amount * to_units(share, scale), scale)
+
+
+def bucket_of(dpd: ir.IntegerValue, params: DayTerms) -> ir.IntegerValue:
+    """:func:`overdue.domain.delinquency.bucket_for` as a ``CASE`` over the product's bucket bounds, giving
+    the bucket's code (its number: ``M0`` → 0, ``M7+`` → 7)."""
+    branches = [(dpd <= 0, 0), *((dpd <= bound, n) for n, (bound, _) in enumerate(params.bucket_bounds(), 1))]
+    result: ir.IntegerValue = ibis.cases(*branches, else_=params.terms.last_bucket).cast(CODE)
+    return result
+
+
+def principal(t: ir.Table) -> ir.IntegerValue:
+    """A statement row's unpaid principal."""
+    total: ir.IntegerValue = t.new_principal + t.carried_principal + t.installment_principal
+    return total
+
+
+def outstanding(t: ir.Table) -> ir.IntegerValue:
+    """Everything unpaid on a statement row."""
+    total: ir.IntegerValue = principal(t) + t.interest + t.overdue_interest + t.fees
+    return total
+
+
+def short_of_minimum(t: ir.Table) -> ir.BooleanValue:
+    """Less than the minimum (and the late charges) paid: ``Statement.minimum_remaining > 0``."""
+    short: ir.BooleanValue = t.minimum + t.late_charges - t.paid > 0
+    return short
+
+
+def past_due(t: ir.Table, day: Today) -> ir.BooleanValue:
+    """Past the due date and the grace days."""
+    past: ir.BooleanValue = t.due_date < day.cutoff
+    return past
+
+
+def left_join(left: ir.Table, right: ir.Table) -> ir.Table:
+    """``left`` with the columns of ``right`` for the same ``account_key`` (nulls where it has none)."""
+    right = right.rename(joined_key="account_key")
+    joined: ir.Table = left.left_join(right, left.account_key == right.joined_key).drop("joined_key")
+    return joined
+
+
+def runs_on(accounts: ir.Table, day: Today) -> ir.BooleanValue:
+    """The accounts whose end-of-day runs today: open by then, and not run for it yet."""
+    on = day.on
+    runs: ir.BooleanValue = (accounts.opened_on <= on) & (
+        accounts.last_eod.isnull() | (accounts.last_eod < on)
+    )
+    return runs
+
+
+def accrue(statements: ir.Table, accounts: ir.Table, day: Today, params: DayTerms) -> ir.Table:
+    """Statements after one day of interest, with the day's ``overdue_posted`` and ``revolving_posted``.
+
+    Interest accrues on the statements of accounts that run today and are neither written off nor closed.
+    Those that do not are few (accounts written off, closed, not open yet or already run), so the
+    statements are joined with them alone, a small table, rather than with every account. The rows also
+    carry ``account_written_off`` (the account's status before today), which :func:`age` reads instead of
+    joining the accounts again.
+    """
+    quiet = accounts.filter(~runs_on(accounts, day) | accounts.status.isin(STOPPED)).select(
+        "account_key", account_quiet=ibis.literal(True), account_written_off=accounts.status == WRITTEN_OFF
+    )
+    t = left_join(statements, quiet)
+    # Each stage is a column of its own, so that the SQL names it once instead of repeating it.
+    t = t.mutate(
+        accrues=t.account_quiet.isnull(),
+        account_written_off=t.account_written_off.fill_null(False),
+        past=past_due(t, day),
+        delinquent_today=short_of_minimum(t) & (outstanding(t) > 0),
+    )
+    t = t.mutate(
+        delinquent_today=t.past & t.delinquent_today,
+        base=ibis.ifelse(t.accrues, ibis.ifelse(t.past, principal(t), t.carried_principal), 0),
+    )
+    rate = ibis.ifelse(t.delinquent_today, params.overdue_rate_units, params.revolving_rate_units)
+    t = t.mutate(exact=t.interest_carry + t.base * rate)
+    t = t.mutate(posted=round_half_up(t.exact, params.carry_scale))
+    counts = (t.base > 0) & (t.posted > 0)
+    t = t.mutate(
+        overdue_posted=ibis.ifelse(counts & t.delinquent_today, t.posted, 0),
+        revolving_posted=ibis.ifelse(counts & ~t.delinquent_today, t.posted, 0),
+    )
+    accrued: ir.Table = t.mutate(
+        interest_carry=ibis.ifelse(t.base > 0, t.exact - t.posted * params.carry_unit, t.interest_carry),
+        overdue_interest=t.overdue_interest + t.overdue_posted,
+        late_charges=t.late_charges + t.overdue_posted,
+        interest=t.interest + t.revolving_posted,
+    ).drop("account_quiet", "accrues", "past", "delinquent_today", "base", "exact", "posted")
+    return accrued
+
+
+def age(accounts: ir.Table, accrued: ir.Table, day: Today, params: DayTerms) -> ir.Table:
+    """Accounts after DPD, bucket, freeze/unfreeze and write-off.
+
+    Besides the engine's account columns the rows carry what the later steps and outputs read: ``runs``,
+    ``writes_off``, ``bills``, ``bucket_changed``, ``old_bucket`` and ``old_bucket_entered``. They stay on
+    the table (the next day ignores them): copying the account columns into a table of their own would cost
+    more than carrying them.
+
+    Only the statements that matter are aggregated: the delinquent ones (for DPD) and those with overdue
+    interest unpaid (which keeps a line frozen) — on an ordinary portfolio a small share of all statements,
+    so the aggregate and the join with the accounts stay small.
+    """
+    terms = params.terms
+    # Once written off the whole claim is due: any statement past due with something unpaid is overdue.
+    a = accrued.mutate(
+        delinquent=past_due(accrued, day)
+        & (outstanding(accrued) > 0)
+        & (accrued.account_written_off | short_of_minimum(accrued))
+    )
+    flagged = a.filter(a.delinquent | (a.overdue_interest != 0))
+    per_account = flagged.group_by("account_key").aggregate(
+        oldest_due=flagged.due_date.min(where=flagged.delinquent),
+        unpaid_overdue_interest=flagged.overdue_interest.sum(),
+    )
+    t = left_join(accounts.mutate(runs=runs_on(accounts, day)), per_account)
+    # Each stage is a column of its own, so that the SQL names it once instead of repeating it.
+    days_late = t.oldest_due.notnull().ifelse(day.on - t.oldest_due, 0)
+    t = t.mutate(new_dpd=ibis.ifelse(t.runs, days_late, t.days_past_due).cast("int32"))
+    t = t.mutate(
+        new_bucket=ibis.ifelse(t.runs, bucket_of(t.new_dpd, params), t.bucket),
+        going=t.runs & ~t.status.isin(STOPPED),
+    )
+    t = t.mutate(writes_off=t.going & (t.new_dpd >= terms.write_off_at_dpd))
+    freezes = t.going & ~t.writes_off & (t.status == ACTIVE) & (t.new_dpd >= terms.freeze_at_dpd)
+    cured = (t.new_dpd == 0) & (t.unpaid_overdue_interest.fill_null(0) == 0)
+    unfreezes = t.going & ~t.writes_off & (t.status == FROZEN) & cured
+    t = t.mutate(
+        new_status=ibis.cases(
+            (t.writes_off, WRITTEN_OFF), (freezes, FROZEN), (unfreezes, ACTIVE), else_=t.status
+        ).cast(CODE),
+        bucket_changed=t.runs & (t.new_bucket != t.bucket),
+    )
+    aged = t.mutate(
+        old_bucket=t.bucket,
+        old_bucket_entered=t.bucket_entered,
+        days_past_due=t.new_dpd,
+        bucket=t.new_bucket,
+        bucket_entered=ibis.ifelse(t.bucket_changed, day.on, t.bucket_entered),
+        negative_notice_on=ibis.ifelse(
+            t.runs & (t.new_dpd > 0) & t.negative_notice_on.isnull(), day.on, t.negative_notice_on
+        ),
+        status=t.new_status,
+        written_off_on=ibis.ifelse(t.writes_off, day.on, t.written_off_on),
+        bills=t.runs & ~t.new_status.isin(STOPPED),
+        last_eod=ibis.ifelse(t.runs, day.on, t.last_eod),
+    ).drop("new_dpd", "new_bucket", "going", "new_status", "oldest_due", "unpaid_overdue_interest")
+    return aged
+
+
+def bureau_month(bureau: ir.Table, aged: ir.Table, day: Today, months: int) -> ir.Table:
+    """The ``bureau`` table after a month end: this month's status
+    (:func:`overdue.domain.delinquency.bureau_status`) appended to the grid of every account that ran,
+    keeping the last ``months``; a month already on the grid is replaced. ``bureau_status`` is the status
+    reported today (null: the account did not run)."""
+    b = bureau.join(aged.select("account_key", "runs", "status", "bucket"), "account_key")
+    this = day.month
+    code = ibis.cases(
+        (b.status == WRITTEN_OFF, "B"),
+        (b.status == CLOSED, "C"),
+        (b.bucket == 0, "N"),
+        else_=b.bucket.cast("string"),
+    )
+    grid = b.bureau_grid.fill_null("")
+    kept = ibis.ifelse(b.bureau_last_month == this, grid.substr(0, grid.length() - 1), grid)
+    after: ir.Table = b.select(
+        account_key=b.account_key,
+        bureau_grid=ibis.ifelse(b.runs, (kept + code).right(months), b.bureau_grid),
+        bureau_last_month=ibis.ifelse(b.runs, this, b.bureau_last_month).cast("int32"),
+        bureau_status=ibis.ifelse(b.runs, code, ibis.null("string")),
+    )
+    return after
+
+
+def billed_unbilled(unbilled: ir.Table, day: Today) -> ir.BooleanValue:
+    """Unbilled cycles that today's statement bills (``unbilled`` joined with the accounts' ``bills``)."""
+    billed: ir.BooleanValue = unbilled.bills & (unbilled.statement_date <= day.on)
+    return billed
+
+
+def due_periods(periods: ir.Table, day: Today) -> ir.BooleanValue:
+    """Installment periods that today's statement bills (``periods`` joined with the accounts' ``bills``)."""
+    billed: ir.BooleanValue = periods.bills & ~periods.billed & (periods.due_date <= day.due)
+    return billed
+
+
+def rolls(statements: ir.Table, day: Today) -> ir.BooleanValue:
+    """Statements that roll into today's statement: unpaid, due before today, and not short of their
+    minimum past their due date (and grace)."""
+    s = statements
+    delinquent = past_due(s, day) & short_of_minimum(s)
+    rolled: ir.BooleanValue = s.bills & (outstanding(s) > 0) & (s.due_date < day.on) & ~delinquent
+    return rolled
+
+
+def with_bills(table: ir.Table, aged: ir.Table) -> ir.Table:
+    """``table`` with each row's account's ``bills`` flag."""
+    joined: ir.Table = table.join(aged.select("account_key", "bills"), "account_key")
+    return joined
+
+
+def new_statements(
+    aged: ir.Table, accrued: ir.Table, unbilled: ir.Table, periods: ir.Table, day: Today, params: DayTerms
+) -> ir.Table:
+    """The statement of ``on`` of every account that bills today and has anything to bill, with the
+    ``installment_fee`` it bills (:func:`overdue.domain.billing.bill`)."""
+    terms = params.terms
+    u = with_bills(unbilled, aged)
+    new_principal = u.group_by("account_key").aggregate(
+        new_principal=u.principal.sum(where=billed_unbilled(u, day))
+    )
+    p = with_bills(periods, aged)
+    due_now = due_periods(p, day)
+    installments = p.group_by("account_key").aggregate(
+        installment_principal=p.principal.sum(where=due_now), installment_fee=p.fee.sum(where=due_now)
+    )
+    s = with_bills(accrued, aged)
+    rolled = rolls(s, day)
+    carried = s.group_by("account_key").aggregate(
+        carried_principal=principal(s).sum(where=rolled),
+        carried_interest=s.interest.sum(where=rolled),
+        carried_overdue_interest=s.overdue_interest.sum(where=rolled),
+        carried_fees=s.fees.sum(where=rolled),
+        carried_carry=s.interest_carry.sum(where=rolled),
+    )
+    t = aged.filter(aged.bills).select("account_key")
+    for sums in (new_principal, installments, carried):
+        t = left_join(t, sums)
+    f = {name: t[name].fill_null(0) for name in t.columns if name != "account_key"}
+    fees = f["carried_fees"] + f["installment_fee"]
+    interest_billed = f["carried_interest"] + f["carried_overdue_interest"]
+    purchases = f["new_principal"] + f["carried_principal"]
+    zero = ibis.literal(0, type="int64")
+    new = t.select(
+        account_key=t.account_key,
+        statement_date=day.on,
+        due_date=day.due,
+        amount=purchases + f["installment_principal"] + interest_billed + fees,
+        minimum=share_of(purchases, terms.minimum_principal_share)
+        + f["installment_principal"]
+        + interest_billed
+        + fees,
+        new_principal=f["new_principal"],
+        carried_principal=f["carried_principal"],
+        installment_principal=f["installment_principal"],
+        interest=f["carried_interest"],
+        overdue_interest=f["carried_overdue_interest"],
+        fees=fees,
+        paid=zero,
+        late_charges=zero,
+        interest_carry=f["carried_carry"],
+        installed=ibis.literal(False),
+        closed_on=ibis.null(DAY),
+        installment_fee=f["installment_fee"],
+    )
+    filtered: ir.Table = new.filter(new.amount > 0)
+    return filtered
+
+
+def rolled_statements(accrued: ir.Table, aged: ir.Table, day: Today) -> ir.Table:
+    """The accrued statements with those that rolled into today's statement emptied and closed."""
+    s = with_bills(accrued, aged)
+    rolled = rolls(s, day)
+    zero = ibis.literal(0, type="int64")
+    emptied: ir.Table = s.mutate(
+        **{name: ibis.ifelse(rolled, zero, s[name]) for name in COMPONENTS},
+        interest_carry=ibis.ifelse(rolled, zero, s.interest_carry),
+        closed_on=ibis.ifelse(rolled, day.on, s.closed_on),
+    )
+    return emptied
+
+
+def unbilled_after(unbilled: ir.Table, aged: ir.Table, day: Today) -> ir.Table:
+    """The unbilled cycles left after today's statements."""
+    u = with_bills(unbilled, aged)
+    left: ir.Table = u.filter(~billed_unbilled(u, day))
+    return left
+
+
+def periods_after(periods: ir.Table, aged: ir.Table, day: Today) -> ir.Table:
+    """The installment periods with those billed today marked billed."""
+    p = with_bills(periods, aged)
+    marked: ir.Table = p.mutate(billed=p.billed | due_periods(p, day))
+    return marked
