@@ -271,19 +271,20 @@ def collect(
 ) -> tuple[Decision | None, list[dict[str, Any]]]:
     """Run decide → comply → act for one account after its end-of-day of ``on``; returns what was recorded."""
     cs, agency, placed_on = store.load_collection_state(conn, account.id)
-    end_of_day = datetime.combine(on, time.max, tzinfo=ZoneInfo(account.timezone))
-    notice = compliance_store.validation_notice(conn, account.id)
-    loaded = Collections(
-        cs,
-        agency,
-        placed_on,
-        compliance_store.open_holds(conn, account.id, end_of_day),
-        None if notice is None else notice["sent_at"].astimezone(ZoneInfo(account.timezone)).date(),
-    )
+    loaded = Collections(cs, agency, placed_on)
     episode = collections.start_or_end_episode(cs, account.days_past_due, on).episode_started_on
     done: dict[str, date] = {}
     history: list[PastContact] = []
-    if needs_decision(account, on):
+    if needs_decision(account, on):  # holds, notice, schedules and contacts only matter to a decision
+        zone = ZoneInfo(account.timezone)
+        notice = compliance_store.validation_notice(conn, account.id)
+        loaded = Collections(
+            cs,
+            agency,
+            placed_on,
+            compliance_store.open_holds(conn, account.id, datetime.combine(on, time.max, tzinfo=zone)),
+            None if notice is None else notice["sent_at"].astimezone(zone).date(),
+        )
         done = store.last_done(conn, account.id, episode)
         history = contact_history(conn, account.id, on)
     day = plan_collection(account, loaded, on, done, strategy, rulebook, history)
