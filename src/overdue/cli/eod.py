@@ -1,4 +1,9 @@
-"""``overdue eod --date YYYY-MM-DD``: the end-of-day run (idempotent; catches up missed dates)."""
+"""``overdue eod --date YYYY-MM-DD``: the end-of-day run (idempotent; catches up missed dates).
+
+``--engine reference`` (the default) runs the whole day (accrue → age → bill → decide → comply → act) on the
+operational store, account by account. ``--engine duckdb|postgres|spark --state DIR`` runs the set-based
+accrue → age → bill → bureau month over a Parquet state folder (:mod:`overdue.setbased.nightly`).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from overdue.cli.common import JsonOption, print_json, state
 from overdue.domain.calendar import parse_date
+from overdue.domain.errors import InvalidInput
 from overdue.engine.reference import Collection, run_eod
+from overdue.setbased import nightly
 from overdue.store.db import upgrade
 from overdue.strategy import default_strategy, load_strategy
 
@@ -25,10 +32,34 @@ def eod(
         Path | None,
         typer.Option("--strategy", help="Collection strategy file (default: the shipped huabei)."),
     ] = None,
+    engine_name: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="reference: the operational store, the whole day. duckdb, postgres or spark: the set-based "
+            "day over the Parquet state in --state (postgres runs inside the --db database).",
+        ),
+    ] = "reference",
+    state_dir: Annotated[
+        Path | None, typer.Option("--state", help="Parquet state folder (set-based engines).")
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            metavar="YYYY-MM-DD",
+            help="Set-based engines: run again from this date (default: resume).",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Run the end-of-day (accrue → age → bill → decide → act) for every account, catching up missed dates."""
     through: date = parse_date(on, field="--date")
+    if engine_name != "reference":
+        _set_based(ctx, engine_name, state_dir, through, start, strategy_file, as_json)
+        return
+    if state_dir is not None or start is not None:
+        raise InvalidInput("--state and --from go with a set-based engine (--engine duckdb|postgres|spark)")
     engine = state(ctx).engine()
     upgrade(engine)
     with Progress(
@@ -58,3 +89,53 @@ def eod(
         )
         if summary.actions:
             typer.echo("actions: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.actions.items())))
+
+
+def _set_based(
+    ctx: typer.Context,
+    engine_name: str,
+    state_dir: Path | None,
+    through: date,
+    start: str | None,
+    strategy_file: Path | None,
+    as_json: bool,
+) -> None:
+    if engine_name not in nightly.ENGINES:
+        raise InvalidInput(f"unknown engine {engine_name!r}; choose reference, {', '.join(nightly.ENGINES)}")
+    if state_dir is None:
+        raise InvalidInput(
+            f"--engine {engine_name} runs over a Parquet state folder: give it with --state DIR"
+        )
+    if strategy_file is not None:
+        raise InvalidInput(
+            "--strategy: the set-based engines do not decide collections yet (docs/setbased.md)"
+        )
+    first = parse_date(start, field="--from") if start is not None else None
+    backend = nightly.connect(engine_name, state(ctx).db_url)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=True,
+        disable=as_json,
+    ) as bar:
+        task = bar.add_task(f"end-of-day ({engine_name})", total=None)
+
+        def progress(day: date, done: int, total: int) -> None:
+            bar.update(task, description=f"end-of-day {day.isoformat()}", completed=done, total=total)
+
+        summary = nightly.run_nightly(
+            state_dir, through, backend, engine=engine_name, start=first, progress=progress
+        )
+    if as_json:
+        print_json(summary.to_json())
+    elif not summary.days:
+        typer.echo(f"nothing to do: the state in {state_dir} is already at {through.isoformat()}")
+    else:
+        out = summary.to_json()
+        typer.echo(
+            f"closed {len(summary.days)} date(s) {out['dates'][0]} … {out['dates'][-1]} on {engine_name} "
+            f"from the snapshot of {out['started_from']}: {out['accounts_run']} account-days, "
+            f"{out['postings']} postings; state and outputs in {state_dir}"
+        )

@@ -99,6 +99,7 @@ from overdue.cli import (  # noqa: E402  (command modules register below)
     demo,
     eod,
     ops,
+    parquet_state,
     relief,
     risk,
     scenario,
@@ -128,3 +129,4 @@ app.add_typer(ops.field_app, name="field")
 app.add_typer(ops.legal_app, name="legal")
 app.add_typer(ops.sale_app, name="sale")
 app.add_typer(ops.agency_app, name="agency")
+app.add_typer(parquet_state.app, name="state")

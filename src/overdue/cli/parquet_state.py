@@ -1,0 +1,83 @@
+"""``overdue state export|list|show``: the Parquet state folder of the set-based end-of-day."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from overdue.cli.common import JsonOption, print_json, state
+from overdue.domain.calendar import parse_date
+from overdue.setbased import nightly, snapshots
+from overdue.store.db import upgrade
+
+app = typer.Typer(
+    help="The Parquet state folder of the set-based end-of-day (overdue eod --engine duckdb|postgres|spark).",
+    no_args_is_help=True,
+)
+
+StateDir = Annotated[Path, typer.Argument(help="The state folder.")]
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", help="The state folder to write the snapshot into.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Write the store's accounts as the state snapshot of their last closed date."""
+    engine = state(ctx).engine()
+    upgrade(engine)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=True,
+        disable=as_json,
+    ) as bar:
+        task = bar.add_task("reading accounts", total=None)
+        on = nightly.export_store(
+            engine, out, lambda done, total: bar.update(task, completed=done, total=total)
+        )
+    rows = snapshots.read_manifest(out, on)["rows"]
+    if as_json:
+        print_json({"state": str(out), "business_date": on.isoformat(), "rows": rows})
+    else:
+        typer.echo(f"wrote the state of {on.isoformat()} to {out}: {rows['accounts']} accounts")
+
+
+@app.command("list")
+def list_states(root: StateDir, as_json: JsonOption = False) -> None:
+    """The business dates with a state snapshot, and their row counts."""
+    found = [
+        {"business_date": d.isoformat(), **snapshots.read_manifest(root, d)["rows"]}
+        for d in snapshots.state_dates(root)
+    ]
+    if as_json:
+        print_json(found)
+        return
+    if not found:
+        typer.echo(f"no state snapshot in {root}")
+    for row in found:
+        typer.echo(f"{row['business_date']}: {row['accounts']} accounts, {row['statements']} statements")
+
+
+@app.command("show")
+def show(
+    root: StateDir,
+    on: Annotated[str, typer.Option("--date", metavar="YYYY-MM-DD", help="The business date.")],
+    account: Annotated[str | None, typer.Option("--account", help="One account's rows.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """One snapshot: its counts by status and bucket, or one account's rows."""
+    day: date = parse_date(on, field="--date")
+    summary = snapshots.describe(root, day, account)
+    if as_json:
+        print_json(summary)
+        return
+    for key, value in summary.items():
+        typer.echo(f"{key}: {value}")

@@ -1,0 +1,201 @@
+"""The nightly job over a Parquet state folder: load the last snapshot, run day after day, write each day.
+
+:func:`run_nightly` is what ``overdue eod --engine duckdb|postgres|spark --state DIR`` and the
+``spark-submit`` entry point (:mod:`overdue.setbased.job`) run. It starts from the newest state snapshot
+(:mod:`~overdue.setbased.snapshots`), or from a chosen date to run days again, loads it into the engine
+once (:class:`~overdue.setbased.day.Portfolio`), and for each business date up to ``through`` runs the
+set-based end-of-day and writes that day's outputs and state partition. A day that fails leaves the days
+before it written and its own not: running the job again resumes from the last written day.
+
+:func:`export_store` writes the first snapshot from the operational store (the accounts as the reference
+runner left them); results do not flow back into the store yet (``docs/setbased.md``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import ibis  # type: ignore[import-untyped]
+from ibis.backends import BaseBackend  # type: ignore[import-untyped]
+from sqlalchemy import Engine, select
+
+from overdue.domain.calendar import iter_days
+from overdue.domain.errors import InvalidDate, InvalidInput, NotFound
+from overdue.setbased.convert import tables_from_states
+from overdue.setbased.day import Portfolio
+from overdue.setbased.snapshots import (
+    latest_state_before,
+    read_state,
+    state_dates,
+    write_outputs,
+    write_state,
+)
+from overdue.store import repository
+from overdue.store.account_tables import accounts
+
+ENGINES = ("duckdb", "postgres", "spark")
+"""The engines the nightly job runs on."""
+
+
+@dataclass(frozen=True)
+class NightlyDay:
+    on: date
+    accounts_run: int
+    postings: int
+    seconds: float
+    """Wall-clock seconds of the day: the run, fetching its outputs and state, writing the Parquet."""
+
+
+@dataclass
+class NightlySummary:
+    engine: str
+    state: Path
+    started_from: date | None
+    """The snapshot the run started from (None: nothing to do)."""
+    days: list[NightlyDay] = field(default_factory=list)
+    load_seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "engine": self.engine,
+            "state": str(self.state),
+            "started_from": self.started_from.isoformat() if self.started_from else None,
+            "load_seconds": round(self.load_seconds, 3),
+            "dates": [d.on.isoformat() for d in self.days],
+            "accounts_run": sum(d.accounts_run for d in self.days),
+            "postings": sum(d.postings for d in self.days),
+            "days": [
+                {
+                    "date": d.on.isoformat(),
+                    "accounts_run": d.accounts_run,
+                    "postings": d.postings,
+                    "seconds": round(d.seconds, 3),
+                }
+                for d in self.days
+            ],
+        }
+
+
+def connect(engine: str, postgres_url: str | None = None) -> BaseBackend:
+    """An Ibis connection for ``engine``: an in-process DuckDB, the PostgreSQL at ``postgres_url``, or the
+    active Spark session (``spark-submit``'s, or a new ``local[*]`` one)."""
+    if engine == "duckdb":
+        return ibis.duckdb.connect()
+    if engine == "postgres":
+        if not postgres_url or not postgres_url.startswith(("postgresql", "postgres:")):
+            raise InvalidInput(
+                "--engine postgres runs in a PostgreSQL database: give its URL with --db postgresql+psycopg://…"
+            )
+        url = postgres_url.replace("postgresql+psycopg://", "postgres://", 1).replace(
+            "postgresql://", "postgres://", 1
+        )
+        return ibis.connect(url)
+    if engine == "spark":
+        # PySpark is imported only when asked for: its JVM starts with the session.
+        from pyspark.sql import SparkSession
+
+        builder = SparkSession.builder.appName("overdue-eod")
+        session = builder.getOrCreate() if _in_spark_submit() else builder.master("local[*]").getOrCreate()
+        return ibis.pyspark.connect(session)
+    raise InvalidInput(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)} (or reference)")
+
+
+def _in_spark_submit() -> bool:
+    return "SPARK_ENV_LOADED" in os.environ or "PYSPARK_GATEWAY_PORT" in os.environ
+
+
+def run_nightly(
+    root: Path,
+    through: date,
+    backend: BaseBackend,
+    *,
+    engine: str,
+    start: date | None = None,
+    progress: Callable[[date, int, int], None] | None = None,
+) -> NightlySummary:
+    """Run the end-of-days from ``start`` (default: the day after the newest snapshot) through ``through``.
+
+    ``start`` runs days again: the snapshot of the day before it must exist, and the run must reach the
+    newest snapshot (later snapshots would no longer follow from the days run again).
+    """
+    dates = state_dates(root)
+    if not dates:
+        raise NotFound(
+            f"no state snapshot in {root}: write the first with `overdue state export --out {root}`"
+        )
+    if start is None:
+        start = dates[-1] + timedelta(days=1)
+        base = dates[-1]
+    else:
+        base = start - timedelta(days=1)
+        if latest_state_before(root, start) != base:
+            have = ", ".join(d.isoformat() for d in dates)
+            raise InvalidDate(
+                f"running from {start.isoformat()} needs the snapshot of {base.isoformat()} "
+                f"(snapshots: {have})"
+            )
+        if through < dates[-1]:
+            raise InvalidDate(
+                f"snapshots up to {dates[-1].isoformat()} exist; running {start.isoformat()} … "
+                f"{through.isoformat()} again would leave the later ones inconsistent: run through "
+                f"{dates[-1].isoformat()}"
+            )
+    summary = NightlySummary(engine, root, None)
+    if start > through:
+        return summary
+    began = time.perf_counter()
+    snapshot = read_state(root, base)
+    portfolio = Portfolio.load(snapshot.tables, snapshot.terms, backend)
+    summary.started_from = base
+    summary.load_seconds = time.perf_counter() - began
+    days = list(iter_days(start, through))
+    for done, on in enumerate(days):
+        began = time.perf_counter()
+        run = portfolio.run_day(on)
+        postings, spells, bureau_months = portfolio.outputs()
+        write_outputs(root, on, postings, spells, bureau_months)
+        write_state(root, on, portfolio.tables(), snapshot.terms)
+        summary.days.append(NightlyDay(on, run.accounts_run, postings.num_rows, time.perf_counter() - began))
+        if progress is not None:
+            progress(on, done + 1, len(days))
+    return summary
+
+
+def export_store(engine: Engine, root: Path, progress: Callable[[int, int], None] | None = None) -> date:
+    """Write the operational store's accounts as the first state snapshot; returns its business date.
+
+    Every account must be at the same business date (the reference end-of-day run through one date) and on
+    one product; what the set-based day does not cover (relief, for one) is refused, naming the account.
+    """
+    with engine.connect() as conn:
+        ids = [row[0] for row in conn.execute(select(accounts.c.id).order_by(accounts.c.id))]
+        if not ids:
+            raise NotFound("the store has no accounts to export")
+        states = []
+        for done, account_id in enumerate(ids):
+            states.append(repository.load_account(conn, account_id)[0])
+            if progress is not None:
+                progress(done + 1, len(ids))
+    products = sorted({s.product for s in states})
+    if len(products) > 1:
+        raise InvalidInput(f"the store holds several products ({', '.join(products)}); a snapshot holds one")
+    ran = [s for s in states if s.last_eod is not None]
+    if not ran:
+        raise InvalidDate("no end-of-day has run on the store yet: run `overdue eod --date D` first")
+    on = max(s.last_eod for s in ran if s.last_eod is not None)
+    behind = [
+        s.id for s in states if (s.last_eod or s.opened_on - timedelta(days=1)) < on and s.opened_on <= on
+    ]
+    if behind:
+        raise InvalidDate(
+            f"{len(behind)} account(s) are behind {on.isoformat()} (first: {behind[0]}): run "
+            f"`overdue eod --date {on.isoformat()}` first"
+        )
+    write_state(root, on, tables_from_states(states, states[0].terms), states[0].terms)
+    return on

@@ -1,0 +1,224 @@
+"""Daily state snapshots and the day's outputs as Parquet, partitioned by business date.
+
+A state folder holds a portfolio between end-of-days, one partition per business date, in the layout's
+types (:mod:`~overdue.setbased.layout`: dates, yuan amounts as ``int64`` fen, bucket names), so any past
+day can be read with DuckDB, Spark, Polars or pandas and inspected, or loaded and run again::
+
+    ROOT/
+      state/business_date=2026-03-01/
+        _manifest.json            the terms, carry scale and row counts; written last
+        accounts.parquet  statements.parquet  unbilled.parquet
+        plans.parquet  periods.parquet  bucket_spells.parquet
+      postings/business_date=2026-03-01/part-0.parquet
+      bucket_spells/business_date=2026-03-01/part-0.parquet
+      bureau_months/business_date=2026-03-01/part-0.parquet
+
+``state/business_date=D`` is the state *after* the end-of-day of ``D``; the output folders hold what the
+end-of-day of ``D`` produced (hive-style partitions: ``read_parquet('ROOT/postings/*/*.parquet',
+hive_partitioning = true)`` in DuckDB, ``spark.read.parquet('ROOT/postings')`` in Spark).
+
+A day reads one partition and writes one, so its cost does not grow with the number of days kept. A
+partition is written into a temporary folder next to it and renamed into place, with the manifest written
+last: a crash leaves either the old partition or the new one, never half of one, and a folder without a
+manifest is not a snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+from overdue.domain.errors import InvalidInput, NotFound
+from overdue.domain.terms import ProductTerms, terms_from_json
+from overdue.setbased import layout
+from overdue.setbased.layout import PortfolioTables
+
+STATE_TABLES = {
+    "accounts": layout.ACCOUNTS,
+    "statements": layout.STATEMENTS,
+    "unbilled": layout.UNBILLED,
+    "plans": layout.PLANS,
+    "periods": layout.PERIODS,
+    "bucket_spells": layout.SPELLS,
+}
+"""The tables of a state partition (named as :class:`~overdue.setbased.layout.PortfolioTables` names them)
+→ schema."""
+OUTPUTS = {
+    "postings": layout.POSTINGS,
+    "bucket_spells": layout.SPELLS,
+    "bureau_months": layout.BUREAU_MONTHS,
+}
+"""The day's outputs: folder → schema."""
+MANIFEST = "_manifest.json"
+FORMAT = 1
+"""The snapshot format's version, in every manifest."""
+PARTITION = "business_date="
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One state partition read back: the tables, their product terms and business date."""
+
+    on: date
+    tables: PortfolioTables
+    terms: ProductTerms
+
+
+def _partition(folder: Path, on: date) -> Path:
+    return folder / f"{PARTITION}{on.isoformat()}"
+
+
+def _replace_folder(target: Path, write: Any) -> None:
+    """Write a folder beside ``target`` with ``write(folder)``, then put it in ``target``'s place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
+    staging.mkdir()
+    try:
+        write(staging)
+        if target.exists():
+            retired = target.parent / f".{target.name}.{uuid.uuid4().hex}.old"
+            os.replace(target, retired)
+            os.replace(staging, target)
+            shutil.rmtree(retired)
+        else:
+            os.replace(staging, target)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+
+
+def write_state(root: Path, on: date, tables: PortfolioTables, terms: ProductTerms) -> Path:
+    """Write the state after the end-of-day of ``on`` (replacing any earlier snapshot of that date)."""
+    conformed = tables.conform()
+    target = _partition(root / "state", on)
+
+    def write(folder: Path) -> None:
+        rows: dict[str, int] = {}
+        for name in STATE_TABLES:
+            table: pa.Table = getattr(conformed, name)
+            pq.write_table(table, folder / f"{name}.parquet")
+            rows[name] = table.num_rows
+        manifest = {
+            "format": FORMAT,
+            "business_date": on.isoformat(),
+            "carry_scale": conformed.carry_scale,
+            "terms": terms.to_json(),
+            "rows": rows,
+        }
+        (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+
+    _replace_folder(target, write)
+    return target
+
+
+def state_dates(root: Path) -> list[date]:
+    """The business dates with a complete state snapshot, oldest first."""
+    folder = root / "state"
+    if not folder.is_dir():
+        return []
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.startswith(PARTITION) and (entry / MANIFEST).is_file():
+            found.append(date.fromisoformat(entry.name.removeprefix(PARTITION)))
+    return sorted(found)
+
+
+def latest_state_before(root: Path, on: date) -> date | None:
+    """The newest snapshot strictly before ``on`` (the state the end-of-day of ``on`` starts from)."""
+    earlier = [d for d in state_dates(root) if d < on]
+    return earlier[-1] if earlier else None
+
+
+def read_manifest(root: Path, on: date) -> dict[str, Any]:
+    """The manifest of the state snapshot of ``on``: format, business date, carry scale, terms, row counts."""
+    manifest_file = _partition(root / "state", on) / MANIFEST
+    if not manifest_file.is_file():
+        have = ", ".join(d.isoformat() for d in state_dates(root)) or "none"
+        raise NotFound(f"no state snapshot of {on.isoformat()} in {root} (snapshots: {have})")
+    manifest: dict[str, Any] = json.loads(manifest_file.read_text())
+    if manifest.get("format") != FORMAT:
+        raise InvalidInput(
+            f"{manifest_file}: snapshot format {manifest.get('format')!r}; this version reads format {FORMAT}"
+        )
+    return manifest
+
+
+def read_state(root: Path, on: date) -> Snapshot:
+    """The state snapshot of ``on``, in the layout's types, with its terms."""
+    manifest = read_manifest(root, on)
+    folder = _partition(root / "state", on)
+    loaded = {
+        name: pq.read_table(folder / f"{name}.parquet", schema=schema)
+        for name, schema in STATE_TABLES.items()
+    }
+    tables = PortfolioTables(**loaded, carry_scale=int(manifest["carry_scale"])).conform()
+    return Snapshot(on, tables, terms_from_json(manifest["terms"]))
+
+
+def write_outputs(
+    root: Path, on: date, postings: pa.Table, spells: pa.Table, bureau_months: pa.Table
+) -> None:
+    """Write what the end-of-day of ``on`` produced (replacing an earlier run of that date)."""
+    for name, table in (("postings", postings), ("bucket_spells", spells), ("bureau_months", bureau_months)):
+        conformed = table.select(OUTPUTS[name].names).cast(OUTPUTS[name])
+        _replace_folder(
+            _partition(root / name, on),
+            lambda folder, t=conformed: pq.write_table(t, folder / "part-0.parquet"),
+        )
+
+
+def read_outputs(root: Path, name: str, on: date) -> pa.Table:
+    """One output table (``postings``, ``bucket_spells`` or ``bureau_months``) of the end-of-day of ``on``."""
+    if name not in OUTPUTS:
+        raise NotFound(f"no output table {name!r}; outputs are {', '.join(OUTPUTS)}")
+    part = _partition(root / name, on) / "part-0.parquet"
+    if not part.is_file():
+        raise NotFound(f"no {name} of {on.isoformat()} in {root}")
+    return pq.read_table(part, schema=OUTPUTS[name])
+
+
+def describe(root: Path, on: date, account_id: str | None = None) -> dict[str, Any]:
+    """A snapshot in brief (accounts by status and by bucket, rows per table), or one account's rows."""
+    manifest = read_manifest(root, on)
+    tables = read_state(root, on).tables
+    if account_id is None:
+        accounts = tables.accounts
+        return {
+            "business_date": on.isoformat(),
+            "product": manifest["terms"]["name"],
+            "rows": manifest["rows"],
+            "by_status": _counts(accounts, "status"),
+            "by_bucket": _counts(accounts, "bucket"),
+        }
+    mask = pc.equal(tables.accounts["account_id"], account_id)
+    found = tables.accounts.filter(mask)
+    if found.num_rows == 0:
+        raise NotFound(f"no account {account_id!r} in the snapshot of {on.isoformat()}")
+    key = found["account_key"][0].as_py()
+    out: dict[str, Any] = {"business_date": on.isoformat(), "accounts": _json_rows(found)}
+    for name in STATE_TABLES:
+        if name != "accounts":
+            table: pa.Table = getattr(tables, name)
+            out[name] = _json_rows(table.filter(pc.equal(table["account_key"], key)))
+    return out
+
+
+def _counts(table: pa.Table, column: str) -> dict[str, int]:
+    counted = pc.value_counts(table[column]).to_pylist()
+    return {str(c["values"]): int(c["counts"]) for c in sorted(counted, key=lambda c: str(c["values"]))}
+
+
+def _json_rows(table: pa.Table) -> list[dict[str, Any]]:
+    return [
+        {k: v.isoformat() if isinstance(v, date) else v for k, v in row.items()} for row in table.to_pylist()
+    ]

@@ -1,0 +1,221 @@
+"""The nightly job over a Parquet state folder: the store's accounts exported, days run on DuckDB from the
+snapshots, and the result equal to the reference runner's on the store for the same days.
+
+Also: the snapshot round-trip, resuming after the newest snapshot, running days again, and the refusals.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+
+import ibis
+import pytest
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from overdue.cli.main import app
+from overdue.domain.errors import InvalidDate, NotFound
+from overdue.domain.state import AccountState
+from overdue.engine.reference import run_eod
+from overdue.services import accounts
+from overdue.setbased import job, states_from_tables, transactions_from_postings
+from overdue.setbased.nightly import export_store, run_nightly
+from overdue.setbased.snapshots import read_outputs, read_state, state_dates, write_state
+from overdue.store import repository
+
+OPENED = date(2026, 1, 6)
+EXPORTED = date(2026, 2, 20)
+THROUGH = date(2026, 4, 12)
+"""From the export through a month end, two statement days and two due dates: DPD, freeze, buckets."""
+
+
+def _portfolio(engine: Engine, through: date = EXPORTED) -> None:
+    """Five accounts with different habits, run by the reference through ``through``."""
+    for n, limit in enumerate((500_000, 300_000, 1_000_000, 800_000, 2_000_000)):
+        accounts.open_account(engine, f"N{n}", OPENED, limit)
+        accounts.purchase(engine, f"N{n}", 10_000 + 777 * n, on=OPENED)
+    run_eod(engine, date(2026, 1, 20))
+    accounts.purchase(engine, "N0", 4_321, on=date(2026, 1, 21))
+    accounts.purchase(engine, "N3", 90_000, on=date(2026, 1, 21))
+    run_eod(engine, date(2026, 2, 8))
+    accounts.repay(engine, "N1", 10_777, on=date(2026, 2, 9))  # pays in full
+    accounts.repay(engine, "N3", 10_000, on=date(2026, 2, 9))  # about the minimum
+    run_eod(engine, through)
+
+
+def _open_part(state: AccountState) -> tuple[object, ...]:
+    """What both runners hold the same way: the account's facts and its unpaid statements."""
+    unpaid = tuple(s for s in state.statements if s.closed_on is None)
+    return (
+        state.status,
+        state.last_eod,
+        state.days_past_due,
+        state.bucket,
+        state.credit_limit,
+        state.written_off_on,
+        state.negative_notice_on,
+        unpaid,
+        state.unbilled,
+        state.bureau[-3:],
+    )
+
+
+def test_days_from_the_parquet_state_equal_the_reference_on_the_store(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    _portfolio(sqlite_engine)
+    root = tmp_path / "state"
+    assert export_store(sqlite_engine, root) == EXPORTED
+    with sqlite_engine.connect() as conn:
+        before = {a: repository.ledger_balances(conn, a) for a in (f"N{n}" for n in range(5))}
+
+    summary = run_nightly(root, THROUGH, ibis.duckdb.connect(), engine="duckdb")
+    run_eod(sqlite_engine, THROUGH)
+
+    assert summary.started_from == EXPORTED
+    assert [d.on for d in summary.days] == [EXPORTED + timedelta(days=k) for k in range(1, 52)]
+    assert state_dates(root)[0] == EXPORTED and state_dates(root)[-1] == THROUGH
+    snapshot = read_state(root, THROUGH)
+    got = {s.id: s for s in states_from_tables(snapshot.tables, snapshot.terms)}
+    with sqlite_engine.connect() as conn:
+        for account_id, state in got.items():
+            want = repository.load_account(conn, account_id)[0]
+            assert _open_part(state) == _open_part(want), account_id
+        # Every day's postings, as ledger transactions, moved the balances as the reference's ledger did.
+        moved: Counter[tuple[str, str]] = Counter()
+        for day in summary.days:
+            for transaction in transactions_from_postings(
+                read_outputs(root, "postings", day.on), snapshot.tables.accounts
+            ):
+                for posting in transaction.postings:
+                    moved[(transaction.account_id, str(posting.ledger_account))] += posting.amount
+        for account_id, balances in before.items():
+            after = repository.ledger_balances(conn, account_id)
+            for ledger_account in set(after) | set(balances):
+                change = after.get(ledger_account, 0) - balances.get(ledger_account, 0)
+                assert moved[(account_id, ledger_account)] == change, (account_id, ledger_account)
+    buckets = {s.bucket for s in got.values()}
+    assert "M0" in buckets and buckets - {"M0"}, "the run must cover current and delinquent accounts"
+
+
+def test_resume_and_run_again(sqlite_engine: Engine, tmp_path: Path) -> None:
+    _portfolio(sqlite_engine)
+    root = tmp_path / "state"
+    export_store(sqlite_engine, root)
+    first = run_nightly(root, date(2026, 3, 3), ibis.duckdb.connect(), engine="duckdb")
+    assert [d.on for d in first.days][-1] == date(2026, 3, 3)
+    resumed = run_nightly(root, date(2026, 3, 12), ibis.duckdb.connect(), engine="duckdb")
+    assert resumed.started_from == date(2026, 3, 3)
+    assert run_nightly(root, date(2026, 3, 12), ibis.duckdb.connect(), engine="duckdb").days == []
+    kept = read_state(root, date(2026, 3, 12)).tables
+
+    again = run_nightly(
+        root, date(2026, 3, 12), ibis.duckdb.connect(), engine="duckdb", start=date(2026, 3, 1)
+    )
+    assert again.started_from == date(2026, 2, 28)
+    assert read_state(root, date(2026, 3, 12)).tables == kept, "the same days run again give the same state"
+    with pytest.raises(InvalidDate, match="later ones"):
+        run_nightly(root, date(2026, 3, 5), ibis.duckdb.connect(), engine="duckdb", start=date(2026, 3, 1))
+    with pytest.raises(InvalidDate, match="needs the snapshot of 2026-01-31"):
+        run_nightly(root, date(2026, 3, 12), ibis.duckdb.connect(), engine="duckdb", start=date(2026, 2, 1))
+
+
+def test_refusals(sqlite_engine: Engine, tmp_path: Path) -> None:
+    with pytest.raises(NotFound, match="no state snapshot"):
+        run_nightly(tmp_path, THROUGH, ibis.duckdb.connect(), engine="duckdb")
+    with pytest.raises(NotFound, match="no accounts"):
+        export_store(sqlite_engine, tmp_path)
+    accounts.open_account(sqlite_engine, "B1", OPENED, 500_000)
+    accounts.open_account(sqlite_engine, "B2", OPENED, 500_000)
+    with pytest.raises(InvalidDate, match="no end-of-day"):
+        export_store(sqlite_engine, tmp_path)
+    run_eod(sqlite_engine, date(2026, 1, 10))
+    state = read_state  # a folder without a manifest is not a snapshot
+    (tmp_path / "state" / "business_date=2026-01-09").mkdir(parents=True)
+    assert state_dates(tmp_path) == []
+    assert export_store(sqlite_engine, tmp_path) == date(2026, 1, 10)
+    assert state(tmp_path, date(2026, 1, 10)).tables.accounts.num_rows == 2
+
+
+def test_a_snapshot_round_trips_and_replaces(sqlite_engine: Engine, tmp_path: Path) -> None:
+    _portfolio(sqlite_engine)
+    export_store(sqlite_engine, tmp_path)
+    snapshot = read_state(tmp_path, EXPORTED)
+    write_state(tmp_path, EXPORTED, snapshot.tables, snapshot.terms)
+    assert read_state(tmp_path, EXPORTED) == snapshot
+    assert not [p for p in (tmp_path / "state").iterdir() if p.name.startswith(".")], "no staging left behind"
+
+
+def test_cli_export_eod_and_show(sqlite_url: str, sqlite_engine: Engine, tmp_path: Path) -> None:
+    _portfolio(sqlite_engine)
+    runner = CliRunner()
+    root = str(tmp_path / "st")
+    result = runner.invoke(app, ["--db", sqlite_url, "state", "export", "--out", root])
+    assert result.exit_code == 0, result.output
+    assert "2026-02-20" in result.output
+    result = runner.invoke(
+        app, ["--db", sqlite_url, "eod", "--engine", "duckdb", "--state", root, "--date", "2026-03-02"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "closed 10 date(s) 2026-02-21 … 2026-03-02 on duckdb" in result.output
+    result = runner.invoke(app, ["state", "show", root, "--date", "2026-03-02", "--account", "N2", "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"account_id": "N2"' in result.output
+    result = runner.invoke(app, ["--db", sqlite_url, "eod", "--engine", "duckdb", "--date", "2026-03-02"])
+    assert result.exit_code == 2
+    assert "give it with --state DIR" in result.output
+    result = runner.invoke(
+        app, ["--db", sqlite_url, "eod", "--engine", "oracle", "--state", root, "--date", "2026-03-02"]
+    )
+    assert result.exit_code == 2
+    assert "unknown engine 'oracle'" in result.output
+
+
+@pytest.mark.slow
+def test_spark_submit_runs_the_nightly_job_like_duckdb(sqlite_engine: Engine, tmp_path: Path) -> None:
+    """The job script under a real ``spark-submit`` (local master) writes the same state as DuckDB."""
+    _portfolio(sqlite_engine, date(2026, 2, 26))
+    on_spark, on_duckdb = tmp_path / "spark", tmp_path / "duckdb"
+    export_store(sqlite_engine, on_spark)
+    export_store(sqlite_engine, on_duckdb)
+    through = date(2026, 3, 1)  # a month end and a statement day
+    spark_submit = Path(sys.executable).parent / "spark-submit"
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
+    done = subprocess.run(
+        [
+            str(spark_submit),
+            "--master",
+            "local[2]",
+            "--conf",
+            "spark.ui.enabled=false",
+            "--conf",
+            "spark.sql.shuffle.partitions=2",
+            job.__file__,
+            "--state",
+            str(on_spark),
+            "--through",
+            through.isoformat(),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["engine"] == "spark" and summary["dates"][-1] == through.isoformat()
+    assert job.main(["--engine", "duckdb", "--state", str(on_duckdb), "--through", through.isoformat()]) == 0
+    assert read_state(on_spark, through) == read_state(on_duckdb, through)
+    for name in ("postings", "bucket_spells", "bureau_months"):
+        got = read_outputs(on_spark, name, through)
+        want = read_outputs(on_duckdb, name, through)
+        assert got.sort_by([(c, "ascending") for c in got.column_names]) == want.sort_by(
+            [(c, "ascending") for c in want.column_names]
+        ), name
