@@ -89,6 +89,21 @@ def test_no_contact_once_the_debt_is_sold() -> None:
     assert not CN_RULEBOOK.check(PlannedContact("litigation", "none", "debtor"), facts(sold=True), ()).allowed
 
 
+def test_no_collection_contact_while_a_legal_case_holds_the_account() -> None:
+    call = PlannedContact("call", "voice", "debtor", at(10))
+    refused = CN_RULEBOOK.check(call, facts(litigation_hold=True), ())
+    assert (refused.allowed, refused.rule) == (False, "cn.no_contact_during_litigation")
+    assert CN_RULEBOOK.check(call, facts(), ()).allowed
+    for step in ("lawyer_letter", "litigation"):  # the legal process's own steps go on
+        assert CN_RULEBOOK.check(
+            PlannedContact(step, "none", "debtor"), facts(litigation_hold=True), ()
+        ).allowed
+    us_sms = PlannedContact("sms", "sms", "debtor", at(10, tz=NEW_YORK), NEW_YORK.key)
+    assert (
+        US_RULEBOOK.check(us_sms, facts(litigation_hold=True), ()).rule == "us.no_contact_during_litigation"
+    )
+
+
 def test_us_cease_request_stops_every_channel() -> None:
     for channel in ("voice", "sms", "email", "letter"):
         contact = PlannedContact("contact", channel, "debtor", at(10, tz=NEW_YORK), NEW_YORK.key)

@@ -12,6 +12,7 @@ from overdue.domain.errors import InvalidInput
 from overdue.engine.reference import run_eod
 from overdue.services import accounts
 from overdue.services.collections import (
+    ContactRefused,
     add_agency,
     audit_contacts,
     record_contact,
@@ -62,6 +63,16 @@ def test_a_sold_debt_contacted_around_the_check_is_reported(engine: Engine) -> N
     set_hold(engine, "A1", "sold", date(2026, 2, 20))
     _sneak_in(engine, datetime(2026, 2, 20, 11, 0, tzinfo=SHANGHAI))
     assert dict(audit_contacts(engine).by_rule) == {"cn.no_contact_after_sale": 1}
+
+
+def test_a_call_during_a_legal_case_is_refused_and_one_around_the_check_reported(engine: Engine) -> None:
+    _overdue(engine)
+    set_hold(engine, "A1", "litigation", date(2026, 2, 20))
+    with pytest.raises(ContactRefused) as refused:
+        record_contact(engine, "A1", datetime(2026, 2, 20, 10, 0), "voice", "debtor", "no_answer")
+    assert refused.value.rule == "cn.no_contact_during_litigation"
+    _sneak_in(engine, datetime(2026, 2, 20, 11, 0, tzinfo=SHANGHAI))
+    assert dict(audit_contacts(engine).by_rule) == {"cn.no_contact_during_litigation": 1}
 
 
 def test_field_visits_and_agencies_are_replayed(engine: Engine) -> None:

@@ -23,6 +23,7 @@ from overdue.strategy.facts import AccountFacts
 
 CN_RULES = (
     "cn.no_contact_after_sale",
+    "cn.no_contact_during_litigation",
     "cn.no_contact_during_dispute",
     "cn.no_contact_during_plan",
     "cn.agency_whitelist",
@@ -37,6 +38,7 @@ CN_RULES = (
 
 US_RULES = (
     "us.no_contact_after_sale",
+    "us.no_contact_during_litigation",
     "us.cease_communication",
     "us.no_contact_during_dispute",
     "us.validation_notice",

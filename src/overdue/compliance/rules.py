@@ -324,6 +324,20 @@ def _no_contact_after_sale(inp: RuleInput) -> Verdict | None:
 
 register("cn.no_contact_after_sale")(_no_contact_after_sale)
 
+LEGAL_STEPS = frozenset({"lawyer_letter", "litigation"})
+"""The legal process's own steps: the only ones made while a lawsuit is pending."""
+
+
+def _no_contact_during_litigation(inp: RuleInput) -> Verdict | None:
+    """While a legal case holds the account (a litigation hold), collection contact stops: the case goes on
+    through the lawyer and the court, and only its own steps (:data:`LEGAL_STEPS`) are made."""
+    if inp.facts.litigation_hold and inp.contact.action_type not in LEGAL_STEPS:
+        return refuse("a legal case holds the account; the case goes on through the lawyer and the court")
+    return None
+
+
+register("cn.no_contact_during_litigation")(_no_contact_during_litigation)
+
 
 # --- United States (Regulation F, 12 CFR 1006) ----------------------------------------------------------
 
@@ -379,6 +393,7 @@ def seven_in_seven(inp: RuleInput) -> Verdict | None:
 
 register("us.no_contact_during_dispute")(_no_contact_during_dispute)
 register("us.no_contact_after_sale")(_no_contact_after_sale)
+register("us.no_contact_during_litigation")(_no_contact_during_litigation)
 
 
 @register("us.cease_communication")
