@@ -7,12 +7,19 @@ All open on 2026-01-05, which is also their current business date (no end-of-day
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+import time
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import Engine
 
@@ -70,9 +77,50 @@ def open_account(world: World, account_id: str, borrower: dict[str, str] | None)
     return response.json()
 
 
-def make_world(engine: Engine) -> Iterator[World]:
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def served(engine: Engine) -> Iterator[httpx.Client]:
+    """``overdue serve`` started as its own process on ``engine``'s database, and a client of it."""
+    port = _free_port()
+    url = engine.url.render_as_string(hide_password=False)
+    command = [str(Path(sys.executable).parent / "overdue"), "--db", url, "serve", "--port", str(port)]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if client.get("/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                output = server.communicate()[0]
+                raise AssertionError(f"overdue serve did not start: {output[-2000:]}")
+            time.sleep(0.2)
+        yield client
+    finally:
+        client.close()
+        server.terminate()
+        try:
+            server.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.communicate()
+
+
+def make_world(engine: Engine, client: Any = None) -> Iterator[World]:
+    """The world, through ``client`` (default: the app in this process, FastAPI's test client)."""
     admin = users.add_user(engine, "root", "admin")
-    client = TestClient(create_app(engine))
+    own = client is None
+    client = TestClient(create_app(engine)) if own else client
     w = World(engine, client, {"admin": admin.token})
     zhang = open_account(w, "A1", ZHANG)["borrower_id"]
     open_account(w, "A2", LI)
@@ -91,7 +139,7 @@ def make_world(engine: Engine) -> Iterator[World]:
                 borrower_id=zhang if role == "borrower" else None,
             )
             w.tokens[role] = new.token
-    with client:
+    with client if own else nullcontext():
         yield w
 
 
@@ -99,6 +147,13 @@ def make_world(engine: Engine) -> Iterator[World]:
 def world(engine: Engine) -> Iterator[World]:
     """The world on SQLite and on PostgreSQL."""
     yield from make_world(engine)
+
+
+@pytest.fixture
+def server_world(engine: Engine) -> Iterator[World]:
+    """The world on SQLite and on PostgreSQL, through a real ``overdue serve`` process over a socket."""
+    with served(engine) as client:
+        yield from make_world(engine, client)
 
 
 @pytest.fixture

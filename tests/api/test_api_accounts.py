@@ -191,3 +191,45 @@ def test_statements_after_the_end_of_day(world: World) -> None:
     # Nothing was bought on A2, so nothing was billed; its agency may read that, the borrower may not.
     assert world.get("agency", "/accounts/A2/statements").json() == {"items": []}
     problem(world.get("borrower", "/accounts/A2/statements"), 404, "not-found")
+
+
+def test_a_purchase_in_installments_keeps_idempotency_and_names_refusing_rules(world: World) -> None:
+    body = {"amount": "1250.00", "installments": 6}
+    bought = world.post("borrower", "/accounts/A1/purchases", body, Idempotency_Key="plan-1")
+    assert bought.status_code == 201, bought.text
+    plan = bought.json()["installments"]
+    assert plan["plan"] == "A1/2026-01-05/purchase-1" and plan["annual_rate"] == "0.1527"
+    assert [p["principal"] for p in plan["schedule"]] == ["208.35"] + ["208.33"] * 5
+    assert bought.json()["available_credit"] == "3750.00"
+    retry = world.post("borrower", "/accounts/A1/purchases", body, Idempotency_Key="plan-1")
+    assert retry.json() == bought.json() and retry.headers["idempotent-replayed"] == "true"
+    changed = {**body, "installments": 3}
+    problem(
+        world.post("borrower", "/accounts/A1/purchases", changed, Idempotency_Key="plan-1"),
+        422,
+        "idempotency-conflict",
+    )
+    assert _postings(world, "A1", "purchase") == 1
+
+    refused = problem(
+        world.post(
+            "borrower", "/accounts/A1/purchases", {**body, "installments": 5}, Idempotency_Key="plan-2"
+        ),
+        409,
+        "installments-refused",
+    )
+    assert refused["rule"] == "purchase_installments.periods_not_offered"
+    for bad in ("6", 6.0, True):
+        malformed = {**body, "installments": bad}
+        problem(
+            world.post("borrower", "/accounts/A1/purchases", malformed, Idempotency_Key="plan-3"),
+            422,
+            "validation-failed",
+        )
+    # Repayments take no installments.
+    problem(
+        world.post("borrower", "/accounts/A1/repayments", body, Idempotency_Key="plan-4"),
+        422,
+        "validation-failed",
+    )
+    assert _postings(world, "A1", "purchase") == 1

@@ -96,7 +96,9 @@ def test_role_matrix_every_endpoint_as_every_role(sqlite_world: World) -> None:
     for account in ("A1", "A2", "A3"):
         world.post("admin", f"/accounts/{account}/purchases", {"amount": "100.00"}, Idempotency_Key=account)
     n = 0
-    order = [p for p in PERMISSIONS if not p.startswith("disputes")] + ["disputes.open", "disputes.resolve"]
+    # Other areas (operations, relief) have matrices of their own in their test modules.
+    areas = ("accounts", "statements", "purchases", "repayments", "promises", "contacts")
+    order = [p for p in PERMISSIONS if p.split(".")[0] in areas] + ["disputes.open", "disputes.resolve"]
     for permission in order:
         for role in ROLES:
             n += 1

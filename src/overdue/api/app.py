@@ -13,7 +13,17 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, text
 
 from overdue import __version__
-from overdue.api import problems, routes_accounts, routes_collections, users
+from overdue.api import (
+    problems,
+    routes_accounts,
+    routes_collections,
+    routes_operations,
+    routes_operations_agency,
+    routes_operations_field,
+    routes_relief,
+    routes_reports,
+    users,
+)
 from overdue.api.deps import EngineDep, PrincipalDep
 from overdue.api.queries import borrower_accounts_of
 from overdue.api.schemas import LoginRequest
@@ -51,4 +61,9 @@ def create_app(engine: Engine) -> FastAPI:
 
     app.include_router(routes_accounts.router)
     app.include_router(routes_collections.router)
+    app.include_router(routes_operations.router)
+    app.include_router(routes_operations_field.router)
+    app.include_router(routes_operations_agency.router)
+    app.include_router(routes_relief.router)
+    app.include_router(routes_reports.router)
     return app

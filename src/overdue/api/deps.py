@@ -35,6 +35,38 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "disputes.resolve": frozenset({"admin", "supervisor", "compliance_officer"}),
     "contacts.read": _WORKERS | {"compliance_officer", "auditor"},
     "contacts.create": _WORKERS,
+    "relief.read": frozenset(
+        {"admin", "supervisor", "collector", "compliance_officer", "auditor", "borrower"}
+    ),
+    "relief.quote": frozenset({"admin", "supervisor", "collector", "borrower"}),
+    "relief.accept": frozenset({"admin", "supervisor", "collector", "borrower"}),
+    "relief.approve": frozenset({"admin", "supervisor", "collector"}),
+    "relief.requests.create": frozenset({"admin", "supervisor", "collector", "borrower"}),
+    "relief.requests.answer": frozenset({"admin", "supervisor", "collector"}),
+    "relief.requests.overdue": frozenset({"admin", "supervisor"}),
+    # Operations: a collector sees only the cases allocated to them, a field agent only their team's field
+    # orders, an agency user only their own agency (the queries see to that).
+    "cases.read": _ALL - {"field_agent", "agency", "borrower"},
+    "queues.read": frozenset({"admin", "supervisor", "collector"}),
+    "collectors.read": frozenset({"admin", "supervisor"}),
+    "allocation.run": frozenset({"admin", "supervisor"}),
+    "cases.reassign": frozenset({"admin", "supervisor"}),
+    "absences.create": frozenset({"admin", "supervisor"}),
+    "field.read": frozenset({"admin", "supervisor", "field_agent", "compliance_officer", "auditor"}),
+    "field.plan": frozenset({"admin", "supervisor"}),
+    "field.close": frozenset({"admin", "supervisor", "field_agent"}),
+    "legal.read": frozenset({"admin", "supervisor", "compliance_officer", "auditor"}),
+    "legal.open": frozenset({"admin", "supervisor"}),
+    "legal.advance": frozenset({"admin", "supervisor"}),
+    "agencies.read": frozenset({"admin", "supervisor", "agency", "compliance_officer", "auditor"}),
+    "placements.create": frozenset({"admin", "supervisor"}),
+    "placements.recall": frozenset({"admin", "supervisor"}),
+    "agency_results.import": frozenset({"admin", "supervisor", "agency"}),
+    "sales.select": frozenset({"admin"}),
+    "sales.read": frozenset({"admin"}),
+    "sales.mark_sold": frozenset({"admin"}),
+    # Reports: portfolio aggregates, no personal data.
+    "reports.read": frozenset({"admin", "strategist", "supervisor", "compliance_officer", "auditor"}),
 }
 """Permission → the roles that have it. A borrower acts only on their own accounts and an agency user only on
 accounts placed with their agency (the queries see to that)."""

@@ -4,6 +4,10 @@
 linked to them, an agency user only the accounts placed with their agency (``collection_states.agency``),
 every other role every account. An account a user may not see is reported as unknown (404), never as
 forbidden, so its existence is not revealed.
+
+Operations follow the same rule: a collector sees only the cases allocated to them that day
+(:func:`visible_cases`), a field agent only the field orders of their team (:func:`visible_field_orders`),
+an agency user only their own agency and what is placed with it (:func:`visible_agencies`).
 """
 
 from __future__ import annotations
@@ -11,17 +15,20 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, select, true
+from sqlalchemy import ColumnElement, Connection, func, literal, select, true
 
 from overdue.api.security import Principal
 from overdue.domain.errors import InvalidInput, NotFound
 from overdue.domain.money import format_yuan
+from overdue.store import repository
 from overdue.store.account_tables import accounts, statements
 from overdue.store.api_tables import borrower_accounts, borrowers
 from overdue.store.collection_tables import collection_states, contacts, promises
+from overdue.store.compliance_tables import agencies, agency_reviews
+from overdue.store.operations_tables import agency_placements, case_assignments, field_orders
 
 MAX_PAGE = 100
 """The most items one page may hold."""
@@ -233,3 +240,156 @@ def borrower_accounts_of(conn: Connection, borrower_id: str) -> list[str]:
             .order_by(borrower_accounts.c.account_id)
         ).scalars()
     )
+
+
+# --- operations: who sees which cases, field orders and agencies ------------------------------------------
+
+
+def business_date(conn: Connection) -> date:
+    """The current business date: the day after the last closed end-of-day; before any end-of-day, the
+    earliest opening date of an account (today when there is none)."""
+    closed = repository.last_closed_date(conn)
+    if closed is not None:
+        return closed + timedelta(days=1)
+    opened = conn.execute(select(func.min(accounts.c.opened_on))).scalar()
+    return opened if isinstance(opened, date) else datetime.now(UTC).date()
+
+
+def worker_id(principal: Principal) -> str | None:
+    """The collector (or field agent) id a ``collector`` or ``field_agent`` user works as: their user name
+    (``overdue queue collector add NAME``); None for every other role."""
+    return principal.name if principal.role in ("collector", "field_agent") else None
+
+
+def visible_cases(conn: Connection, principal: Principal, on: date) -> set[str] | None:
+    """The case ids ``principal`` may see on ``on``: a collector only the cases allocated to them that day
+    (by the morning allocation or a supervisor); None (every case) for the other roles that read cases."""
+    collector = worker_id(principal)
+    if collector is None:
+        return None
+    return set(
+        conn.execute(
+            select(case_assignments.c.case_id).where(
+                case_assignments.c.business_date == on, case_assignments.c.collector_id == collector
+            )
+        ).scalars()
+    )
+
+
+def assignments_on(conn: Connection, on: date) -> dict[str, str]:
+    """Case id → its collector on ``on``."""
+    return {
+        r.case_id: r.collector_id
+        for r in conn.execute(
+            select(case_assignments.c.case_id, case_assignments.c.collector_id).where(
+                case_assignments.c.business_date == on
+            )
+        )
+    }
+
+
+def visible_field_orders(principal: Principal) -> ColumnElement[bool]:
+    """The condition on ``field_orders`` that limits a query to what ``principal`` may see: a field agent
+    only the orders whose team they are in; every other role that reads field orders, all of them."""
+    agent = worker_id(principal)
+    if principal.role != "field_agent" or agent is None:
+        return true()
+    team = literal(",") + field_orders.c.team + literal(",")
+    return team.contains(f",{agent},", autoescape=True)
+
+
+def list_field_orders(
+    conn: Connection,
+    principal: Principal,
+    on: date | None,
+    status: str | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Any], str | None]:
+    """One page of the field orders ``principal`` may see (of ``on`` and ``status`` when given), in id
+    order, and the cursor of the next page."""
+    query = select(field_orders).where(visible_field_orders(principal)).order_by(field_orders.c.id)
+    if on is not None:
+        query = query.where(field_orders.c.route_date == on)
+    if status is not None:
+        query = query.where(field_orders.c.status == status)
+    if cursor is not None:
+        query = query.where(field_orders.c.id > decode_cursor(cursor))
+    rows = list(conn.execute(query.limit(limit + 1)).mappings())
+    page = rows[:limit]
+    return page, encode_cursor(page[-1]["id"]) if len(rows) > limit else None
+
+
+def check_field_order(conn: Connection, principal: Principal, order_id: str) -> Any:
+    """The field order ``order_id``; :class:`NotFound` unless it exists and ``principal`` may see it."""
+    row = (
+        conn.execute(
+            select(field_orders).where(field_orders.c.id == order_id, visible_field_orders(principal))
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"unknown field order {order_id!r}")
+    return row
+
+
+def visible_agencies(principal: Principal) -> ColumnElement[bool]:
+    """The condition on ``agencies.id``: an agency user sees only their own agency; other roles all."""
+    if principal.role == "agency":
+        return agencies.c.id == principal.agency
+    return true()
+
+
+def check_agency(conn: Connection, principal: Principal, agency_id: str) -> None:
+    """Raise :class:`NotFound` unless agency ``agency_id`` exists and ``principal`` may see it."""
+    found = conn.execute(
+        select(agencies.c.id).where(agencies.c.id == agency_id, visible_agencies(principal))
+    ).first()
+    if found is None:
+        raise NotFound(f"unknown agency {agency_id!r}")
+
+
+def list_agencies(conn: Connection, principal: Principal) -> list[dict[str, Any]]:
+    """The agencies ``principal`` may see, with their latest whitelist review and placements in force."""
+    reviews = (
+        select(
+            agency_reviews.c.agency_id,
+            func.max(agency_reviews.c.reviewed_on).label("reviewed_on"),
+            func.max(agency_reviews.c.valid_until).label("valid_until"),
+        )
+        .group_by(agency_reviews.c.agency_id)
+        .subquery()
+    )
+    placed = (
+        select(agency_placements.c.agency_id, func.count().label("placed"))
+        .where(agency_placements.c.status == "placed")
+        .group_by(agency_placements.c.agency_id)
+        .subquery()
+    )
+    rows = conn.execute(
+        select(agencies.c.id, agencies.c.name, reviews.c.reviewed_on, reviews.c.valid_until, placed.c.placed)
+        .select_from(
+            agencies.outerjoin(reviews, reviews.c.agency_id == agencies.c.id).outerjoin(
+                placed, placed.c.agency_id == agencies.c.id
+            )
+        )
+        .where(visible_agencies(principal))
+        .order_by(agencies.c.id)
+    ).mappings()
+    return [
+        {
+            "agency": r["id"],
+            "name": r["name"],
+            "reviewed_on": None if r["reviewed_on"] is None else r["reviewed_on"].isoformat(),
+            "valid_until": None if r["valid_until"] is None else r["valid_until"].isoformat(),
+            "placements_in_force": r["placed"] or 0,
+        }
+        for r in rows
+    ]
+
+
+def borrower_of_case(conn: Connection, case_id: str) -> dict[str, Any] | None:
+    """The borrower a case belongs to (unmasked, as stored); None for a case of an account without one."""
+    row = conn.execute(select(borrowers).where(borrowers.c.id == case_id)).mappings().first()
+    return None if row is None else dict(row)

@@ -1,5 +1,6 @@
 """Account endpoints: open, list (paginated), read with the borrower's personal data masked by role,
-statements, and the money-moving purchases and repayments (each with a required ``Idempotency-Key``)."""
+statements, and the money-moving purchases (whole or in installments) and repayments (each with a required
+``Idempotency-Key``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from overdue.api import queries
 from overdue.api.deps import EngineDep, allowed, audited
 from overdue.api.masking import borrower_view
 from overdue.api.problems import MissingIdempotencyKey
-from overdue.api.schemas import MoneyRequest, OpenAccountRequest
+from overdue.api.schemas import MoneyRequest, OpenAccountRequest, PurchaseRequest
 from overdue.api.security import Principal
 from overdue.domain.errors import Conflict
 from overdue.domain.money import format_yuan, parse_positive_yuan
@@ -134,31 +135,35 @@ def _money_move(
     key = f"api:{principal.user_id}:{idempotency_key}"
     with engine.connect() as conn:
         seen = conn.execute(select(idempotency_keys.c.key).where(idempotency_keys.c.key == key)).first()
-    move = accounts.purchase if operation == "purchase" else accounts.repay
-    result = move(engine, account_id, parse_positive_yuan(body.amount), on=body.date, idempotency_key=key)
+    amount = parse_positive_yuan(body.amount)
+    details: dict[str, Any] = {"amount": body.amount}
+    if isinstance(body, PurchaseRequest):
+        result = accounts.purchase(
+            engine, account_id, amount, periods=body.installments, on=body.date, idempotency_key=key
+        )
+        if body.installments is not None:
+            details["installments"] = body.installments
+    else:
+        result = accounts.repay(engine, account_id, amount, on=body.date, idempotency_key=key)
     if seen is not None:
         response.headers["Idempotent-Replayed"] = "true"
     else:
-        audited(
-            engine,
-            principal,
-            "create",
-            operation,
-            account_id,
-            {"amount": body.amount, "date": result["date"]},
-        )
+        audited(engine, principal, "create", operation, account_id, {**details, "date": result["date"]})
     return result
 
 
 @router.post("/{account_id}/purchases", status_code=201, summary="Buy on the credit line")
 def post_purchase(
     account_id: str,
-    body: MoneyRequest,
+    body: PurchaseRequest,
     engine: EngineDep,
     principal: Annotated[Principal, Depends(allowed("purchases.create"))],
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
+    """With ``installments``: a purchase in that many monthly installments (消费分期), the answer's
+    ``installments`` showing the plan, its fee, its annualised rate and its schedule; a refusal names its rule
+    (``purchase_installments.…``)."""
     return _money_move("purchase", account_id, body, idempotency_key, engine, principal, response)
 
 

@@ -76,6 +76,17 @@ class MoneyRequest(Body):
     date: dt.date | None = None
 
 
+class PurchaseRequest(MoneyRequest):
+    """A purchase; with ``installments``, in that many monthly purchase installments (消费分期)."""
+
+    installments: int | None = Field(
+        default=None,
+        strict=True,
+        examples=[6],
+        description="Number of periods (3, 6, 9 or 12 for huabei); left out: a plain purchase.",
+    )
+
+
 class PromiseRequest(Body):
     amount: Yuan
     due_on: dt.date

@@ -1,8 +1,9 @@
 """Account commands: open a line, buy, repay, bill installments, show an account.
 
-``overdue account open|show``, ``overdue purchase``, ``overdue repay`` and ``overdue installments
-quote|accept``. Amounts are yuan strings (``"100.00"``); a left-out ``--date`` means the account's next open
-business date (the day after its last end-of-day).
+``overdue account open|show``, ``overdue purchase`` (``--installments N`` buys in N purchase installments,
+``--quote`` only quotes them), ``overdue repay`` and ``overdue installments quote|accept``. Amounts are yuan
+strings (``"100.00"``); a left-out ``--date`` means the account's next open business date (the day after its
+last end-of-day).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from overdue.cli.common import JsonOption, print_json, state
+from overdue.cli.common import JsonOption, fail, print_json, state
 from overdue.domain.calendar import parse_date
 from overdue.domain.money import format_yuan, parse_positive_yuan
 from overdue.services import accounts
@@ -104,15 +105,51 @@ def purchase(
     ctx: typer.Context,
     account_id: Annotated[str, typer.Argument(help="Account id.")],
     amount: Annotated[str, typer.Argument(help="Amount in yuan, e.g. 100.00.")],
+    periods: Annotated[
+        int | None,
+        typer.Option(
+            "--installments",
+            metavar="N",
+            help="Buy in N monthly installments (3, 6, 9 or 12), billed from the next statement.",
+        ),
+    ] = None,
+    quote_only: Annotated[
+        bool, typer.Option("--quote", help="With --installments: show what they would cost; buy nothing.")
+    ] = False,
     on: DateOption = None,
     idempotency_key: KeyOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Buy on the credit line."""
+    """Buy on the credit line, whole or in installments (消费分期)."""
+    value = parse_positive_yuan(amount)
+    if quote_only:
+        if periods is None:
+            fail("--quote needs --installments N: it quotes a purchase in installments")
+        _print_purchase_quote(
+            accounts.quote_purchase_installments(_engine(ctx), account_id, value, periods, on=_date(on)),
+            as_json,
+        )
+        return
     result = accounts.purchase(
-        _engine(ctx), account_id, parse_positive_yuan(amount), on=_date(on), idempotency_key=idempotency_key
+        _engine(ctx), account_id, value, periods=periods, on=_date(on), idempotency_key=idempotency_key
     )
+    if not as_json and "installments" in result:
+        _print_purchase_quote(result["installments"], as_json)
     _print(result, as_json)
+
+
+def _print_purchase_quote(quote: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print_json(quote)
+        return
+    booked = f"plan {quote['plan']}: " if quote["plan"] else "quote: "
+    typer.echo(
+        f"{booked}{quote['principal']} in {quote['periods']} installments, fee {quote['fee_total']} "
+        f"({quote['fee_rate']}), annualised rate {as_percent(quote['annual_rate'])}; "
+        f"first billed on {quote['first_statement']}, "
+        f"available credit after {quote['available_credit_after']}"
+    )
+    _print_schedule(quote["schedule"])
 
 
 def repay(
@@ -145,7 +182,11 @@ def _print_quote(quote: dict[str, Any], as_json: bool) -> None:
         f"{quote['periods']} periods on {quote['principal']}: fee {quote['fee_total']} "
         f"({quote['fee_rate']}), annualised rate {as_percent(quote['annual_rate'])}"
     )
-    for p in quote["schedule"]:
+    _print_schedule(quote["schedule"])
+
+
+def _print_schedule(schedule: list[dict[str, Any]]) -> None:
+    for p in schedule:
         typer.echo(f"  {p['number']:>2}  {p['due_date']}  principal {p['principal']:>10}  fee {p['fee']:>8}")
 
 

@@ -19,7 +19,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from overdue.domain import allocation, billing, delinquency, installments, interest, relief_arrangements
+from overdue.domain import (
+    allocation,
+    billing,
+    delinquency,
+    installments,
+    interest,
+    purchase_installments,
+    relief_arrangements,
+)
 from overdue.domain.calendar import ONE_DAY, is_month_end, next_statement_date
 from overdue.domain.errors import CreditLimitExceeded, InvalidAmount, InvalidDate, InvalidInput, LineNotUsable
 from overdue.domain.ledger import LedgerAccount, Transaction, TransactionKind, transfer
@@ -38,6 +46,7 @@ class Outcome:
     transactions: tuple[Transaction, ...] = ()
     allocation: tuple[allocation.AllocationLine, ...] = field(default=())
     quote: installments.InstallmentQuote | None = None
+    purchase_quote: purchase_installments.PurchaseInstallmentQuote | None = None
 
 
 def open_account(
@@ -106,13 +115,18 @@ def check_amount(amount: object, what: str) -> None:
         raise InvalidAmount(f"{what} must be a positive amount, got {amount!r} fen")
 
 
-def purchase(state: AccountState, on: date, amount: Fen) -> Outcome:
-    """A purchase of ``amount`` fen: refused above available credit or on a line that is not active."""
+def purchase(state: AccountState, on: date, amount: Fen, periods: int | None = None) -> Outcome:
+    """A purchase of ``amount`` fen: refused above available credit or on a line that is not active.
+
+    periods: buy in that many installments (:mod:`overdue.domain.purchase_installments`); None: a plain
+    purchase, billed whole by the next statement.
+    """
     check_amount(amount, "a purchase")
     check_open_date(state, on)
-    status = state.status
-    if status is AccountStatus.ACTIVE and delinquency.days_past_due(state, on) >= state.terms.freeze_at_dpd:
-        status = AccountStatus.FROZEN  # overdue since midnight; the end-of-day records the freeze tonight
+    if periods is not None:
+        new, txns, offer = purchase_installments.book(state, on, amount, periods)
+        return Outcome(new, tuple(txns), purchase_quote=offer)
+    status = delinquency.status_for_purchase(state, on)
     if status is not AccountStatus.ACTIVE:
         raise LineNotUsable(f"the credit line of account {state.id} is {status}; purchases are refused")
     if amount > state.available_credit:

@@ -37,6 +37,14 @@ def days_past_due(state: AccountState, on: date) -> int:
     return max(((on - s.due_date).days for s in state.delinquent_statements(on)), default=0)
 
 
+def status_for_purchase(state: AccountState, on: date) -> AccountStatus:
+    """The line's status for a purchase on ``on``: an active line overdue since midnight (DPD at least
+    ``freeze_at_dpd``) is frozen already, though the end-of-day records the freeze only tonight."""
+    if state.status is AccountStatus.ACTIVE and days_past_due(state, on) >= state.terms.freeze_at_dpd:
+        return AccountStatus.FROZEN
+    return state.status
+
+
 def age(state: AccountState, on: date, *, end_of_day: bool = True) -> tuple[AccountState, list[Transaction]]:
     """Bring DPD, bucket (and its history), freeze and write-off up to date for ``on``.
 

@@ -13,6 +13,7 @@ on one line and the API turns it into problem+json using :attr:`OverdueError.cod
     │   ├── LineNotUsable       purchase on a frozen, closed or written-off line
     │   ├── RepaymentTooLarge   repayment above what can be repaid
     │   ├── InstallmentsRefused bill installments not allowed for this statement
+    │   │   └── PurchaseInstallmentsRefused  a purchase in installments refused; ``rule`` names the rule
     │   └── ReliefRefused       a relief option refused; ``rule`` names the rule (``relief.…``)
     │       └── StaleQuote      the balance changed since the quote being accepted
     ├── NotFound                unknown account or statement
@@ -64,6 +65,15 @@ class RepaymentTooLarge(Refused):
 
 class InstallmentsRefused(Refused):
     code = "installments-refused"
+
+
+class PurchaseInstallmentsRefused(InstallmentsRefused):
+    """A purchase in installments the rules refuse; ``rule`` is the stable name of the rule
+    (``purchase_installments.…``), also named at the end of the message."""
+
+    def __init__(self, message: str, rule: str) -> None:
+        super().__init__(f"{message} [{rule}]")
+        self.rule = rule
 
 
 class ReliefRefused(Refused):

@@ -9,7 +9,9 @@
   their statements. The plan's principal keeps using the credit line; each repaid period frees it.
 - Every quote shows the annualised rate: the monthly internal rate of return of the schedule × 12 (the
   borrower receives the principal now and pays one period a month from a month later). 12 periods at 8.8 %
-  is 15.86 % ("about 15.9 %").
+  is 15.87 % ("about 15.9 %").
+
+Purchase installments (消费分期), chosen when buying, are :mod:`overdue.domain.purchase_installments`.
 """
 
 from __future__ import annotations

@@ -9,6 +9,9 @@ Amounts are yuan strings with two places. ``balances``:
 - ``total_due``: everything billed and unpaid now (the statements' unpaid amounts);
 - ``outstanding``: everything owed (principal + interest + fees).
 
+``installments`` lists the unfinished installment plans: ``origin`` ``statement`` (bill installments, with the
+statement they were made from) or ``purchase`` (a purchase in installments, ``statement`` null).
+
 After a write-off the balances are the borrower's remaining claim (recovery goes on).
 """
 
@@ -55,7 +58,10 @@ def snapshot(state: AccountState, on: date) -> dict[str, Any]:
         },
         "installments": [
             {
+                "id": plan.id,
+                "origin": str(plan.origin),
                 "statement": plan.statement_id,
+                "created_on": plan.created_on.isoformat(),
                 "periods": len(plan.periods),
                 "principal": format_yuan(plan.principal),
                 "fee_total": format_yuan(plan.fee_total),

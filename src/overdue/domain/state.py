@@ -94,17 +94,29 @@ class InstallmentPeriod:
     billed: bool = False
 
 
+class PlanOrigin(StrEnum):
+    """How an installment plan began: a statement put into installments, or a purchase made in them."""
+
+    STATEMENT = "statement"
+    """Bill installments (账单分期): chosen on a statement before its due date."""
+    PURCHASE = "purchase"
+    """Purchase installments (消费分期): chosen when buying, billed from the next statement on."""
+
+
 @dataclass(frozen=True)
 class InstallmentPlan:
-    """A statement's principal converted into ``len(periods)`` monthly installments (账单分期)."""
+    """Principal repaid in ``len(periods)`` monthly installments: a statement's (账单分期) or a purchase's
+    (消费分期), as ``origin`` says."""
 
     id: str
-    statement_id: str
+    statement_id: str | None
+    """The statement put into installments; None for a purchase plan (no statement billed it)."""
     created_on: date
     fee_rate: Decimal
     principal: Fen
     fee_total: Fen
     periods: tuple[InstallmentPeriod, ...]
+    origin: PlanOrigin = PlanOrigin.STATEMENT
 
     @property
     def unbilled_principal(self) -> Fen:

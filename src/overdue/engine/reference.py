@@ -2,8 +2,10 @@
 
 For each date from the first not yet closed up to the requested one, every account opened by then and not yet
 run for that date is loaded, run through :func:`overdue.domain.account.end_of_day` (accrue → age → bill),
-then :func:`overdue.engine.collect.collect` (decide → comply → act), and saved with its ledger transactions,
-its day row and its actions — one database transaction per account. So the run is:
+saved, put through the limit review (:func:`overdue.engine.limits.review_account`: changes due applied, on
+schedule a review, recorded and told), then :func:`overdue.engine.collect.collect` (decide → comply → act),
+with its ledger transactions, its day row and its actions — one database transaction per account. So the
+run is:
 
 - **idempotent**: a date already closed is skipped; an account already run for a date is skipped;
 - **restartable**: after a crash the rerun picks up the accounts not yet done;
@@ -29,7 +31,8 @@ from overdue.domain.calendar import ONE_DAY, iter_days
 from overdue.domain.errors import InvalidInput
 from overdue.domain.terms import terms_from_json
 from overdue.engine.collect import collect
-from overdue.store import repository
+from overdue.engine.limits import LimitReview, review_account
+from overdue.store import limit_repository, repository
 from overdue.store.account_tables import accounts, eod_runs
 from overdue.strategy import Strategy, default_strategy
 
@@ -44,6 +47,8 @@ class EodSummary:
     transactions: int = 0
     actions: dict[str, int] = field(default_factory=dict)
     """Actions recorded, by type (refused ones under ``refused``)."""
+    limit_changes: dict[str, int] = field(default_factory=dict)
+    """Limit changes recorded by the review, by action (``raise``, ``cut``, ``freeze``, ``close``)."""
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -51,6 +56,7 @@ class EodSummary:
             "accounts_run": self.accounts_run,
             "transactions": self.transactions,
             "actions": dict(sorted(self.actions.items())),
+            "limit_changes": dict(sorted(self.limit_changes.items())),
         }
 
 
@@ -61,6 +67,8 @@ class Collection:
     strategy: Strategy
     rulebook: Rulebook | None = None
     """None: each account's product names its rulebook (``cn`` by default)."""
+    limits: LimitReview = field(default_factory=LimitReview)
+    """The limit review's policy and schedule (default: on each statement day, after billing)."""
 
     @classmethod
     def default(cls) -> Collection:
@@ -99,13 +107,19 @@ def run_date(
         total = conn.execute(
             select(func.count()).select_from(accounts).where(accounts.c.opened_on <= on)
         ).scalar_one()
+        pending = limit_repository.pending_changes(conn, on)
     for done, account_id in enumerate(due, start=1):
         with engine.begin() as conn:
             state, version = repository.load_account(conn, account_id)
             outcome = rules.end_of_day(state, on)
-            repository.save_account(conn, state, outcome.state, version, outcome.transactions)
-            repository.record_day(conn, outcome.state, on)
-            _, recorded = collect(conn, outcome.state, on, collection.strategy, collection.rulebook)
+            version = repository.save_account(conn, state, outcome.state, version, outcome.transactions)
+            limits = review_account(
+                conn, outcome.state, version, on, collection.limits, pending.get(account_id, ())
+            )
+            repository.record_day(conn, limits.state, on)
+            _, recorded = collect(conn, limits.state, on, collection.strategy, collection.rulebook)
+        for action in limits.recorded:
+            summary.limit_changes[action] = summary.limit_changes.get(action, 0) + 1
         for row in recorded:
             key = row["type"] if row["status"] != "refused" else "refused"
             summary.actions[key] = summary.actions.get(key, 0) + 1

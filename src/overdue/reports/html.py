@@ -14,6 +14,12 @@ from overdue.reports.metrics import BUCKETS, ReportConfig, full_report
 from overdue.sim.result import SimulationResult
 
 TOP_OVERDUE = 10
+LIMIT_LABELS = (
+    ("raise", "提额", "raises"),
+    ("cut", "降额", "cuts"),
+    ("freeze", "冻结", "freezes"),
+    ("close", "关闭", "closes"),
+)
 
 
 def _b64(png: bytes) -> str:
@@ -36,6 +42,7 @@ def render_charts(report: dict[str, Any], result: SimulationResult) -> dict[str,
     treatments = report["by_treatment"]
     variants = report["champion_challenger"]
     entry = report["entry_rates"]
+    limits = report["limit_changes_by_month"]
     return {
         "aging": _b64(charts.aging_chart(dates, list(BUCKETS), daily)),
         "roll": _b64(charts.roll_rate_chart(list(BUCKETS), matrix)),
@@ -62,6 +69,13 @@ def render_charts(report: dict[str, Any], result: SimulationResult) -> dict[str,
                 charts.label("按手段", "By treatment"),
                 [r["type"] for r in treatments],
                 {charts.label("治愈率", "cure rate"): [_float(r["cure_rate"]) for r in treatments]},
+            )
+        ),
+        "limits": _b64(
+            charts.bar_chart(
+                charts.label("额度调整（按月）", "Limit changes by month"),
+                [r["month"] for r in limits],
+                {charts.label(zh, en): [float(r[action]) for r in limits] for action, zh, en in LIMIT_LABELS},
             )
         ),
         "variants": _b64(

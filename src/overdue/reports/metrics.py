@@ -329,6 +329,29 @@ def champion_challenger(result: SimulationResult, config: ReportConfig) -> list[
     return rows
 
 
+LIMIT_ACTIONS = ("raise", "cut", "freeze", "close")
+
+
+def limit_changes_by_month(result: SimulationResult) -> list[dict[str, Any]]:
+    """Per review month: limit changes recorded by the review, by action (raise, cut, freeze, close)."""
+    t = result.tallies
+    months = sorted({k[2] for k in t if k[0] == "limit_changes"})
+    return [{"month": m, **{a: t[("limit_changes", a, m)] for a in LIMIT_ACTIONS}} for m in months]
+
+
+def limit_bands(result: SimulationResult) -> dict[str, Any]:
+    """Applicants scored, accounts booked by initial limit band, and the declined."""
+    t = result.tallies
+    bands = {k[1]: v for k, v in sorted(t.items()) if k[0] == "limit_band"}
+    booked = sum(bands.values())
+    return {
+        "applicants": t[("applicants",)],
+        "booked": booked,
+        "declined": t[("applicants",)] - booked,
+        "bands": bands,
+    }
+
+
 def portfolio_summary(result: SimulationResult, config: ReportConfig | None = None) -> dict[str, Any]:
     """The headline figures of a simulated portfolio (JSON-ready; equal seeds give equal summaries)."""
     config = config or ReportConfig()
@@ -372,6 +395,7 @@ def portfolio_summary(result: SimulationResult, config: ReportConfig | None = No
         "total_cost": format_yuan(actions + commission(agency, config)),
         "promises": {k: t[("promises", k)] for k in ("made", "kept", "broken")},
         "job_losses": t[("job_losses",)],
+        "limit_changes": {a: _sum(t, "limit_changes", a, None) for a in LIMIT_ACTIONS},
     }
 
 
@@ -394,5 +418,7 @@ def full_report(result: SimulationResult, config: ReportConfig | None = None) ->
             {k: v for k, v in row.items() if k != "recovered_fen"}
             for row in champion_challenger(result, config)
         ],
+        "limit_changes_by_month": limit_changes_by_month(result),
+        "limit_bands": limit_bands(result),
         "experiment": result.experiment,
     }

@@ -75,6 +75,13 @@ def print_summary(report: dict[str, Any], console: Console | None = None) -> Non
         )
     console.print(stages)
 
+    limits = Table(title="Limit changes by review month 额度调整（提额/降额/冻结/关闭）")
+    for column in ("month", "raise 提额", "cut 降额", "freeze 冻结", "close 关闭"):
+        limits.add_column(column, justify="left" if column == "month" else "right")
+    for row in report.get("limit_changes_by_month", []):
+        limits.add_row(row["month"], *(str(row[a]) for a in ("raise", "cut", "freeze", "close")))
+    console.print(limits)
+
     variants = Table(title=f"Champion vs challenger 冠军/挑战者 ({report['experiment'] or 'no experiment'})")
     for column in ("variant", "accounts", "entry", "cure rate", "recovered", "recovery rate", "cost"):
         variants.add_column(column, justify="left" if column == "variant" else "right")

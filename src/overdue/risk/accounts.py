@@ -30,11 +30,13 @@ from overdue.domain.money import format_yuan
 from overdue.domain.state import AccountState, BucketSpell, Statement
 from overdue.risk.behaviour import BehaviourFacts, score_behaviour
 from overdue.risk.behaviour import shipped_model as behaviour_model
+from overdue.risk.changes import past_changes, review_input
 from overdue.risk.collection import CollectionFacts, score_collection
 from overdue.risk.collection import shipped_model as collection_model
-from overdue.risk.review import ReviewInput, ReviewParameters, cycles_from_history, review_limit
+from overdue.risk.review import ReviewInput, ReviewParameters, review_limit
 from overdue.store.account_tables import statements as statements_table
 from overdue.store.collections_repository import load_collection_state
+from overdue.store.limit_repository import changes_of
 from overdue.store.repository import load_account
 
 
@@ -97,6 +99,8 @@ def all_statements(conn: Connection, account_id: str, as_of: date) -> list[State
             t.c.amount_fen,
             t.c.minimum_fen,
             t.c.carried_principal_fen,
+            t.c.paid_fen,
+            t.c.installed,
         )
         .where(t.c.account_id == account_id, t.c.statement_date <= as_of)
         .order_by(t.c.statement_date)
@@ -109,6 +113,8 @@ def all_statements(conn: Connection, account_id: str, as_of: date) -> list[State
             amount=r.amount_fen,
             minimum=r.minimum_fen,
             carried_principal=r.carried_principal_fen,
+            paid=r.paid_fen,
+            installed=r.installed,
         )
         for r in rows
     ]
@@ -121,17 +127,9 @@ def account_facts(conn: Connection, account_id: str, as_of: date | None = None) 
     on = as_of or state.last_eod or state.opened_on
     spells = state.bucket_history
     terms = state.terms
-    cycles = cycles_from_history(
-        all_statements(conn, account_id, on), spells, state.credit_limit, on, terms.grace_days
-    )
-    review = ReviewInput(
-        account_id=state.id,
-        as_of=on,
-        credit_limit=state.credit_limit,
-        status=str(state.status),
-        days_past_due=state.days_past_due,
-        cycles=cycles,
-    )
+    changes = past_changes(changes_of(conn, account_id))
+    review = review_input(state, all_statements(conn, account_id, on), spells, on, changes)
+    cycles = review.cycles
     six_ago, year_ago = add_months(on, -6), add_months(on, -12)
     behaviour = BehaviourFacts(
         months_on_book=_months_between(state.opened_on, on),

@@ -36,16 +36,23 @@ import importlib.util
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from overdue.domain.errors import NotFound
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from overdue.sim.borrowers import Borrower
+
 GERMAN_TARGET = "creditability"
 SIM_SEED = 20260107
 SIM_ROWS = 10_000
 SIM_START = date(2026, 1, 1)
+APPLICATION_STREAM = 0xA7
+"""The random stream of the application form, beside the seed."""
 
 
 @dataclass(frozen=True)
@@ -100,18 +107,12 @@ def german_credit() -> Dataset:
     )
 
 
-def sim_applicants(rows: int = SIM_ROWS, seed: int = SIM_SEED) -> Dataset:
-    """``rows`` simulated applicants and their outcomes (see the module docstring for the process)."""
-    import pandas as pd  # heavy: imported only when training
-
-    from overdue.sim.borrowers import make_borrowers
-
-    borrowers = make_borrowers(rows, seed, SIM_START)
-    rng = np.random.default_rng([seed, 0xA7])
+def application_form(borrowers: Sequence[Borrower], rng: np.random.Generator) -> dict[str, Any]:
+    """What each borrower's application form shows (see the module docstring), drawn from ``rng``: field
+    name → NumPy array (``utilisation_pct`` is NaN for a thin file), plus ``city`` as a list of names."""
+    rows = len(borrowers)
     ability = np.array([b.ability for b in borrowers])
     willingness = np.array([b.willingness for b in borrowers])
-    unreachable = np.array([b.unreachable for b in borrowers], dtype=np.float64)
-
     age = np.clip(np.round(rng.normal(34, 9, rows) + 10 * (ability - 0.75)), 18, 65).astype(np.int64)
     income = np.exp(np.log(7_000) + 3 * (ability - 0.75) + rng.normal(0, 0.35, rows))
     income = np.maximum(100, np.round(income / 100) * 100).astype(np.int64)
@@ -126,21 +127,34 @@ def sim_applicants(rows: int = SIM_ROWS, seed: int = SIM_SEED) -> Dataset:
         np.int64
     )
     enquiries = rng.poisson(0.6 + 5 * np.maximum(0, 0.75 - ability)).astype(np.int64)
+    return {
+        "age_years": age,
+        "monthly_income_yuan": income,
+        "employment_months": employment,
+        "credit_history_months": history,
+        "utilisation_pct": utilisation,
+        "past_delinquencies_24m": delinquencies,
+        "enquiries_6m": enquiries,
+        "city": [b.city_en for b in borrowers],
+    }
+
+
+def sim_applicants(rows: int = SIM_ROWS, seed: int = SIM_SEED) -> Dataset:
+    """``rows`` simulated applicants and their outcomes (see the module docstring for the process)."""
+    import pandas as pd  # heavy: imported only when training
+
+    from overdue.sim.borrowers import make_borrowers
+
+    borrowers = make_borrowers(rows, seed, SIM_START)
+    rng = np.random.default_rng([seed, APPLICATION_STREAM])
+    ability = np.array([b.ability for b in borrowers])
+    willingness = np.array([b.willingness for b in borrowers])
+    unreachable = np.array([b.unreachable for b in borrowers], dtype=np.float64)
+    form = application_form(borrowers, rng)
     logit = -2.4 + 9 * (0.75 - ability) + 5 * (0.8 - willingness) + 0.6 * unreachable
     bad = (rng.random(rows) < 1 / (1 + np.exp(-logit))).astype(np.int64)
 
-    frame = pd.DataFrame(
-        {
-            "age_years": age,
-            "monthly_income_yuan": income,
-            "employment_months": employment,
-            "credit_history_months": history,
-            "utilisation_pct": utilisation,
-            "past_delinquencies_24m": delinquencies,
-            "enquiries_6m": enquiries,
-            "city": pd.Series([b.city_en for b in borrowers], dtype=object),
-        }
-    )
+    frame = pd.DataFrame({**form, "city": pd.Series(form["city"], dtype=object)})
     digest = hashlib.sha256(frame.assign(bad=bad).to_csv(index=False).encode("utf-8")).hexdigest()
     return Dataset(
         name="sim",

@@ -25,6 +25,8 @@ REASONS: dict[str, tuple[str, str]] = {
     "CUT_NEAR_FULL_UTILISATION": ("持续接近满额使用，降额", "cut: persistent near-full utilisation"),
     "CUT_MINIMUM_ONLY": ("多次仅还最低还款额，降额", "cut: repeated minimum-only payments"),
     "CUT_AT_MINIMUM": ("已是最低额度，无法再降", "already at the minimum limit"),
+    "CUT_LIMITED_BY_BALANCE": ("降额不低于已用额度", "cut only down to what is owed"),
+    "CUT_BELOW_BALANCE": ("已用额度不低于现额度，暂不降额", "no cut: what is owed is not below the limit"),
     "FREEZE_DELINQUENT": ("逾期，冻结额度", "freeze: delinquent"),
     "FREEZE_STATUS": ("账户已冻结", "freeze: the line is frozen"),
     "CLOSE_SEVERE_DELINQUENCY": ("严重逾期，关闭额度", "close: severe delinquency"),

@@ -9,7 +9,9 @@ applies wins:
 3. **cut** by ``cut_share`` (down to the minimum limit) when the last ``near_full_cycles`` cycles were all at
    or above ``near_full_utilisation``, or at least ``minimum_only_cycles`` of the last ``minimum_only_window``
    cycles were paid only to their minimum; a cut takes effect ``cut_notice_days`` after the review, so that
-   the borrower is told first;
+   the borrower is told first. A cut never goes below what is owed (``owed``, rounded up to the limit step):
+   it stops there (``CUT_LIMITED_BY_BALANCE``), or does not happen when that is not below the limit
+   (``CUT_BELOW_BALANCE``);
 4. **raise** by ``raise_share`` (at least one step, at most ``raise_step_max``, never above ``raise_cap``)
    when the last ``raise_after_cycles`` cycles were all paid on time, their mean utilisation lies within
    [``healthy_utilisation_min``, ``healthy_utilisation_max``], and the limit did not change in the last
@@ -18,10 +20,11 @@ applies wins:
 
 A **cycle** is one statement whose due date (plus grace) has passed. It was paid **on time** when the account
 was current (bucket M0) the day after its due date and grace; **minimum only** when it was paid on time but
-not in full, so that its principal rolled into the next statement; its **utilisation** is the billed amount
-over the credit limit. :func:`cycles_from_history` builds cycles from the domain's statements and bucket
-history, so the end-of-day can fill a :class:`ReviewInput` from an
-:class:`~overdue.domain.state.AccountState` (see ``docs/risk.md``).
+not in full, so that its principal rolled into the next statement (something but less than its amount was
+paid on it, and it was not converted into installments; or the next statement carries principal); its
+**utilisation** is the billed amount over the credit limit. :func:`cycles_from_history` builds cycles from
+the domain's statements and bucket history; :func:`overdue.risk.changes.review_input` fills a
+:class:`ReviewInput` from an :class:`~overdue.domain.state.AccountState` (see ``docs/risk.md``).
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ from overdue.domain.errors import InvalidInput
 from overdue.domain.money import Fen, format_yuan
 from overdue.domain.state import AccountStatus, BucketSpell, Statement
 from overdue.risk.limits import PRODUCT_MAXIMUM_FEN, PRODUCT_MINIMUM_FEN
+
+REVIEW_MODEL_VERSION = "limit-review-v1"
+"""The version of the review policy below, recorded with every limit change it makes."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,8 @@ class ReviewParameters:
     limit_step: Fen = 10_000
     """Limits move in whole 100.00 yuan."""
     minimum_limit: Fen = PRODUCT_MINIMUM_FEN
+    model_version: str = REVIEW_MODEL_VERSION
+    """Recorded with each change; change it whenever a number above changes."""
 
     def __post_init__(self) -> None:
         if not 0 < self.raise_cap <= PRODUCT_MAXIMUM_FEN:
@@ -108,6 +116,8 @@ class ReviewInput:
     cycles: tuple[CycleRecord, ...]
     """Completed cycles, oldest first."""
     last_limit_change: date | None = None
+    owed: Fen = 0
+    """Principal owed now (billed, unbilled and future installments): a cut never goes below it."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +143,16 @@ class ReviewDecision:
 
 def _down_to_step(amount: Fen, step: Fen) -> Fen:
     return amount // step * step
+
+
+def up_to_step(amount: Fen, step: Fen) -> Fen:
+    """``amount`` rounded up to a whole ``step``."""
+    return -(-amount // step) * step
+
+
+def cut_floor(owed: Fen, minimum_limit: Fen, step: Fen) -> Fen:
+    """The lowest limit a cut may reach: the minimum limit, and never below what is owed (rounded up)."""
+    return max(minimum_limit, up_to_step(owed, step))
 
 
 def _share(amount: Fen, share: Decimal) -> Fen:
@@ -172,6 +192,11 @@ def review_limit(facts: ReviewInput, params: ReviewParameters | None = None) -> 
         cut_to = max(p.minimum_limit, _down_to_step(limit - _share(limit, p.cut_share), p.limit_step))
         if cut_to >= limit:
             return decide("keep", limit, *cut_reasons, "CUT_AT_MINIMUM")
+        floor = cut_floor(facts.owed, p.minimum_limit, p.limit_step)
+        if floor >= limit:
+            return decide("keep", limit, *cut_reasons, "CUT_BELOW_BALANCE")
+        if floor > cut_to:
+            return decide("cut", floor, *cut_reasons, "CUT_LIMITED_BY_BALANCE", delay=p.cut_notice_days)
         return decide("cut", cut_to, *cut_reasons, delay=p.cut_notice_days)
 
     recent = cycles[-p.raise_after_cycles :]
@@ -220,7 +245,11 @@ def cycles_from_history(
             continue
         on_time = bucket_on(spells, checked_on) == "M0"
         following = ordered[index + 1] if index + 1 < len(ordered) else None
-        rolled = following is not None and following.carried_principal > 0
+        # A statement keeps what is unpaid *now*, so an older statement's rolled principal shows in what was
+        # paid on it (some, less than billed) rather than in the next statement's carried principal, which
+        # may have rolled on again since.
+        partly_paid = 0 < statement.paid < statement.amount and not statement.installed
+        rolled = partly_paid or (following is not None and following.carried_principal > 0)
         cycles.append(
             CycleRecord(
                 statement_date=statement.statement_date,

@@ -1,4 +1,5 @@
-"""Account use cases: open, purchase, repay, bill installments, and the account's snapshot.
+"""Account use cases: open, purchase (whole or in installments), repay, bill installments, and the account's
+snapshot.
 
 Each runs in one database transaction: the state, the ledger transactions and the idempotency record are
 saved together or not at all. Money-moving operations take an optional idempotency key. A business date left
@@ -7,7 +8,7 @@ out means the account's next open date (the day after its last end-of-day).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -15,12 +16,12 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from overdue.domain import account as rules
-from overdue.domain import collections, installments
+from overdue.domain import collections, installments, purchase_installments
 from overdue.domain.billing import statement_id
 from overdue.domain.errors import InvalidDate
 from overdue.domain.money import Fen, format_yuan
 from overdue.domain.snapshot import snapshot
-from overdue.domain.state import AccountState
+from overdue.domain.state import AccountState, InstallmentPeriod
 from overdue.domain.terms import product_terms
 from overdue.services import idempotency
 from overdue.store import collections_repository as collections_store
@@ -110,20 +111,66 @@ def purchase(
     account_id: str,
     amount: Fen,
     *,
+    periods: int | None = None,
     on: date | None = None,
     idempotency_key: str | None = None,
 ) -> dict[str, Any]:
+    """Buy ``amount`` fen on the line; with ``periods``, in that many purchase installments (消费分期).
+
+    The answer of a purchase in installments adds ``installments``: the plan's id and its schedule, as
+    :func:`purchase_quote_json` shows it.
+    """
     rules.check_amount(amount, "a purchase")
+    request: dict[str, Any] = {"amount": format_yuan(amount)}
+    if periods is not None:  # a plain purchase keeps the request it always had, for its idempotency keys
+        request["installments"] = periods
+
+    def describe(outcome: rules.Outcome) -> dict[str, Any]:
+        out: dict[str, Any] = {"amount": format_yuan(amount)}
+        if outcome.purchase_quote is not None:
+            out["installments"] = purchase_quote_json(outcome.purchase_quote)
+        return {**out, **_balances(outcome)}
+
     return _money_move(
         engine,
         "purchase",
         account_id,
         on,
-        {"amount": format_yuan(amount)},
+        request,
         idempotency_key,
-        lambda state, day: rules.purchase(state, day, amount),
-        lambda outcome: {"amount": format_yuan(amount), **_balances(outcome)},
+        lambda state, day: rules.purchase(state, day, amount, periods),
+        describe,
     )
+
+
+def purchase_quote_json(quote: purchase_installments.PurchaseInstallmentQuote) -> dict[str, Any]:
+    """A purchase-installments quote (or, with ``plan``, the plan booked) as JSON; amounts in yuan."""
+    return {
+        "plan": quote.plan_id,
+        "purchased_on": quote.purchased_on.isoformat(),
+        "periods": quote.periods,
+        "principal": format_yuan(quote.principal),
+        "fee_rate": str(quote.fee_rate),
+        "fee_total": format_yuan(quote.fee_total),
+        "annual_rate": str(quote.annual_rate),
+        "first_statement": quote.first_statement.isoformat(),
+        "available_credit_after": format_yuan(quote.available_credit_after),
+        "schedule": _schedule_json(quote.schedule),
+    }
+
+
+def quote_purchase_installments(
+    engine: Engine, account_id: str, amount: Fen, periods: int, *, on: date | None = None
+) -> dict[str, Any]:
+    """What buying ``amount`` fen in ``periods`` installments would cost; changes nothing.
+
+    on: the purchase date (default: the account's next open business date).
+    """
+    rules.check_amount(amount, "a purchase")
+    with engine.connect() as conn:
+        state, _ = repository.load_account(conn, account_id)
+    day = on or rules.next_open_date(state)
+    return purchase_quote_json(purchase_installments.quote(state, day, amount, periods))
 
 
 def repay(
@@ -171,16 +218,20 @@ def quote_json(quote: installments.InstallmentQuote) -> dict[str, Any]:
         "fee_rate": str(quote.fee_rate),
         "fee_total": format_yuan(quote.fee_total),
         "annual_rate": str(quote.annual_rate),
-        "schedule": [
-            {
-                "number": p.number,
-                "due_date": p.due_date.isoformat(),
-                "principal": format_yuan(p.principal),
-                "fee": format_yuan(p.fee),
-            }
-            for p in quote.schedule
-        ],
+        "schedule": _schedule_json(quote.schedule),
     }
+
+
+def _schedule_json(schedule: Sequence[InstallmentPeriod]) -> list[dict[str, Any]]:
+    return [
+        {
+            "number": p.number,
+            "due_date": p.due_date.isoformat(),
+            "principal": format_yuan(p.principal),
+            "fee": format_yuan(p.fee),
+        }
+        for p in schedule
+    ]
 
 
 def statement_id_for(account_id: str, statement: str | date) -> str:

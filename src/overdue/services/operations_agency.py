@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, func, or_, select
+from sqlalchemy import Connection, Engine, func, or_, select, true
 
 from overdue.domain.errors import InvalidInput, NotFound, Refused
 from overdue.domain.ledger import LedgerAccount
@@ -141,9 +141,9 @@ def placements_in_force(conn: Connection, agency_id: str, on: date) -> list[Any]
     )
 
 
-def placement_file(engine: Engine, agency_id: str, on: date, directory: Path) -> dict[str, Any]:
-    """Write ``AGENCY-DATE.csv`` and ``.json``: the agency's placements in force on ``on`` (and nobody
-    else's), with each account's DPD and overdue balance now."""
+def placement_rows(engine: Engine, agency_id: str, on: date) -> list[dict[str, Any]]:
+    """The rows of the agency's placement file: its placements in force on ``on`` (and nobody else's),
+    with each account's DPD and overdue balance now."""
     with engine.connect() as conn:
         _agency(conn, agency_id)
         borrower = borrowers_of(conn)
@@ -161,15 +161,26 @@ def placement_file(engine: Engine, agency_id: str, on: date, directory: Path) ->
                     "overdue": format_yuan(position.overdue),
                 }
             )
-    directory.mkdir(parents=True, exist_ok=True)
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in agency_id)
-    stem = directory / f"{safe}-{on.isoformat()}"
+    return rows
+
+
+def placement_csv(rows: list[dict[str, Any]]) -> str:
+    """The placement file as CSV (header first; only ``placement`` when there are no rows)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["placement"], lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
+    return out.getvalue()
+
+
+def placement_file(engine: Engine, agency_id: str, on: date, directory: Path) -> dict[str, Any]:
+    """Write ``AGENCY-DATE.csv`` and ``.json``: :func:`placement_rows` as CSV and as JSON."""
+    rows = placement_rows(engine, agency_id, on)
+    directory.mkdir(parents=True, exist_ok=True)
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in agency_id)
+    stem = directory / f"{safe}-{on.isoformat()}"
     csv_path, json_path = stem.with_suffix(".csv"), stem.with_suffix(".json")
-    csv_path.write_text(out.getvalue(), encoding="utf-8")
+    csv_path.write_text(placement_csv(rows), encoding="utf-8")
     document = {"agency": agency_id, "date": on.isoformat(), "placements": rows}
     json_path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return {"agency": agency_id, "placements": len(rows), "csv": str(csv_path), "json": str(json_path)}
@@ -182,17 +193,30 @@ def read_rows(path: Path) -> list[dict[str, object]]:
     except (OSError, UnicodeDecodeError) as error:
         raise InvalidInput(f"cannot read {path}: {error}") from error
     if path.suffix.lower() == ".json":
+        return parse_rows(text, "json", str(path))
+    if path.suffix.lower() == ".csv":
+        return parse_rows(text, "csv", str(path))
+    raise InvalidInput(f"{path}: a results file is .csv or .json")
+
+
+def parse_rows(text: str, kind: str, name: str = "the results") -> list[dict[str, object]]:
+    """The rows of a results file's text: ``kind`` ``csv`` (with a header) or ``json`` (a list of objects,
+    or ``{"rows": [...]}``). :class:`InvalidInput` when the whole file cannot be read as rows."""
+    if kind == "json":
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise InvalidInput(f"{path} is not JSON: {error}") from error
+        except (json.JSONDecodeError, RecursionError) as error:
+            raise InvalidInput(f"{name} is not JSON: {error}") from error
         rows = data.get("rows") if isinstance(data, dict) else data
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            raise InvalidInput(f"{path}: expected a list of rows (objects)")
+            raise InvalidInput(f"{name}: expected a list of rows (objects)")
         return rows
-    if path.suffix.lower() == ".csv":
-        return [dict(r) for r in csv.DictReader(io.StringIO(text))]
-    raise InvalidInput(f"{path}: a results file is .csv or .json")
+    if kind == "csv":
+        try:
+            return [dict(r) for r in csv.DictReader(io.StringIO(text))]
+        except csv.Error as error:
+            raise InvalidInput(f"{name} is not CSV: {error}") from error
+    raise InvalidInput(f"{name}: a results file is csv or json, not {kind!r}")
 
 
 def _placement_on(conn: Connection, agency_id: str, account_id: str, on: date) -> Any:
@@ -254,7 +278,10 @@ def _take_row(
     if row.kind == "contact":
         assert row.at is not None
         at = row.at if row.at.tzinfo is not None else row.at.replace(tzinfo=ZoneInfo(zone))
-        on = at.astimezone(ZoneInfo(zone)).date()
+        try:
+            on = at.astimezone(ZoneInfo(zone)).date()
+        except OverflowError as error:
+            raise RowRejected(f"at is out of range: {row.at.isoformat()}") from error
     else:
         assert row.on is not None
         on = row.on
@@ -318,13 +345,47 @@ def _take_row(
     return taken, values.get("commission_fen", 0)
 
 
+def _check_raw(raw: dict[str, object]) -> None:
+    """Refuse a row whose values cannot be stored or would carry money as a number (before any parsing)."""
+    for key, value in raw.items():
+        if isinstance(value, (dict, list)):
+            raise RowRejected(f"{key} must be text, not a nested value")
+        if isinstance(value, str) and "\x00" in value:
+            raise RowRejected(f"{key} contains a NUL character")
+    amount = raw.get("amount")
+    if amount is not None and not isinstance(amount, str):
+        raise RowRejected('amount must be a yuan string such as "100.00", never a number')
+    for key, longest in (("ref", REF_LENGTH), ("account_id", ACCOUNT_ID_LENGTH)):
+        if len(str(raw.get(key) or "")) > longest:
+            raise RowRejected(f"{key} is longer than {longest} characters")
+
+
+REF_LENGTH = 128
+"""The longest row reference (``agency_results.ref``)."""
+ACCOUNT_ID_LENGTH = 64
+
+
 def import_results(
     engine: Engine, agency_id: str, path: Path, *, at: datetime | None = None
 ) -> dict[str, Any]:
     """Import an agency's results file; each row is either taken or listed in ``rejected`` with its reason."""
     with engine.connect() as conn:
         _agency(conn, agency_id)
-    raw_rows = read_rows(path)
+    return import_rows(engine, agency_id, read_rows(path), source=str(path), at=at)
+
+
+def import_rows(
+    engine: Engine,
+    agency_id: str,
+    raw_rows: list[dict[str, object]],
+    *,
+    source: str,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """Import an agency's results rows (:func:`parse_rows`); each row is either taken or listed in
+    ``rejected`` with its reason. source: where the rows came from (a file name), for the report."""
+    with engine.connect() as conn:
+        _agency(conn, agency_id)
     imported_at = at or datetime.now(UTC)
     accepted: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []
@@ -333,6 +394,7 @@ def import_results(
     for number, raw in enumerate(raw_rows, start=1):
         ref = raw.get("ref")
         try:
+            _check_raw(raw)
             row = parse_result_row(raw)
             if row.ref in seen:
                 raise RowRejected(f"{row.ref} appears twice in the file")
@@ -341,10 +403,11 @@ def import_results(
             accepted.append({"row": number, **taken})
             total += earned
         except RowRejected as error:
-            rejected.append({"row": number, "ref": None if ref is None else str(ref), "reason": str(error)})
+            shown = None if ref is None else str(ref)[:REF_LENGTH]
+            rejected.append({"row": number, "ref": shown, "reason": str(error)})
     return {
         "agency": agency_id,
-        "file": str(path),
+        "file": source,
         "rows": len(raw_rows),
         "accepted": accepted,
         "rejected": rejected,
@@ -352,11 +415,13 @@ def import_results(
     }
 
 
-def recall_due(engine: Engine, on: date) -> dict[str, Any]:
-    """Recall every placement whose term has ended by ``on``, and mark recalled those the end-of-day recalled
-    (the account's collection state no longer names their agency)."""
+def recall_due(engine: Engine, on: date, agency_id: str | None = None) -> dict[str, Any]:
+    """Recall every placement (of ``agency_id`` only, when given) whose term has ended by ``on``, and mark
+    recalled those the end-of-day recalled (the account's collection state no longer names their agency)."""
     recalled: list[dict[str, Any]] = []
     with engine.begin() as conn:
+        if agency_id is not None:
+            _agency(conn, agency_id)
         open_ = list(
             conn.execute(
                 select(agency_placements, collection_states.c.agency.label("current_agency"))
@@ -365,7 +430,11 @@ def recall_due(engine: Engine, on: date) -> dict[str, Any]:
                     collection_states.c.account_id == agency_placements.c.account_id,
                     isouter=True,
                 )
-                .where(agency_placements.c.status == "placed", agency_placements.c.placed_on <= on)
+                .where(
+                    agency_placements.c.status == "placed",
+                    agency_placements.c.placed_on <= on,
+                    true() if agency_id is None else agency_placements.c.agency_id == agency_id,
+                )
                 .order_by(agency_placements.c.id)
             ).mappings()
         )

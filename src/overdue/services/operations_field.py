@@ -162,7 +162,8 @@ def plan_day(engine: Engine, on: date, *, team_size: int = MIN_TEAM) -> dict[str
         return {"date": on.isoformat(), "created": len(by_case), "routes": routes_of(conn, on)}
 
 
-def _order_json(conn: Connection, order: Any) -> dict[str, Any]:
+def order_json(conn: Connection, order: Any) -> dict[str, Any]:
+    """A field order (a row of ``field_orders``) with its accounts and whether each visit was recorded."""
     accounts = conn.execute(
         select(field_order_items.c.account_id, field_order_items.c.contact_recorded)
         .where(field_order_items.c.order_id == order["id"])
@@ -197,13 +198,13 @@ def routes_of(conn: Connection, on: date) -> list[dict[str, Any]]:
                 "orders": [],
             },
         )
-        route["orders"].append(_order_json(conn, order))
+        route["orders"].append(order_json(conn, order))
     return [routes[k] for k in sorted(routes)]
 
 
 def orders_of_case(conn: Connection, case_id: str) -> list[dict[str, Any]]:
     return [
-        _order_json(conn, o)
+        order_json(conn, o)
         for o in conn.execute(
             select(field_orders).where(field_orders.c.case_id == case_id).order_by(field_orders.c.id)
         ).mappings()
@@ -297,4 +298,4 @@ def close_order(
             )
         )
         closed = conn.execute(select(field_orders).where(field_orders.c.id == order_id)).mappings().one()
-        return _order_json(conn, closed)
+        return order_json(conn, closed)

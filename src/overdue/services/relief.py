@@ -286,7 +286,7 @@ def _accept_through_accounts(
     operation = "repayment" if request.kind == "minimum" else "installments"
     status = "repaid" if request.kind == "minimum" else "accepted"
     if idempotency_key is not None:
-        earlier = _earlier_response(engine, idempotency_key, operation)
+        earlier = _earlier_response(engine, idempotency_key, operation, account_id, request, on)
         if earlier is not None:  # a replay: its balance has moved on, so the quote is not checked again
             return {
                 **earlier,
@@ -315,16 +315,35 @@ def _accept_through_accounts(
     return {**result, "account_status": result.get("status"), "kind": request.kind, "status": status}
 
 
-def _earlier_response(engine: Engine, key: str, operation: str) -> dict[str, Any] | None:
-    """The stored response of an earlier request with ``key`` (which must have been ``operation``)."""
+def _earlier_response(
+    engine: Engine, key: str, operation: str, account_id: str, request: ReliefRequest, on: date | None
+) -> dict[str, Any] | None:
+    """The stored response of an earlier request with ``key``, which must have asked for the same thing.
+
+    What the account's operation stored is compared: the account, the business date (the earlier one when
+    ``on`` is left out) and, for installments, the statement and periods; a minimum payment's amount is the
+    minimum of its day, so it is taken from the earlier answer. The fingerprint is not stored there, so a
+    replay is not refused for it: the balance has moved on since the first answer anyway.
+    """
     with engine.connect() as conn:
         row = conn.execute(select(idempotency_keys).where(idempotency_keys.c.key == key)).mappings().first()
-    if row is None:
-        return None
-    if row["operation"] != operation:
-        raise IdempotencyConflict(f"idempotency key {key!r} was already used for a different request")
-    response: dict[str, Any] = json.loads(row["response_json"])
-    return response
+        if row is None:
+            return None
+        if row["operation"] != operation:
+            raise IdempotencyConflict(f"idempotency key {key!r} was already used for a different request")
+        earlier: dict[str, Any] = json.loads(row["response_json"])
+        asked: dict[str, Any] = {
+            "account_id": account_id,
+            "date": on.isoformat() if on else earlier.get("date"),
+        }
+        if operation == "installments":
+            asked.update(
+                statement=accounts.statement_id_for(account_id, request.statement or ""),
+                periods=request.periods or 0,
+            )
+        else:
+            asked.update(amount=earlier.get("amount"))
+        return idempotency.replayed(conn, key, operation, asked)
 
 
 def approve(

@@ -7,7 +7,11 @@ gets a result (``ok``, and ``error``/``code`` when refused). Optional checks mak
 - ``expect:`` on any event is a partial match against its result (for a snapshot: the snapshot JSON):
   mappings match key by key, lists item by item (same length), anything else must be equal;
 - ``expect_error: CODE`` says the event must be refused with that error code, and ``expect_rule: RULE``
-  that a compliance rule refused it (a refused contact is not made and counts toward no limit).
+  that a compliance, relief or purchase-installments rule refused it (a refused contact is not made and counts
+  toward no limit).
+
+A purchase is ``purchase: "100.00"``, or ``purchase: {amount: "1200.00", installments: 6}`` to buy in
+installments (add ``quote: true`` to only quote them).
 
 The file is checked before anything runs; each problem names the file, line and field.
 """
@@ -26,9 +30,10 @@ from sqlalchemy import Engine
 from sqlalchemy.pool import StaticPool
 
 from overdue.domain.calendar import iter_days, parse_date
-from overdue.domain.errors import InvalidInput, OverdueError, ReliefRefused
+from overdue.domain.errors import InvalidInput, OverdueError, PurchaseInstallmentsRefused, ReliefRefused
 from overdue.domain.money import parse_positive_yuan
 from overdue.domain.snapshot import snapshot
+from overdue.engine.limits import limit_snapshot
 from overdue.engine.reference import run_eod
 from overdue.services import accounts, scenario_relief
 from overdue.services import collections as collections_service
@@ -54,6 +59,7 @@ TOP_LEVEL = {"title", "description", "description_zh", "product", "overrides", "
 ACCOUNT_KEYS = {"id", "opened", "limit", "timezone"}
 EVENT_EXTRAS = {"date", "at", "expect", "expect_error", "expect_rule", "note"}
 CONTACT_KEYS = {"channel", "party", "outcome", "agency", "collectors", "recording"}
+PURCHASE_KEYS = {"amount", "installments", "quote"}
 
 
 class ScenarioError(InvalidInput):
@@ -242,7 +248,9 @@ def _parse_event(raw: Any, line: int | None, fail: Callable[[int | None, str], S
         raise fail(line, str(exc)) from None
     value = raw[kind]
     try:
-        if kind in ("purchase", "repay"):
+        if kind == "purchase" and isinstance(value, dict):
+            value = _purchase_in_installments(value, check_amount="expect_error" not in raw)
+        elif kind in ("purchase", "repay"):
             if value is None or isinstance(value, (float, bool)):
                 raise InvalidInput(f'{kind} must be an amount in yuan written as a string such as "100.00"')
             if "expect_error" not in raw:  # a refused amount is only a worked example when it says so
@@ -323,6 +331,22 @@ def _parse_event(raw: Any, line: int | None, fail: Callable[[int | None, str], S
     )
 
 
+def _purchase_in_installments(value: dict[Any, Any], *, check_amount: bool) -> dict[str, Any]:
+    """``{amount: "1200.00", installments: 6, quote: false}`` checked; the amount stays a yuan string."""
+    if not {"amount", "installments"} <= set(value) <= PURCHASE_KEYS:
+        raise InvalidInput('a purchase in installments is {amount: "1200.00", installments: N, quote: false}')
+    amount, periods, quote = value["amount"], value["installments"], value.get("quote", False)
+    if amount is None or isinstance(amount, (float, bool)):
+        raise InvalidInput('purchase.amount must be an amount in yuan written as a string such as "100.00"')
+    if check_amount:
+        parse_positive_yuan(amount, field="purchase.amount")
+    if isinstance(periods, bool) or not isinstance(periods, int):
+        raise InvalidInput("purchase.installments must be a whole number of periods")
+    if not isinstance(quote, bool):
+        raise InvalidInput("purchase.quote must be true or false")
+    return {"amount": amount, "installments": periods, "quote": quote}
+
+
 def scratch_engine() -> Engine:
     """A private in-memory SQLite database, migrated, for one scenario run."""
     engine = make_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
@@ -380,7 +404,10 @@ def run(scenario: Scenario, engine: Engine | None = None) -> ScenarioResult:
                 with engine.connect() as conn:
                     state, _ = repository.load_account(conn, scenario.account_id, full_history=True)
                     actions = collections_store.actions_on(conn, scenario.account_id, day)
+                    limits = limit_snapshot(conn, state)
                 shot = snapshot(state, day)
+                shot["limit_changes"] = limits["limit_changes"]
+                shot["bureau"]["credit_limit"] = limits["bureau_credit_limit"]
                 shot["plan"] = scenario_relief.plan_snapshot(state)
                 shot["actions"] = [_action_json(a) for a in actions if a["status"] != "refused"]
                 shot["refused_actions"] = [_action_json(a) for a in actions if a["status"] == "refused"]
@@ -397,7 +424,25 @@ def _apply(engine: Engine, scenario: Scenario, event: Event, result: ScenarioRes
     out: dict[str, Any] = {"line": event.line, "date": event.on.isoformat(), "event": event.kind}
     detail: dict[str, Any] = {}
     try:
-        if event.kind == "purchase":
+        if event.kind == "purchase" and isinstance(event.value, dict):
+            v = event.value
+            if v["quote"]:
+                detail = accounts.quote_purchase_installments(
+                    engine,
+                    scenario.account_id,
+                    parse_positive_yuan(v["amount"]),
+                    v["installments"],
+                    on=event.on,
+                )
+            else:
+                detail = accounts.purchase(
+                    engine,
+                    scenario.account_id,
+                    parse_positive_yuan(v["amount"]),
+                    periods=v["installments"],
+                    on=event.on,
+                )
+        elif event.kind == "purchase":
             detail = accounts.purchase(
                 engine, scenario.account_id, parse_positive_yuan(event.value), on=event.on
             )
@@ -449,7 +494,7 @@ def _apply(engine: Engine, scenario: Scenario, event: Event, result: ScenarioRes
         out.update(ok=True, result=detail)
     except OverdueError as exc:
         out.update(ok=False, error=str(exc), code=exc.code)
-        if isinstance(exc, (collections_service.ContactRefused, ReliefRefused)):
+        if isinstance(exc, (collections_service.ContactRefused, ReliefRefused, PurchaseInstallmentsRefused)):
             out["rule"] = exc.rule
     if event.expect_error is not None:
         out["expect_error"] = event.expect_error

@@ -8,7 +8,8 @@ state and be compared field by field.
 
 What the layout cannot hold exactly is refused with :class:`~overdue.setbased.params.Unsupported` before any
 table is built: accounts on different product terms, statement or plan ids that do not follow the domain's
-pattern, bureau months with gaps, an open bucket spell that is not the last.
+pattern, bureau months with gaps, an open bucket spell that is not the last, purchase installment plans
+(the layout keys a plan by the statement it was made from, and a purchase plan has none).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from overdue.domain.state import (
     BureauMonth,
     InstallmentPeriod,
     InstallmentPlan,
+    PlanOrigin,
     Statement,
     UnbilledCycle,
 )
@@ -58,11 +60,14 @@ def plan_statement_date(state: AccountState, plan: InstallmentPlan) -> date:
     """The date of the statement a plan was made from; refuses ids the layout cannot rebuild."""
     prefix = f"{state.id}/"
     try:
-        day = date.fromisoformat(plan.statement_id.removeprefix(prefix))
+        day = (
+            None if plan.statement_id is None else date.fromisoformat(plan.statement_id.removeprefix(prefix))
+        )
     except ValueError:
         day = None
     if (
         day is None
+        or plan.origin is not PlanOrigin.STATEMENT
         or plan.statement_id != statement_id(state.id, day)
         or plan.id != plan.statement_id + PLAN_SUFFIX
     ):
@@ -83,6 +88,8 @@ def _check_state(state: AccountState, terms: ProductTerms) -> None:
         raise Unsupported(f"account {state.id}: relief arrangements (a negotiated plan or settlement)")
     if any(s.original_due_date is not None for s in state.statements):
         raise Unsupported(f"account {state.id}: deferred statements (relief moved a due date)")
+    if any(p.origin is not PlanOrigin.STATEMENT for p in state.plans):
+        raise Unsupported(f"account {state.id}: purchase installment plans")
     dates = [s.statement_date for s in state.statements]
     if len(set(dates)) != len(dates):
         raise Unsupported(f"account {state.id}: two statements on one date")
@@ -309,6 +316,7 @@ def states_from_tables(tables: PortfolioTables, terms: ProductTerms) -> list[Acc
                         principal=p["principal"],
                         fee_total=p["fee_total"],
                         periods=tuple(plan_periods.get(p["statement_date"], [])),
+                        origin=PlanOrigin.STATEMENT,
                     )
                     for p in plans.get(key, [])
                 ),

@@ -1,5 +1,6 @@
 """The demo pipeline (``overdue demo``, and ``bench/demo.py`` which times it): prepare the database,
-simulate the portfolio while each finished shard is written into the database, then write the report.
+simulate the portfolio — booked by application score, limits reviewed monthly (:mod:`overdue.sim.limits`) —
+while each finished shard is written into the database, then write the report.
 
 Writing overlaps simulating: the worker processes simulate shards while this process writes the ones
 already done, in shard order (:class:`overdue.sim.persist.PortfolioWriter`). The phases it times:
@@ -15,6 +16,7 @@ With one worker the shards are simulated in this process, and each is written be
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,6 +59,7 @@ def run_demo(
     from overdue.reports.html import write_report
 
     started = time.perf_counter()
+    config = dataclasses.replace(config, book_by_score=True)  # the demo books its accounts by score
     prepare(engine, fresh=fresh)
     prepared = time.perf_counter()
     shards = -(-config.accounts // SHARD_SIZE)

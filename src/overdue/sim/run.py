@@ -17,6 +17,7 @@ from importlib import resources
 
 from overdue.domain.calendar import add_months
 from overdue.sim.borrowers import make_borrowers
+from overdue.sim.limits import Booking, book_borrowers
 from overdue.sim.model import BehaviourModel
 from overdue.sim.result import ShardResult, SimulationResult, merge
 from overdue.sim.shard import NO_VARIANT, ShardSpec, run_shard, variants_for
@@ -42,7 +43,7 @@ class SimulationConfig:
     seed: the one seed everything is drawn from. strategy_text: the collection strategy's YAML (None: the
     shipped ``huabei``). keep_records: keep what :mod:`overdue.sim.persist` writes (ledger, actions,
     contacts, month-end rows). workers: processes (1 runs in this process). skip_quiet_days: skip the steps
-    that provably change nothing (:mod:`overdue.sim.skips`)."""
+    that provably change nothing (:mod:`overdue.sim.skips`). book_by_score: see below."""
 
     accounts: int = 10_000
     months: int = 12
@@ -53,6 +54,11 @@ class SimulationConfig:
     workers: int = 2
     skip_quiet_days: bool = True
     model: BehaviourModel = field(default_factory=BehaviourModel)
+    book_by_score: bool = False
+    """True: applicants are scored and booked with limits by score band, the declined not booked
+    (:mod:`overdue.sim.limits`; ``overdue demo`` does this). False: every drawn borrower is booked with the
+    limit :func:`~overdue.sim.borrowers.make_borrowers` drew (the fixed portfolio strategy experiments
+    compare on). Limits are reviewed monthly either way."""
 
     @property
     def end(self) -> date:
@@ -79,7 +85,12 @@ def simulate(
     started = time.perf_counter()
     text = config.strategy_text or default_strategy_text()
     strategy = parse_strategy(text, name="simulated strategy")
-    borrowers = make_borrowers(config.accounts, config.seed, config.start)
+    if config.book_by_score:
+        booking = book_borrowers(config.accounts, config.seed, config.start)
+    else:
+        drawn = make_borrowers(config.accounts, config.seed, config.start)
+        booking = Booking(drawn, [], [], len(drawn))
+    borrowers = booking.borrowers
     specs = [
         ShardSpec(
             index=k,
@@ -104,6 +115,8 @@ def simulate(
         with ProcessPoolExecutor(max_workers=min(config.workers, len(specs))) as pool:
             results = _run_parallel(pool, specs, progress, sink)
     merged = merge(results, config.accounts)
+    merged["tallies"][("applicants",)] += booking.applicants
+    merged["tallies"].update(("limit_band", band) for band in booking.bands)
     experiment = strategy.experiments[0] if strategy.experiments else None
     variant_of = variants_for([b.account_id for b in borrowers], strategy)
     return SimulationResult(

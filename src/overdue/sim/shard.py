@@ -7,7 +7,8 @@ Each day, for the accounts of the shard:
    collection *pressure*), promised payments;
 2. the day's events go through the domain operations (:func:`overdue.domain.account.purchase`,
    :func:`~overdue.domain.account.repay`); a refusal is normal behaviour and only counted;
-3. :func:`overdue.domain.account.end_of_day` (accrue → age → bill → bureau);
+3. :func:`overdue.domain.account.end_of_day` (accrue → age → bill → bureau), then the limit review
+   (:mod:`overdue.sim.limits`: changes due applied; on the statement day, every account reviewed);
 4. :func:`overdue.engine.collect.plan_collection` (decide → comply) with the account's in-memory
    :class:`~overdue.engine.collect.Collections` and its recent contacts; each allowed contact is then
    checked again at its own time and logged (:mod:`overdue.sim.contacts`), and the actions act on the
@@ -42,6 +43,7 @@ from overdue.reports.metrics import BUCKETS
 from overdue.sim.behaviour import Behaviour
 from overdue.sim.borrowers import Borrower
 from overdue.sim.contacts import CONTACT_TYPES, ContactLog
+from overdue.sim.limits import LimitBook
 from overdue.sim.model import VOICE_TYPES, BehaviourModel
 from overdue.sim.result import NOT_OPEN, ActionRow, DayRow, LedgerRow, ShardResult
 from overdue.sim.skips import (
@@ -153,6 +155,7 @@ class Shard:
         self.ledger: list[LedgerRow] = []
         self.actions: list[ActionRow] = []
         self.days: list[DayRow] = []
+        self.limits = LimitBook(n, self.terms, self.counts)
 
     # --- account records -----------------------------------------------------------------------------------
 
@@ -319,6 +322,24 @@ class Shard:
             self.set_state(i, outcome.state)
             self.keep(outcome.transactions)
             self.tallies.follow_dpd(i, outcome.state.days_past_due)
+
+    def review_limits(self, on: date) -> None:
+        """Apply the limit changes due today; on a review day, review every opened account
+        (:mod:`overdue.sim.limits`). A new limit also moves what the borrower spends."""
+        for i in self.limits.due_today(on):
+            self._set_limit(i, self.limits.apply_pending(i, self.state(i), on))
+        if not self.limits.due(on):
+            return
+        for index in np.flatnonzero(self.opened):
+            i = int(index)
+            state = self.state(i)
+            reviewed = self.limits.review(i, state, (*self.paid_aside[i], *state.statements), on)
+            if reviewed is not state:
+                self._set_limit(i, reviewed)
+
+    def _set_limit(self, i: int, state: AccountState) -> None:
+        self.set_state(i, state)
+        self.behaviour.limit[i] = state.credit_limit
 
     def to_plan(self, on: date) -> list[int]:
         """The accounts ``plan_collection`` may find something to do for today (the others provably not)."""
@@ -510,6 +531,7 @@ def run_shard(spec: ShardSpec) -> ShardResult:
         shard.behaviour.new_day(shard.placed)
         shard.behave(on)
         shard.end_of_day(on)
+        shard.review_limits(on)
         if on.day == shard.terms.statement_day:
             shard.plan_statements(on)
         shard.collect(on)

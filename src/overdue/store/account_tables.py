@@ -28,6 +28,7 @@ from overdue.store.schema import in_list, metadata
 
 ACCOUNT_STATUSES = ("active", "frozen", "closed", "written_off")
 BUREAU_STATUSES = ("N", "1", "2", "3", "4", "5", "6", "7", "C", "G", "B")
+PLAN_ORIGINS = ("statement", "purchase")
 
 
 def _fen(name: str) -> tuple[Column[int], CheckConstraint]:
@@ -98,13 +99,20 @@ installment_plans = Table(
     metadata,
     Column("id", String(128), primary_key=True),
     Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False, index=True),
-    Column("statement_id", String(96), ForeignKey("statements.id"), nullable=False),
+    Column("statement_id", String(96), ForeignKey("statements.id"), nullable=True),
     Column("created_on", Date, nullable=False),
     Column("fee_rate", Numeric(12, 6), nullable=False),
     *_fen("principal_fen"),
     *_fen("fee_total_fen"),
     Column("finished", Boolean, nullable=False),
+    Column("origin", String(16), nullable=False, server_default="statement"),
+    CheckConstraint(in_list("origin", PLAN_ORIGINS), name="origin"),
+    CheckConstraint(
+        "(origin = 'statement') = (statement_id IS NOT NULL)", name="statement_when_from_statement"
+    ),
 )
+"""Bill installments (``origin`` statement, made from ``statement_id``) and purchase installments (``origin``
+purchase, no statement)."""
 
 installment_periods = Table(
     "installment_periods",

@@ -25,6 +25,7 @@ from overdue.domain.state import (
     BureauMonth,
     InstallmentPeriod,
     InstallmentPlan,
+    PlanOrigin,
     Statement,
     UnbilledCycle,
 )
@@ -98,9 +99,9 @@ def load_account(
     ).mappings()
     plan_rows = list(
         conn.execute(
-            select(installment_plans).where(
-                installment_plans.c.account_id == account_id, installment_plans.c.finished.is_(False)
-            )
+            select(installment_plans)
+            .where(installment_plans.c.account_id == account_id, installment_plans.c.finished.is_(False))
+            .order_by(installment_plans.c.created_on, installment_plans.c.id)
         ).mappings()
     )
     periods: dict[str, list[InstallmentPeriod]] = {}
@@ -149,6 +150,7 @@ def load_account(
                 principal=r["principal_fen"],
                 fee_total=r["fee_total_fen"],
                 periods=tuple(periods.get(r["id"], [])),
+                origin=PlanOrigin(r["origin"]),
             )
             for r in plan_rows
         ),
@@ -300,6 +302,7 @@ def _save_records(
                 "principal_fen": p.principal,
                 "fee_total_fen": p.fee_total,
                 "finished": p.is_finished,
+                "origin": str(p.origin),
             }
             for p in plans
         ],

@@ -13,6 +13,7 @@ from overdue.store import (  # imported to register their tables
     api_tables,  # noqa: F401
     collection_tables,  # noqa: F401
     compliance_tables,  # noqa: F401
+    limit_tables,  # noqa: F401
     operations_tables,  # noqa: F401
     relief_request_tables,  # noqa: F401
     relief_tables,  # noqa: F401

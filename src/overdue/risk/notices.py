@@ -1,0 +1,71 @@
+"""The notice a borrower is sent when the limit review raises or cuts their limit, in zh-CN and English.
+
+The texts pass the same template lint as collection messages (:mod:`overdue.compliance.lint`, under the
+``cn`` and ``us`` rulebooks): they name the lender and the official app, state an amount (``{amount}`` is the
+new limit) and carry an opt-out line. A cut is announced before it takes effect (``{effective_on}``) with
+its reasons. A freeze or close sends no notice of its own: the line freezes because a statement is overdue,
+and the collection messages about that statement already go out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+from overdue.channels.templates import CUSTOMER, LENDER, REPAY_CHANNEL
+from overdue.compliance.lint import LintProblem, TemplateUse, lint
+from overdue.domain.money import Fen, format_yuan
+from overdue.risk.reasons import reason_text
+
+NOTICE_CHANNEL = "sms"
+LOCALES = ("zh-CN", "en")
+
+TEMPLATES: Mapping[str, Mapping[str, str]] = {
+    "limit_raise": {
+        "zh-CN": "【{lender}】{name}您好，感谢您一直按时还款，您的额度已由{old_limit}元提升至{amount}元，"
+        "{effective_on}起生效，可在{repay_channel}查看。回TD退订",
+        "en": "{lender}: Hello {name}, thank you for repaying on time. Your credit limit has been raised "
+        "from {old_limit} to {amount} CNY from {effective_on}; see {repay_channel}. Reply STOP to opt out.",
+    },
+    "limit_cut": {
+        "zh-CN": "【{lender}】{name}您好，根据您近期的用信情况（{reasons}），您的额度将于{effective_on}起由"
+        "{old_limit}元调整为{amount}元，可在{repay_channel}查看或联系客服。回TD退订",
+        "en": "{lender}: Hello {name}, from {effective_on} your credit limit will change from {old_limit} to "
+        "{amount} CNY ({reasons}). See {repay_channel} for details or to contact us. Reply STOP to opt out.",
+    },
+}
+"""Template id → locale → text. ``{amount}`` is the new limit."""
+
+TEMPLATE_FOR = {"raise": "limit_raise", "cut": "limit_cut"}
+
+
+def notice_text(
+    action: str,
+    locale: str,
+    *,
+    old_limit: Fen,
+    new_limit: Fen,
+    effective_on: date,
+    reasons: tuple[str, ...],
+    name: str | None = None,
+) -> str:
+    """The notice of a ``raise`` or ``cut`` in ``locale`` (``zh-CN`` or ``en``)."""
+    language = "zh" if locale == "zh-CN" else "en"
+    shown = [c for c in reasons if c.startswith(("RAISE_", "CUT_"))] or list(reasons)
+    separator = "；" if language == "zh" else "; "
+    values = {
+        "lender": LENDER[locale],
+        "name": name or CUSTOMER[locale],
+        "repay_channel": REPAY_CHANNEL[locale],
+        "old_limit": format_yuan(old_limit),
+        "amount": format_yuan(new_limit),
+        "effective_on": effective_on.isoformat(),
+        "reasons": separator.join(reason_text(c, language) for c in shown),
+    }
+    return TEMPLATES[TEMPLATE_FOR[action]][locale].format_map(values)
+
+
+def lint_notices(rulebook: str = "cn") -> list[LintProblem]:
+    """The lint's problems with the notice templates under ``rulebook`` (none are expected)."""
+    uses = [TemplateUse(t, texts, NOTICE_CHANNEL, "debtor") for t, texts in TEMPLATES.items()]
+    return lint(uses, set(), rulebook)
