@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -32,7 +33,11 @@ def test_demo_writes_a_bilingual_report_and_stores_the_portfolio(tmp_path: Path)
     html = (out / "index.html").read_text(encoding="utf-8")
     assert "入催率" in html and "冠军 / 挑战者" in html  # Chinese
     assert "Entry-to-collections rate" in html and "Champion vs challenger" in html  # English
-    assert html.count("data:image/png;base64,") >= 6
+    assert html.count("data:image/svg+xml;base64,") >= 6
+    # Chart labels are text in both languages; the browser draws the Chinese with its own fonts.
+    first = html.split("data:image/svg+xml;base64,", 1)[1].split('"', 1)[0]
+    svg = base64.b64decode(first).decode("utf-8")
+    assert "<text" in svg and "Noto Sans CJK SC" in svg and " / " in svg
     again = runner.invoke(_app(), args)
     assert again.exit_code == 2 and "already has 200 accounts" in again.output
     fresh = runner.invoke(_app(), [*args, "--fresh", "--json"])

@@ -1,14 +1,17 @@
-"""The report's charts: matplotlib (Agg backend, no display) rendered to PNG bytes.
+"""The report's charts: matplotlib (Agg backend, no display) rendered to SVG with its text kept as text.
 
-Chart labels are bilingual ("账龄分布 / Aging") when a font with Chinese glyphs is installed (Noto Sans CJK,
-WenQuanYi, Source Han Sans, …); without one, matplotlib would draw empty boxes, so the charts fall back to
-English labels and :func:`cjk_font` says so (the page around them stays in both languages either way).
+Labels are bilingual ("账龄分布 / Aging"). The SVG keeps every label as a ``<text>`` element naming a list of
+fonts with Chinese glyphs (Noto Sans CJK, PingFang, Microsoft YaHei, …) before the generic ``sans-serif``, so
+the browser that opens the report draws the Chinese with its own fonts: the machine that makes the report
+needs no Chinese font. Matplotlib measures the labels with its bundled font while laying the chart out, so
+Chinese labels may sit a little tighter than drawn; its warnings about those glyphs are expected and
+silenced.
 """
 
 from __future__ import annotations
 
 import io
-from functools import cache
+import warnings
 from typing import Any
 
 import matplotlib
@@ -16,51 +19,45 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
-from matplotlib import font_manager
 from matplotlib.figure import Figure
 
-CJK_FONT_HINTS = (
-    "Noto Sans CJK",
-    "Noto Serif CJK",
-    "Noto Sans SC",
-    "Source Han Sans",
-    "WenQuanYi",
-    "Droid Sans Fallback",
-    "SimHei",
+FONTS = [
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "PingFang SC",
     "Microsoft YaHei",
-    "PingFang",
-    "AR PL",
+    "WenQuanYi Micro Hei",
+    "DejaVu Sans",
+]
+"""The fonts the SVG names, in order; the browser falls back to ``sans-serif`` after them."""
+plt.rcParams.update(
+    {
+        "svg.fonttype": "none",
+        "font.family": "sans-serif",
+        "font.sans-serif": FONTS,
+        "axes.unicode_minus": False,
+    }
 )
 COLOURS = ["#2e7d32", "#f9a825", "#ef6c00", "#d84315", "#c62828", "#8e24aa", "#5e35b1", "#263238"]
 
 
-@cache
-def cjk_font() -> str | None:
-    """The name of an installed font with Chinese glyphs, or None."""
-    for entry in font_manager.fontManager.ttflist:
-        if any(hint.lower() in entry.name.lower() for hint in CJK_FONT_HINTS):
-            return str(entry.name)
-    return None
-
-
 def label(zh: str, en: str) -> str:
-    """A chart label: both languages when a CJK font is installed, else English."""
-    return f"{zh} / {en}" if cjk_font() else en
+    """A chart label in both languages."""
+    return f"{zh} / {en}"
 
 
-def _png(figure: Figure) -> bytes:
+def _svg(figure: Figure) -> bytes:
     buffer = io.BytesIO()
-    figure.tight_layout()
-    figure.savefig(buffer, format="png", dpi=90)
+    with warnings.catch_warnings():
+        # Matplotlib's own font has no Chinese glyphs; the browser draws them (see the module's docstring).
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
+        figure.tight_layout()
+        figure.savefig(buffer, format="svg")
     plt.close(figure)
     return buffer.getvalue()
 
 
 def _figure(width: float = 7.5, height: float = 3.6) -> tuple[Figure, Any]:
-    font = cjk_font()
-    if font:
-        plt.rcParams["font.sans-serif"] = [font, "DejaVu Sans"]
-        plt.rcParams["axes.unicode_minus"] = False
     figure, axes = plt.subplots(figsize=(width, height))
     return figure, axes
 
@@ -75,7 +72,7 @@ def aging_chart(dates: list[str], buckets: list[str], counts: list[list[int]]) -
     axes.set_ylabel(label("逾期账户数", "delinquent accounts"))
     axes.set_title(label("账龄分布（按日）", "Aging over time (daily)"))
     axes.legend(loc="upper left", fontsize=7, ncol=4)
-    return _png(figure)
+    return _svg(figure)
 
 
 def roll_rate_chart(buckets: list[str], matrix: list[list[float | None]]) -> bytes:
@@ -93,7 +90,7 @@ def roll_rate_chart(buckets: list[str], matrix: list[list[float | None]]) -> byt
     axes.set_ylabel(label("本月末", "this month end"))
     axes.set_title(label("迁徙率矩阵", "Roll-rate matrix"))
     figure.colorbar(image, ax=axes, fraction=0.046)
-    return _png(figure)
+    return _svg(figure)
 
 
 def vintage_chart(curves: dict[str, list[tuple[int, float]]]) -> bytes:
@@ -105,7 +102,7 @@ def vintage_chart(curves: dict[str, list[tuple[int, float]]]) -> bytes:
     axes.set_ylabel(label("30+ 逾期占比 %", "30+ DPD share %"))
     axes.set_title(label("Vintage 曲线", "Vintage curves"))
     axes.legend(fontsize=7)
-    return _png(figure)
+    return _svg(figure)
 
 
 def bar_chart(title: str, names: list[str], series: dict[str, list[float]], percent: bool = True) -> bytes:
@@ -125,7 +122,7 @@ def bar_chart(title: str, names: list[str], series: dict[str, list[float]], perc
     if percent:
         axes.set_ylabel("%")
     axes.legend(fontsize=7)
-    return _png(figure)
+    return _svg(figure)
 
 
 def line_chart(title: str, names: list[str], series: dict[str, list[float]]) -> bytes:
@@ -136,4 +133,4 @@ def line_chart(title: str, names: list[str], series: dict[str, list[float]]) -> 
     axes.set_title(title)
     axes.legend(fontsize=7)
     axes.tick_params(axis="x", labelsize=7)
-    return _png(figure)
+    return _svg(figure)

@@ -1,4 +1,4 @@
-"""The HTML report: one page in zh-CN and English (a button switches), charts embedded as base64 PNGs."""
+"""The HTML report: one page in zh-CN and English (a button switches), charts embedded as base64 SVG."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ LIMIT_LABELS = (
 )
 
 
-def _b64(png: bytes) -> str:
-    return base64.b64encode(png).decode("ascii")
+def _b64(svg: bytes) -> str:
+    return base64.b64encode(svg).decode("ascii")
 
 
 def _float(value: str | None) -> float:
@@ -31,7 +31,7 @@ def _float(value: str | None) -> float:
 
 
 def render_charts(report: dict[str, Any], result: SimulationResult) -> dict[str, str]:
-    """Every chart of the report, as base64 PNG."""
+    """Every chart of the report, as base64 SVG."""
     dates = [d.isoformat() for d in result.daily_dates]
     daily = [[int(v) for v in row] for row in result.daily_buckets]
     matrix = [
@@ -142,7 +142,6 @@ def write_report(result: SimulationResult, out: Path, config: ReportConfig | Non
         experiment=report["experiment"],
         charts=render_charts(report, result),
         top=top_overdue(result),
-        cjk=charts.cjk_font() is not None,
         commission_pct=f"{config.agency_commission * 100:.0f}%",
     )
     out.mkdir(parents=True, exist_ok=True)
