@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from overdue.compliance import PastContact, PlannedContact, Rulebook
 from overdue.compliance import rulebook as compliance_rulebook
@@ -89,18 +89,32 @@ def set_hold(
 
     A sale cannot be ended: a sold debt is the buyer's.
     """
+    with engine.begin() as conn:
+        return set_hold_in(conn, account_id, kind, on, start=start, at=at, note=note)
+
+
+def set_hold_in(
+    conn: Connection,
+    account_id: str,
+    kind: str,
+    on: date,
+    *,
+    start: bool = True,
+    at: datetime | None = None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """:func:`set_hold` inside the caller's transaction (a legal case and its hold commit together)."""
     if kind not in HOLDS_BY_REQUEST:
         raise InvalidInput(f"unknown hold {kind!r}; expected one of {', '.join(HOLDS_BY_REQUEST)}")
     if kind == "sold" and not start:
         raise InvalidInput("a sale cannot be undone: the debt belongs to its buyer")
-    with engine.begin() as conn:
-        account, _ = repository.load_account(conn, account_id)
-        rules.check_open_date(account, on)
-        at = _hold_time(conn, account, on, at)
-        if start:
-            changed = compliance_store.start_hold(conn, account_id, kind, at, "collector", note)
-        else:
-            changed = compliance_store.end_hold(conn, account_id, kind, at)
+    account, _ = repository.load_account(conn, account_id)
+    rules.check_open_date(account, on)
+    at = _hold_time(conn, account, on, at)
+    if start:
+        changed = compliance_store.start_hold(conn, account_id, kind, at, "collector", note)
+    else:
+        changed = compliance_store.end_hold(conn, account_id, kind, at)
     return {
         "hold": kind,
         "status": "in force" if start else "ended",
@@ -186,6 +200,40 @@ def record_contact(
     agency: the outside agency making it (None: the lender).
     collectors, recording_ref: for a field visit, the team's size and the recording's reference.
     """
+    with engine.begin() as conn:
+        return record_contact_in(
+            conn,
+            account_id,
+            at,
+            channel,
+            party,
+            outcome,
+            source=source,
+            rulebook=rulebook,
+            note=note,
+            agency=agency,
+            collectors=collectors,
+            recording_ref=recording_ref,
+        )
+
+
+def record_contact_in(
+    conn: Connection,
+    account_id: str,
+    at: datetime,
+    channel: str,
+    party: str,
+    outcome: str,
+    *,
+    source: str = "collector",
+    rulebook: Rulebook | None = None,
+    note: str | None = None,
+    agency: str | None = None,
+    collectors: int | None = None,
+    recording_ref: str | None = None,
+) -> dict[str, Any]:
+    """:func:`record_contact` inside the caller's transaction, so that what the caller writes with the contact
+    (a field order's item, an agency's result row) commits with it or not at all."""
     if channel not in CONTACT_CHANNELS:
         raise InvalidInput(
             f"unknown contact channel {channel!r}; expected one of {', '.join(CONTACT_CHANNELS)}"
@@ -196,56 +244,55 @@ def record_contact(
         raise InvalidInput(
             f"unknown contact outcome {outcome!r}; expected one of {', '.join(collections.CONTACT_OUTCOMES)}"
         )
-    with engine.begin() as conn:
-        account, _ = repository.load_account(conn, account_id)
-        rulebook = rulebook or compliance_rulebook(account.terms.rulebook)
-        if at.tzinfo is None:
-            at = at.replace(tzinfo=ZoneInfo(account.timezone))
-        on = at.astimezone(ZoneInfo(account.timezone)).date()
-        rules.check_open_date(account, on)
-        cs, placed_with, placed_on = store.load_collection_state(conn, account_id)
-        notice = compliance_store.validation_notice(conn, account_id)
-        collection = Collections(
-            cs,
-            placed_with,
-            placed_on,
-            compliance_store.open_holds(conn, account_id, at),
-            None if notice is None else notice["sent_at"].astimezone(ZoneInfo(account.timezone)).date(),
-        )
-        facts = account_facts(account, collection, on, {})
-        planned = PlannedContact(
-            "contact",
-            channel,
-            party,
-            at,
-            account.timezone,
-            agency=agency,
-            agency_review_until=None if agency is None else compliance_store.review_until(conn, agency, on),
-            collectors=collectors,
-            recording_ref=recording_ref,
-        )
-        verdict = rulebook.check(planned, facts, contact_history(conn, account_id, on))
-        if not verdict.allowed:
-            raise ContactRefused(verdict.reason or f"refused by {verdict.rule}", verdict.rule or "unknown")
-        store.record_contact(
-            conn,
-            {
-                "account_id": account_id,
-                "business_date": on,
-                "at": at.astimezone(UTC),  # stored in UTC: SQLite keeps no offset
-                "channel": channel,
-                "party": party,
-                "outcome": outcome,
-                "source": source,
-                "note": note,
-                "agency": agency,
-                "collectors": collectors,
-                "recording_ref": recording_ref,
-            },
-        )
-        store.save_collection_state(
-            conn, collections.record_contact(cs, outcome, on, party), placed_with, placed_on
-        )
+    account, _ = repository.load_account(conn, account_id)
+    rulebook = rulebook or compliance_rulebook(account.terms.rulebook)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=ZoneInfo(account.timezone))
+    on = at.astimezone(ZoneInfo(account.timezone)).date()
+    rules.check_open_date(account, on)
+    cs, placed_with, placed_on = store.load_collection_state(conn, account_id)
+    notice = compliance_store.validation_notice(conn, account_id)
+    collection = Collections(
+        cs,
+        placed_with,
+        placed_on,
+        compliance_store.open_holds(conn, account_id, at),
+        None if notice is None else notice["sent_at"].astimezone(ZoneInfo(account.timezone)).date(),
+    )
+    facts = account_facts(account, collection, on, {})
+    planned = PlannedContact(
+        "contact",
+        channel,
+        party,
+        at,
+        account.timezone,
+        agency=agency,
+        agency_review_until=None if agency is None else compliance_store.review_until(conn, agency, on),
+        collectors=collectors,
+        recording_ref=recording_ref,
+    )
+    verdict = rulebook.check(planned, facts, contact_history(conn, account_id, on))
+    if not verdict.allowed:
+        raise ContactRefused(verdict.reason or f"refused by {verdict.rule}", verdict.rule or "unknown")
+    store.record_contact(
+        conn,
+        {
+            "account_id": account_id,
+            "business_date": on,
+            "at": at.astimezone(UTC),  # stored in UTC: SQLite keeps no offset
+            "channel": channel,
+            "party": party,
+            "outcome": outcome,
+            "source": source,
+            "note": note,
+            "agency": agency,
+            "collectors": collectors,
+            "recording_ref": recording_ref,
+        },
+    )
+    store.save_collection_state(
+        conn, collections.record_contact(cs, outcome, on, party), placed_with, placed_on
+    )
     return {"contact": {"at": at.isoformat(), "channel": channel, "party": party, "outcome": outcome}}
 
 
@@ -257,7 +304,7 @@ def explain(engine: Engine, account_id: str, on: date, strategy: Strategy) -> di
     since the facts of past days are not kept.
     """
     with engine.connect() as conn:
-        account, _ = repository.load_account(conn, account_id)
+        account, _ = repository.load_account(conn, account_id, full_history=True)  # for the score fact
         recorded = store.actions_on(conn, account_id, on)
         if account.last_eod is None or on > account.last_eod:
             last = account.last_eod.isoformat() if account.last_eod else "none yet"
@@ -298,6 +345,7 @@ def explain(engine: Engine, account_id: str, on: date, strategy: Strategy) -> di
             "dispute": facts.dispute,
             "escalation": facts.escalation,
             "agency": facts.agency,
+            "score": facts.score,
         },
         stage=decision.stage,
         paused_by=decision.paused_by,

@@ -40,7 +40,7 @@ from overdue.operations.agency import (
     parse_result_row,
 )
 from overdue.operations.cases import case_id_for
-from overdue.services.collections import ContactRefused, record_contact
+from overdue.services.collections import ContactRefused, record_contact_in
 from overdue.services.operations_cases import account_position, borrowers_of, open_holds_by_account
 from overdue.store import collections_repository as collection_store
 from overdue.store import compliance_repository as compliance_store
@@ -289,31 +289,32 @@ def _take_row(
         placement = _placement_on(conn, agency_id, row.account_id, on)
     if placement is None:
         raise RowRejected(f"account {row.account_id} is not placed with {agency_id} on {on.isoformat()}")
-    if row.kind == "contact":
-        assert row.channel is not None and row.party is not None and row.outcome is not None
-        try:
-            record_contact(
-                engine,
-                row.account_id,
-                at,
-                row.channel,
-                row.party,
-                row.outcome,
-                source="agency",
-                agency=agency_id,
-            )
-        except ContactRefused as refused:
-            raise RowRejected(f"contact refused by {refused.rule}: {refused}") from refused
-        except InvalidInput as error:
-            raise RowRejected(str(error)) from error
-        values: dict[str, Any] = {}
-    else:
+    values: dict[str, Any] = {}
+    if row.kind == "payment":
         assert row.amount is not None
         values = {
             "amount_fen": row.amount,
             "commission_fen": commission(row.amount, placement["days_past_due"]),
         }
+    # The contact (checked by the rulebook) and its result row commit together, or neither does.
     with engine.begin() as conn:
+        if row.kind == "contact":
+            assert row.channel is not None and row.party is not None and row.outcome is not None
+            try:
+                record_contact_in(
+                    conn,
+                    row.account_id,
+                    at,
+                    row.channel,
+                    row.party,
+                    row.outcome,
+                    source="agency",
+                    agency=agency_id,
+                )
+            except ContactRefused as refused:
+                raise RowRejected(f"contact refused by {refused.rule}: {refused}") from refused
+            except InvalidInput as error:
+                raise RowRejected(str(error)) from error
         if row.kind == "payment":
             matched = _matching_repayment(conn, row)
             if matched is None:

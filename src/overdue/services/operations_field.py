@@ -26,7 +26,7 @@ from overdue.domain.collections import CONTACT_OUTCOMES
 from overdue.domain.errors import InvalidInput, NotFound, Refused
 from overdue.operations.cases import case_id_for
 from overdue.operations.routes import MIN_TEAM, UNKNOWN_PLACE, FieldOrder, plan_routes
-from overdue.services.collections import record_contact
+from overdue.services.collections import record_contact_in
 from overdue.services.operations_cases import borrowers_of
 from overdue.store.account_tables import accounts
 from overdue.store.api_tables import borrowers
@@ -260,20 +260,21 @@ def close_order(
     members = [m.strip() for m in members if m.strip()]
     recorded_at: datetime | None = None
     for item in pending:
-        result = record_contact(
-            engine,
-            item["account_id"],
-            at,
-            "field",
-            "debtor",
-            outcome,
-            source="field",
-            note=note,
-            collectors=len(members),
-            recording_ref=recording_ref,
-        )
-        recorded_at = datetime.fromisoformat(result["contact"]["at"])
+        # The visit and its item's mark commit together: a retry after a failure records only the rest.
         with engine.begin() as conn:
+            result = record_contact_in(
+                conn,
+                item["account_id"],
+                at,
+                "field",
+                "debtor",
+                outcome,
+                source="field",
+                note=note,
+                collectors=len(members),
+                recording_ref=recording_ref,
+            )
+            recorded_at = datetime.fromisoformat(result["contact"]["at"])
             conn.execute(
                 field_order_items.update()
                 .where(

@@ -30,7 +30,7 @@ from overdue.operations.legal import (
     check_next_step,
     last_qualifying,
 )
-from overdue.services.collections import set_hold
+from overdue.services.collections import set_hold_in
 from overdue.services.operations_cases import sold_accounts
 from overdue.store import repository
 from overdue.store.collection_tables import contacts, promises, work_items
@@ -104,8 +104,8 @@ def open_case(
             select(func.count()).select_from(legal_cases).where(legal_cases.c.account_id == account_id)
         ).scalar_one()
     case_id = f"{account_id}/legal/{number + 1}"
-    set_hold(engine, account_id, "litigation", on, note=f"legal case {case_id}")
     with engine.begin() as conn:
+        set_hold_in(conn, account_id, "litigation", on, note=f"legal case {case_id}")
         conn.execute(
             legal_cases.insert().values(id=case_id, account_id=account_id, step=STEPS[0], opened_on=on)
         )
@@ -159,9 +159,9 @@ def advance(
         ).scalar_one()
         check_next_step(case["step"], step, last_on, on)
         check_limitation(step, on, last_qualifying(qualifying_dates(conn, case["account_id"])))
-    if step == CLOSED:
-        set_hold(engine, case["account_id"], "litigation", on, start=False)
     with engine.begin() as conn:
+        if step == CLOSED:
+            set_hold_in(conn, case["account_id"], "litigation", on, start=False)
         conn.execute(
             legal_events.insert().values(
                 legal_case_id=case_id,
