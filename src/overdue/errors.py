@@ -4,6 +4,7 @@ This module is the public name for it, so the edges (CLI, API) import from here.
 """
 
 from overdue.domain.errors import (
+    AccountSold,
     Conflict,
     CreditLimitExceeded,
     IdempotencyConflict,
@@ -24,6 +25,7 @@ from overdue.domain.errors import (
 )
 
 __all__ = [
+    "AccountSold",
     "Conflict",
     "CreditLimitExceeded",
     "IdempotencyConflict",

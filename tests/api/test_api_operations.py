@@ -291,3 +291,5 @@ def test_debt_sale_through_the_api(world: World) -> None:
     contact = {"at": "2026-01-05T10:00:00", "channel": "voice", "party": "debtor", "outcome": "no_answer"}
     refused = world.post("collector", "/accounts/A3/contacts", contact)
     assert problem(refused, 409, "contact-refused")["rule"] == "cn.no_contact_after_sale"
+    paid = world.post("admin", "/accounts/A3/repayments", {"amount": "1.00"}, Idempotency_Key="after-sale")
+    problem(paid, 409, "account-sold")

@@ -11,10 +11,10 @@ import pytest
 from ops_helpers import add_borrower, aged_account, dpd_date, queue_work
 from sqlalchemy import Engine, func, select
 
-from overdue.domain.errors import Conflict, InvalidInput, NotFound, Refused
+from overdue.domain.errors import AccountSold, Conflict, InvalidInput, NotFound, Refused
 from overdue.engine.reference import EodSummary, run_date
 from overdue.operations.legal import LegalRefused
-from overdue.services import operations
+from overdue.services import accounts, operations
 from overdue.services.collections import ContactRefused, record_contact
 from overdue.store.collection_tables import contacts, work_items
 from overdue.store.compliance_tables import account_holds
@@ -306,6 +306,8 @@ def test_debt_sale_select_export_mark_and_forward(engine: Engine, tmp_path: Path
         sale.forward_payment(engine, "W2", day, 5_000, "PAY-1")
     with pytest.raises(Refused, match="not sold"):
         sale.forward_payment(engine, "M1", day, 5_000, "PAY-2")
+    with pytest.raises(AccountSold, match="forwarded, not posted"):  # the usual repayment is refused
+        accounts.repay(engine, "W1", 5_000, on=day)
     with engine.connect() as conn:
         assert (
             conn.execute(select(func.count()).select_from(ledger_transactions)).scalar_one()

@@ -74,6 +74,12 @@ TITLES: dict[str, tuple[str, str]] = {
     "line-not-usable": ("The credit line cannot be used", "额度不可用"),
     "repayment-too-large": ("Repayment larger than what is owed", "还款金额超过应还金额"),
     "installments-refused": ("Installments not allowed", "不可分期"),
+    "account-sold": (
+        "The account is sold; its payments are forwarded to the buyer",
+        "账户已转让，还款转交受让方",
+    ),
+    "legal-refused": ("Legal step refused by a rule", "法律程序步骤被规则拒绝"),
+    "row-rejected": ("Row rejected", "记录被拒绝"),
     "refused": ("Refused by the rules", "被规则拒绝"),
     "invalid-input": ("Invalid request", "请求无效"),
     "invalid-amount": ("Invalid amount", "金额无效"),

@@ -9,6 +9,7 @@ on one line and the API turns it into problem+json using :attr:`OverdueError.cod
     │   ├── InvalidDate         not a date, or a date that breaks the order of business days
     │   └── InvalidTerms        product terms or overrides outside what the product allows
     ├── Refused                 well-formed, but the rules say no
+    │   ├── AccountSold         money posted to a sold account (forwarded to its buyer instead)
     │   ├── CreditLimitExceeded purchase above available credit
     │   ├── LineNotUsable       purchase on a frozen, closed or written-off line
     │   ├── RepaymentTooLarge   repayment above what can be repaid
@@ -16,6 +17,7 @@ on one line and the API turns it into problem+json using :attr:`OverdueError.cod
     │   │   └── PurchaseInstallmentsRefused  a purchase in installments refused; ``rule`` names the rule
     │   └── ReliefRefused       a relief option refused; ``rule`` names the rule (``relief.…``)
     │       └── StaleQuote      the balance changed since the quote being accepted
+    ├── Unsupported             (overdue.setbased) what the set-based runner cannot compute exactly
     ├── NotFound                unknown account or statement
     ├── Conflict
     │   └── IdempotencyConflict same idempotency key, different request
@@ -49,6 +51,12 @@ class InvalidTerms(InvalidInput):
 
 class Refused(OverdueError):
     code = "refused"
+
+
+class AccountSold(Refused):
+    """Money posted to a sold account: its debt is the buyer's (the payment is forwarded instead)."""
+
+    code = "account-sold"
 
 
 class CreditLimitExceeded(Refused):

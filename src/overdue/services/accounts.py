@@ -18,13 +18,14 @@ from sqlalchemy.exc import IntegrityError
 from overdue.domain import account as rules
 from overdue.domain import collections, installments, purchase_installments
 from overdue.domain.billing import statement_id
-from overdue.domain.errors import InvalidDate
+from overdue.domain.errors import AccountSold, InvalidDate
 from overdue.domain.money import Fen, format_yuan
 from overdue.domain.snapshot import snapshot
 from overdue.domain.state import AccountState, InstallmentPeriod
 from overdue.domain.terms import product_terms
 from overdue.services import idempotency
 from overdue.store import collections_repository as collections_store
+from overdue.store import compliance_repository as compliance_store
 from overdue.store import repository
 
 
@@ -62,8 +63,11 @@ def _money_move(
     apply: Callable[[AccountState, date], rules.Outcome],
     describe: Callable[[rules.Outcome], dict[str, Any]],
     also: Callable[[Connection, date], None] | None = None,
+    guard: Callable[[Connection], None] | None = None,
 ) -> dict[str, Any]:
-    """Load, apply, save and remember, in one transaction; a replayed key returns the first response."""
+    """Load, apply, save and remember, in one transaction; a replayed key returns the first response.
+
+    guard: a check on the account before anything is applied (it raises to refuse)."""
     request = {"account_id": account_id, "date": on.isoformat() if on else None, **request}
     try:
         with engine.begin() as conn:
@@ -71,6 +75,8 @@ def _money_move(
                 earlier = idempotency.replayed(conn, idempotency_key, operation, request)
                 if earlier is not None:
                     return earlier
+            if guard is not None:
+                guard(conn)
             state, version = repository.load_account(conn, account_id)
             day = on or rules.next_open_date(state)
             outcome = apply(state, day)
@@ -199,7 +205,17 @@ def repay(
             **_balances(outcome),
         },
         also=lambda conn, day: _count_toward_promises(conn, account_id, amount, day),
+        guard=lambda conn: _not_sold(conn, account_id),
     )
+
+
+def _not_sold(conn: Connection, account_id: str) -> None:
+    """A sold debt is its buyer's: money received on it is forwarded to them, never posted here."""
+    if compliance_store.is_sold(conn, account_id):
+        raise AccountSold(
+            f"account {account_id} is sold: its payments belong to the buyer and are forwarded, not posted "
+            f"(`overdue sale payment {account_id} AMOUNT --reference REF`)"
+        )
 
 
 def _count_toward_promises(conn: Connection, account_id: str, amount: Fen, on: date) -> None:

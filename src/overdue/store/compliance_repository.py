@@ -40,6 +40,16 @@ def open_holds(conn: Connection, account_id: str, at: datetime) -> frozenset[str
     return frozenset(r.kind for r in rows)
 
 
+def is_sold(conn: Connection, account_id: str) -> bool:
+    """Whether the account's debt was sold (a sale's hold never ends)."""
+    row = conn.execute(
+        select(account_holds.c.kind).where(
+            account_holds.c.account_id == account_id, account_holds.c.kind == "sold"
+        )
+    ).first()
+    return row is not None
+
+
 def start_hold(
     conn: Connection, account_id: str, kind: str, at: datetime, source: str, note: str | None
 ) -> bool:
