@@ -32,7 +32,7 @@ from overdue.operations.sale import (
     transfer_csv,
     transfer_row,
 )
-from overdue.services.collections import set_hold
+from overdue.services.collections import set_hold_in
 from overdue.services.operations_cases import open_holds_by_account
 from overdue.store import repository
 from overdue.store.account_tables import accounts
@@ -207,8 +207,9 @@ def mark_sold(engine: Engine, sale_id: str, on: date) -> dict[str, Any]:
             state, _ = repository.load_account(conn, account_id)
             account_rules.check_open_date(state, on)
     note = f"sold to {sale['buyer']} in sale {sale_id}"
-    started = sum(bool(set_hold(engine, a, "sold", on, note=note)["changed"]) for a in ids)
+    # Every account's hold, the open work cancelled and the sale's status commit together.
     with engine.begin() as conn:
+        started = sum(bool(set_hold_in(conn, a, "sold", on, note=note)["changed"]) for a in ids)
         cancelled = conn.execute(
             work_items.update()
             .where(work_items.c.account_id.in_(ids), work_items.c.status == "open")
