@@ -145,12 +145,6 @@ def make_world(engine: Engine, client: Any = None) -> Iterator[World]:
 
 @pytest.fixture
 def world(engine: Engine) -> Iterator[World]:
-    """The world on SQLite and on PostgreSQL."""
-    yield from make_world(engine)
-
-
-@pytest.fixture
-def server_world(engine: Engine) -> Iterator[World]:
     """The world on SQLite and on PostgreSQL, through a real ``overdue serve`` process over a socket."""
     with served(engine) as client:
         yield from make_world(engine, client)
@@ -158,7 +152,8 @@ def server_world(engine: Engine) -> Iterator[World]:
 
 @pytest.fixture
 def sqlite_world(sqlite_engine: Engine) -> Iterator[World]:
-    """The world on SQLite only, for tests of logic that does not depend on the database."""
+    """The world on SQLite only, in this process (FastAPI's test client): for the role matrices, whose
+    answers do not depend on the database or the transport."""
     yield from make_world(sqlite_engine)
 
 

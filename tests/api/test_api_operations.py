@@ -67,9 +67,7 @@ def _post_rows(world: World, role: str, agency: str, rows: Any, key: str) -> Any
     return world.post(role, f"/agencies/{agency}/results", rows, Idempotency_Key=key)
 
 
-def test_a_day_in_the_life(server_world: World) -> None:
-    """Through a real ``overdue serve`` process, on SQLite and PostgreSQL."""
-    world = server_world
+def test_a_day_in_the_life(world: World) -> None:
     engine = world.engine
     zhang = world.get("admin", "/accounts/A1").json()["borrower"]["id"]
     zhao = open_account(world, "E1", ZHAO)["borrower_id"]

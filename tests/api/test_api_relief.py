@@ -46,9 +46,7 @@ def audit_rows(engine: Engine, entity: str) -> list[tuple[str, str, str, dict[st
     return [(r.actor, r.action, r.record, json.loads(r.detail)) for r in rows]
 
 
-def test_a_plan_from_quote_to_agreement(server_world: World) -> None:
-    """Through a real ``overdue serve`` process, on SQLite and PostgreSQL."""
-    world = server_world
+def test_a_plan_from_quote_to_agreement(world: World) -> None:
     overdue(world, date(2026, 2, 12))
     terms = {"kind": "plan", "periods": 6}
     quoted = world.post("borrower", "/accounts/A1/relief/quotes", terms)
