@@ -16,6 +16,7 @@ resumed run writes nothing twice.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -32,8 +33,10 @@ from overdue.domain.collections import CollectionState
 from overdue.domain.money import format_yuan
 from overdue.domain.relief_arrangements import plan_fact
 from overdue.domain.state import AccountState
+from overdue.risk.collection import score_fact
 from overdue.store import collections_repository as store
 from overdue.store import compliance_repository as compliance_store
+from overdue.store.limit_repository import bucket_spells
 from overdue.strategy import AccountFacts, Decision, PlannedAction, Strategy, decide
 
 MESSAGE_CHANNELS = {
@@ -88,6 +91,10 @@ def account_facts(
     """The facts a strategy sees for ``account`` at the end of ``on``.
 
     escalation: override the collection state's escalation (0 gives the stage DPD alone puts it in).
+
+    The ``score`` fact is a delinquent account's collection score
+    (:func:`overdue.risk.collection.score_fact`); its count of earlier episodes reads
+    ``account.bucket_history``, so pass the full history (:func:`collect` does).
     """
     delinquent = account.delinquent_statements(on)
     unpaid = [s for s in account.statements if s.outstanding > 0]
@@ -115,6 +122,7 @@ def account_facts(
         attempts=cs.attempts,
         connects=cs.connects,
         days_since_last_contact=None if cs.last_contact_on is None else (on - cs.last_contact_on).days,
+        score=score_fact(account, cs, on),
         escalation=cs.escalation if escalation is None else escalation,
         agency=collection.agency,
         days_placed=None if collection.placed_on is None else (on - collection.placed_on).days,
@@ -287,6 +295,8 @@ def collect(
         )
         done = store.last_done(conn, account.id, episode)
         history = contact_history(conn, account.id, on)
+        if account.days_past_due > 0:  # the score fact counts earlier episodes in the full bucket history
+            account = dataclasses.replace(account, bucket_history=tuple(bucket_spells(conn, account.id)))
     day = plan_collection(account, loaded, on, done, strategy, rulebook, history)
     recorded: list[dict[str, Any]] = []
     if day.validation_notice:

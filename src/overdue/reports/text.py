@@ -14,8 +14,13 @@ def _pct(value: str | None) -> str:
     return "—" if value is None else f"{float(value) * 100:.2f}%"
 
 
+def _number(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4f}"
+
+
 def print_summary(report: dict[str, Any], console: Console | None = None) -> None:
-    """Print portfolio, buckets, roll rates, actions and cost, recovery, champion vs challenger."""
+    """Print portfolio, buckets, roll rates, actions and cost, recovery, limit changes, the collection
+    score's stability (PSI), champion vs challenger."""
     console = console or Console()
     s = report["summary"]
     portfolio = Table(title="Portfolio 组合概览", show_header=False)
@@ -81,6 +86,25 @@ def print_summary(report: dict[str, Any], console: Console | None = None) -> Non
     for row in report.get("limit_changes_by_month", []):
         limits.add_row(row["month"], *(str(row[a]) for a in ("raise", "cut", "freeze", "close")))
     console.print(limits)
+
+    stability = report.get("score_stability")
+    if stability is not None:
+        scores = Table(
+            title=f"Collection score PSI vs {stability['baseline'] or '—'} 催收评分稳定性 "
+            "(< 0.10 stable, 0.10–0.25 watch, > 0.25 shifted)"
+        )
+        for column in ("month", "scored", "mean", "PSI", "reading", "PSI vs month before"):
+            scores.add_column(column, justify="left" if column in ("month", "reading") else "right")
+        for row in stability["months"]:
+            scores.add_row(
+                row["month"],
+                str(row["scored"]),
+                _number(row["mean"]),
+                _number(row["psi"]),
+                "—" if row["reading"] is None else f"{row['reading_en']} {row['reading_zh']}",
+                _number(row["psi_previous"]),
+            )
+        console.print(scores)
 
     variants = Table(title=f"Champion vs challenger 冠军/挑战者 ({report['experiment'] or 'no experiment'})")
     for column in ("variant", "accounts", "entry", "cure rate", "recovered", "recovery rate", "cost"):

@@ -31,7 +31,7 @@ from overdue.domain.state import AccountState, BucketSpell, Statement
 from overdue.risk.behaviour import BehaviourFacts, score_behaviour
 from overdue.risk.behaviour import shipped_model as behaviour_model
 from overdue.risk.changes import past_changes, review_input
-from overdue.risk.collection import CollectionFacts, score_collection
+from overdue.risk.collection import CollectionFacts, collection_facts, score_collection
 from overdue.risk.collection import shipped_model as collection_model
 from overdue.risk.review import ReviewInput, ReviewParameters, review_limit
 from overdue.store.account_tables import statements as statements_table
@@ -139,19 +139,7 @@ def account_facts(conn: Connection, account_id: str, as_of: date | None = None) 
         utilisation=state.principal / state.credit_limit,
         minimum_only_6m=sum(1 for c in cycles if c.minimum_only and c.statement_date > six_ago),
     )
-    delinquency = None
-    if state.days_past_due > 0:
-        episode_start = collection.episode_started_on or on
-        resolved = [p for p in collection.promises if p.resolved_on is not None and p.resolved_on >= year_ago]
-        delinquency = CollectionFacts(
-            days_past_due=state.days_past_due,
-            earlier_episodes_12m=sum(1 for d in _moves(spells, "M0", "M1") if year_ago <= d < episode_start),
-            attempts=collection.attempts,
-            connects=collection.connects,
-            promises_kept=sum(1 for p in resolved if p.status == "kept"),
-            promises_broken=sum(1 for p in resolved if p.status == "broken"),
-            reachable=1 if collection.contactability == "reachable" else 0,
-        )
+    delinquency = collection_facts(state, collection, on)
     return AccountFacts(state, collection, on, review, behaviour, delinquency)
 
 

@@ -22,20 +22,28 @@ the simulator's behaviour model (:class:`overdue.sim.model.BehaviourModel`, its 
   tenth of it when unreachable; the outcome is a payment within 30 days, with chance ``1 - (1 - hazard)^30``.
 
 The result is ``propensity`` (P(pay within 30 days)) and reason codes ``LOWERS_PROPENSITY:<feature>``.
+
+:func:`collection_facts` derives the inputs from an account's state and collection state; ``overdue risk
+explain``, the end-of-day's ``score`` fact and the simulator all use it, so they score the same account alike.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from overdue.domain.calendar import add_months
+from overdue.domain.collections import CollectionState
+from overdue.domain.state import AccountState, BucketSpell
 from overdue.risk.logistic import FeatureSpec, LogisticModel, fit_logistic, load_model, top_reasons
-from overdue.sim.model import BehaviourModel
 
 SEED = 20260602
 ROWS = 20_000
@@ -75,9 +83,17 @@ class CollectionScore:
         return {"propensity": round(self.propensity, 4), "reasons": list(self.reasons), "model": self.model}
 
 
+FEATURES = tuple(spec.name for spec in SPECS)
+
+
+def _values(facts: CollectionFacts) -> dict[str, float]:
+    """The model's inputs (``dataclasses.asdict`` would do, slower: the simulator scores often)."""
+    return {name: float(getattr(facts, name)) for name in FEATURES}
+
+
 def score_collection(facts: CollectionFacts, model: LogisticModel) -> CollectionScore:
     """Score ``facts`` with ``model`` (see :func:`shipped_model`)."""
-    values = {k: float(v) for k, v in asdict(facts).items()}
+    values = _values(facts)
     contributions = model.contributions(values)
     return CollectionScore(
         propensity=model.probability(values),
@@ -86,13 +102,67 @@ def score_collection(facts: CollectionFacts, model: LogisticModel) -> Collection
     )
 
 
+def delinquency_entries(spells: Sequence[BucketSpell]) -> list[date]:
+    """The dates the account moved from M0 into M1 (the start of each delinquency episode)."""
+    ordered = sorted(spells, key=lambda s: s.entered)
+    return [
+        s.entered
+        for previous, s in zip([None, *ordered[:-1]], ordered, strict=True)
+        if s.bucket == "M1" and (previous.bucket if previous else "M0") == "M0"
+    ]
+
+
+def collection_facts(state: AccountState, collection: CollectionState, on: date) -> CollectionFacts | None:
+    """The collection score's inputs for ``state`` on ``on``; None when the account is not delinquent.
+
+    Earlier episodes are M0 → M1 moves in the 12 months before the current episode (``state``'s bucket
+    history: pass the full history for an exact count); attempts and connects are the current episode's;
+    promises are those ``collection`` keeps (pending ones and the latest resolved), resolved in the last 12
+    months.
+    """
+    if state.days_past_due <= 0:
+        return None
+    year_ago = add_months(on, -12)
+    episode_start = collection.episode_started_on or on
+    resolved = [p for p in collection.promises if p.resolved_on is not None and p.resolved_on >= year_ago]
+    return CollectionFacts(
+        days_past_due=state.days_past_due,
+        earlier_episodes_12m=sum(
+            1 for d in delinquency_entries(state.bucket_history) if year_ago <= d < episode_start
+        ),
+        attempts=collection.attempts,
+        connects=collection.connects,
+        promises_kept=sum(1 for p in resolved if p.status == "kept"),
+        promises_broken=sum(1 for p in resolved if p.status == "broken"),
+        reachable=1 if collection.contactability == "reachable" else 0,
+    )
+
+
+SCORE_FACT_SCALE = 100
+"""The ``score`` fact is the propensity in whole percent (0–100), so strategies write ``score: [60, 100]``."""
+
+
+def score_fact(state: AccountState, collection: CollectionState, on: date) -> int | None:
+    """The strategy's ``score`` fact: the shipped collection model's propensity for ``state`` on ``on``
+    (:func:`collection_facts`), rounded to whole percent; None when the account is not delinquent."""
+    facts = collection_facts(state, collection, on)
+    if facts is None:
+        return None
+    propensity = shipped_model().probability(_values(facts))
+    return round(propensity * SCORE_FACT_SCALE)
+
+
+@cache
 def shipped_model() -> LogisticModel:
-    """The collection model shipped with overdue."""
+    """The collection model shipped with overdue (read once per process)."""
     return load_model(Path(str(resources.files("overdue.risk").joinpath("models", MODEL_FILE))))
 
 
 def synthetic_delinquents(rows: int = ROWS, seed: int = SEED) -> tuple[dict[str, Any], Any, str]:
     """Feature columns, outcomes (1 = paid within 30 days) and their SHA-256 (see the module docstring)."""
+    # Imported here: the simulator scores accounts with this module, so importing it at the top is circular.
+    from overdue.sim.model import BehaviourModel
+
     behaviour = BehaviourModel()
     rng = np.random.default_rng([seed, 0xC0])
     ability = rng.beta(6.0, 1.4, rows) * np.where(rng.random(rows) < 0.3, 0.25, 1.0)

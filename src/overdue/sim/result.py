@@ -19,6 +19,9 @@ shards is one addition. Amounts are integer fen. The keys (first element, then t
 - ``("contacts", channel)``: contacts made (and logged); ``("contacts_refused", rule)``: contacts the
   rulebook refused at their time (not made, never logged; their actions count as refused);
   ``("actions_refused", rule)``: actions the rulebook refused when they were planned;
+- with a call capacity (:mod:`overdue.sim.calls`): ``("calls_over_capacity", variant)``, and
+  ``("call_queue", made)``, ``("call_queue_fen", made)``, ``("call_queue_score", made)`` (``made``:
+  ``made`` or ``over``) — waiting calls, their overdue balances (fen) and scores added up;
 - ``("promises", status)``, ``("purchases",)``, ``("purchase_fen",)``, ``("repayments",)``,
   ``("repaid_fen",)``, ``("refused_events", code)``, ``("job_losses",)``, ``("transactions",)``.
 """
@@ -56,6 +59,9 @@ DayRow = tuple[str, date, str, int, str, int, int, int, int, int, int]
 total due, available credit (fen)."""
 
 IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+NO_SCORE = float("nan")
+"""The collection score panel's value where an account is not scored (current, or not open)."""
 
 
 @dataclass
@@ -68,6 +74,9 @@ class ShardResult:
     dpd: npt.NDArray[np.int32]
     overdue: IntArray
     outstanding: IntArray
+    collection_score: FloatArray
+    """The collection score (P(pay within 30 days)) of each delinquent account at each month end, from the
+    shipped model; NaN where the account is current or not open (:data:`NO_SCORE`)."""
     daily_buckets: IntArray
     """``days × len(BUCKETS)``: opened accounts per bucket after each end-of-day."""
     daily_past_due: IntArray
@@ -97,6 +106,8 @@ class SimulationResult:
     dpd: npt.NDArray[np.int32]
     overdue: IntArray
     outstanding: IntArray
+    collection_score: FloatArray
+    """As in :class:`ShardResult`."""
     daily_dates: list[date]
     daily_buckets: IntArray
     daily_past_due: IntArray
@@ -138,6 +149,7 @@ def merge(shards: list[ShardResult], count: int) -> dict[str, Any]:
         "dpd": stack("dpd", np.int32),
         "overdue": stack("overdue", np.int64),
         "outstanding": stack("outstanding", np.int64),
+        "collection_score": stack("collection_score", np.float64),
         "daily_buckets": add("daily_buckets"),
         "daily_past_due": add("daily_past_due"),
         "tallies": tallies,

@@ -17,6 +17,7 @@ from importlib import resources
 
 from overdue.domain.calendar import add_months
 from overdue.sim.borrowers import make_borrowers
+from overdue.sim.calls import CallPolicy
 from overdue.sim.limits import Booking, book_borrowers
 from overdue.sim.model import BehaviourModel
 from overdue.sim.result import ShardResult, SimulationResult, merge
@@ -59,6 +60,9 @@ class SimulationConfig:
     (:mod:`overdue.sim.limits`; ``overdue demo`` does this). False: every drawn borrower is booked with the
     limit :func:`~overdue.sim.borrowers.make_borrowers` drew (the fixed portfolio strategy experiments
     compare on). Limits are reviewed monthly either way."""
+    calls: CallPolicy = field(default_factory=CallPolicy)
+    """A daily capacity of human calls and the order they are made in (:mod:`overdue.sim.calls`); the
+    default is unlimited, every allowed call made as planned."""
 
     @property
     def end(self) -> date:
@@ -102,6 +106,7 @@ def simulate(
             model=config.model,
             keep_records=config.keep_records,
             skip_quiet_days=config.skip_quiet_days,
+            calls=config.calls,
         )
         for k, lo in enumerate(range(0, config.accounts, SHARD_SIZE))
     ]

@@ -13,7 +13,9 @@ Each day, for the accounts of the shard:
    :class:`~overdue.engine.collect.Collections` and its recent contacts; each allowed contact is then
    checked again at its own time and logged (:mod:`overdue.sim.contacts`), and the actions act on the
    borrower: contacts get an outcome, calls may end in a promise, every action adds pressure;
-5. the day's tallies (:mod:`overdue.sim.tallies`), and at month end the panel of every account.
+5. the day's tallies (:mod:`overdue.sim.tallies`), and at month end the panel of every account, with the
+   collection score of each delinquent one (:func:`overdue.risk.collection.collection_facts`, the shipped
+   model).
 
 Days and accounts on which steps 3 and 4 provably change nothing are skipped (:mod:`overdue.sim.skips`,
 ``skip_quiet_days``, on by default).
@@ -40,12 +42,15 @@ from overdue.domain.state import AccountState, AccountStatus, Statement
 from overdue.domain.terms import product_terms
 from overdue.engine.collect import Collections, account_facts, plan_collection
 from overdue.reports.metrics import BUCKETS
+from overdue.risk.collection import collection_facts, score_collection, score_fact
+from overdue.risk.collection import shipped_model as collection_model
 from overdue.sim.behaviour import Behaviour
 from overdue.sim.borrowers import Borrower
+from overdue.sim.calls import CALL_TYPES, CAPACITY_RULE, CallPolicy, CallQueue, WaitingCall
 from overdue.sim.contacts import CONTACT_TYPES, ContactLog
 from overdue.sim.limits import LimitBook
 from overdue.sim.model import VOICE_TYPES, BehaviourModel
-from overdue.sim.result import NOT_OPEN, ActionRow, DayRow, LedgerRow, ShardResult
+from overdue.sim.result import NO_SCORE, NOT_OPEN, ActionRow, DayRow, LedgerRow, ShardResult
 from overdue.sim.skips import (
     NEVER,
     due_dates,
@@ -76,6 +81,8 @@ class ShardSpec:
     keep_records: bool
     """Keep ledger transactions, action and contact rows and month-end day rows (to persist them)."""
     skip_quiet_days: bool = True
+    calls: CallPolicy = dataclasses.field(default_factory=CallPolicy)
+    """The daily capacity of human calls and their priority (:mod:`overdue.sim.calls`; default unlimited)."""
 
 
 def variants_for(account_ids: list[str], strategy: Strategy) -> list[str]:
@@ -90,10 +97,11 @@ def bucket_index(bucket: str) -> int:
     return BUCKETS.index(bucket)
 
 
-def _facts_now(facts: AccountFacts, cs: CollectionState, on: date) -> AccountFacts:
+def _facts_now(facts: AccountFacts, state: AccountState, cs: CollectionState, on: date) -> AccountFacts:
     """``facts`` brought up to date with the collection state after the day's earlier contacts."""
     return dataclasses.replace(
         facts,
+        score=score_fact(state, cs, on),
         contactability=cs.contactability,
         promise=cs.promise_status(on),
         dispute=cs.dispute_open,
@@ -156,6 +164,8 @@ class Shard:
         self.actions: list[ActionRow] = []
         self.days: list[DayRow] = []
         self.limits = LimitBook(n, self.terms, self.counts)
+        self.collection_model = collection_model()
+        self.call_queue = CallQueue(spec.calls) if spec.calls.limited else None
 
     # --- account records -----------------------------------------------------------------------------------
 
@@ -384,10 +394,16 @@ class Shard:
                     self.act(i, on, step.action, allowed, rule, reason)
                     continue
                 cs = self.colls[i].state
+                if self.call_queue is not None and step.action.type in CALL_TYPES:
+                    waiting = WaitingCall(
+                        i, step, next(times), overdue_balance(state, on), score_fact(state, cs, on)
+                    )
+                    self.call_queue.wait(waiting)
+                    continue
                 if facts is None:
                     facts = account_facts(state, self.colls[i], on, self.last_done[i])
                 elif facts_of is not cs:
-                    facts = _facts_now(facts, cs, on)
+                    facts = _facts_now(facts, state, cs, on)
                 facts_of = cs
                 action = step.action
                 planned, verdict = self.contacts.check(i, action.type, action.party, next(times), facts)
@@ -397,6 +413,30 @@ class Shard:
                 outcome = self.act(i, on, step.action, True, rule, reason)
                 self.contacts.made(i, on, planned, outcome or "no_answer")
             self.tallies.expose(i, state, on, previous_stage)
+        if self.call_queue is not None:
+            self.make_calls(on, self.call_queue)
+
+    def make_calls(self, on: date, queue: CallQueue) -> None:
+        """Make the day's waiting human calls in priority order, up to the shard's capacity; the others are
+        recorded as refused by the capacity (:mod:`overdue.sim.calls`)."""
+        capacity = queue.policy.shard_capacity(self.n)
+        for k, call in enumerate(queue.take_day()):
+            i, action = call.account, call.step.action
+            made = "made" if k < capacity else "over"
+            self.counts[("call_queue", made)] += 1
+            self.counts[("call_queue_fen", made)] += call.overdue_balance
+            self.counts[("call_queue_score", made)] += call.score or 0
+            if k >= capacity:
+                self.counts[("calls_over_capacity", self.variant[i])] += 1
+                self.act(i, on, action, False, CAPACITY_RULE, "over the day's call capacity")
+                continue
+            facts = account_facts(self.state(i), self.colls[i], on, self.last_done[i])
+            planned, verdict = self.contacts.check(i, action.type, action.party, call.at, facts)
+            if not verdict.allowed:
+                self.act(i, on, action, False, verdict.rule, verdict.reason or call.step.reason)
+                continue
+            outcome = self.act(i, on, action, True, call.step.rule, call.step.reason)
+            self.contacts.made(i, on, planned, outcome or "no_answer")
 
     def act(
         self, i: int, on: date, action: PlannedAction, allowed: bool, rule: str | None, reason: str
@@ -470,6 +510,9 @@ class Shard:
             result.dpd[i, column] = state.days_past_due
             result.overdue[i, column] = overdue_balance(state, on)
             result.outstanding[i, column] = state.outstanding
+            facts = collection_facts(state, self.colls[i].state, on)
+            if facts is not None:
+                result.collection_score[i, column] = score_collection(facts, self.collection_model).propensity
             if self.spec.keep_records:
                 delinquent = state.delinquent_statements(on)
                 row: DayRow = (
@@ -517,6 +560,7 @@ def run_shard(spec: ShardSpec) -> ShardResult:
         dpd=np.zeros((n, len(months)), dtype=np.int32),
         overdue=np.zeros((n, len(months)), dtype=np.int64),
         outstanding=np.zeros((n, len(months)), dtype=np.int64),
+        collection_score=np.full((n, len(months)), NO_SCORE, dtype=np.float64),
         daily_buckets=np.zeros((days, len(BUCKETS)), dtype=np.int64),
         daily_past_due=np.zeros(days, dtype=np.int64),
         tallies=shard.counts,
