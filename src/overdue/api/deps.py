@@ -12,12 +12,13 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from overdue.api import audit, users
-from overdue.api.problems import Forbidden
+from overdue.api.problems import Forbidden, MissingIdempotencyKey
 from overdue.api.security import Principal
 from overdue.store.api_tables import ROLES
+from overdue.store.schema import idempotency_keys
 
 _ALL = frozenset(ROLES)
 _WORKERS = frozenset({"admin", "supervisor", "collector", "field_agent", "agency"})
@@ -120,3 +121,18 @@ def audited(
 ) -> None:
     """Append to the audit log who (``principal``) did ``action`` on ``entity`` ``record``."""
     audit.record(engine, principal.name, principal.role, action, entity, record, detail)
+
+
+def scoped_key(principal: Principal, key: str | None, what: str) -> str:
+    """The ``Idempotency-Key`` of a money-moving request, scoped to its user (so two users never collide on
+    one key); a missing key is a 400."""
+    if not key:
+        raise MissingIdempotencyKey(f"{what} needs an Idempotency-Key header (any unique string)")
+    return f"api:{principal.user_id}:{key}"
+
+
+def key_seen(engine: Engine, key: str) -> bool:
+    """Whether a request under ``key`` (scoped) already ran: its answer will be a replay."""
+    with engine.connect() as conn:
+        found = conn.execute(select(idempotency_keys.c.key).where(idempotency_keys.c.key == key)).first()
+    return found is not None

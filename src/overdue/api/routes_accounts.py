@@ -7,19 +7,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from overdue.api import queries
-from overdue.api.deps import EngineDep, allowed, audited
+from overdue.api.deps import EngineDep, allowed, audited, key_seen, scoped_key
 from overdue.api.masking import borrower_view
-from overdue.api.problems import MissingIdempotencyKey
 from overdue.api.schemas import MoneyRequest, OpenAccountRequest, PurchaseRequest
 from overdue.api.security import Principal
 from overdue.domain.errors import Conflict
 from overdue.domain.money import format_yuan, parse_positive_yuan
 from overdue.services import accounts
 from overdue.store import repository
-from overdue.store.schema import idempotency_keys
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
 
@@ -127,14 +125,10 @@ def _money_move(
     principal: Principal,
     response: Response,
 ) -> dict[str, Any]:
-    if not idempotency_key:
-        raise MissingIdempotencyKey(f"a {operation} needs an Idempotency-Key header (any unique string)")
+    key = scoped_key(principal, idempotency_key, f"a {operation}")
     with engine.connect() as conn:
         queries.check_visible(conn, principal, account_id)
-    # Keys are scoped to the user, so two users can never collide on the same key.
-    key = f"api:{principal.user_id}:{idempotency_key}"
-    with engine.connect() as conn:
-        seen = conn.execute(select(idempotency_keys.c.key).where(idempotency_keys.c.key == key)).first()
+    seen = key_seen(engine, key)
     amount = parse_positive_yuan(body.amount)
     details: dict[str, Any] = {"amount": body.amount}
     if isinstance(body, PurchaseRequest):
@@ -145,7 +139,7 @@ def _money_move(
             details["installments"] = body.installments
     else:
         result = accounts.repay(engine, account_id, amount, on=body.date, idempotency_key=key)
-    if seen is not None:
+    if seen:
         response.headers["Idempotent-Replayed"] = "true"
     else:
         audited(engine, principal, "create", operation, account_id, {**details, "date": result["date"]})

@@ -22,9 +22,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from overdue.api import queries
-from overdue.api.deps import EngineDep, allowed, audited
+from overdue.api.deps import EngineDep, allowed, audited, scoped_key
 from overdue.api.masking import borrower_view
-from overdue.api.problems import MissingIdempotencyKey
 from overdue.api.schemas_operations import AbsenceRequest, DateRequest, ReassignRequest
 from overdue.api.security import Principal
 from overdue.domain.errors import InvalidInput, NotFound
@@ -65,9 +64,7 @@ def idempotent(
     a retry runs ``work`` again, which the services make harmless (a results row is taken once, a sale is
     selected and marked once).
     """
-    if not key:
-        raise MissingIdempotencyKey(f"{operation} needs an Idempotency-Key header (any unique string)")
-    scoped = f"api:{principal.user_id}:{key}"  # keys belong to their user, as for repayments
+    scoped = scoped_key(principal, key, operation)
     with engine.connect() as conn:
         earlier = idempotency.replayed(conn, scoped, operation, request)
     if earlier is None:

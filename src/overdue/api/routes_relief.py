@@ -27,8 +27,8 @@ from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy import Connection, Engine, Table, select
 
 from overdue.api import queries
-from overdue.api.deps import EngineDep, PrincipalDep, allowed, audited
-from overdue.api.problems import Forbidden, MissingIdempotencyKey
+from overdue.api.deps import EngineDep, PrincipalDep, allowed, audited, key_seen, scoped_key
+from overdue.api.problems import Forbidden
 from overdue.api.routes_accounts import IdempotencyKey
 from overdue.api.schemas_relief import (
     AcceptRequest,
@@ -42,7 +42,6 @@ from overdue.domain.errors import NotFound, ReliefRefused
 from overdue.services import relief, relief_agreements, relief_requests
 from overdue.store.relief_request_tables import relief_requests as relief_requests_table
 from overdue.store.relief_tables import relief_arrangements, relief_waivers
-from overdue.store.schema import idempotency_keys
 
 router = APIRouter(tags=["relief"])
 
@@ -73,21 +72,6 @@ def may(permission: str) -> Callable[[Principal], Principal]:
             raise RoleRefused(str(refused), permission) from None
 
     return relief_check
-
-
-def _idempotency_key(principal: Principal, key: str | None, what: str) -> str:
-    """The user-scoped key the service keeps (as the purchase endpoint scopes its keys)."""
-    if not key:
-        raise MissingIdempotencyKey(f"{what} needs an Idempotency-Key header (any unique string)")
-    return f"api:{principal.user_id}:{key}"
-
-
-def _seen(engine: Engine, key: str) -> bool:
-    with engine.connect() as conn:
-        return (
-            conn.execute(select(idempotency_keys.c.key).where(idempotency_keys.c.key == key)).first()
-            is not None
-        )
 
 
 def _visible(engine: Engine, principal: Principal, account_id: str) -> None:
@@ -154,9 +138,9 @@ def post_accept(
 ) -> dict[str, Any]:
     """The maker is you. A plan or settlement that forgives anything, and every waiver, waits for approval;
     a balance changed since the quote refuses it (409, ``relief.quote.stale``)."""
-    key = _idempotency_key(principal, idempotency_key, "accepting relief")
+    key = scoped_key(principal, idempotency_key, "accepting relief")
     _visible(engine, principal, account_id)
-    seen = _seen(engine, key)
+    seen = key_seen(engine, key)
     try:
         result = relief.accept(
             engine,
@@ -221,7 +205,7 @@ def post_approve(
 ) -> dict[str, Any]:
     """You approve at your role's level (collector: agent, supervisor: supervisor, admin: manager); the
     maker may not approve their own. It takes effect whole, or nothing does."""
-    key = _idempotency_key(principal, idempotency_key, "an approval")
+    key = scoped_key(principal, idempotency_key, "an approval")
     level = APPROVAL_LEVELS.get(principal.role)
     if level is None:
         raise RoleRefused(f"the role {principal.role!r} has no approval level", "relief.approve")
@@ -230,7 +214,7 @@ def post_approve(
             conn, (relief_waivers, relief_arrangements), relief_id, "waiver, plan or settlement"
         )
         queries.check_visible(conn, principal, account_id)
-    seen = _seen(engine, key)
+    seen = key_seen(engine, key)
     on = None if body is None else body.date
     try:
         result = relief.approve(
