@@ -13,8 +13,8 @@ from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from conftest import World
-from overdue.api import audit
 from overdue.cli.main import app
+from overdue.store import audit_trail
 from overdue.store.api_tables import audit_log
 
 runner = CliRunner()
@@ -57,21 +57,21 @@ def test_reads_and_changes_are_logged_chained_and_tampering_is_found(world: Worl
         ("user-collector", "collector", "refused", "contact", "A1"),
     ]
     assert json.loads(rows[-1]["detail"]) == {"rule": "cn.quiet_hours"}
-    assert rows[0]["prev_hash"] == audit.GENESIS
+    assert rows[0]["prev_hash"] == audit_trail.GENESIS
     assert all(r["prev_hash"] == p["hash"] for p, r in itertools.pairwise(rows))
     with world.engine.connect() as conn:
-        report = audit.verify(conn)
+        report = audit_trail.verify(conn)
     assert report.ok and report.count == len(rows) and report.head == rows[-1]["hash"]
 
     # Appends from several threads at once still make one unbroken chain.
     def append_ten(worker: int) -> None:
         for n in range(10):
-            audit.record(world.engine, f"worker-{worker}", "collector", "read", "account", f"A{n}")
+            audit_trail.record(world.engine, f"worker-{worker}", "collector", "read", "account", f"A{n}")
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(append_ten, range(4)))
     with world.engine.connect() as conn:
-        report = audit.verify(conn)
+        report = audit_trail.verify(conn)
     assert report.ok and report.count == len(rows) + 40
 
     with pytest.raises(DBAPIError, match="append-only"), world.engine.begin() as conn:
@@ -83,7 +83,7 @@ def test_reads_and_changes_are_logged_chained_and_tampering_is_found(world: Worl
     with world.engine.begin() as conn:
         conn.execute(audit_log.update().where(audit_log.c.seq == 3).values(actor="nobody"))
     with world.engine.connect() as conn:
-        report = audit.verify(conn)
+        report = audit_trail.verify(conn)
     assert (report.ok, report.broken_at, report.count) == (False, 3, 2)
     assert "changed after it was written" in str(report.reason)
 
@@ -99,9 +99,9 @@ def test_a_rehashed_row_or_a_removed_row_breaks_the_chain(sqlite_world: World) -
         conn.execute(
             audit_log.update()
             .where(audit_log.c.seq == 2)
-            .values(actor="nobody", hash=audit.entry_hash(forged))
+            .values(actor="nobody", hash=audit_trail.entry_hash(forged))
         )
-        report = audit.verify(conn)
+        report = audit_trail.verify(conn)
     assert (report.ok, report.broken_at) == (False, 3)
     assert "does not point to the row before it" in str(report.reason)
 
@@ -109,9 +109,9 @@ def test_a_rehashed_row_or_a_removed_row_breaks_the_chain(sqlite_world: World) -
         conn.execute(
             audit_log.update().where(audit_log.c.seq == 2).values(actor=row["actor"], hash=row["hash"])
         )
-        assert audit.verify(conn).ok
+        assert audit_trail.verify(conn).ok
         conn.execute(audit_log.delete().where(audit_log.c.seq == 4))
-        report = audit.verify(conn)
+        report = audit_trail.verify(conn)
     assert (report.ok, report.broken_at, report.count) == (False, 5, 3)
     assert report.reason == "row 4 is missing (the next row is 5)"
     result = runner.invoke(

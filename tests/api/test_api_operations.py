@@ -291,3 +291,13 @@ def test_debt_sale_through_the_api(world: World) -> None:
     assert problem(refused, 409, "contact-refused")["rule"] == "cn.no_contact_after_sale"
     paid = world.post("admin", "/accounts/A3/repayments", {"amount": "1.00"}, Idempotency_Key="after-sale")
     problem(paid, 409, "account-sold")
+    payment = {"account_id": "A3", "amount": "1.00", "reference": "BANK-77", "date": "2026-01-05"}
+    forwarded = world.post("admin", "/sales/payments", payment, Idempotency_Key="f1")
+    assert forwarded.status_code == 201, forwarded.json()
+    assert (forwarded.json()["forwarded_to"], forwarded.json()["amount"]) == ("某资产管理公司", "1.00")
+    again = world.post("admin", "/sales/payments", payment, Idempotency_Key="f1")
+    assert again.json() == forwarded.json() and again.headers["idempotent-replayed"] == "true"
+    problem(world.post("admin", "/sales/payments", payment, Idempotency_Key="f2"), 409, "conflict")
+    not_sold = {**payment, "account_id": "A1", "reference": "BANK-78"}
+    problem(world.post("admin", "/sales/payments", not_sold, Idempotency_Key="f3"), 409, "refused")
+    assert world.get("admin", "/accounts/A3").json()["snapshot"]["balances"]["outstanding"] == "800.00"

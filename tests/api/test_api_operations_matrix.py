@@ -83,6 +83,7 @@ def _calls(world: World, setup: dict[str, Any]) -> dict[str, tuple[str, str, Cal
 
     visit = {"at": f"{DAY}T10:00:00", "outcome": "no_answer", "recording_ref": "REC-1"}
     sale = {"sale": "SALE-1", "buyer": "买方", "min_balance": "100.00"}
+    forwarded = {"account_id": "S-1", "amount": "10.00", "reference": "BANK-1"}
     return {
         "cases.read": ("get", "/cases/{case_id}", get(f"/cases/{setup['case']}")),
         "queues.read": ("get", "/queues/{queue}", get("/queues/M1")),
@@ -139,6 +140,7 @@ def _calls(world: World, setup: dict[str, Any]) -> dict[str, tuple[str, str, Cal
             get("/sales/SALE-1/transfer-file?format=csv"),
         ),
         "sales.mark_sold": ("post", "/sales/{sale_id}/mark-sold", post("/sales/SALE-1/mark-sold", {}, True)),
+        "sales.forward": ("post", "/sales/payments", post("/sales/payments", forwarded, True)),
     }
 
 

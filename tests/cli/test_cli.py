@@ -189,6 +189,24 @@ def test_failed_expectation_exits_1(tmp_path: Path) -> None:
     assert "line 4: statement.minimum" in human.stdout
 
 
+def test_a_mismatch_with_dates_in_a_mapping_is_reported_as_json(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        account: {id: A1, opened: 2026-01-05, limit: "5000.00"}
+        events:
+          - {date: 2026-01-10, purchase: "1000.00"}
+          - {date: 2026-02-01, snapshot: true, expect: {statement: {due_date: [2026-02-09]}}}
+        """,
+    )
+    result = invoke(tmp_path, "scenario", "run", str(path), "--json")
+    assert result.exit_code == 1, result.output
+    failed = json.loads(result.stdout)["expectations"]["failed"]
+    assert failed == [
+        {"line": 4, "path": "statement.due_date", "expected": ["2026-02-09"], "actual": "2026-02-09"}
+    ]
+
+
 def test_unmet_expect_error_exits_1(tmp_path: Path) -> None:
     path = write(
         tmp_path,

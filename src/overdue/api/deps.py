@@ -8,15 +8,17 @@ queries (:mod:`overdue.api.queries`), on top of these role checks.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine, select
 
-from overdue.api import audit, users
+from overdue.api import users
 from overdue.api.problems import Forbidden, MissingIdempotencyKey
 from overdue.api.security import Principal
+from overdue.store import audit_trail
 from overdue.store.api_tables import ROLES
 from overdue.store.schema import idempotency_keys
 
@@ -66,6 +68,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "sales.select": frozenset({"admin"}),
     "sales.read": frozenset({"admin"}),
     "sales.mark_sold": frozenset({"admin"}),
+    "sales.forward": frozenset({"admin"}),
     # Reports: portfolio aggregates, no personal data.
     "reports.read": frozenset({"admin", "strategist", "supervisor", "compliance_officer", "auditor"}),
 }
@@ -111,6 +114,12 @@ def allowed(permission: str) -> Callable[[Principal], Principal]:
     return check
 
 
+def acting(principal: Principal) -> AbstractContextManager[audit_trail.Actor]:
+    """Attribute the changes made inside the block to ``principal``: the services audit each change in its
+    own transaction (:func:`overdue.store.audit_trail.changed`)."""
+    return audit_trail.acting_as(audit_trail.Actor(principal.name, principal.role))
+
+
 def audited(
     engine: Engine,
     principal: Principal,
@@ -119,8 +128,9 @@ def audited(
     record: str,
     detail: Mapping[str, Any] | None = None,
 ) -> None:
-    """Append to the audit log who (``principal``) did ``action`` on ``entity`` ``record``."""
-    audit.record(engine, principal.name, principal.role, action, entity, record, detail)
+    """Append to the audit log, in a transaction of its own, that ``principal`` read something or was refused
+    (changes are audited by the services that make them, in their own transaction)."""
+    audit_trail.record(engine, principal.name, principal.role, action, entity, record, detail)
 
 
 def scoped_key(principal: Principal, key: str | None, what: str) -> str:

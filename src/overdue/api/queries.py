@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, Connection, func, literal, select, true
 from overdue.api.security import Principal
 from overdue.domain.errors import InvalidInput, NotFound
 from overdue.domain.money import format_yuan
-from overdue.store import repository
+from overdue.store import audit_trail, repository
 from overdue.store.account_tables import accounts, statements
 from overdue.store.api_tables import borrower_accounts, borrowers
 from overdue.store.collection_tables import collection_states, contacts, promises
@@ -225,11 +225,15 @@ def save_borrower(conn: Connection, borrower: dict[str, str]) -> str:
             created_at=datetime.now(UTC),
         )
     )
+    # The detail names the fields written, never their values (the log keeps no personal data).
+    audit_trail.changed(conn, "create", "borrower", borrower_id, {"fields": sorted(borrower)})
     return borrower_id
 
 
 def link_borrower(conn: Connection, borrower_id: str, account_id: str) -> None:
+    """Record that ``account_id`` is ``borrower_id``'s, in the caller's transaction."""
     conn.execute(borrower_accounts.insert().values(borrower_id=borrower_id, account_id=account_id))
+    audit_trail.changed(conn, "create", "borrower_account", borrower_id, {"account": account_id})
 
 
 def borrower_accounts_of(conn: Connection, borrower_id: str) -> list[str]:

@@ -7,15 +7,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from overdue.api import queries
-from overdue.api.deps import EngineDep, allowed, audited, key_seen, scoped_key
+from overdue.api.deps import EngineDep, acting, allowed, audited, key_seen, scoped_key
 from overdue.api.masking import borrower_view
 from overdue.api.schemas import MoneyRequest, OpenAccountRequest, PurchaseRequest
 from overdue.api.security import Principal
 from overdue.domain.errors import Conflict
 from overdue.domain.money import format_yuan, parse_positive_yuan
+from overdue.domain.state import AccountState
 from overdue.services import accounts
 from overdue.store import repository
 
@@ -44,20 +45,26 @@ def open_account(
             raise Conflict(f"account {body.id!r} already exists")
         if borrower is not None:
             queries.check_borrower(conn, borrower)  # refuse before anything is written
-    state = accounts.open_account(
-        engine,
-        body.id,
-        body.opened_on,
-        parse_positive_yuan(body.credit_limit, field="credit_limit"),
-        product=body.product,
-        timezone=body.timezone,
-    )
-    borrower_id = None
-    if borrower is not None:
-        with engine.begin() as conn:
-            borrower_id = queries.save_borrower(conn, borrower)
-            queries.link_borrower(conn, borrower_id, state.id)
-    audited(engine, principal, "create", "account", state.id, {"borrower": borrower_id})
+    borrower_ids: list[str] = []
+
+    def save_borrower(conn: Connection, state: AccountState) -> dict[str, Any]:
+        if borrower is None:
+            return {"borrower": None}
+        borrower_ids.append(queries.save_borrower(conn, borrower))
+        queries.link_borrower(conn, borrower_ids[0], state.id)
+        return {"borrower": borrower_ids[0]}
+
+    with acting(principal):
+        state = accounts.open_account(
+            engine,
+            body.id,
+            body.opened_on,
+            parse_positive_yuan(body.credit_limit, field="credit_limit"),
+            product=body.product,
+            timezone=body.timezone,
+            also=save_borrower,
+        )
+    borrower_id = borrower_ids[0] if borrower_ids else None
     return {
         "id": state.id,
         "product": state.product,
@@ -130,19 +137,15 @@ def _money_move(
         queries.check_visible(conn, principal, account_id)
     seen = key_seen(engine, key)
     amount = parse_positive_yuan(body.amount)
-    details: dict[str, Any] = {"amount": body.amount}
-    if isinstance(body, PurchaseRequest):
-        result = accounts.purchase(
-            engine, account_id, amount, periods=body.installments, on=body.date, idempotency_key=key
-        )
-        if body.installments is not None:
-            details["installments"] = body.installments
-    else:
-        result = accounts.repay(engine, account_id, amount, on=body.date, idempotency_key=key)
+    with acting(principal):
+        if isinstance(body, PurchaseRequest):
+            result = accounts.purchase(
+                engine, account_id, amount, periods=body.installments, on=body.date, idempotency_key=key
+            )
+        else:
+            result = accounts.repay(engine, account_id, amount, on=body.date, idempotency_key=key)
     if seen:
         response.headers["Idempotent-Replayed"] = "true"
-    else:
-        audited(engine, principal, "create", operation, account_id, {**details, "date": result["date"]})
     return result
 
 

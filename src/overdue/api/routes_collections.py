@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends
 from sqlalchemy import Engine
 
 from overdue.api import queries
-from overdue.api.deps import PERMISSIONS, EngineDep, allowed, audited
+from overdue.api.deps import PERMISSIONS, EngineDep, acting, allowed, audited
 from overdue.api.problems import Forbidden
 from overdue.api.schemas import ContactRequest, DisputeRequest, PromiseRequest
 from overdue.api.security import Principal
@@ -55,9 +55,8 @@ def post_promise(
     with engine.connect() as conn:
         queries.check_visible(conn, principal, account_id)
     on = body.date or _current_date(engine, account_id)
-    result = collections.make_promise(engine, account_id, on, parse_positive_yuan(body.amount), body.due_on)
-    audited(engine, principal, "create", "promise", account_id, result)
-    return result
+    with acting(principal):
+        return collections.make_promise(engine, account_id, on, parse_positive_yuan(body.amount), body.due_on)
 
 
 @router.post("/disputes", summary="Open or resolve a dispute")
@@ -74,11 +73,8 @@ def post_dispute(
     with engine.connect() as conn:
         queries.check_visible(conn, principal, account_id)
     on = body.date or _current_date(engine, account_id)
-    result = collections.set_dispute(engine, account_id, on, open_=body.status == "open")
-    audited(
-        engine, principal, "update", "dispute", account_id, {"status": body.status, "date": on.isoformat()}
-    )
-    return result
+    with acting(principal):
+        return collections.set_dispute(engine, account_id, on, open_=body.status == "open")
 
 
 @router.get("/contacts", summary="The account's contact attempts")
@@ -105,21 +101,20 @@ def post_contact(
         queries.check_visible(conn, principal, account_id)
     source = "agency" if principal.role == "agency" else "collector"
     try:
-        result = collections.record_contact(
-            engine,
-            account_id,
-            body.at,
-            body.channel,
-            body.party,
-            body.outcome,
-            source=source,
-            note=body.note,
-            agency=principal.agency if principal.role == "agency" else None,
-            collectors=body.collectors,
-            recording_ref=body.recording_ref,
-        )
+        with acting(principal):
+            return collections.record_contact(
+                engine,
+                account_id,
+                body.at,
+                body.channel,
+                body.party,
+                body.outcome,
+                source=source,
+                note=body.note,
+                agency=principal.agency if principal.role == "agency" else None,
+                collectors=body.collectors,
+                recording_ref=body.recording_ref,
+            )
     except collections.ContactRefused as refused:
         audited(engine, principal, "refused", "contact", account_id, {"rule": refused.rule})
         raise
-    audited(engine, principal, "create", "contact", account_id, result["contact"])
-    return result

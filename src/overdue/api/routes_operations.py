@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from overdue.api import queries
-from overdue.api.deps import EngineDep, allowed, audited, scoped_key
+from overdue.api.deps import EngineDep, acting, allowed, audited, scoped_key
 from overdue.api.masking import borrower_view
 from overdue.api.schemas_operations import AbsenceRequest, DateRequest, ReassignRequest
 from overdue.api.security import Principal
@@ -59,7 +59,8 @@ def idempotent(
     """Run ``work`` once per ``Idempotency-Key``: a retry with the same key and request gets the first answer
     (``Idempotent-Replayed: true``), the same key with another request is a 422.
 
-    Returns the answer and whether it was replayed. The services behind these endpoints commit in several
+    ``work``'s changes are audited as ``principal``'s. Returns the answer and whether it was replayed. The
+    services behind these endpoints commit in several
     transactions, so the answer is stored just after ``work`` finishes; should the process die in between,
     a retry runs ``work`` again, which the services make harmless (a results row is taken once, a sale is
     selected and marked once).
@@ -68,7 +69,8 @@ def idempotent(
     with engine.connect() as conn:
         earlier = idempotency.replayed(conn, scoped, operation, request)
     if earlier is None:
-        answer = work()
+        with acting(principal):
+            answer = work()
         try:
             with engine.begin() as conn:
                 idempotency.remember(conn, scoped, operation, request, answer)
@@ -199,17 +201,8 @@ def run_allocation(
     previous collector, daily caps, the rest balanced by overdue amount. A date is allocated once; running
     it again answers what was stored (``already_allocated``)."""
     day = business_date_or(engine, body.date)
-    result = operations.allocation.allocate_day(engine, day, score=score)
-    if not result["already_allocated"]:
-        audited(
-            engine,
-            principal,
-            "create",
-            "allocation",
-            day.isoformat(),
-            {"cases": len(result["assignments"]), "unassigned": len(result["unassigned"])},
-        )
-    return result
+    with acting(principal):
+        return operations.allocation.allocate_day(engine, day, score=score)
 
 
 @router.post("/cases/{case_id}/reassign", summary="A supervisor gives a case to another collector")
@@ -221,11 +214,10 @@ def reassign(
 ) -> dict[str, Any]:
     """Refused (409) when the collector is away that day, at their cap, or already has the case."""
     day = business_date_or(engine, body.date)
-    result = operations.allocation.reassign(
-        engine, case_id, day, body.to, by=principal.name, reason=body.reason
-    )
-    audited(engine, principal, "update", "case", case_id, {"to": body.to, "date": day.isoformat()})
-    return result
+    with acting(principal):
+        return operations.allocation.reassign(
+            engine, case_id, day, body.to, by=principal.name, reason=body.reason
+        )
 
 
 @router.get("/collectors", summary="Collectors and field agents with their daily caps")
@@ -248,6 +240,5 @@ def post_absence(
     principal: Annotated[Principal, Depends(allowed("absences.create"))],
 ) -> dict[str, Any]:
     """The allocation of that date gives the collector's cases to others (also a field agent's routes)."""
-    result = operations.allocation.record_absence(engine, collector_id, body.date, body.reason)
-    audited(engine, principal, "create", "absence", collector_id, {"date": body.date.isoformat()})
-    return result
+    with acting(principal):
+        return operations.allocation.record_absence(engine, collector_id, body.date, body.reason)

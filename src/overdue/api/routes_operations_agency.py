@@ -25,10 +25,15 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from overdue.api import queries
-from overdue.api.deps import EngineDep, allowed, audited
+from overdue.api.deps import EngineDep, acting, allowed, audited
 from overdue.api.routes_accounts import IdempotencyKey
 from overdue.api.routes_operations import OnQuery, business_date_or, idempotent
-from overdue.api.schemas_operations import DateRequest, PlacementRequest, SaleSelectRequest
+from overdue.api.schemas_operations import (
+    DateRequest,
+    ForwardedPaymentRequest,
+    PlacementRequest,
+    SaleSelectRequest,
+)
 from overdue.api.security import Principal
 from overdue.domain.errors import InvalidInput
 from overdue.domain.money import parse_positive_yuan
@@ -87,16 +92,8 @@ def post_placements(
         else parse_positive_yuan(body.max_balance, field="max_balance"),
         term_days=body.term_days,
     )
-    result = operations.agency.place_accounts(engine, agency_id, day, rules)
-    audited(
-        engine,
-        principal,
-        "create",
-        "placements",
-        agency_id,
-        {"date": day.isoformat(), "accounts": [p["account_id"] for p in result["placed"]]},
-    )
-    return result
+    with acting(principal):
+        return operations.agency.place_accounts(engine, agency_id, day, rules)
 
 
 @router.get("/agencies/{agency_id}/placement-file", summary="The agency's placement file, CSV or JSON")
@@ -169,7 +166,7 @@ async def post_results(
         with engine.connect() as conn:
             queries.check_agency(conn, principal, agency_id)
         rows = _results_rows(request.headers.get("content-type", ""), raw)
-        report, replayed = idempotent(
+        report, _ = idempotent(
             engine,
             principal,
             idempotency_key,
@@ -180,19 +177,6 @@ async def post_results(
             ),
             response,
         )
-        if not replayed:
-            audited(
-                engine,
-                principal,
-                "create",
-                "agency_results",
-                agency_id,
-                {
-                    "rows": report["rows"],
-                    "accepted": [r["ref"] for r in report["accepted"]],
-                    "rejected": len(report["rejected"]),
-                },
-            )
         return report
 
     return await run_in_threadpool(run)
@@ -208,16 +192,8 @@ def post_recall(
     with engine.connect() as conn:
         queries.check_agency(conn, principal, agency_id)
     day = business_date_or(engine, body.date)
-    result = operations.agency.recall_due(engine, day, agency_id)
-    audited(
-        engine,
-        principal,
-        "update",
-        "placements",
-        agency_id,
-        {"date": day.isoformat(), "recalled": [r["account_id"] for r in result["recalled"]]},
-    )
-    return result
+    with acting(principal):
+        return operations.agency.recall_due(engine, day, agency_id)
 
 
 @router.get("/agencies/{agency_id}/commission", summary="What the agency recovered and earned, by placement")
@@ -253,7 +229,7 @@ def post_sale_select(
         else parse_positive_yuan(body.max_balance, field="max_balance"),
     )
     request = {**body.model_dump(mode="json"), "date": day.isoformat()}
-    result, replayed = idempotent(
+    result, _ = idempotent(
         engine,
         principal,
         idempotency_key,
@@ -262,8 +238,6 @@ def post_sale_select(
         lambda: operations.sale.select_sale(engine, body.sale, body.buyer, day, rules),
         response,
     )
-    if not replayed:
-        audited(engine, principal, "create", "sale", body.sale, {"accounts": result["totals"]["accounts"]})
     return result
 
 
@@ -308,7 +282,7 @@ def post_mark_sold(
     """A ``sold`` hold on each account (collection stops, contact is refused), open work cancelled; later
     payments are forwarded to the buyer, never posted. ``date`` must be each account's business date."""
     day = business_date_or(engine, body.date)
-    result, replayed = idempotent(
+    result, _ = idempotent(
         engine,
         principal,
         idempotency_key,
@@ -317,6 +291,29 @@ def post_mark_sold(
         lambda: operations.sale.mark_sold(engine, sale_id, day),
         response,
     )
-    if not replayed:
-        audited(engine, principal, "update", "sale", sale_id, {"sold_on": day.isoformat()})
+    return result
+
+
+@router.post("/sales/payments", status_code=201, summary="Record a payment received on a sold account")
+def post_forwarded_payment(
+    body: ForwardedPaymentRequest,
+    engine: EngineDep,
+    principal: Annotated[Principal, Depends(allowed("sales.forward"))],
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """The money is the buyer's: it is recorded as owed to them (``forwarded_to``) and the ledger is not
+    touched. Refused (409) for an account that is not sold (post it as a repayment) and for a ``reference``
+    already recorded."""
+    day = business_date_or(engine, body.date)
+    amount = parse_positive_yuan(body.amount)
+    result, _ = idempotent(
+        engine,
+        principal,
+        idempotency_key,
+        "sale-payment",
+        {**body.model_dump(mode="json"), "date": day.isoformat()},
+        lambda: operations.sale.forward_payment(engine, body.account_id, day, amount, body.reference),
+        response,
+    )
     return result

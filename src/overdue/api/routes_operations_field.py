@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy import Connection, Engine
 
 from overdue.api import queries
-from overdue.api.deps import EngineDep, allowed, audited
+from overdue.api.deps import EngineDep, acting, allowed, audited
 from overdue.api.masking import borrower_view
 from overdue.api.routes_operations import CursorQuery, LimitQuery, OnQuery, business_date_or
 from overdue.api.schemas_operations import (
@@ -88,8 +88,8 @@ def plan_routes(
     """One order per borrower with open field work not yet ordered, grouped into routes by city and
     district, each route given a team of ``team_size`` (two or more) field agents present that day."""
     day = business_date_or(engine, body.date)
-    result = operations.field.plan_day(engine, day, team_size=body.team_size)
-    audited(engine, principal, "create", "field_routes", day.isoformat(), {"orders": result["created"]})
+    with acting(principal):
+        result = operations.field.plan_day(engine, day, team_size=body.team_size)
     with engine.connect() as conn:
         routes = [
             {**r, "orders": [_with_borrower(conn, principal, o) for o in r["orders"]]}
@@ -110,27 +110,19 @@ def close_order(
     with engine.connect() as conn:
         queries.check_field_order(conn, principal, order_id)
     try:
-        closed = operations.field.close_order(
-            engine,
-            order_id,
-            body.at,
-            body.outcome,
-            body.recording_ref,
-            team=body.team,
-            note=body.note,
-        )
+        with acting(principal):
+            return operations.field.close_order(
+                engine,
+                order_id,
+                body.at,
+                body.outcome,
+                body.recording_ref,
+                team=body.team,
+                note=body.note,
+            )
     except ContactRefused as refused:
         audited(engine, principal, "refused", "field_order", order_id, {"rule": refused.rule})
         raise
-    audited(
-        engine,
-        principal,
-        "update",
-        "field_order",
-        order_id,
-        {"outcome": body.outcome, "recording_ref": body.recording_ref},
-    )
-    return closed
 
 
 def _account_date(engine: Engine, account_id: str) -> date:
@@ -150,16 +142,15 @@ def open_legal_case(
     with engine.connect() as conn:
         queries.check_visible(conn, principal, account_id)
     on = body.date or _account_date(engine, account_id)
-    result = operations.legal.open_case(
-        engine,
-        account_id,
-        on,
-        cost=parse_yuan(body.cost, field="cost"),
-        documents=body.documents,
-        note=body.note,
-    )
-    audited(engine, principal, "create", "legal_case", result["legal_case"], {"account": account_id})
-    return result
+    with acting(principal):
+        return operations.legal.open_case(
+            engine,
+            account_id,
+            on,
+            cost=parse_yuan(body.cost, field="cost"),
+            documents=body.documents,
+            note=body.note,
+        )
 
 
 def _legal_case(engine: Engine, legal_id: str) -> dict[str, Any]:
@@ -191,15 +182,14 @@ def post_legal_step(
     limitation period, is refused (409, ``legal.order`` / ``legal.limitation_expired``)."""
     case = _legal_case(engine, legal_id)
     on = body.date or _account_date(engine, case["account_id"])
-    result = operations.legal.advance(
-        engine,
-        legal_id,
-        body.step,
-        on,
-        cost=parse_yuan(body.cost, field="cost"),
-        documents=body.documents,
-        note=body.note,
-        outcome=body.outcome,
-    )
-    audited(engine, principal, "update", "legal_case", legal_id, {"step": body.step, "date": on.isoformat()})
-    return result
+    with acting(principal):
+        return operations.legal.advance(
+            engine,
+            legal_id,
+            body.step,
+            on,
+            cost=parse_yuan(body.cost, field="cost"),
+            documents=body.documents,
+            note=body.note,
+            outcome=body.outcome,
+        )

@@ -27,7 +27,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy import Connection, Engine, Table, select
 
 from overdue.api import queries
-from overdue.api.deps import EngineDep, PrincipalDep, allowed, audited, key_seen, scoped_key
+from overdue.api.deps import EngineDep, PrincipalDep, acting, allowed, audited, key_seen, scoped_key
 from overdue.api.problems import Forbidden
 from overdue.api.routes_accounts import IdempotencyKey
 from overdue.api.schemas_relief import (
@@ -142,23 +142,21 @@ def post_accept(
     _visible(engine, principal, account_id)
     seen = key_seen(engine, key)
     try:
-        result = relief.accept(
-            engine,
-            account_id,
-            body.relief_request(),
-            body.fingerprint,
-            maker=principal.name,
-            on=body.date,
-            idempotency_key=key,
-        )
+        with acting(principal):
+            result = relief.accept(
+                engine,
+                account_id,
+                body.relief_request(),
+                body.fingerprint,
+                maker=principal.name,
+                on=body.date,
+                idempotency_key=key,
+            )
     except ReliefRefused as refused:
         audited(engine, principal, "refused", "relief", account_id, {"kind": body.kind, "rule": refused.rule})
         raise
     if seen:
         response.headers["Idempotent-Replayed"] = "true"
-    else:
-        detail = {"kind": body.kind, "id": result.get("id"), "status": result.get("status")}
-        audited(engine, principal, "create", "relief", account_id, detail)
     return result
 
 
@@ -217,17 +215,15 @@ def post_approve(
     seen = key_seen(engine, key)
     on = None if body is None else body.date
     try:
-        result = relief.approve(
-            engine, account_id, relief_id, principal.name, level, on=on, idempotency_key=key
-        )
+        with acting(principal):
+            result = relief.approve(
+                engine, account_id, relief_id, principal.name, level, on=on, idempotency_key=key
+            )
     except ReliefRefused as refused:
         audited(engine, principal, "refused", "relief_approval", relief_id, {"rule": refused.rule})
         raise
     if seen:
         response.headers["Idempotent-Replayed"] = "true"
-    else:
-        detail = {"account_id": account_id, "level": level, "status": result.get("status")}
-        audited(engine, principal, "update", "relief_approval", relief_id, detail)
     return result
 
 
@@ -248,18 +244,17 @@ def post_request(
     """Who asked is you: a borrower's request is the borrower's, anyone else's is a collector's on the
     borrower's behalf. The deadline is the 7th working day after it on China's calendar."""
     _visible(engine, principal, account_id)
-    result = relief_requests.record_request(
-        engine,
-        account_id,
-        body.kind,
-        principal.name,
-        party="borrower" if principal.role == "borrower" else "collector",
-        channel=body.channel,
-        on=body.date,
-        note=body.note,
-    )
-    audited(engine, principal, "create", "relief_request", result["id"], {"kind": body.kind})
-    return result
+    with acting(principal):
+        return relief_requests.record_request(
+            engine,
+            account_id,
+            body.kind,
+            principal.name,
+            party="borrower" if principal.role == "borrower" else "collector",
+            channel=body.channel,
+            on=body.date,
+            note=body.note,
+        )
 
 
 @router.get("/relief/requests/overdue", summary="Relief requests unanswered past their deadline")
@@ -288,8 +283,7 @@ def post_answer(
     with engine.connect() as conn:
         account_id = _account_of(conn, (relief_requests_table,), request_id, "relief request")
         queries.check_visible(conn, principal, account_id)
-    result = relief_requests.answer_request(
-        engine, request_id, body.status, principal.name, reason=body.reason, on=body.date
-    )
-    audited(engine, principal, "update", "relief_request", request_id, {"status": body.status})
-    return result
+    with acting(principal):
+        return relief_requests.answer_request(
+            engine, request_id, body.status, principal.name, reason=body.reason, on=body.date
+        )

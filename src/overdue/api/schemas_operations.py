@@ -116,3 +116,12 @@ class SaleSelectRequest(Body):
     statuses: list[Annotated[str, Field(max_length=32)]] = Field(default_factory=list, max_length=10)
     min_balance: Yuan = "0.01"
     max_balance: Yuan | None = None
+
+
+class ForwardedPaymentRequest(Body):
+    """Money received on a sold account: owed to the sale's buyer, never posted to the ledger."""
+
+    account_id: Id
+    amount: Yuan
+    reference: Id = Field(description="The payment's own reference (a bank or channel id); recorded once.")
+    date: dt.date | None = None

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, RowMapping, select
 
-from overdue.api import audit
 from overdue.api.security import (
     Principal,
     check_role,
@@ -20,6 +19,7 @@ from overdue.api.security import (
     token_hash,
 )
 from overdue.domain.errors import InvalidInput, OverdueError
+from overdue.store import audit_trail
 from overdue.store.api_tables import api_tokens, borrowers, users
 
 
@@ -45,14 +45,12 @@ def add_user(
     password: str | None = None,
     agency: str | None = None,
     borrower_id: str | None = None,
-    actor: tuple[str, str] = ("cli", "admin"),
 ) -> NewUser:
     """Add a user with ``role`` and issue their first token.
 
     password: lets them log in with a password too (None: token only).
     agency: required for the ``agency`` role (the agency they work for).
     borrower_id: required for the ``borrower`` role (an existing borrower).
-    actor: who adds them, for the audit log (name, role).
     """
     try:
         check_role(role)
@@ -83,15 +81,13 @@ def add_user(
             )
             .returning(users.c.id)
         ).scalar_one()
-        audit.append(conn, actor[0], actor[1], "create", "user", name, {"role": role, "agency": agency})
+        audit_trail.changed(conn, "create", "user", name, {"role": role, "agency": agency})
         token = _issue(conn, user_id)
     principal = Principal(user_id, name, role, agency if role == "agency" else None, borrower_id)
     return NewUser(principal, token)
 
 
-def set_password(
-    engine: Engine, name: str, password: str, *, actor: tuple[str, str] = ("cli", "admin")
-) -> None:
+def set_password(engine: Engine, name: str, password: str) -> None:
     """Set (or replace) the password of user ``name``."""
     with engine.begin() as conn:
         changed = conn.execute(
@@ -99,7 +95,7 @@ def set_password(
         ).rowcount
         if not changed:
             raise InvalidInput(f"unknown user {name!r}")
-        audit.append(conn, actor[0], actor[1], "update", "user", name, {"password": "set"})
+        audit_trail.changed(conn, "update", "user", name, {"password": "set"})
 
 
 def _issue(conn: Connection, user_id: int) -> str:
@@ -120,7 +116,7 @@ def login(engine: Engine, name: str, password: str) -> tuple[Principal, str]:
             raise NotAuthenticated("unknown user or wrong password")
         principal = _principal(row)
         token = _issue(conn, principal.user_id)
-        audit.append(conn, principal.name, principal.role, "login", "user", principal.name)
+        audit_trail.append(conn, principal.name, principal.role, "login", "user", principal.name)
     return principal, token
 
 

@@ -1,6 +1,8 @@
 """What every ``overdue`` command shares: context, options, errors and output."""
 
+import getpass
 import json
+import os
 from dataclasses import dataclass, field
 from typing import Annotated, Any, NoReturn
 
@@ -33,6 +35,12 @@ class CliState:
             self._engine = make_engine(self.db_url)
         return self._engine
 
+    def close(self) -> None:
+        """Close the engine's pooled connections (when the command ends)."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
 
 def state(ctx: typer.Context) -> CliState:
     """The :class:`CliState` of the running command; ``ctx`` is the command's typer context."""
@@ -40,6 +48,20 @@ def state(ctx: typer.Context) -> CliState:
     if obj is None:  # only when a command is invoked without the top-level callback
         raise RuntimeError("overdue CLI state is missing: invoke commands through overdue.cli.main.app")
     return obj
+
+
+def operator_name(given: str | None) -> str:
+    """Who runs a command, as the audit log names them: ``given``, else ``$OVERDUE_OPERATOR``, else the
+    login name (``unknown`` when the system has none)."""
+    if given and given.strip():
+        return given.strip()
+    from_env = os.environ.get("OVERDUE_OPERATOR", "").strip()
+    if from_env:
+        return from_env
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container's user without a passwd entry)
+        return "unknown"
 
 
 def fail(message: str) -> NoReturn:

@@ -12,8 +12,9 @@ from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 
 from overdue import __version__
-from overdue.cli.common import CliState, JsonOption, fail, print_json, state
+from overdue.cli.common import CliState, JsonOption, fail, operator_name, print_json, state
 from overdue.errors import OverdueError
+from overdue.store import audit_trail
 from overdue.store.db import default_url, upgrade
 
 
@@ -54,9 +55,19 @@ def main(
             help="Database URL (sqlite:///FILE or postgresql://...); default $OVERDUE_DB or sqlite:///overdue.db.",
         ),
     ] = None,
+    operator: Annotated[
+        str | None,
+        typer.Option(
+            "--operator",
+            metavar="NAME",
+            help="Who runs the command, for the audit log; default $OVERDUE_OPERATOR or your login name.",
+        ),
+    ] = None,
 ) -> None:
-    """Set up the context every command shares."""
+    """Set up the context every command shares: the database, and who the audit log records as acting."""
     ctx.obj = CliState(db_url=db or default_url())
+    ctx.call_on_close(ctx.obj.close)
+    ctx.with_resource(audit_trail.acting_as(audit_trail.Actor(f"cli:{operator_name(operator)}", "operator")))
 
 
 @app.command()

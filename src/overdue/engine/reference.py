@@ -32,7 +32,7 @@ from overdue.domain.errors import InvalidInput
 from overdue.domain.terms import terms_from_json
 from overdue.engine.collect import collect
 from overdue.engine.limits import LimitReview, review_account
-from overdue.store import limit_repository, repository
+from overdue.store import audit_trail, limit_repository, repository
 from overdue.store.account_tables import accounts, eod_runs
 from overdue.strategy import Strategy, default_strategy
 
@@ -49,6 +49,15 @@ class EodSummary:
     """Actions recorded, by type (refused ones under ``refused``)."""
     limit_changes: dict[str, int] = field(default_factory=dict)
     """Limit changes recorded by the review, by action (``raise``, ``cut``, ``freeze``, ``close``)."""
+
+    def add(self, other: EodSummary) -> None:
+        """Count ``other``'s accounts, transactions, actions and limit changes in this summary too."""
+        self.accounts_run += other.accounts_run
+        self.transactions += other.transactions
+        for key, count in other.actions.items():
+            self.actions[key] = self.actions.get(key, 0) + count
+        for key, count in other.limit_changes.items():
+            self.limit_changes[key] = self.limit_changes.get(key, 0) + count
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -92,8 +101,13 @@ def run_date(
     progress: Progress | None = None,
     collection: Collection | None = None,
 ) -> None:
-    """Run the end-of-day of ``on`` on every account that still needs it, then close the date."""
+    """Run the end-of-day of ``on`` on every account that still needs it, then close the date.
+
+    Each account's day commits on its own (its ledger is its record); closing the date writes the audit row
+    of the whole day (accounts run, transactions, actions, limit changes) with it.
+    """
     collection = collection or Collection.default()
+    day = EodSummary()
     with engine.connect() as conn:
         due = list(
             conn.execute(
@@ -119,18 +133,25 @@ def run_date(
             repository.record_day(conn, limits.state, on)
             _, recorded = collect(conn, limits.state, on, collection.strategy, collection.rulebook)
         for action in limits.recorded:
-            summary.limit_changes[action] = summary.limit_changes.get(action, 0) + 1
+            day.limit_changes[action] = day.limit_changes.get(action, 0) + 1
         for row in recorded:
             key = row["type"] if row["status"] != "refused" else "refused"
-            summary.actions[key] = summary.actions.get(key, 0) + 1
-        summary.accounts_run += 1
-        summary.transactions += len(outcome.transactions)
+            day.actions[key] = day.actions.get(key, 0) + 1
+        day.accounts_run += 1
+        day.transactions += len(outcome.transactions)
         if progress is not None:
             progress(on, done, len(due))
     with engine.begin() as conn:
+        closed_before = conn.execute(
+            select(eod_runs.c.finished).where(eod_runs.c.business_date == on)
+        ).scalar()
         repository.upsert(
             conn, eod_runs, [{"business_date": on, "accounts": total, "finished": True}], ["business_date"]
         )
+        if day.accounts_run or not closed_before:  # a date run again with nothing left to do changed nothing
+            detail = {k: v for k, v in day.to_json().items() if k != "dates"}
+            audit_trail.changed(conn, "run", "end_of_day", on.isoformat(), detail)
+    summary.add(day)
     summary.dates.append(on)
 
 

@@ -1,9 +1,10 @@
 """Account use cases: open, purchase (whole or in installments), repay, bill installments, and the account's
 snapshot.
 
-Each runs in one database transaction: the state, the ledger transactions and the idempotency record are
-saved together or not at all. Money-moving operations take an optional idempotency key. A business date left
-out means the account's next open date (the day after its last end-of-day).
+Each runs in one database transaction: the state, the ledger transactions, the idempotency record and the
+audit row (:func:`overdue.store.audit_trail.changed`) are saved together or not at all. Money-moving
+operations take an optional idempotency key. A business date left out means the account's next open date
+(the day after its last end-of-day).
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from overdue.domain.snapshot import snapshot
 from overdue.domain.state import AccountState, InstallmentPeriod
 from overdue.domain.terms import product_terms
 from overdue.services import idempotency
+from overdue.store import audit_trail, repository
 from overdue.store import collections_repository as collections_store
 from overdue.store import compliance_repository as compliance_store
-from overdue.store import repository
 
 
 def open_account(
@@ -38,8 +39,13 @@ def open_account(
     product: str = "huabei",
     overrides: dict[str, Any] | None = None,
     timezone: str = "Asia/Shanghai",
+    also: Callable[[Connection, AccountState], dict[str, Any]] | None = None,
 ) -> AccountState:
-    """Open a credit line. ``opened_on`` must be after the last business date the end-of-day closed."""
+    """Open a credit line. ``opened_on`` must be after the last business date the end-of-day closed.
+
+    also: more to write in the same transaction (the borrower, over the API); what it returns goes into the
+    audit row's detail.
+    """
     terms = product_terms(product, overrides)
     state = rules.open_account(account_id, product, terms, opened_on, credit_limit, timezone)
     with engine.begin() as conn:
@@ -50,6 +56,10 @@ def open_account(
                 f"end-of-day already ran up to {closed.isoformat()}"
             )
         repository.insert_account(conn, state)
+        detail = {} if also is None else also(conn, state)
+        audit_trail.changed(
+            conn, "create", "account", account_id, {"opened_on": opened_on.isoformat(), **detail}
+        )
     return state
 
 
@@ -83,6 +93,8 @@ def _money_move(
             repository.save_account(conn, state, outcome.state, version, outcome.transactions)
             if also is not None:
                 also(conn, day)
+            detail = {k: v for k, v in request.items() if k != "account_id"}
+            audit_trail.changed(conn, "create", operation, account_id, {**detail, "date": day.isoformat()})
             response = {
                 "operation": operation,
                 "account_id": account_id,

@@ -1,7 +1,8 @@
 """Collection use cases: promises to pay, disputes, and contact attempts (each checked by the rulebook first).
 
 A contact attempt is made only when the rulebook allows it; a refused attempt is not recorded as a contact
-and counts toward no limit — the refusal (with its rule) is returned to the caller.
+and counts toward no limit — the refusal (with its rule) is returned to the caller. Each change is audited in
+its own transaction (:func:`overdue.store.audit_trail.changed`).
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from overdue.domain.errors import InvalidDate, InvalidInput, OverdueError
 from overdue.domain.money import Fen, format_yuan
 from overdue.domain.state import AccountState
 from overdue.engine.collect import Collections, account_facts, contact_history, past_contact, stored_time
+from overdue.store import audit_trail, repository
 from overdue.store import collections_repository as store
 from overdue.store import compliance_repository as compliance_store
-from overdue.store import repository
 from overdue.strategy import Strategy, decide
 
 
@@ -48,7 +49,9 @@ def make_promise(engine: Engine, account_id: str, on: date, amount: Fen, due_on:
         promise_id = f"{account_id}/promise/{on.isoformat()}/{len(cs.promises) + 1}"
         cs = collections.make_promise(cs, promise_id, on, amount, due_on)
         store.save_collection_state(conn, cs, agency, placed_on)
-    return {"promise": promise_id, "amount": format_yuan(amount), "due": due_on.isoformat()}
+        result = {"promise": promise_id, "amount": format_yuan(amount), "due": due_on.isoformat()}
+        audit_trail.changed(conn, "create", "promise", account_id, {**result, "date": on.isoformat()})
+    return result
 
 
 def set_dispute(
@@ -68,7 +71,9 @@ def set_dispute(
             compliance_store.start_hold(conn, account_id, "dispute", at, "collector", None)
         else:
             compliance_store.end_hold(conn, account_id, "dispute", at)
-    return {"dispute": "open" if open_ else "resolved"}
+        status = "open" if open_ else "resolved"
+        audit_trail.changed(conn, "update", "dispute", account_id, {"status": status, "date": on.isoformat()})
+    return {"dispute": status}
 
 
 HOLDS_BY_REQUEST = ("cease", "sold", "litigation")
@@ -115,12 +120,15 @@ def set_hold_in(
         changed = compliance_store.start_hold(conn, account_id, kind, at, "collector", note)
     else:
         changed = compliance_store.end_hold(conn, account_id, kind, at)
-    return {
+    result = {
         "hold": kind,
         "status": "in force" if start else "ended",
         "changed": changed,
         "at": at.isoformat(),
     }
+    if changed:
+        audit_trail.changed(conn, "update", "hold", account_id, result)
+    return result
 
 
 def _hold_time(conn: Any, account: AccountState, on: date, at: datetime | None) -> datetime:
@@ -140,6 +148,8 @@ def add_agency(engine: Engine, agency_id: str, name: str, at: datetime) -> dict[
         raise InvalidInput("an agency needs an id and a name")
     with engine.begin() as conn:
         added = compliance_store.add_agency(conn, agency_id, name, at)
+        if added:
+            audit_trail.changed(conn, "create", "agency", agency_id, {"name": name})
     return {"agency": agency_id, "name": name, "added": added}
 
 
@@ -154,11 +164,13 @@ def review_agency(
         raise InvalidInput(f"a review covers at most {MAX_REVIEW_DAYS} days (agencies are reviewed yearly)")
     with engine.begin() as conn:
         compliance_store.add_review(conn, agency_id, reviewed_on, valid_until, reviewer)
-    return {
-        "agency": agency_id,
-        "reviewed_on": reviewed_on.isoformat(),
-        "valid_until": valid_until.isoformat(),
-    }
+        result = {
+            "agency": agency_id,
+            "reviewed_on": reviewed_on.isoformat(),
+            "valid_until": valid_until.isoformat(),
+        }
+        audit_trail.changed(conn, "create", "agency_review", agency_id, {**result, "reviewer": reviewer})
+    return result
 
 
 MAX_REVIEW_DAYS = 366
@@ -293,7 +305,11 @@ def record_contact_in(
     store.save_collection_state(
         conn, collections.record_contact(cs, outcome, on, party), placed_with, placed_on
     )
-    return {"contact": {"at": at.isoformat(), "channel": channel, "party": party, "outcome": outcome}}
+    contact = {"at": at.isoformat(), "channel": channel, "party": party, "outcome": outcome}
+    audit_trail.changed(
+        conn, "create", "contact", account_id, {**contact, "source": source, "agency": agency}
+    )
+    return {"contact": contact}
 
 
 def explain(engine: Engine, account_id: str, on: date, strategy: Strategy) -> dict[str, Any]:

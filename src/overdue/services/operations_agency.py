@@ -42,6 +42,7 @@ from overdue.operations.agency import (
 from overdue.operations.cases import case_id_for
 from overdue.services.collections import ContactRefused, record_contact_in
 from overdue.services.operations_cases import account_position, borrowers_of, open_holds_by_account
+from overdue.store import audit_trail
 from overdue.store import collections_repository as collection_store
 from overdue.store import compliance_repository as compliance_store
 from overdue.store.account_tables import accounts
@@ -124,6 +125,9 @@ def place_accounts(
                     "commission_rate": str(commission_rate(position.days_past_due)),
                 }
             )
+        if placed:
+            detail = {"date": on.isoformat(), "accounts": [p["account_id"] for p in placed]}
+            audit_trail.changed(conn, "create", "placement", agency_id, detail)
     return {"agency": agency_id, "date": on.isoformat(), "placed": placed, "skipped": skipped}
 
 
@@ -334,6 +338,8 @@ def _take_row(
                 **values,
             )
         )
+        detail = {"ref": row.ref, "account": row.account_id, "type": row.kind, "date": on.isoformat()}
+        audit_trail.changed(conn, "create", "agency_result", agency_id, detail)
     taken: dict[str, Any] = {
         "ref": row.ref,
         "account_id": row.account_id,
@@ -459,6 +465,9 @@ def recall_due(engine: Engine, on: date, agency_id: str | None = None) -> dict[s
                     "reason": "term ended" if ended else "recalled by the end-of-day",
                 }
             )
+        if recalled:
+            detail = {"date": on.isoformat(), "accounts": [r["account_id"] for r in recalled]}
+            audit_trail.changed(conn, "update", "placement", agency_id or "all", detail)
     return {"date": on.isoformat(), "recalled": recalled}
 
 

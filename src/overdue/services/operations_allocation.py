@@ -19,6 +19,7 @@ from overdue.domain.money import format_yuan
 from overdue.operations.allocation import CaseToAllocate, Collector, allocate
 from overdue.operations.cases import CALL_QUEUES
 from overdue.services.operations_cases import load_cases
+from overdue.store import audit_trail
 from overdue.store.operations_tables import (
     COLLECTOR_KINDS,
     case_assignments,
@@ -54,7 +55,11 @@ def add_collector(
                 .where(collectors.c.id == collector_id)
                 .values(name=name, daily_cap=daily_cap, active=True)
             )
-    return {"collector": collector_id, "name": name, "kind": kind, "daily_cap": daily_cap}
+        result = {"collector": collector_id, "name": name, "kind": kind, "daily_cap": daily_cap}
+        audit_trail.changed(
+            conn, "create" if existing is None else "update", "collector", collector_id, result
+        )
+    return result
 
 
 def list_collectors(engine: Engine) -> list[dict[str, Any]]:
@@ -92,6 +97,7 @@ def record_absence(engine: Engine, collector_id: str, on: date, reason: str | No
             conn.execute(
                 collector_absences.insert().values(collector_id=collector_id, absent_on=on, reason=reason)
             )
+            audit_trail.changed(conn, "create", "absence", collector_id, {"date": on.isoformat()})
     return {"collector": collector_id, "absent_on": on.isoformat(), "added": known is None}
 
 
@@ -200,6 +206,8 @@ def allocate_day(engine: Engine, on: date, *, score: bool = True) -> dict[str, A
                 ],
             )
         rows = _assignment_rows(conn, on)
+        detail = {"cases": len(result.assignments), "unassigned": len(result.unassigned)}
+        audit_trail.changed(conn, "create", "allocation", on.isoformat(), detail)
     sticky = {a.case_id for a in result.assignments if a.sticky}
     return _day_json(on, rows, list(result.unassigned), sticky, False)
 
@@ -282,6 +290,8 @@ def reassign(
                 at=at,
             )
         )
+        detail = {"date": on.isoformat(), "to": to_collector, "reason": reason}
+        audit_trail.changed(conn, "update", "case", case_id, detail)
     return {
         "case": case_id,
         "date": on.isoformat(),

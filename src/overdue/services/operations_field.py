@@ -28,6 +28,7 @@ from overdue.operations.cases import case_id_for
 from overdue.operations.routes import MIN_TEAM, UNKNOWN_PLACE, FieldOrder, plan_routes
 from overdue.services.collections import record_contact_in
 from overdue.services.operations_cases import borrowers_of
+from overdue.store import audit_trail
 from overdue.store.account_tables import accounts
 from overdue.store.api_tables import borrowers
 from overdue.store.collection_tables import work_items
@@ -60,6 +61,9 @@ def set_place(engine: Engine, borrower_id: str, city: str, district: str) -> dic
                 .where(borrower_places.c.borrower_id == borrower_id)
                 .values(city=city, district=district)
             )
+        # The detail names what changed, not the address itself (the log keeps no personal data).
+        detail = {"fields": ["city", "district"]}
+        audit_trail.changed(conn, "create" if known is None else "update", "place", borrower_id, detail)
     return {"borrower": borrower_id, "city": city, "district": district}
 
 
@@ -159,6 +163,9 @@ def plan_day(engine: Engine, on: date, *, team_size: int = MIN_TEAM) -> dict[str
                         for item in by_case[cid]
                     ],
                 )
+        if by_case:
+            detail = {"orders": [order_ids[cid] for cid in sorted(by_case)]}
+            audit_trail.changed(conn, "create", "field_routes", on.isoformat(), detail)
         return {"date": on.isoformat(), "created": len(by_case), "routes": routes_of(conn, on)}
 
 
@@ -299,4 +306,6 @@ def close_order(
             )
         )
         closed = conn.execute(select(field_orders).where(field_orders.c.id == order_id)).mappings().one()
+        detail = {"outcome": outcome, "recording_ref": recording_ref, "team": len(members)}
+        audit_trail.changed(conn, "update", "field_order", order_id, detail)
         return order_json(conn, closed)

@@ -32,7 +32,7 @@ from overdue.operations.legal import (
 )
 from overdue.services.collections import set_hold_in
 from overdue.services.operations_cases import sold_accounts
-from overdue.store import repository
+from overdue.store import audit_trail, repository
 from overdue.store.collection_tables import contacts, promises, work_items
 from overdue.store.operations_tables import legal_cases, legal_events
 from overdue.store.schema import ledger_transactions
@@ -128,6 +128,8 @@ def open_case(
             )
             .values(status="done")
         )
+        detail = {"account": account_id, "date": on.isoformat(), "cost": format_yuan(cost)}
+        audit_trail.changed(conn, "create", "legal_case", case_id, detail)
         return case_json(conn, case_id, on)
 
 
@@ -180,6 +182,8 @@ def advance(
             )
         elif step != "acknowledgement":
             conn.execute(legal_cases.update().where(legal_cases.c.id == case_id).values(step=step))
+        detail = {"step": step, "date": on.isoformat(), "cost": format_yuan(cost), "outcome": outcome}
+        audit_trail.changed(conn, "update", "legal_case", case_id, detail)
         return case_json(conn, case_id, on)
 
 

@@ -34,7 +34,7 @@ from overdue.operations.sale import (
 )
 from overdue.services.collections import set_hold_in
 from overdue.services.operations_cases import open_holds_by_account
-from overdue.store import repository
+from overdue.store import audit_trail, repository
 from overdue.store.account_tables import accounts
 from overdue.store.collection_tables import work_items
 from overdue.store.operations_tables import debt_sale_accounts, debt_sales, forwarded_payments, legal_cases
@@ -113,6 +113,8 @@ def select_sale(engine: Engine, sale_id: str, buyer: str, on: date, rules: Portf
                 for c in chosen
             ],
         )
+        detail = {"buyer": buyer, "date": on.isoformat(), "accounts": len(chosen)}
+        audit_trail.changed(conn, "create", "sale", sale_id, detail)
         return sale_json(conn, sale_id)
 
 
@@ -216,6 +218,9 @@ def mark_sold(engine: Engine, sale_id: str, on: date) -> dict[str, Any]:
             .values(status="cancelled")
         ).rowcount
         conn.execute(debt_sales.update().where(debt_sales.c.id == sale_id).values(status="sold", sold_on=on))
+        audit_trail.changed(
+            conn, "update", "sale", sale_id, {"sold_on": on.isoformat(), "accounts": len(ids)}
+        )
     return {
         "sale": sale_id,
         "sold_on": on.isoformat(),
@@ -258,6 +263,13 @@ def forward_payment(engine: Engine, account_id: str, on: date, amount: Fen, refe
                 )
         except IntegrityError as error:
             raise Conflict(f"payment {reference} is already recorded") from error
+        detail = {
+            "sale": sale.id,
+            "date": on.isoformat(),
+            "amount": format_yuan(amount),
+            "reference": reference,
+        }
+        audit_trail.changed(conn, "create", "forwarded_payment", account_id, detail)
     return {
         "account_id": account_id,
         "sale": sale.id,

@@ -33,8 +33,8 @@ from overdue.domain.relief_state import Arrangement
 from overdue.domain.relief_terms import ReliefTerms, relief_terms
 from overdue.domain.state import AccountState
 from overdue.services import accounts, idempotency
+from overdue.store import audit_trail, repository
 from overdue.store import relief_repository as store
-from overdue.store import repository
 from overdue.store.schema import idempotency_keys
 
 
@@ -141,7 +141,8 @@ def _transaction(
     idempotency_key: str | None,
     work: Callable[[Connection], dict[str, Any]],
 ) -> dict[str, Any]:
-    """Run ``work`` in one transaction with its idempotency record; a replayed key gets the first answer."""
+    """Run ``work`` in one transaction with its idempotency record and its audit row; a replayed key gets the
+    first answer."""
     try:
         with engine.begin() as conn:
             if idempotency_key is not None:
@@ -149,6 +150,13 @@ def _transaction(
                 if earlier is not None:
                     return earlier
             response = work(conn)
+            detail = {k: v for k, v in request.items() if k not in ("account_id", "fingerprint")}
+            entity, record = (
+                ("relief", request["account_id"])
+                if operation == "relief_accept"
+                else ("relief_approval", request["id"])
+            )
+            audit_trail.changed(conn, "create" if entity == "relief" else "update", entity, record, detail)
             if idempotency_key is not None:
                 idempotency.remember(conn, idempotency_key, operation, request, response)
             return response

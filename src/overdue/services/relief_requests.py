@@ -23,7 +23,7 @@ from overdue.domain import relief_requests as request_rules
 from overdue.domain.errors import InvalidDate, NotFound
 from overdue.domain.relief_common import refuse
 from overdue.domain.relief_requests import RecordedRequest
-from overdue.store import repository
+from overdue.store import audit_trail, repository
 from overdue.store.relief_request_tables import relief_requests
 
 
@@ -142,6 +142,8 @@ def record_request(
                 status=request.status,
             )
         )
+        detail = {"account": account_id, "kind": kind, "party": party, "channel": channel}
+        audit_trail.changed(conn, "create", "relief_request", request.id, detail)
     return request_json(request)
 
 
@@ -177,6 +179,8 @@ def answer_request(
         )
         if updated.rowcount != 1:  # answered meanwhile by someone else
             raise refuse("relief.request.not_open", f"request {request_id} was answered meanwhile")
+        detail = {"status": answered.status, "date": on.isoformat(), "by": answered_by}
+        audit_trail.changed(conn, "update", "relief_request", request_id, detail)
     return request_json(answered)
 
 

@@ -358,7 +358,7 @@ def _match(expected: Any, actual: Any, path: str, line: int, out: list[dict[str,
     """Compare ``expected`` (partial) with ``actual``; append mismatches to ``out``; return checks made."""
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
-            out.append({"line": line, "path": path, "expected": expected, "actual": actual})
+            out.append({"line": line, "path": path, "expected": _plain(expected), "actual": actual})
             return 1
         return sum(
             _match(v, actual.get(str(k)), f"{path}.{k}" if path else str(k), line, out)
@@ -369,10 +369,21 @@ def _match(expected: Any, actual: Any, path: str, line: int, out: list[dict[str,
             _match(e, a, f"{path}[{i}]", line, out)
             for i, (e, a) in enumerate(zip(expected, actual, strict=True))
         )
-    normalised = expected.isoformat() if isinstance(expected, date) else expected
+    normalised = _plain(expected)
     if normalised != actual:
         out.append({"line": line, "path": path, "expected": normalised, "actual": actual})
     return 1
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as the results show it: YAML's dates (also inside lists and mappings) as ISO strings."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def run(scenario: Scenario, engine: Engine | None = None) -> ScenarioResult:

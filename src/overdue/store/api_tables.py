@@ -8,7 +8,8 @@
 - ``audit_log``: append-only and hash-chained: row ``seq`` stores the hash of row ``seq - 1``
   (``prev_hash``) and its own hash over its content. ``seq`` as primary key and ``prev_hash`` as a unique
   key forbid a fork: two rows can never claim the same predecessor. The migration adds triggers refusing
-  UPDATE and DELETE, and a walk over the chain (:mod:`overdue.api.audit`) finds any row changed anyway.
+  UPDATE and DELETE, and a walk over the chain (:mod:`overdue.store.audit_trail`) finds any row changed
+  anyway.
 """
 
 from sqlalchemy import (

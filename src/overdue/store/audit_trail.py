@@ -6,6 +6,11 @@ field of any row breaks its own hash; recomputing that hash breaks the next row'
 row leaves a gap in ``seq``. The database refuses UPDATE and DELETE on the table (triggers, migration
 ``0006_api``); :func:`verify` finds what was changed anyway (by someone able to bypass the triggers).
 
+**Who acts.** A change is audited by the service that makes it, in the transaction that makes it
+(:func:`changed`), so a change and its audit row commit together or not at all. Who is acting comes from the
+edge that called the service, set once with :func:`acting_as`: an API request's user, the command line's
+operator, the end-of-day; with none set, the actor is :data:`SYSTEM`.
+
 What the chain cannot show by itself is rows cut off at its end: :func:`verify` reports the head hash, which
 can be written down elsewhere (a ticket, a report) and compared later.
 
@@ -18,7 +23,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +40,51 @@ GENESIS = "0" * 64
 
 _APPEND_LOCK = 0x6F76_6175
 """PostgreSQL advisory-lock key that serialises appends (any fixed number; this one spells "ovau")."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, as the audit log records them.
+
+    name: a user's name (``alice``), ``cli:OPERATOR`` on the command line, ``system`` for unattended work.
+    role: the user's role; ``operator`` on the command line; ``system``.
+    """
+
+    name: str
+    role: str
+
+
+SYSTEM = Actor("system", "system")
+"""The actor when no edge said who acts (a scheduled end-of-day, a library call)."""
+
+_acting: ContextVar[Actor] = ContextVar("overdue_audit_actor", default=SYSTEM)
+
+
+@contextmanager
+def acting_as(actor: Actor) -> Iterator[Actor]:
+    """Attribute the changes made inside the block (in this thread or task) to ``actor``."""
+    token = _acting.set(actor)
+    try:
+        yield actor
+    finally:
+        _acting.reset(token)
+
+
+def current_actor() -> Actor:
+    """Who the changes made now are attributed to."""
+    return _acting.get()
+
+
+def changed(
+    conn: Connection, action: str, entity: str, record: str, detail: Mapping[str, Any] | None = None
+) -> int:
+    """Audit a change in the transaction that makes it, attributed to :func:`current_actor`.
+
+    action: ``create`` or ``update`` (or a verb of the domain: ``run`` for an end-of-day date).
+    entity, record: what changed, and which one. detail: JSON-able, no personal data itself.
+    """
+    actor = _acting.get()
+    return append(conn, actor.name, actor.role, action, entity, record, detail)
 
 
 def utc_text(at: datetime) -> str:
@@ -131,6 +183,32 @@ def record(
 
 APPEND_ATTEMPTS = 5
 """How many times :func:`record` tries to append before giving up."""
+
+
+def newest(
+    conn: Connection, last: int, *, actor: str | None = None, entity: str | None = None
+) -> list[dict[str, Any]]:
+    """The newest ``last`` rows (only ``actor``'s, only about ``entity``, when given), oldest first, as
+    JSON-able dicts."""
+    query = select(audit_log).order_by(audit_log.c.seq.desc()).limit(last)
+    if actor is not None:
+        query = query.where(audit_log.c.actor == actor)
+    if entity is not None:
+        query = query.where(audit_log.c.entity == entity)
+    rows = list(conn.execute(query).mappings())
+    return [
+        {
+            "seq": r["seq"],
+            "at": utc_text(r["at"]),
+            "actor": r["actor"],
+            "role": r["role"],
+            "action": r["action"],
+            "entity": r["entity"],
+            "record": r["record"],
+            "detail": json.loads(r["detail"]),
+        }
+        for r in reversed(rows)
+    ]
 
 
 @dataclass(frozen=True)
