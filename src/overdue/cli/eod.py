@@ -2,7 +2,8 @@
 
 ``--engine reference`` (the default) runs the whole day (accrue → age → bill → decide → comply → act) on the
 operational store, account by account. ``--engine duckdb|postgres|spark --state DIR`` runs the set-based
-accrue → age → bill → bureau month over a Parquet state folder (:mod:`overdue.setbased.nightly`).
+accrue → age → bill → bureau month over a Parquet state folder (:mod:`overdue.setbased.nightly`), and with
+``--strategy FILE`` decide → comply → act over its tables too (:mod:`overdue.setbased.collect`).
 """
 
 from __future__ import annotations
@@ -106,10 +107,6 @@ def _set_based(
         raise InvalidInput(
             f"--engine {engine_name} runs over a Parquet state folder: give it with --state DIR"
         )
-    if strategy_file is not None:
-        raise InvalidInput(
-            "--strategy: the set-based engines do not decide collections yet (docs/setbased.md)"
-        )
     first = parse_date(start, field="--from") if start is not None else None
     backend = nightly.connect(engine_name, state(ctx).db_url)
     with Progress(
@@ -126,7 +123,13 @@ def _set_based(
             bar.update(task, description=f"end-of-day {day.isoformat()}", completed=done, total=total)
 
         summary = nightly.run_nightly(
-            state_dir, through, backend, engine=engine_name, start=first, progress=progress
+            state_dir,
+            through,
+            backend,
+            engine=engine_name,
+            start=first,
+            progress=progress,
+            strategy=load_strategy(strategy_file) if strategy_file is not None else None,
         )
     if as_json:
         print_json(summary.to_json())

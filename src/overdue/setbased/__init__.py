@@ -20,6 +20,12 @@ portfolio with a handful of set operations, and no Python per account in the hot
    day there, each step a table created from the ones before (:mod:`~overdue.setbased.plan`: Ibis
    expressions with the product's terms as parameters, :mod:`~overdue.setbased.params`, compiled once per
    dialect); :func:`run_day` is one day over Arrow tables.
+4. **Collections** (:mod:`~overdue.setbased.collect`): after the day, a
+   :class:`~overdue.setbased.collect.Collector` runs decide → comply → act over the same tables — a strategy
+   and a rulebook compiled to expressions (:mod:`~overdue.setbased.collect_decide`,
+   :mod:`~overdue.setbased.collect_comply`), the collection records
+   (:mod:`~overdue.setbased.collect_tables`) kept in the backend from day to day
+   (:mod:`~overdue.setbased.collect_act`).
 
 Both runners must give the same result: the differential tests in ``tests/setbased`` check every field of
 every account and every posting, on the three backends. What the set-based runner does not cover yet is

@@ -25,19 +25,24 @@ import ibis  # type: ignore[import-untyped]
 from ibis.backends import BaseBackend  # type: ignore[import-untyped]
 from sqlalchemy import Engine, select
 
+from overdue.compliance import rulebook
 from overdue.domain.calendar import iter_days
 from overdue.domain.errors import InvalidDate, InvalidInput, NotFound
+from overdue.setbased.collect import Collector
 from overdue.setbased.convert import tables_from_states
 from overdue.setbased.day import Portfolio
 from overdue.setbased.snapshots import (
+    COLLECTION_TABLES,
     latest_state_before,
     read_state,
     state_dates,
+    write_collection_outputs,
     write_outputs,
     write_state,
 )
 from overdue.store import repository
 from overdue.store.account_tables import accounts
+from overdue.strategy.model import Strategy
 
 ENGINES = ("duckdb", "postgres", "spark")
 """The engines the nightly job runs on."""
@@ -60,6 +65,8 @@ class NightlySummary:
     """The snapshot the run started from (None: nothing to do)."""
     days: list[NightlyDay] = field(default_factory=list)
     load_seconds: float = 0.0
+    actions: int = 0
+    """Collection actions recorded (queued or refused), when collections ran."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -70,6 +77,7 @@ class NightlySummary:
             "dates": [d.on.isoformat() for d in self.days],
             "accounts_run": sum(d.accounts_run for d in self.days),
             "postings": sum(d.postings for d in self.days),
+            "actions": self.actions,
             "days": [
                 {
                     "date": d.on.isoformat(),
@@ -118,8 +126,14 @@ def run_nightly(
     engine: str,
     start: date | None = None,
     progress: Callable[[date, int, int], None] | None = None,
+    strategy: Strategy | None = None,
 ) -> NightlySummary:
     """Run the end-of-days from ``start`` (default: the day after the newest snapshot) through ``through``.
+
+    strategy: after each day, decide → comply → act over the tables with it and the product's rulebook
+    (:class:`~overdue.setbased.collect.Collector`), its actions, messages and work written as the day's
+    outputs and the collection records into the state. A snapshot without collection records starts every
+    account with a new account's records (``overdue state export`` does not export the store's yet).
 
     ``start`` runs days again: the snapshot of the day before it must exist, and the run must reach the
     newest snapshot (later snapshots would no longer follow from the days run again).
@@ -152,6 +166,11 @@ def run_nightly(
     began = time.perf_counter()
     snapshot = read_state(root, base)
     portfolio = Portfolio.load(snapshot.tables, snapshot.terms, backend)
+    collector = None
+    records = snapshot.collection or tuple(schema.empty_table() for schema in COLLECTION_TABLES.values())
+    if strategy is not None:
+        collector = Collector(portfolio, strategy, rulebook(snapshot.terms.rulebook))
+        collector.load(*records)
     summary.started_from = base
     summary.load_seconds = time.perf_counter() - began
     days = list(iter_days(start, through))
@@ -160,7 +179,13 @@ def run_nightly(
         run = portfolio.run_day(on)
         postings, spells, bureau_months = portfolio.outputs()
         write_outputs(root, on, postings, spells, bureau_months)
-        write_state(root, on, portfolio.tables(), snapshot.terms)
+        kept = snapshot.collection
+        if collector is not None:
+            day = collector.run(on)
+            write_collection_outputs(root, on, day.actions, day.messages, day.work)
+            summary.actions += day.actions.num_rows
+            kept = (*collector.state(), records[-1])
+        write_state(root, on, portfolio.tables(), snapshot.terms, kept)
         summary.days.append(NightlyDay(on, run.accounts_run, postings.num_rows, time.perf_counter() - began))
         if progress is not None:
             progress(on, done + 1, len(days))

@@ -9,9 +9,11 @@ day can be read with DuckDB, Spark, Polars or pandas and inspected, or loaded an
         _manifest.json            the terms, carry scale and row counts; written last
         accounts.parquet  statements.parquet  unbilled.parquet
         plans.parquet  periods.parquet  bucket_spells.parquet
+        collections.parquet  promises.parquet  done.parquet  contacts.parquet   (with collection records)
       postings/business_date=2026-03-01/part-0.parquet
       bucket_spells/business_date=2026-03-01/part-0.parquet
       bureau_months/business_date=2026-03-01/part-0.parquet
+      actions/ messages/ work/ …/part-0.parquet                              (when collections ran)
 
 ``state/business_date=D`` is the state *after* the end-of-day of ``D``; the output folders hold what the
 end-of-day of ``D`` produced (hive-style partitions: ``read_parquet('ROOT/postings/*/*.parquet',
@@ -40,7 +42,8 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from overdue.domain.errors import InvalidInput, NotFound
 from overdue.domain.terms import ProductTerms, terms_from_json
-from overdue.setbased import layout
+from overdue.setbased import collect_tables, layout
+from overdue.setbased.collect_act import MESSAGES, WORK
 from overdue.setbased.layout import PortfolioTables
 
 STATE_TABLES = {
@@ -59,6 +62,16 @@ OUTPUTS = {
     "bureau_months": layout.BUREAU_MONTHS,
 }
 """The day's outputs: folder → schema."""
+COLLECTION_TABLES = {
+    "collections": collect_tables.COLLECTIONS,
+    "promises": collect_tables.PROMISES,
+    "done": collect_tables.DONE,
+    "contacts": collect_tables.CONTACTS,
+}
+"""The collection records a state partition may hold beside the accounts (all four or none)."""
+COLLECTION_OUTPUTS = {"actions": collect_tables.ACTIONS, "messages": MESSAGES, "work": WORK}
+"""What decide → comply → act produced, when the nightly job ran it: folder → schema."""
+OUTPUTS.update(COLLECTION_OUTPUTS)
 MANIFEST = "_manifest.json"
 FORMAT = 1
 """The snapshot format's version, in every manifest."""
@@ -72,6 +85,8 @@ class Snapshot:
     on: date
     tables: PortfolioTables
     terms: ProductTerms
+    collection: tuple[pa.Table, ...] | None = None
+    """The collection records (:data:`COLLECTION_TABLES`, in order), None when the partition has none."""
 
 
 def _partition(folder: Path, on: date) -> Path:
@@ -97,8 +112,15 @@ def _replace_folder(target: Path, write: Any) -> None:
             shutil.rmtree(staging)
 
 
-def write_state(root: Path, on: date, tables: PortfolioTables, terms: ProductTerms) -> Path:
-    """Write the state after the end-of-day of ``on`` (replacing any earlier snapshot of that date)."""
+def write_state(
+    root: Path,
+    on: date,
+    tables: PortfolioTables,
+    terms: ProductTerms,
+    collection: tuple[pa.Table, ...] | None = None,
+) -> Path:
+    """Write the state after the end-of-day of ``on`` (replacing any earlier snapshot of that date), with
+    the collection records when given (:data:`COLLECTION_TABLES`, in order)."""
     conformed = tables.conform()
     target = _partition(root / "state", on)
 
@@ -108,6 +130,10 @@ def write_state(root: Path, on: date, tables: PortfolioTables, terms: ProductTer
             table: pa.Table = getattr(conformed, name)
             pq.write_table(table, folder / f"{name}.parquet")
             rows[name] = table.num_rows
+        for (name, schema), records in zip(COLLECTION_TABLES.items(), collection or (), strict=False):
+            records = records.select(schema.names).cast(schema)
+            pq.write_table(records, folder / f"{name}.parquet")
+            rows[name] = records.num_rows
         manifest = {
             "format": FORMAT,
             "business_date": on.isoformat(),
@@ -162,7 +188,13 @@ def read_state(root: Path, on: date) -> Snapshot:
         for name, schema in STATE_TABLES.items()
     }
     tables = PortfolioTables(**loaded, carry_scale=int(manifest["carry_scale"])).conform()
-    return Snapshot(on, tables, terms_from_json(manifest["terms"]))
+    collection = None
+    if all(name in manifest["rows"] for name in COLLECTION_TABLES):
+        collection = tuple(
+            pq.read_table(folder / f"{name}.parquet", schema=schema)
+            for name, schema in COLLECTION_TABLES.items()
+        )
+    return Snapshot(on, tables, terms_from_json(manifest["terms"]), collection)
 
 
 def write_outputs(
@@ -170,6 +202,18 @@ def write_outputs(
 ) -> None:
     """Write what the end-of-day of ``on`` produced (replacing an earlier run of that date)."""
     for name, table in (("postings", postings), ("bucket_spells", spells), ("bureau_months", bureau_months)):
+        conformed = table.select(OUTPUTS[name].names).cast(OUTPUTS[name])
+        _replace_folder(
+            _partition(root / name, on),
+            lambda folder, t=conformed: pq.write_table(t, folder / "part-0.parquet"),
+        )
+
+
+def write_collection_outputs(
+    root: Path, on: date, actions: pa.Table, messages: pa.Table, work: pa.Table
+) -> None:
+    """Write what decide → comply → act produced on ``on`` (replacing an earlier run of that date)."""
+    for name, table in (("actions", actions), ("messages", messages), ("work", work)):
         conformed = table.select(OUTPUTS[name].names).cast(OUTPUTS[name])
         _replace_folder(
             _partition(root / name, on),

@@ -1,0 +1,282 @@
+"""Decide → comply → act over a :class:`~overdue.setbased.day.Portfolio`: the collection half of the
+day, over tables, after the day's accrue → age → bill.
+
+A :class:`Collector` compiles a strategy (:mod:`~overdue.setbased.collect_decide`) and a rulebook
+(:mod:`~overdue.setbased.collect_comply`) once for the portfolio's product and backend, takes the
+collection records (:mod:`~overdue.setbased.collect_tables`) into the backend beside the day's state, and
+after each :meth:`~overdue.setbased.day.Portfolio.run_day` runs the day's queries — the facts and
+decisions; the planned actions and their verdicts; the collection records after the day
+(:mod:`~overdue.setbased.collect_act`), which replace the old ones inside the backend — and fetches the
+decisions, the actions, the outbox's messages and the work queues' rows.
+
+Not built (``docs/setbased.md``): the US validation notice and rules not compiled, writing the rows into
+the operational store.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import ibis  # type: ignore[import-untyped]
+import ibis.expr.types as ir  # type: ignore[import-untyped]
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
+
+from overdue.compliance.seam import Rulebook
+from overdue.domain.errors import InvalidInput
+from overdue.setbased import collect_tables
+from overdue.setbased.backend import table_name
+from overdue.setbased.collect_act import (
+    MESSAGES,
+    collections_next,
+    done_next,
+    messages,
+    promises_next,
+    template_parts,
+    work_items,
+)
+from overdue.setbased.collect_comply import CompiledRulebook, compile_rulebook, comply, refusal_reasons
+from overdue.setbased.collect_decide import (
+    TREATMENTS,
+    CompiledStrategy,
+    account_facts,
+    compile_strategy,
+    decisions,
+    planned_actions,
+)
+from overdue.setbased.collect_tables import ACTIONS, COLLECTIONS, DECISIONS, DONE, PROMISES
+from overdue.setbased.day import Portfolio
+from overdue.setbased.encode import DAY, ENGINE
+from overdue.setbased.plan import bindings
+from overdue.setbased.steps import PLACEHOLDERS, Today
+from overdue.strategy.model import Strategy
+
+
+@dataclass(frozen=True)
+class CollectionDay:
+    """The day's decisions, actions, messages and work (layout types)."""
+
+    on: date
+    decisions: pa.Table
+    actions: pa.Table
+    messages: pa.Table
+    """The outbox's rows (:data:`~overdue.setbased.collect_act.MESSAGES`)."""
+    work: pa.Table
+    """The work queues' rows (:data:`~overdue.setbased.collect_act.WORK`)."""
+
+
+def _table(name: str, schema: pa.Schema) -> ir.Table:
+    return ibis.table(ibis.Schema.from_pyarrow(schema), name=table_name(name))
+
+
+@dataclass(frozen=True)
+class Queries:
+    """The collection half's SQL, with the business date's placeholders."""
+
+    decided: str
+    actions: str
+    actions_schema: pa.Schema
+    collections_next: str
+    promises_next: str
+    done_next: str
+
+
+_COMPILED: dict[tuple[object, ...], tuple[CompiledStrategy, Queries]] = {}
+"""Compiled plans by strategy, rulebook, terms and dialect: compiling with Ibis takes seconds."""
+
+
+def _compile(compiled: CompiledStrategy, rules: CompiledRulebook, dialect: str) -> Queries:
+    """The SQL of the day's queries, with placeholders."""
+    day = Today.placeholders()
+    engine = collect_tables.ENGINE
+    facts = account_facts(
+        _table("accounts", ENGINE["accounts"]),
+        _table("statements", ENGINE["statements"]),
+        _table("facts", ENGINE["facts"]),
+        _table("collections", engine["collections"]),
+        _table("promises", engine["promises"]),
+        _table("arms", engine["arms"]),
+        day,
+    )
+    decided = decisions(facts, compiled, day)
+    decided_table = ibis.table(decided.schema(), name=table_name("collect_decided"))
+    planned = planned_actions(
+        decided_table, _table("treatments", TREATMENTS), _table("done", engine["done"]), compiled, day
+    )
+    checked = comply(planned, _table("contacts", engine["contacts"]), rules, day)
+    actions = checked.select(
+        "account_key",
+        "position",
+        "treatment_index",
+        "treatment",
+        "type",
+        "stage",
+        "template",
+        "party",
+        "priority",
+        "experiment",
+        "variant",
+        "reason",
+        "channel",
+        "queue",
+        "refused_rule",
+        "refusal_count",
+        "refusal_day",
+        "overdue_balance",
+        "total_due",
+        "days_to_due",
+        "days_past_due",
+        "minimum_remaining",
+    )
+    actions_table = ibis.table(actions.schema(), name=table_name("collect_actions"))
+    collections = _table("collections", engine["collections"])
+    promises = _table("promises", engine["promises"])
+
+    def sql(expr: ir.Table) -> str:
+        return str(ibis.to_sql(expr, dialect=dialect))
+
+    return Queries(
+        decided=sql(decided),
+        actions=sql(actions),
+        actions_schema=actions.schema().to_pyarrow(),
+        collections_next=sql(collections_next(decided_table, actions_table, collections, day)),
+        promises_next=sql(promises_next(promises, decided_table, day)),
+        done_next=sql(done_next(_table("done", engine["done"]), actions_table, day)),
+    )
+
+
+class Collector:
+    """A strategy and a rulebook compiled for one portfolio's product and backend.
+
+    portfolio: the day's state, inside its backend. strategy: a parsed strategy. rulebook: the rulebook
+    every planned contact passes (a :class:`~overdue.compliance.RuleSetRulebook` or ``none``).
+    :class:`~overdue.setbased.params.Unsupported` names what does not compile; nothing is run then.
+    """
+
+    def __init__(self, portfolio: Portfolio, strategy: Strategy, rulebook: Rulebook) -> None:
+        self.portfolio = portfolio
+        rules = compile_rulebook(rulebook)
+        key = (id(strategy), rules, portfolio.terms, portfolio.db.dialect)
+        cached = _COMPILED.get(key)
+        if cached is None or cached[0].strategy is not strategy:
+            compiled = compile_strategy(strategy, portfolio.terms)
+            cached = (compiled, _compile(compiled, rules, portfolio.db.dialect))
+            _COMPILED[key] = cached
+        self.strategy: CompiledStrategy = cached[0]
+        self.rulebook: CompiledRulebook = rules
+        self.queries: Queries = cached[1]
+        template_parts(strategy)
+        self.loaded = False
+
+    def load(self, collections: pa.Table, promises: pa.Table, done: pa.Table, contacts: pa.Table) -> None:
+        """Take the collection records into the backend (layout: :mod:`~overdue.setbased.collect_tables`),
+        with every account's experiment arms and the strategy's treatments."""
+        db = self.portfolio.db
+        accounts = db.fetch(
+            f"SELECT account_key, account_id, timezone FROM {table_name('facts')}",
+            pa.schema([("account_key", pa.int64()), ("account_id", pa.string()), ("timezone", pa.string())]),
+        )
+        db.load("collections", collect_tables.encode_collections(collections))
+        db.load("promises", collect_tables.encode_promises(promises))
+        db.load("done", collect_tables.encode_done(done, self.strategy.treatment_ids))
+        db.load("contacts", collect_tables.encode_contacts(contacts, accounts))
+        db.load("arms", collect_tables.arms(self.strategy.strategy, accounts))
+        db.load("treatments", self.strategy.treatments)
+        self.loaded = True
+
+    def run(self, on: date) -> CollectionDay:
+        """Decide and comply for every account whose end-of-day of ``on`` ran (run it first)."""
+        if not self.loaded:
+            raise InvalidInput("the collection records are not loaded: call Collector.load first")
+        values = {
+            str(PLACEHOLDERS[name]): str(value) for name, value in bindings(on, self.portfolio.terms).items()
+        }
+        pattern = re.compile("|".join(values))
+
+        def bound(sql: str) -> str:
+            return pattern.sub(lambda m: values[m.group(0)], sql)
+
+        db = self.portfolio.db
+        queries = self.queries
+        db.create("collect_decided", bound(queries.decided))
+        db.create("collect_actions", bound(queries.actions))
+        decided = db.fetch(
+            f"SELECT account_key, stage, paused_by FROM {table_name('collect_decided')} WHERE needs_decision",
+            pa.schema([("account_key", pa.int64()), ("stage", pa.string()), ("paused_by", pa.string())]),
+        )
+        rows = db.fetch(f"SELECT * FROM {table_name('collect_actions')}", queries.actions_schema)
+        for name in ("collections", "promises", "done"):
+            db.create(f"{name}_next", bound(getattr(queries, f"{name}_next")))
+        for name in ("collections", "promises", "done"):
+            db.rename(f"{name}_next", name)
+        db.drop("collect_decided")
+        actions = self._actions(rows, on)
+        return CollectionDay(
+            on,
+            _decisions(decided, on),
+            actions,
+            messages(
+                rows.append_column("business_date", actions["business_date"]), on, self.strategy.strategy
+            )
+            if rows.num_rows
+            else MESSAGES.empty_table(),
+            work_items(actions),
+        )
+
+    def state(self) -> tuple[pa.Table, pa.Table, pa.Table]:
+        """The collection records as they stand (after the last day run): ``collections``, ``promises`` and
+        ``done``, in the layout (:mod:`~overdue.setbased.collect_tables`)."""
+        db = self.portfolio.db
+        engine = collect_tables.ENGINE
+        collections = db.fetch(f"SELECT * FROM {table_name('collections')}", engine["collections"])
+        promises = db.fetch(f"SELECT * FROM {table_name('promises')}", engine["promises"])
+        done = db.fetch(f"SELECT * FROM {table_name('done')}", engine["done"])
+        ids = pa.array(self.strategy.treatment_ids, pa.string())
+        done_rows = pa.table(
+            {
+                "account_key": done["account_key"],
+                "treatment": pc.take(ids, done["treatment_index"]),
+                "last_done": done["last_done"],
+            }
+        )
+        return (
+            collect_tables.decode(collections, COLLECTIONS).sort_by("account_key"),
+            collect_tables.decode(promises, PROMISES).sort_by(
+                [("account_key", "ascending"), ("promise_id", "ascending")]
+            ),
+            collect_tables.decode(done_rows, DONE).sort_by(
+                [("account_key", "ascending"), ("treatment", "ascending")]
+            ),
+        )
+
+    def _actions(self, rows: pa.Table, on: date) -> pa.Table:
+        rows = rows.sort_by([("account_key", "ascending"), ("position", "ascending")])
+        refused = pc.is_valid(rows["refused_rule"])
+        with_day = rows.set_column(
+            rows.schema.get_field_index("refusal_day"),
+            "refusal_day",
+            pc.cast(pc.cast(rows["refusal_day"], DAY), pa.date32()),
+        )
+        reasons = refusal_reasons(with_day, on.isoformat(), self.rulebook)
+        columns = {
+            "account_key": rows["account_key"],
+            "business_date": pa.array([on] * rows.num_rows, pa.date32()),
+            **{name: rows[name] for name in ACTIONS.names if name in rows.column_names and name != "reason"},
+            "status": pc.if_else(refused, pa.scalar("refused"), pa.scalar("queued")),
+            "reason": pc.if_else(refused, reasons, rows["reason"]),
+        }
+        return pa.table({name: columns[name] for name in ACTIONS.names}).cast(ACTIONS)
+
+
+def _decisions(decided: pa.Table, on: date) -> pa.Table:
+    decided = decided.sort_by("account_key")
+    return pa.table(
+        {
+            "account_key": decided["account_key"],
+            "business_date": pa.array([on] * decided.num_rows, pa.date32()),
+            "stage": decided["stage"],
+            "paused_by": decided["paused_by"],
+        }
+    ).cast(DECISIONS)

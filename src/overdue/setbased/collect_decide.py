@@ -1,0 +1,512 @@
+"""Decide over tables: a strategy compiled to Ibis expressions giving every account's planned actions.
+
+The reference (:func:`overdue.engine.collect.plan_collection`) runs per account after its end-of-day:
+open or close the delinquency episode, break the promises past their date (each one escalates the ladder),
+decide once without escalation to learn the stage DPD puts the account in, let the escalation lapse once
+DPD has moved the account on, and decide again with it (:func:`overdue.strategy.decide`). Here each of
+those is a column of one table per account, and the strategy is data:
+
+- :func:`account_facts`: the facts a strategy reads (:class:`~overdue.strategy.facts.AccountFacts`), one
+  row per account that ran today and has something billed unpaid or overdue — DPD, bucket and status from
+  the aged accounts, balances and days to due from an aggregate over the unpaid statements, the rest from
+  the collection records (``collections``, ``promises``) after the episode and promise reviews;
+- :func:`decisions`: the stage (a ``CASE`` over the stages' conditions, then up along ``next`` links by the
+  escalation), the pause (a ``CASE`` over the pauses);
+- :func:`planned_actions`: the decisions joined with the strategy's treatments (a small table,
+  :attr:`CompiledStrategy.treatments`, one row per treatment and combination of experiment variants) and
+  with the last date each treatment (and the one its ``after`` names) was done in the episode, kept where
+  the treatment's schedule and conditions hold (a ``CASE`` on the treatment).
+
+Experiments: each account's variants are the reference's sticky hash, computed once when the tables are
+loaded (:func:`overdue.setbased.collect_tables.arms`); a parameter that a variant overrides becomes a
+``CASE`` on the account's combination of variants, and the reason and arm of each action come from the
+treatments table. What is not compiled is refused with :class:`~overdue.setbased.params.Unsupported`:
+conditions on the ``score`` fact (the collection model is a floating-point logistic regression, not an
+expression over these tables).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+import ibis  # type: ignore[import-untyped]
+import ibis.expr.types as ir  # type: ignore[import-untyped]
+import pyarrow as pa  # type: ignore[import-untyped]
+
+from overdue.domain.collections import PROMISE_MEMORY_DAYS
+from overdue.domain.terms import ProductTerms
+from overdue.engine.collect import CONTACT_CHANNEL, MESSAGE_CHANNELS, WORK_QUEUES
+from overdue.setbased.collect_tables import HOLDS, combinations
+from overdue.setbased.encode import CODE, DAY, STATUSES, WRITTEN_OFF, bucket_names, day_number
+from overdue.setbased.params import Unsupported
+from overdue.setbased.steps import Today, left_join, outstanding, past_due, short_of_minimum
+from overdue.strategy.conditions import Condition, Ref, Test, Value
+from overdue.strategy.decide import _why
+from overdue.strategy.facts import FIELDS
+from overdue.strategy.model import Strategy, Treatment, resolve_int
+
+NOT_COMPILED = {"score": "the collection score (a floating-point model) is not computed over tables"}
+"""Facts a compiled strategy may not read, and why."""
+
+TREATMENTS = pa.schema(
+    [
+        pa.field("stage_index", CODE),
+        pa.field("combo", pa.int32()),
+        pa.field("treatment_index", pa.int32()),
+        pa.field("after_index", pa.int32()),
+        pa.field("stage", pa.string()),
+        pa.field("treatment", pa.string()),
+        pa.field("type", pa.string()),
+        pa.field("template", pa.string()),
+        pa.field("priority", pa.int32()),
+        pa.field("party", pa.string()),
+        pa.field("experiment", pa.string()),
+        pa.field("variant", pa.string()),
+        pa.field("reason", pa.string()),
+        pa.field("contact_channel", pa.string()),
+        pa.field("channel", pa.string()),
+        pa.field("queue", pa.string()),
+    ]
+)
+"""The compiled strategy's treatments: one row per treatment and combination of experiment variants, with
+what the action records (its reason and arm depend on the combination) and the channels the rulebook and the
+outbox see."""
+
+
+@dataclass(frozen=True)
+class CompiledStrategy:
+    """A strategy ready for the expressions: its parameters per combination of variants, its treatments
+    by index, and the treatments table."""
+
+    strategy: Strategy
+    terms: ProductTerms
+    parameters: tuple[Mapping[str, int], ...]
+    """The parameters in force for each combination of experiment variants (by combination number)."""
+    treatment_ids: tuple[str, ...]
+    treatments: pa.Table
+
+    def treatment(self, index: int) -> Treatment:
+        return self.strategy.treatments[index]
+
+
+def compile_strategy(strategy: Strategy, terms: ProductTerms) -> CompiledStrategy:
+    """``strategy`` for accounts on ``terms``; :class:`Unsupported` names what cannot be compiled."""
+    conditions: list[tuple[str, Condition]] = [(f"stage {s.name}", s.when) for s in strategy.stages]
+    conditions += [(f"pause {p.name}", p.when) for p in strategy.pauses]
+    conditions += [(f"treatment {t.id}", t.when) for t in strategy.treatments]
+    for where, condition in conditions:
+        for name in sorted(condition.fields() & NOT_COMPILED.keys()):
+            raise Unsupported(f"strategy {strategy.name}: {where} reads {name}: {NOT_COMPILED[name]}")
+    combos = combinations(strategy)
+    parameters: list[Mapping[str, int]] = []
+    for combo in combos:
+        values = dict(strategy.parameters)
+        for experiment, name in zip(strategy.experiments, combo, strict=True):
+            values.update(next(v for v in experiment.variants if v.name == name).parameters)
+        parameters.append(values)
+    ids = tuple(t.id for t in strategy.treatments)
+    rows: list[dict[str, object]] = []
+    index = 0
+    for stage_index, stage in enumerate(strategy.stages):
+        for treatment in stage.treatments:
+            reads = treatment.refs() | stage.when.refs()
+            arm = next(
+                (n for n, e in enumerate(strategy.experiments) if e.parameter_names() & reads),
+                0 if strategy.experiments else None,
+            )
+            for combo_index, combo in enumerate(combos):
+                channel = MESSAGE_CHANNELS.get(treatment.type)
+                rows.append(
+                    {
+                        "stage_index": stage_index,
+                        "combo": combo_index,
+                        "treatment_index": index,
+                        "after_index": None
+                        if treatment.after is None
+                        else ids.index(treatment.after.treatment),
+                        "stage": stage.name,
+                        "treatment": treatment.id,
+                        "type": treatment.type,
+                        "template": treatment.template,
+                        "priority": treatment.priority,
+                        "party": treatment.party,
+                        "experiment": None if arm is None else strategy.experiments[arm].name,
+                        "variant": None if arm is None else combo[arm],
+                        "reason": f"stage {stage.name}: {_why(treatment, parameters[combo_index])}",
+                        "contact_channel": channel or CONTACT_CHANNEL.get(treatment.type, "none"),
+                        "channel": channel,
+                        "queue": WORK_QUEUES.get(treatment.type),
+                    }
+                )
+            index += 1
+    return CompiledStrategy(
+        strategy, terms, tuple(parameters), ids, pa.Table.from_pylist(rows, schema=TREATMENTS)
+    )
+
+
+# --- facts ---------------------------------------------------------------------------------------------
+
+
+def account_facts(
+    accounts: ir.Table,
+    statements: ir.Table,
+    facts: ir.Table,
+    collections: ir.Table,
+    promises: ir.Table,
+    arms: ir.Table,
+    day: Today,
+) -> ir.Table:
+    """One row per account that ran today, ``needs_decision`` when it has something billed unpaid or is
+    overdue (:func:`overdue.engine.collect.needs_decision`), with every fact under its
+    :class:`~overdue.strategy.facts.AccountFacts` name (``escalation`` the one after today's promise
+    review, before it lapses) and the collection records after the episode and promise reviews
+    (``episode_started_on``, ``previous_stage``, ``escalated_from``)."""
+    on = day.on
+    a = accounts.filter(accounts.last_eod == on)
+    s = statements.join(a.select("account_key", account_status=a.status), "account_key")
+    unpaid = outstanding(s) > 0
+    delinquent = past_due(s, day) & unpaid & ((s.account_status == WRITTEN_OFF) | short_of_minimum(s))
+    sums = s.group_by("account_key").aggregate(
+        overdue_balance=outstanding(s).sum(where=delinquent),
+        total_due=outstanding(s).sum(where=unpaid),
+        unpaid=s.account_key.count(where=unpaid),
+        latest=s.statement_date.max(where=unpaid),
+    )
+    open_rows = s.filter(unpaid)
+    latest = open_rows.select(
+        "account_key",
+        latest=open_rows.statement_date,
+        latest_due=open_rows.due_date,
+        minimum_remaining=ibis.greatest(0, open_rows.minimum + open_rows.late_charges - open_rows.paid),
+    )
+    t = left_join(a.select("account_key", "days_past_due", "bucket", "status"), sums)
+    t = t.mutate(unpaid=t.unpaid.fill_null(0))
+    t = t.mutate(needs_decision=(t.days_past_due > 0) | (t.unpaid > 0))
+    latest = latest.rename(latest_key="account_key", latest_date="latest")
+    t = t.left_join(latest, (t.account_key == latest.latest_key) & (t.latest == latest.latest_date)).drop(
+        "latest_key", "latest_date"
+    )
+    t = left_join(t, facts.select("account_key", "account_id", "product"))
+    t = left_join(t, arms)
+    c = collections.rename(previous_stage="stage", collection_escalation="escalation")
+    t = left_join(t, c)
+    t = left_join(t, _promise_review(promises, day))
+    defaults = {
+        "collection_escalation": 0,
+        "contactability": "reachable",
+        "dispute_open": False,
+        "litigation_hold": False,
+        "attempts": 0,
+        "connects": 0,
+        **{f"hold_{kind}": False for kind in HOLDS},
+        "broken": 0,
+        "pending": 0,
+        "overdue_balance": 0,
+        "total_due": 0,
+        "minimum_remaining": 0,
+        "combo": 0,
+    }
+    t = t.mutate(**{name: t[name].fill_null(value) for name, value in defaults.items()})
+    # The episode (collections.start_or_end_episode).
+    dpd = t.days_past_due
+    starts = (dpd > 0) & t.episode_started_on.isnull()
+    ends = (dpd == 0) & t.episode_started_on.notnull()
+    reset = starts | ends
+    t = t.mutate(
+        episode_started_on=ibis.cases((starts, on), (ends, ibis.null(DAY)), else_=t.episode_started_on).cast(
+            DAY
+        ),
+        attempts=ibis.ifelse(starts, 0, t.attempts),
+        connects=ibis.ifelse(starts, 0, t.connects),
+        escalation=ibis.ifelse(reset, 0, t.collection_escalation),
+        escalated_from=ibis.ifelse(reset, ibis.null("string"), t.escalated_from),
+        previous_stage=ibis.ifelse(reset, ibis.null("string"), t.previous_stage),
+    )
+    # Promises past their date broken, each one stage up (collections.review_promises).
+    restart = t.escalated_from.notnull() & (
+        t.previous_stage.isnull() | (t.escalated_from != t.previous_stage)
+    )
+    broke = t.broken > 0
+    t = t.mutate(
+        escalation=ibis.ifelse(broke, ibis.ifelse(restart, 0, t.escalation) + t.broken, t.escalation),
+        escalated_from=ibis.ifelse(broke, t.previous_stage, t.escalated_from),
+    )
+    promise = ibis.cases(
+        (t.pending > 0, "pending"),
+        (t.latest_resolved.isnull(), "none"),
+        (on - t.latest_resolved > PROMISE_MEMORY_DAYS, "none"),
+        else_=t.latest_status,
+    )
+    facts_table: ir.Table = t.select(
+        "account_key",
+        "account_id",
+        "product",
+        "combo",
+        "needs_decision",
+        "days_past_due",
+        "bucket",
+        "status",
+        "overdue_balance",
+        "total_due",
+        "minimum_remaining",
+        "contactability",
+        "attempts",
+        "connects",
+        "agency",
+        "validation_notice_on",
+        "episode_started_on",
+        "previous_stage",
+        "escalation",
+        "escalated_from",
+        days_to_due=t.latest_due - on,
+        promise=promise,
+        plan=ibis.ifelse(t.hold_plan, "active", "none"),
+        dispute=t.dispute_open | t.hold_dispute,
+        litigation_hold=t.litigation_hold | t.hold_litigation,
+        cease=t.hold_cease,
+        sold=t.hold_sold,
+        days_since_last_contact=on - t.last_contact_on,
+        days_placed=on - t.placed_on,
+        last_contact_on=t.last_contact_on,
+        placed_on=t.placed_on,
+        collection_dispute_open=t.dispute_open,
+        collection_litigation_hold=t.litigation_hold,
+        **{f"hold_{kind}": t[f"hold_{kind}"] for kind in HOLDS},
+    )
+    return facts_table
+
+
+def _promise_review(promises: ir.Table, day: Today) -> ir.Table:
+    """Per account: promises broken today, promises still pending, and the latest resolved one's status and
+    date (ties by id, as :meth:`~overdue.domain.collections.CollectionState.promise_status` breaks them)."""
+    on = day.on
+    p = promises
+    breaks = (p.status == "pending") & (on > p.due_on)
+    p = p.mutate(
+        breaks=breaks,
+        status=ibis.ifelse(breaks, "broken", p.status),
+        resolved_on=ibis.ifelse(breaks, on, p.resolved_on).cast(DAY),
+    )
+    per_account = p.group_by("account_key").aggregate(
+        broken=p.account_key.count(where=p.breaks), pending=p.account_key.count(where=p.status == "pending")
+    )
+    order = [ibis.desc(p.resolved_on.fill_null(p.made_on)), ibis.desc(p.promise_rank)]
+    ranked = p.mutate(n=ibis.row_number().over(group_by=p.account_key, order_by=order))
+    latest = ranked.filter(ranked.n == 0).select(
+        "account_key", latest_status=ranked.status, latest_resolved=ranked.resolved_on
+    )
+    joined: ir.Table = left_join(per_account, latest)
+    return joined
+
+
+# --- conditions ----------------------------------------------------------------------------------------
+
+
+class Conditions:
+    """Conditions of one compiled strategy as boolean expressions over a table of facts."""
+
+    def __init__(self, compiled: CompiledStrategy, day: Today) -> None:
+        self.compiled = compiled
+        self.day = day
+        self.buckets = bucket_names(compiled.terms.last_bucket)
+
+    def parameter(self, name: str, combo: ir.IntegerValue) -> ir.Value:
+        """A parameter's value: a literal, or a ``CASE`` on the combination where variants differ."""
+        values = [p[name] for p in self.compiled.parameters]
+        if len(set(values)) == 1:
+            return ibis.literal(values[0], type="int64")
+        return ibis.cases(*((combo == n, v) for n, v in enumerate(values)), else_=values[0]).cast("int64")
+
+    def value(self, field: str, value: Value, combo: ir.IntegerValue) -> ir.Value | None:
+        """A value as the facts table holds it (None: null)."""
+        if isinstance(value, Ref):
+            return self.parameter(value.name, combo)
+        if value is None:
+            return None
+        if field == "bucket":
+            return ibis.literal(self.buckets.index(value) if value in self.buckets else -1, type=CODE)
+        if field == "status":
+            return ibis.literal(STATUSES.index(value) if value in STATUSES else -1, type=CODE)
+        if isinstance(value, date):
+            return ibis.literal(day_number(value), type=DAY)
+        return ibis.literal(value)
+
+    def test(self, test: Test, fields: Mapping[str, ir.Value], combo: ir.IntegerValue) -> ir.BooleanValue:
+        actual = fields[test.field]
+        if test.op in ("eq", "in", "not_in"):
+            values = [test.value] if test.op == "eq" else list(test.values)
+            known = [v for v in (self.value(test.field, value, combo) for value in values) if v is not None]
+            hit: ir.BooleanValue = ibis.literal(False)
+            for v in known:
+                hit = hit | (actual == v).fill_null(False)
+            if len(known) < len(values):
+                hit = hit | actual.isnull()
+            return ~hit if test.op == "not_in" else hit
+        low = self.value(test.field, test.low, combo)
+        high = self.value(test.field, test.high, combo)
+        within: ir.BooleanValue = actual.notnull()
+        if low is not None:
+            within = within & (low <= actual).fill_null(False)
+        if high is not None:
+            within = within & (actual <= high).fill_null(False)
+        return within
+
+    def holds(
+        self, condition: Condition, fields: Mapping[str, ir.Value], combo: ir.IntegerValue
+    ) -> ir.BooleanValue:
+        """:meth:`overdue.strategy.conditions.Condition.holds` as an expression."""
+        result: ir.BooleanValue = ibis.literal(True)
+        for test in condition.tests:
+            result = result & self.test(test, fields, combo)
+        if condition.any_of:
+            alternatives: ir.BooleanValue = ibis.literal(False)
+            for alternative in condition.any_of:
+                alternatives = alternatives | self.holds(alternative, fields, combo)
+            result = result & alternatives
+        return result
+
+
+def fact_fields(t: ir.Table, day: Today, escalation: ir.IntegerValue) -> dict[str, ir.Value]:
+    """Every field a condition may name, over a table of :func:`account_facts` columns."""
+    fields: dict[str, ir.Value] = {name: t[name] for name in FIELDS if name in t.columns}
+    fields["on"] = day.on
+    fields["escalation"] = escalation
+    return fields
+
+
+# --- the decision ---------------------------------------------------------------------------------------
+
+
+def decisions(facts: ir.Table, compiled: CompiledStrategy, day: Today) -> ir.Table:
+    """The facts with the decision of the accounts that need one: ``base_stage`` (the stage DPD puts the
+    account in, without escalation), the escalation after it lapses or not, ``stage_index`` and ``stage``
+    after escalation (null: no stage holds, or no decision) and ``paused_by``; ``previous_stage`` becomes
+    the collection state's new stage."""
+    strategy = compiled.strategy
+    conditions = Conditions(compiled, day)
+    stages = strategy.stages
+    names = [s.name for s in stages]
+
+    def matched(escalation: ir.IntegerValue) -> ir.IntegerValue:
+        fields = fact_fields(facts, day, escalation)
+        branches = [(conditions.holds(s.when, fields, facts.combo), n) for n, s in enumerate(stages)]
+        result: ir.IntegerValue = ibis.cases(*branches, else_=ibis.null(CODE)).cast(CODE)
+        return result
+
+    def name_of(index: ir.IntegerValue) -> ir.StringValue:
+        result: ir.StringValue = ibis.cases(
+            *((index == n, name) for n, name in enumerate(names)), else_=ibis.null("string")
+        )
+        return result
+
+    needs = facts.needs_decision
+    t = facts.mutate(base_stage=name_of(matched(ibis.literal(0, type="int32"))))
+    # collections.settle_escalation: the escalation lapses once DPD has moved the account on.
+    lapses = needs & t.escalated_from.notnull() & (t.base_stage.isnull() | (t.base_stage != t.escalated_from))
+    t = t.mutate(
+        escalation=ibis.ifelse(lapses, 0, t.escalation),
+        escalated_from=ibis.ifelse(lapses, ibis.null("string"), t.escalated_from),
+        previous_stage=ibis.ifelse(needs, t.base_stage, t.previous_stage),
+    )
+    found = matched(t.escalation)
+    walks = []
+    for n in range(len(stages)):
+        path = [n]
+        while (following := stages[path[-1]].next) is not None:
+            path.append(names.index(following))
+        steps = [(t.escalation <= j, path[j]) for j in range(len(path) - 1)]
+        up = ibis.cases(*steps, else_=path[-1]) if steps else ibis.literal(path[0], type=CODE)
+        walks.append((found == n, up))
+    walked = ibis.cases(*walks, else_=ibis.null(CODE)).cast(CODE)
+    t = t.mutate(stage_index=ibis.ifelse(needs, walked, ibis.null(CODE)))
+    t = t.mutate(stage=name_of(t.stage_index))
+    fields = fact_fields(t, day, t.escalation)
+    pauses = [
+        (conditions.holds(p.when, fields, t.combo) & ~t.stage.isin(list(p.exempt_stages) or [""]), p.name)
+        for p in strategy.pauses
+    ]
+    paused = ibis.cases(*pauses, else_=ibis.null("string")) if pauses else ibis.null("string")
+    decided: ir.Table = t.mutate(paused_by=ibis.ifelse(t.stage.notnull(), paused, ibis.null("string")))
+    return decided
+
+
+def planned_actions(
+    decided: ir.Table, treatments: ir.Table, done: ir.Table, compiled: CompiledStrategy, day: Today
+) -> ir.Table:
+    """The day's planned actions: one row per account and treatment whose schedule and conditions hold,
+    with the treatment's columns and ``position`` (the account's actions by priority, file order among
+    equals), before compliance."""
+    on = day.on
+    d = decided.filter(decided.stage_index.notnull() & decided.paused_by.isnull()).drop("stage")
+    tr = treatments.rename(treatment_stage="stage_index", treatment_combo="combo")
+    c = d.join(tr, (d.stage_index == tr.treatment_stage) & (d.combo == tr.treatment_combo)).drop(
+        "treatment_stage", "treatment_combo"
+    )
+    episode = c.episode_started_on
+    own = done.rename(own_key="account_key", own_index="treatment_index", own_done="last_done")
+    c = c.left_join(own, (c.account_key == own.own_key) & (c.treatment_index == own.own_index)).drop(
+        "own_key", "own_index"
+    )
+    after = done.rename(after_key="account_key", after_treatment="treatment_index", after_done="last_done")
+    c = c.left_join(
+        after, (c.account_key == after.after_key) & (c.after_index == after.after_treatment)
+    ).drop("after_key", "after_treatment")
+    # last_done is since the episode's start (none open: every date).
+    no_episode = episode.isnull()
+    c = c.mutate(
+        last_own=ibis.ifelse(no_episode | (c.own_done >= episode), c.own_done, ibis.null(DAY)),
+        last_after=ibis.ifelse(no_episode | (c.after_done >= episode), c.after_done, ibis.null(DAY)),
+    )
+    conditions = Conditions(compiled, day)
+    fields = fact_fields(c, day, c.escalation)
+    fires = [
+        (c.treatment_index == n, _schedule(compiled.treatment(n), c, conditions, fields, on))
+        for n in range(len(compiled.treatment_ids))
+    ]
+    kept = c.filter(ibis.cases(*fires, else_=False))
+    position = ibis.row_number().over(
+        group_by=kept.account_key, order_by=[kept.priority, kept.treatment_index]
+    )
+    actions: ir.Table = kept.mutate(position=position.cast("int32"))
+    return actions
+
+
+def _schedule(
+    treatment: Treatment,
+    c: ir.Table,
+    conditions: Conditions,
+    fields: Mapping[str, ir.Value],
+    on: ir.IntegerValue,
+) -> ir.BooleanValue:
+    """Whether ``treatment`` fires (:func:`overdue.strategy.decide._why_not` finds nothing)."""
+
+    def number(value: int | Ref) -> ir.Value:
+        if isinstance(value, Ref):
+            return conditions.parameter(value.name, c.combo)
+        return ibis.literal(resolve_int(value, {}), type="int64")
+
+    fires: ir.BooleanValue = ibis.literal(True)
+    if treatment.on_dpd:
+        fires = fires & _any(c.days_past_due == number(d) for d in treatment.on_dpd)
+    if treatment.on_days_to_due:
+        fires = fires & _any((c.days_to_due == number(d)).fill_null(False) for d in treatment.on_days_to_due)
+    if treatment.from_dpd is not None:
+        fires = fires & (c.days_past_due >= number(treatment.from_dpd))
+    if treatment.to_dpd is not None:
+        fires = fires & (c.days_past_due <= number(treatment.to_dpd))
+    if treatment.once:
+        fires = fires & c.last_own.isnull()
+    if treatment.every_days is not None:
+        fires = fires & (c.last_own.isnull() | (on - c.last_own >= number(treatment.every_days)))
+    if treatment.after is not None:
+        fires = fires & c.last_after.notnull() & (on - c.last_after >= number(treatment.after.days))
+    return fires & conditions.holds(treatment.when, fields, c.combo)
+
+
+def _any(values: Iterable[ir.BooleanValue]) -> ir.BooleanValue:
+    result: ir.BooleanValue = ibis.literal(False)
+    for value in values:
+        result = result | value
+    return result

@@ -1,0 +1,365 @@
+"""The collection half's tables: what decide → comply reads beside the day's state, and what it produces.
+
+Inputs, in the layout callers see (dates as ``date32``, one row per thing):
+
+- ``collections``: one row per account with collection records (:class:`~overdue.engine.collect.Collections`:
+  the delinquency episode, stage and escalation, contactability, counters, placement, holds in force);
+  an account without a row has the records of a new account (reachable, nothing open);
+- ``promises``: promises to pay, pending and resolved;
+- ``done``: per account and treatment, the last business date it was done (not refused), whenever: the
+  episode's ``last_done`` is the part of it on or after the episode's start, which the expressions take;
+- ``contacts``: the contacts already made (the history a rulebook reads), each with its time (UTC).
+
+Outputs: ``decisions`` (one row per account the strategy looked at: its stage and pause) and ``actions``
+(one row per planned action, in the decision's order, with the rulebook's verdict).
+
+Inside the engine dates are day numbers, a contact's time is the debtor's local day (computed per time zone
+with Arrow compute when the table is loaded), a treatment is its index in the strategy and a promise id its
+rank: the expressions compare integers.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import TYPE_CHECKING
+
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
+
+from overdue.compliance.history import PastContact
+from overdue.setbased.encode import DAY
+from overdue.setbased.params import Unsupported
+from overdue.strategy.decide import assign_variant
+from overdue.strategy.model import Strategy
+
+if TYPE_CHECKING:
+    from overdue.engine.collect import Collections
+
+HOLDS = ("dispute", "plan", "cease", "sold", "litigation")
+"""Kinds of hold in force, each a flag column ``hold_<kind>`` of ``collections``."""
+
+COLLECTIONS = pa.schema(
+    [
+        pa.field("account_key", pa.int64(), nullable=False),
+        pa.field("episode_started_on", pa.date32()),
+        pa.field("stage", pa.string()),
+        pa.field("escalation", pa.int32(), nullable=False),
+        pa.field("escalated_from", pa.string()),
+        pa.field("contactability", pa.string(), nullable=False),
+        pa.field("dispute_open", pa.bool_(), nullable=False),
+        pa.field("litigation_hold", pa.bool_(), nullable=False),
+        pa.field("attempts", pa.int32(), nullable=False),
+        pa.field("connects", pa.int32(), nullable=False),
+        pa.field("last_contact_on", pa.date32()),
+        pa.field("agency", pa.string()),
+        pa.field("placed_on", pa.date32()),
+        *(pa.field(f"hold_{kind}", pa.bool_(), nullable=False) for kind in HOLDS),
+        pa.field("validation_notice_on", pa.date32()),
+    ]
+)
+"""One account's collection records (:class:`~overdue.domain.collections.CollectionState` and the rest)."""
+PROMISES = pa.schema(
+    [
+        pa.field("account_key", pa.int64(), nullable=False),
+        pa.field("promise_id", pa.string(), nullable=False),
+        pa.field("made_on", pa.date32(), nullable=False),
+        pa.field("amount", pa.int64(), nullable=False),
+        pa.field("due_on", pa.date32(), nullable=False),
+        pa.field("status", pa.string(), nullable=False),
+        pa.field("paid", pa.int64(), nullable=False),
+        pa.field("resolved_on", pa.date32()),
+    ]
+)
+DONE = pa.schema(
+    [
+        pa.field("account_key", pa.int64(), nullable=False),
+        pa.field("treatment", pa.string(), nullable=False),
+        pa.field("last_done", pa.date32(), nullable=False),
+    ]
+)
+CONTACTS = pa.schema(
+    [
+        pa.field("account_key", pa.int64(), nullable=False),
+        pa.field("at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("channel", pa.string(), nullable=False),
+        pa.field("party", pa.string(), nullable=False),
+        pa.field("outcome", pa.string(), nullable=False),
+    ]
+)
+"""A contact's time in UTC; the rules read its local day in the debtor's time zone (``accounts.timezone``).
+Per-number rules count by party (the end-of-day's plans do not say which number they will dial)."""
+
+DECISIONS = pa.schema(
+    [
+        pa.field("account_key", pa.int64(), nullable=False),
+        pa.field("business_date", pa.date32(), nullable=False),
+        pa.field("stage", pa.string()),
+        pa.field("paused_by", pa.string()),
+    ]
+)
+"""One row per account the strategy looked at (something billed unpaid, or overdue): the stage it is in
+after escalation (null: no stage holds) and the pause that stopped it (null: none)."""
+ACTIONS = pa.schema(
+    [
+        pa.field("account_key", pa.int64(), nullable=False),
+        pa.field("business_date", pa.date32(), nullable=False),
+        pa.field("position", pa.int32(), nullable=False),
+        pa.field("treatment", pa.string(), nullable=False),
+        pa.field("type", pa.string(), nullable=False),
+        pa.field("stage", pa.string(), nullable=False),
+        pa.field("template", pa.string()),
+        pa.field("party", pa.string(), nullable=False),
+        pa.field("priority", pa.int32(), nullable=False),
+        pa.field("experiment", pa.string()),
+        pa.field("variant", pa.string()),
+        pa.field("status", pa.string(), nullable=False),
+        pa.field("refused_rule", pa.string()),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("channel", pa.string()),
+        pa.field("queue", pa.string()),
+    ]
+)
+"""One row per planned action: ``position`` its place in the account's decision (by priority, file order
+among equals); ``status`` ``queued`` or ``refused`` (with the refusing rule); ``channel`` the outbox
+channel of an allowed message, ``queue`` the work queue of allowed work (as the reference records them)."""
+
+
+# --- the engine's form --------------------------------------------------------------------------------
+
+
+def days(values: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """Dates as day numbers."""
+    return pc.cast(pc.cast(values, pa.date32()), DAY)
+
+
+ENGINE: dict[str, pa.Schema] = {
+    "collections": pa.schema(
+        [pa.field(f.name, DAY if f.type == pa.date32() else f.type) for f in COLLECTIONS]
+    ),
+    "promises": pa.schema(
+        [
+            pa.field("account_key", pa.int64()),
+            pa.field("promise_rank", pa.int64()),
+            pa.field("promise_id", pa.string()),
+            pa.field("made_on", DAY),
+            pa.field("amount", pa.int64()),
+            pa.field("due_on", DAY),
+            pa.field("status", pa.string()),
+            pa.field("paid", pa.int64()),
+            pa.field("resolved_on", DAY),
+        ]
+    ),
+    "done": pa.schema(
+        [
+            pa.field("account_key", pa.int64()),
+            pa.field("treatment_index", pa.int32()),
+            pa.field("last_done", DAY),
+        ]
+    ),
+    "contacts": pa.schema(
+        [
+            pa.field("account_key", pa.int64()),
+            pa.field("day", DAY),
+            pa.field("channel", pa.string()),
+            pa.field("party", pa.string()),
+            pa.field("outcome", pa.string()),
+        ]
+    ),
+    "arms": pa.schema([pa.field("account_key", pa.int64()), pa.field("combo", pa.int32())]),
+}
+"""The inputs as the engine holds them; ``arms`` gives each account its experiment arms (a combination's
+number, :func:`combinations`)."""
+
+
+def encode_collections(table: pa.Table) -> pa.Table:
+    table = table.select(COLLECTIONS.names).cast(COLLECTIONS)
+    target = ENGINE["collections"]
+    columns = [days(table[f.name]) if f.type == DAY else table[f.name] for f in target]
+    return pa.table(columns, schema=target)
+
+
+def encode_promises(table: pa.Table) -> pa.Table:
+    """Promises with the id replaced by its rank in code-point order (the reference breaks ties by id)."""
+    table = table.select(PROMISES.names).cast(PROMISES)
+    rank = pc.rank(table["promise_id"], sort_keys="ascending", tiebreaker="dense")
+    return pa.table(
+        [
+            table["account_key"],
+            pc.cast(rank, pa.int64()),
+            table["promise_id"],
+            days(table["made_on"]),
+            table["amount"],
+            days(table["due_on"]),
+            table["status"],
+            table["paid"],
+            days(table["resolved_on"]),
+        ],
+        schema=ENGINE["promises"],
+    )
+
+
+def decode(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """An engine table back in the layout's ``schema`` (its columns; day numbers become dates)."""
+    columns = [
+        pc.cast(pc.cast(table[f.name], pa.int32()), pa.date32()) if f.type == pa.date32() else table[f.name]
+        for f in schema
+    ]
+    return pa.table(columns, schema=schema)
+
+
+def encode_done(table: pa.Table, treatment_ids: Sequence[str]) -> pa.Table:
+    """``done`` with each treatment as its index in the strategy; treatments it does not have are dropped
+    (no schedule reads them)."""
+    table = table.select(DONE.names).cast(DONE)
+    table = table.group_by(["account_key", "treatment"]).aggregate([("last_done", "max")])
+    table = table.rename_columns({"last_done_max": "last_done"})
+    index = pc.index_in(table["treatment"], value_set=pa.array(list(treatment_ids), pa.string()))
+    kept = pc.is_valid(index)
+    return pa.table(
+        [
+            pc.filter(table["account_key"], kept),
+            pc.cast(pc.filter(index, kept), pa.int32()),
+            days(pc.filter(table["last_done"], kept)),
+        ],
+        schema=ENGINE["done"],
+    )
+
+
+def encode_contacts(table: pa.Table, accounts: pa.Table) -> pa.Table:
+    """Contacts with their local day in the debtor's time zone (``accounts``: ``account_key``,
+    ``timezone``), converted one time zone at a time with Arrow compute."""
+    table = table.select(CONTACTS.names).cast(CONTACTS)
+    where = pc.index_in(table["account_key"], value_set=accounts["account_key"])
+    if pc.any(pc.is_null(where)).as_py():
+        raise Unsupported("contacts of accounts that are not in the portfolio")
+    zones = pc.take(accounts["timezone"], where)
+    local = pa.nulls(table.num_rows, DAY)
+    for name in pc.unique(zones).to_pylist():
+        mask = pc.equal(zones, name)
+        day = pc.cast(
+            pc.cast(pc.local_timestamp(pc.cast(table["at"], pa.timestamp("us", tz=name))), pa.date32()), DAY
+        )
+        local = pc.if_else(mask, day, local)
+    return pa.table(
+        [table["account_key"], local, table["channel"], table["party"], table["outcome"]],
+        schema=ENGINE["contacts"],
+    )
+
+
+# --- experiment arms ---------------------------------------------------------------------------------
+
+
+MAX_COMBINATIONS = 256
+"""Most combinations of experiment variants a compiled strategy takes (each is a set of parameters)."""
+
+
+def combinations(strategy: Strategy) -> list[tuple[str, ...]]:
+    """Every combination of one variant per experiment, in order; an account's ``combo`` is its index."""
+    choices = [[v.name for v in e.variants] for e in strategy.experiments]
+    count = 1
+    for names in choices:
+        count *= len(names)
+    if count > MAX_COMBINATIONS:
+        raise Unsupported(
+            f"strategy {strategy.name}: {count} combinations of experiment variants, "
+            f"more than {MAX_COMBINATIONS}"
+        )
+    return list(itertools.product(*choices))
+
+
+def arms(strategy: Strategy, accounts: pa.Table) -> pa.Table:
+    """Each account's combination of experiment variants (``accounts``: ``account_key``, ``account_id``).
+
+    The split is the reference's sticky hash (:func:`overdue.strategy.assign_variant`), computed once when
+    the tables are loaded, not on each day: an account's arm never changes.
+    """
+    index = {combo: n for n, combo in enumerate(combinations(strategy))}
+    ids = accounts["account_id"].to_pylist()
+    combos = [
+        index[tuple(assign_variant(account_id, e.name, e.variants) for e in strategy.experiments)]
+        for account_id in ids
+    ]
+    return pa.table(
+        {"account_key": accounts["account_key"], "combo": pa.array(combos, pa.int32())}, schema=ENGINE["arms"]
+    )
+
+
+# --- from the reference's records --------------------------------------------------------------------
+
+
+def collection_tables(
+    keys: Mapping[str, int],
+    collections: Mapping[str, Collections],
+    done: Mapping[str, Mapping[str, date]],
+    history: Mapping[str, Iterable[PastContact]],
+) -> tuple[pa.Table, pa.Table, pa.Table, pa.Table]:
+    """``collections``, ``promises``, ``done`` and ``contacts`` tables from the reference's records.
+
+    keys: account id → ``account_key``. collections: account id → its
+    :class:`~overdue.engine.collect.Collections`. done: account id → treatment → last date done.
+    history: account id → its contacts.
+    """
+    rows: list[dict[str, object]] = []
+    promises: list[dict[str, object]] = []
+    for account_id, record in collections.items():
+        key = keys[account_id]
+        cs, holds = record.state, record.holds
+        rows.append(
+            {
+                "account_key": key,
+                "episode_started_on": cs.episode_started_on,
+                "stage": cs.stage,
+                "escalation": cs.escalation,
+                "escalated_from": cs.escalated_from,
+                "contactability": cs.contactability,
+                "dispute_open": cs.dispute_open,
+                "litigation_hold": cs.litigation_hold,
+                "attempts": cs.attempts,
+                "connects": cs.connects,
+                "last_contact_on": cs.last_contact_on,
+                "agency": record.agency,
+                "placed_on": record.placed_on,
+                **{f"hold_{kind}": kind in holds for kind in HOLDS},
+                "validation_notice_on": record.validation_notice_on,
+            }
+        )
+        unknown = set(holds) - set(HOLDS)
+        if unknown:
+            raise Unsupported(f"holds of kind {', '.join(sorted(unknown))} (account {account_id})")
+        promises += [
+            {
+                "account_key": key,
+                "promise_id": p.id,
+                "made_on": p.made_on,
+                "amount": p.amount,
+                "due_on": p.due_on,
+                "status": p.status,
+                "paid": p.paid,
+                "resolved_on": p.resolved_on,
+            }
+            for p in cs.promises
+        ]
+    done_rows = [
+        {"account_key": keys[account_id], "treatment": treatment, "last_done": on}
+        for account_id, treatments in done.items()
+        for treatment, on in treatments.items()
+    ]
+    contact_rows = [
+        {
+            "account_key": keys[account_id],
+            "at": c.at,
+            "channel": c.channel,
+            "party": c.party,
+            "outcome": c.outcome,
+        }
+        for account_id, contacts in history.items()
+        for c in contacts
+    ]
+    return (
+        pa.Table.from_pylist(rows, schema=COLLECTIONS),
+        pa.Table.from_pylist(promises, schema=PROMISES),
+        pa.Table.from_pylist(done_rows, schema=DONE),
+        pa.Table.from_pylist(contact_rows, schema=CONTACTS),
+    )
