@@ -6,9 +6,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from overdue.engine import collect as engine_collect
 from overdue.engine.collect import PlannedStep
+from overdue.risk import collection
 from overdue.sim import SimulationConfig, simulate
-from overdue.sim.calls import CAPACITY_RULE, CallPolicy, CallQueue, WaitingCall
+from overdue.sim import shard as shard_module
+from overdue.sim.calls import CAPACITY_RULE, ORDERS, PRIORITIES, CallPolicy, CallQueue, WaitingCall
 from overdue.strategy import PlannedAction
 
 AT = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -21,16 +24,38 @@ def _call(account: int, balance: int, score: int | None) -> WaitingCall:
     )
 
 
+def _order(priority: str, calls: list[WaitingCall]) -> list[int]:
+    queue = CallQueue(CallPolicy(10, priority))
+    for call in calls:
+        queue.wait(call)
+    order = [c.account for c in queue.take_day()]
+    assert queue.take_day() == []
+    return order
+
+
 def test_the_queue_orders_by_balance_or_by_score_ties_in_account_order() -> None:
     calls = [_call(0, 5_000, 40), _call(1, 90_000, 20), _call(2, 5_000, 80), _call(3, 30_000, 80)]
-    by_balance = CallQueue(CallPolicy(10, "balance"))
-    by_score = CallQueue(CallPolicy(10, "score"))
-    for call in calls:
-        by_balance.wait(call)
-        by_score.wait(call)
-    assert [c.account for c in by_balance.take_day()] == [1, 3, 0, 2]
-    assert [c.account for c in by_score.take_day()] == [3, 2, 0, 1]
-    assert by_score.take_day() == []
+    assert _order("balance", calls) == [1, 3, 0, 2]
+    assert _order("score", calls) == [3, 2, 0, 1]
+
+
+def test_expected_recovery_is_score_times_balance_and_risk_calls_the_lowest_scores_first() -> None:
+    calls = [_call(0, 5_000, 40), _call(1, 90_000, 20), _call(2, 5_000, 80), _call(3, 30_000, 80)]
+    # 40 × 5,000 = 200,000 · 20 × 90,000 = 1,800,000 · 80 × 5,000 = 400,000 · 80 × 30,000 = 2,400,000
+    assert _order("expected", calls) == [3, 1, 2, 0]
+    assert _order("risk", calls) == [1, 0, 3, 2]  # equal scores: the larger balance first
+    tie = [_call(0, 10_000, 50), _call(1, 20_000, 25), _call(2, 5_000, 100)]
+    assert _order("expected", tie) == [1, 0, 2]  # 500,000 each: the larger balance first, then account order
+    unscored = [_call(0, 1_000, 10), _call(1, 99_000, None), _call(2, 2_000, 90)]
+    assert _order("balance", unscored) == [1, 2, 0]
+    for priority in ("score", "expected", "risk"):
+        assert _order(priority, unscored)[-1] == 1  # no score (not delinquent): last
+
+
+def test_every_priority_has_an_order_and_the_score_comes_from_the_score_fact() -> None:
+    assert set(ORDERS) == set(PRIORITIES) and PRIORITIES[0] == "balance"
+    # The waiting calls are scored by the very function behind the strategies' ``score`` fact.
+    assert shard_module.score_fact is engine_collect.score_fact is collection.score_fact
 
 
 def test_the_capacity_is_shared_by_shard_size_and_checked() -> None:

@@ -15,6 +15,9 @@ Design overview
   pipeline: writing each finished shard while the next ones are simulated, then the report.
 
 Reproducible: the same seed gives the same portfolio and the same numbers, whatever the number of workers.
+Comparable: a borrower's random draws never depend on what was done to other accounts (:mod:`.draws`, common
+random numbers), so two strategies, or two orders of the day's calls (:mod:`.calls`), run on one portfolio
+differ only by what they did.
 """
 
 from overdue.sim.model import BehaviourModel

@@ -1,8 +1,13 @@
 """The borrowers of one shard: their traits, what they do each day, and how they answer a contact.
 
-Everything here is drawn, vectorised with NumPy over the shard, from the shard's one random stream, in a
-fixed order, so a shard's result depends on its seed alone. The numbers come from
-:class:`~overdue.sim.model.BehaviourModel`; money amounts are integer fen.
+The day's behaviour is drawn vectorised with NumPy over the whole shard from the shard's random stream: every
+draw (:meth:`Behaviour.life_events`, :meth:`Behaviour.draw_day`, and on the statement day
+:meth:`Behaviour.plan_statements`) is one value per account, in the same order every day, whatever the
+accounts' states. How a contact is answered is drawn from :class:`~overdue.sim.draws.KeyedDraws`, keyed by
+account and day. So a borrower's draws never depend on what was done to other accounts: two runs of one
+portfolio under two strategies share their random numbers (:mod:`overdue.sim.draws`), and a shard's result
+depends on its seed alone. The numbers come from :class:`~overdue.sim.model.BehaviourModel`; money amounts
+are integer fen.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import numpy.typing as npt
 
 from overdue.domain.state import AccountState
 from overdue.sim.borrowers import Borrower
+from overdue.sim.draws import KeyedDraws
 from overdue.sim.model import CONNECT_PROBABILITY, BehaviourModel
 
 FULL, REVOLVE, SHORT, NOTHING = 1, 2, 3, 4
@@ -24,6 +30,9 @@ minimum, or pay nothing."""
 Mask = npt.NDArray[np.bool_]
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
+
+DAY_STREAM, ANSWER_STREAM = 1, 3
+"""Random streams of a shard: the day's draws for the whole shard, and the answers to contacts."""
 
 
 @dataclass(frozen=True)
@@ -66,12 +75,15 @@ class Answer:
 
 
 class Behaviour:
-    """The borrowers of one shard and the shard's random stream."""
+    """The borrowers of one shard and the shard's random draws."""
 
     def __init__(self, borrowers: tuple[Borrower, ...], model: BehaviourModel, seed: int, shard: int) -> None:
         self.model = model
-        self.rng = np.random.default_rng([seed, 1, shard])
         n = self.n = len(borrowers)
+        self.rng = np.random.default_rng([seed, DAY_STREAM, shard])
+        """The day's draws for the whole shard: only ever draw one value per account, every day alike."""
+        self.answers = KeyedDraws(seed, ANSWER_STREAM, shard, n)
+        """How contacts are answered: each account's own draws of the day."""
         self.ability = np.array([x.ability for x in borrowers])
         self.willingness = np.array([x.willingness for x in borrowers])
         self.spend_rate = np.array([x.spend_rate for x in borrowers])
@@ -155,7 +167,10 @@ class Behaviour:
 
     def plan_statements(self, fresh: list[int], due_ords: list[int]) -> None:
         """On the statement day: each current account with a new statement (``fresh``, due on ``due_ords``)
-        decides how, and how many days before the due date, it will pay."""
+        decides how, and how many days before the due date, it will pay. Called every statement day, with
+        no account or many: the draws are made for every account of the shard."""
+        draw_all = self.rng.random(self.n)
+        early_all = np.minimum(self.rng.geometric(0.35, self.n) - 1, 7)
         idx = np.array(fresh, dtype=np.int64)
         ability = self.effective_ability()[idx]
         good = ability * self.willingness[idx]
@@ -163,7 +178,7 @@ class Behaviour:
         p_nothing = 0.01 + 0.25 * bad
         p_short = 0.01 + 0.12 * bad
         p_revolve = 0.08 + 0.35 * (1.0 - ability)
-        draw = self.rng.random(len(idx))
+        draw = draw_all[idx]
         kind = np.where(
             draw < p_nothing,
             NOTHING,
@@ -173,39 +188,46 @@ class Behaviour:
                 np.where(draw < p_nothing + p_short + p_revolve, REVOLVE, FULL),
             ),
         )
-        early = np.minimum(self.rng.geometric(0.35, len(idx)) - 1, 7)
+        early = early_all[idx]
         for j, i in enumerate(fresh):
             self.cycle_kind[i] = kind[j]
             self.pay_ord[i] = due_ords[j] - int(early[j])
 
-    def answer(self, i: int, action_type: str, reachable: bool, amount_due: Callable[[], int]) -> Answer:
-        """Make a voice or field contact attempt on borrower ``i`` and draw what comes of it.
+    def answer(
+        self, i: int, day: int, action_type: str, reachable: bool, amount_due: Callable[[], int]
+    ) -> Answer:
+        """Make a voice or field contact attempt on borrower ``i`` on ``day`` (a date's ordinal) and draw
+        what comes of it (from the borrower's own draws of the day, :class:`~overdue.sim.draws.KeyedDraws`).
 
         reachable: whether the account's collection state still counts the debtor as reachable.
         amount_due: the past-due amount (asked only when a human conversation may end in a promise).
         """
-        m, rng = self.model, self.rng
+        m = self.model
+
+        def draw() -> float:
+            return self.answers.one(i, day)
+
         if action_type == "contact_call":
-            connected = bool(rng.random() < CONNECT_PROBABILITY[action_type])
+            connected = bool(draw() < CONNECT_PROBABILITY[action_type])
             logged = "connected" if connected else "no_answer"
-            if connected and self.unreachable[i] and rng.random() < m.restore_contact:
+            if connected and self.unreachable[i] and draw() < m.restore_contact:
                 self.unreachable[i] = False
                 return Answer("connected", logged, connected)
             return Answer("no_answer", logged, connected)
         if self.unreachable[i]:
-            if action_type == "field_visit" and rng.random() < m.restore_contact:
+            if action_type == "field_visit" and draw() < m.restore_contact:
                 self.unreachable[i] = False
             outcome = "lost_contact" if reachable else "no_answer"
             return Answer(outcome, outcome, False)
-        if not rng.random() < CONNECT_PROBABILITY[action_type]:
+        if not draw() < CONNECT_PROBABILITY[action_type]:
             return Answer("no_answer", "no_answer", False)
         if (
             action_type in ("call", "field_visit")
             and (amount := amount_due()) > 0
-            and rng.random() < m.promise_on_connect * self.willingness[i]
+            and draw() < m.promise_on_connect * self.willingness[i]
         ):
             pays = None
-            if rng.random() < self.willingness[i] * self.effective_ability()[i]:
-                pays = int(rng.integers(1, m.promise_days + 1))
+            if draw() < self.willingness[i] * self.effective_ability()[i]:
+                pays = 1 + int(draw() * m.promise_days)  # 1 … promise_days, evenly
             return Answer("promise", "promise", True, amount, pays)
         return Answer("connected", "connected", True)

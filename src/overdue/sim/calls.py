@@ -5,24 +5,31 @@ made at once, account by account, as in the end-of-day. With a capacity, a shard
 the human calls (:data:`CALL_TYPES`) wait in a :class:`CallQueue`, and once the day's planning is done they
 are made in priority order up to the shard's share of the capacity. The calls left over are not made: each
 is recorded as refused with rule ``call_capacity`` and counted in ``("calls_over_capacity", variant)``; the
-strategy plans them again on their next due day. ``("call_queue", made)``, ``("call_queue_fen", made)`` and
-``("call_queue_score", made)`` (``made`` is ``made`` or ``over``) count the waiting calls, and add up their
-overdue balances (fen) and scores, for the calls made and those left over.
+strategy plans them again on their next due day. ``("call_queue", made)``, ``("call_queue_fen", made)``,
+``("call_queue_score", made)`` and ``("call_queue_expected", made)`` (``made`` is ``made`` or ``over``) count
+the waiting calls, and add up their overdue balances (fen), scores, and score × overdue balance, for the calls
+made and those left over.
 
-Priorities (:data:`PRIORITIES`):
+Priorities (:data:`PRIORITIES`); every one that reads the collection score reads it through
+:func:`overdue.risk.collection.score_fact`, the same ``score`` fact strategies see (the shipped model's
+propensity to pay within 30 days, in whole percent):
 
 - ``balance``: the largest overdue balance first (what a collections floor does without a model);
-- ``score``: the highest collection score first (:func:`overdue.risk.collection.score_fact`, the same
-  ``score`` fact strategies see: the propensity to pay within 30 days), the larger overdue balance first
-  among equal scores.
+- ``score``: the highest collection score first, the larger overdue balance first among equal scores;
+- ``expected``: the largest **expected recovery** first — score × overdue balance, the money a call's
+  account is expected to bring back — the larger balance first among equal products;
+- ``risk``: the **lowest** score first, the larger balance first among equal scores: the accounts likely to
+  pay on their own (self-curers) are left to messages, the collectors' time goes to the ones that are not.
 
-Ties fall to the account order, so a run stays deterministic for its seed. The capacity is written per
+A call with no score (the account is not delinquent) comes last in every order that reads the score. Ties
+fall to the account order, so a run stays deterministic for its seed. The capacity is written per
 1,000 accounts and each shard gets its share (:meth:`CallPolicy.shard_capacity`), so shards stay
 independent and the result does not depend on the number of workers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,14 +37,15 @@ from overdue.engine.collect import PlannedStep
 
 CALL_TYPES = frozenset({"call", "contact_call"})
 """Action types made by a human collector on the phone: the ones the capacity limits."""
-PRIORITIES = ("balance", "score")
+PRIORITIES = ("balance", "score", "expected", "risk")
+"""The orders the day's calls can be made in (see the module docstring); ``balance`` is the champion."""
 CAPACITY_RULE = "call_capacity"
 
 
 @dataclass(frozen=True)
 class CallPolicy:
-    """capacity_per_1000: human calls a day per 1,000 accounts (None: unlimited). priority: ``balance`` or
-    ``score`` (see the module docstring)."""
+    """capacity_per_1000: human calls a day per 1,000 accounts (None: unlimited). priority: one of
+    :data:`PRIORITIES` (see the module docstring)."""
 
     capacity_per_1000: int | None = None
     priority: str = "balance"
@@ -70,6 +78,32 @@ class WaitingCall:
     overdue_balance: int
     """Fen overdue when it was planned."""
     score: int | None
+    """The account's ``score`` fact when it was planned (None: not delinquent)."""
+
+
+def _by_balance(call: WaitingCall) -> tuple[int, ...]:
+    return (-call.overdue_balance,)
+
+
+def _by_score(call: WaitingCall) -> tuple[int, ...]:
+    return (call.score is None, -(call.score or 0), -call.overdue_balance)
+
+
+def _by_expected_recovery(call: WaitingCall) -> tuple[int, ...]:
+    return (call.score is None, -(call.score or 0) * call.overdue_balance, -call.overdue_balance)
+
+
+def _by_risk(call: WaitingCall) -> tuple[int, ...]:
+    return (call.score is None, call.score or 0, -call.overdue_balance)
+
+
+ORDERS: dict[str, Callable[[WaitingCall], tuple[int, ...]]] = {
+    "balance": _by_balance,
+    "score": _by_score,
+    "expected": _by_expected_recovery,
+    "risk": _by_risk,
+}
+"""Sort key of each priority (smallest first); treat as read-only."""
 
 
 class CallQueue:
@@ -85,8 +119,4 @@ class CallQueue:
     def take_day(self) -> list[WaitingCall]:
         """The day's calls in priority order; the queue is empty afterwards."""
         calls, self.waiting = self.waiting, []
-        if self.policy.priority == "score":
-            return sorted(
-                calls, key=lambda c: (-(c.score if c.score is not None else -1), -c.overdue_balance)
-            )
-        return sorted(calls, key=lambda c: -c.overdue_balance)
+        return sorted(calls, key=ORDERS[self.policy.priority])  # a stable sort: ties in account order

@@ -8,8 +8,9 @@ recall, litigation, write-off and debt sale are not contacts.
 
 An action the end-of-day allowed (``plan_collection`` checks every plan, with no time yet) becomes a contact
 at a **local time** in the borrower's time zone: an account's contacts of one day get times drawn at
-random within :data:`CONTACT_HOURS` (09:00–20:30), in increasing order, from a random stream of their own
-(seeded by the simulation's seed and the shard), so adding the contact log changed no other draw. Just
+random within :data:`CONTACT_HOURS` (09:00–20:30), in increasing order, from draws of their own keyed by
+account and day (:class:`~overdue.sim.draws.KeyedDraws`), so the times drawn for one account never depend on
+the contacts made with others, and the times change no other draw. Just
 before it is made, each contact passes the same check every contact passes
 (:meth:`overdue.compliance.Rulebook.check`, as ``services.collections.record_contact`` does) with its
 concrete time, the account's facts at that moment and the contacts already made with it (those of the last
@@ -32,11 +33,10 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import numpy as np
-
 from overdue.compliance import PastContact, PlannedContact, Rulebook, Verdict
 from overdue.domain.collections import CONTACT_CHANNELS
 from overdue.engine.collect import CONTACT_CHANNEL, HISTORY_DAYS, MESSAGE_CHANNELS
+from overdue.sim.draws import KeyedDraws
 from overdue.sim.result import ContactRow
 from overdue.strategy import ACTION_TYPES, AccountFacts
 
@@ -54,7 +54,8 @@ CONTACT_HOURS = (time(9, 0), time(20, 30))
 SOURCE = "simulation"
 FIELD_TEAM = 2
 """Collectors on a simulated field visit."""
-DRAW_BLOCK = 4096
+TIMES_STREAM = 2
+"""The random stream the contact times are drawn from (:class:`~overdue.sim.draws.KeyedDraws`)."""
 
 
 class ContactLog:
@@ -76,7 +77,7 @@ class ContactLog:
         *,
         keep_records: bool,
     ) -> None:
-        self.rng = np.random.default_rng([seed, 2, shard])
+        self.draws = KeyedDraws(seed, TIMES_STREAM, shard, len(account_ids))
         self.ids = account_ids
         self.zones = [ZoneInfo(z) for z in timezones]
         self.rulebook = rulebook
@@ -87,21 +88,12 @@ class ContactLog:
         opens, closes = CONTACT_HOURS
         self._opens = opens
         self._span = (closes.hour - opens.hour) * 3600 + (closes.minute - opens.minute) * 60
-        self._seconds: list[int] = []
-        """Seconds after opening time, drawn in blocks of :data:`DRAW_BLOCK` and used in order."""
-        self._next = 0
 
     def times(self, i: int, on: date, count: int) -> list[datetime]:
         """``count`` local times on ``on`` within :data:`CONTACT_HOURS`, in increasing order."""
         if count == 0:
             return []
-        if self._next + count > len(self._seconds):
-            self._seconds = (
-                self._seconds[self._next :] + self.rng.integers(0, self._span, DRAW_BLOCK).tolist()
-            )
-            self._next = 0
-        seconds = sorted(self._seconds[self._next : self._next + count])
-        self._next += count
+        seconds = sorted(int(u * self._span) for u in self.draws.take(i, on.toordinal(), count))
         start = datetime.combine(on, self._opens, tzinfo=self.zones[i])
         return [start + timedelta(seconds=s) for s in seconds]
 

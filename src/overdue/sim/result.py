@@ -20,8 +20,9 @@ shards is one addition. Amounts are integer fen. The keys (first element, then t
   rulebook refused at their time (not made, never logged; their actions count as refused);
   ``("actions_refused", rule)``: actions the rulebook refused when they were planned;
 - with a call capacity (:mod:`overdue.sim.calls`): ``("calls_over_capacity", variant)``, and
-  ``("call_queue", made)``, ``("call_queue_fen", made)``, ``("call_queue_score", made)`` (``made``:
-  ``made`` or ``over``) — waiting calls, their overdue balances (fen) and scores added up;
+  ``("call_queue", made)``, ``("call_queue_fen", made)``, ``("call_queue_score", made)``,
+  ``("call_queue_expected", made)`` (``made``: ``made`` or ``over``) — waiting calls, their overdue balances
+  (fen), scores and score × overdue balance added up;
 - ``("promises", status)``, ``("purchases",)``, ``("purchase_fen",)``, ``("repayments",)``,
   ``("repaid_fen",)``, ``("refused_events", code)``, ``("job_losses",)``, ``("transactions",)``.
 """

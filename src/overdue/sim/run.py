@@ -1,9 +1,10 @@
 """Running a simulation: borrowers, shards, worker processes, merging.
 
 Accounts are independent, so the portfolio is cut into shards of :data:`SHARD_SIZE` accounts by index and
-the shards run in parallel (:class:`concurrent.futures.ProcessPoolExecutor`). Each shard draws from its own
-random stream, seeded by ``(seed, shard index)``, so the result depends on the seed alone, never on the
-number of workers.
+the shards run in parallel (:class:`concurrent.futures.ProcessPoolExecutor`). Each shard draws from random
+streams seeded by ``(seed, shard index)``, and each account's draws are its own (:mod:`overdue.sim.draws`),
+so the result depends on the seed alone, never on the number of workers, and two runs of one portfolio
+share their random numbers.
 """
 
 from __future__ import annotations

@@ -316,8 +316,7 @@ class Shard:
             if latest is not None and latest.statement_date == on and latest.outstanding > 0:
                 fresh.append(int(i))
                 due_ords.append(latest.due_date.toordinal())
-        if fresh:
-            self.behaviour.plan_statements(fresh, due_ords)
+        self.behaviour.plan_statements(fresh, due_ords)  # even with none fresh: the day's draws stay aligned
 
     def end_of_day(self, on: date) -> None:
         today = on.toordinal()
@@ -426,6 +425,7 @@ class Shard:
             self.counts[("call_queue", made)] += 1
             self.counts[("call_queue_fen", made)] += call.overdue_balance
             self.counts[("call_queue_score", made)] += call.score or 0
+            self.counts[("call_queue_expected", made)] += (call.score or 0) * call.overdue_balance
             if k >= capacity:
                 self.counts[("calls_over_capacity", self.variant[i])] += 1
                 self.act(i, on, action, False, CAPACITY_RULE, "over the day's call capacity")
@@ -486,7 +486,11 @@ class Shard:
         coll = self.colls[i]
         cs = coll.state
         answer = self.behaviour.answer(
-            i, action_type, cs.contactability == "reachable", lambda: cure_amount(self.state(i), on)
+            i,
+            on.toordinal(),
+            action_type,
+            cs.contactability == "reachable",
+            lambda: cure_amount(self.state(i), on),
         )
         if answer.promised:
             due = on + timedelta(days=self.model.promise_days)

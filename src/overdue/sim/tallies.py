@@ -86,6 +86,12 @@ class EpisodeTallies:
     def recovered(self, i: int, amount: int, before: int, placed: bool, after: int) -> None:
         """A repayment of ``amount`` while ``before`` was past due (``after`` is left past due)."""
         variant, stage = self.variant[i], self.stage_name(i)
+        # A statement that fell due yesterday is past due today before the end-of-day (and ``expose``) has
+        # seen it: count it as exposure now, or a repayment would recover money never exposed.
+        unseen = before - int(self.past_due[i])
+        if unseen > 0:
+            self.counts[("exposure", stage, variant)] += unseen
+            self.counts[("exposure_total", variant)] += unseen
         recovered = min(amount, before)
         self.counts[("recovered", stage, variant)] += recovered
         self.counts[("recovered_total", variant)] += recovered
