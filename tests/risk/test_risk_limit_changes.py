@@ -105,7 +105,7 @@ def test_applying_a_cut_stops_at_what_is_owed_then_and_a_freeze_freezes() -> Non
     cut = apply_change(state, "cut", 390_000)
     assert (cut.credit_limit, cut.status, cut.available_credit) == (390_000, AccountStatus.ACTIVE, 9_950)
     assert apply_change(state, "freeze", LIMIT).status is AccountStatus.FROZEN
-    assert apply_change(state, "close", LIMIT).status is AccountStatus.FROZEN  # closed refuses repayments
+    assert apply_change(state, "close", LIMIT).status is AccountStatus.CLOSED  # for good; still repayable
 
 
 def test_parameters_stay_within_the_product() -> None:

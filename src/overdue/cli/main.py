@@ -141,3 +141,6 @@ app.add_typer(ops.legal_app, name="legal")
 app.add_typer(ops.sale_app, name="sale")
 app.add_typer(ops.agency_app, name="agency")
 app.add_typer(parquet_state.app, name="state")
+from overdue.cli import bureau  # noqa: E402
+
+app.add_typer(bureau.app, name="bureau")

@@ -161,7 +161,7 @@ def repay(state: AccountState, on: date, amount: Fen) -> Outcome:
     """
     check_amount(amount, "a repayment")
     check_open_date(state, on)
-    if state.status is AccountStatus.CLOSED:
+    if state.closed_with_nothing_owed:
         raise LineNotUsable(f"account {state.id} is closed")
     state, txn, lines = allocation.apply_repayment(state, on, amount)
     state = relief_arrangements.count_repayment(state, amount)

@@ -55,7 +55,9 @@ def minimum_of(statement: Statement, terms: ProductTerms) -> Fen:
 def bill(state: AccountState, on: date) -> tuple[AccountState, list[Transaction]]:
     """Issue the statement of ``on`` if ``on`` is the statement day and there is anything to bill."""
     terms = state.terms
-    if on.day != terms.statement_day or state.status in (AccountStatus.WRITTEN_OFF, AccountStatus.CLOSED):
+    if on.day != terms.statement_day:
+        return state, []
+    if state.status is AccountStatus.WRITTEN_OFF or state.closed_with_nothing_owed:
         return state, []
     due = due_date_for(on, terms.due_day)
     new_principal = sum(c.principal for c in state.unbilled if c.statement_date <= on)

@@ -6,11 +6,15 @@
   kept as a spell (entered, left).
 - **Freeze** at ``freeze_at_dpd`` (DPD 1); unfreeze when nothing is overdue any more: no statement short of
   its minimum, and no overdue interest unpaid (beyond 90 DPD a cure pays principal first and can leave some).
+- A **closed** line never freezes or unfreezes; while something is owed it ages and is written off like any
+  other.
 - After **write-off** the whole claim is due: DPD keeps counting until everything is paid.
 - **Write-off** at ``write_off_at_dpd`` (180): every receivable moves to ``written_off:*``; interest stops,
   recovery goes on.
 - **Credit bureau**: at each month end the status of the month — ``N``, ``1``…``7`` for M1…M7+, ``C`` closed,
-  ``B`` written off, ``G`` settled for less (:mod:`overdue.domain.relief_arrangements`).
+  ``B`` written off, ``G`` settled for less (:mod:`overdue.domain.relief_arrangements`). A closed line is
+  reported ``C`` only once nothing is owed; until then it reports its delinquency (``N``, ``1``…``7``), as
+  bureaus expect of a closed account with a balance.
 """
 
 from __future__ import annotations
@@ -65,10 +69,12 @@ def age(state: AccountState, on: date, *, end_of_day: bool = True) -> tuple[Acco
     if dpd > 0 and state.negative_notice_on is None:
         state = dataclasses.replace(state, negative_notice_on=on)
 
-    if state.status in (AccountStatus.WRITTEN_OFF, AccountStatus.CLOSED):
+    if state.status is AccountStatus.WRITTEN_OFF or state.closed_with_nothing_owed:
         return state, []
     if dpd >= terms.write_off_at_dpd and end_of_day:
         return write_off(state, on)
+    if state.status is AccountStatus.CLOSED:
+        return state, []  # closed for good: never frozen, never unfrozen
     if state.status is AccountStatus.ACTIVE and dpd >= terms.freeze_at_dpd:
         state = dataclasses.replace(state, status=AccountStatus.FROZEN)
     elif (
@@ -109,8 +115,9 @@ def bureau_status(state: AccountState) -> str:
         return "G"
     if state.status is AccountStatus.WRITTEN_OFF:
         return "B"
-    if state.status is AccountStatus.CLOSED:
+    if state.closed_with_nothing_owed:
         return "C"
+    # Open, frozen, or closed with something still owed: the month's delinquency.
     if state.bucket == "M0":
         return "N"
     return state.bucket[1:].rstrip("+")

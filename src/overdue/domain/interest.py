@@ -36,7 +36,7 @@ def interest_bearing_principal(statement: Statement, on: date, grace_days: int) 
 
 def accrue(state: AccountState, on: date) -> tuple[AccountState, list[Transaction]]:
     """Accrue one day of interest, ``on``, on every open statement of the account."""
-    if state.status in (AccountStatus.WRITTEN_OFF, AccountStatus.CLOSED):
+    if state.status is AccountStatus.WRITTEN_OFF or state.closed_with_nothing_owed:
         return state, []
     terms = state.terms
     if not any(interest_bearing_principal(s, on, terms.grace_days) for s in state.statements):

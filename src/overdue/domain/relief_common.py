@@ -152,8 +152,9 @@ def refuse(rule: str, message: str) -> ReliefRefused:
 
 
 def check_open_account(state: AccountState, kind: str, *, written_off_allowed: bool = False) -> None:
-    """Relief is for accounts that are open (and, but for settlements and waivers, not written off)."""
-    if state.status is AccountStatus.CLOSED:
+    """Relief is for accounts with something owed (a line closed with a balance may still get relief) and,
+    but for settlements and waivers, not written off."""
+    if state.closed_with_nothing_owed:
         raise refuse(f"relief.{kind}.account_closed", f"account {state.id} is closed")
     if state.status is AccountStatus.WRITTEN_OFF and not written_off_allowed:
         raise refuse(f"relief.{kind}.written_off", f"account {state.id} is written off")

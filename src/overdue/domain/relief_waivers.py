@@ -90,7 +90,7 @@ def apply(
     """Post an approved waiver: whole, or refused when the account no longer carries the amounts."""
     check_amounts(state, interest, fees)
     state, _, transaction = waive_interest_and_fees(state, on, interest, fees, memo)
-    if state.status is AccountStatus.FROZEN and (
+    if state.status in (AccountStatus.FROZEN, AccountStatus.CLOSED) and (
         state.arrangement is None or not state.arrangement.is_active
     ):
         state, _ = delinquency.age(state, on, end_of_day=False)  # a waived late charge may cure

@@ -22,6 +22,14 @@ from overdue.domain.terms import ProductTerms
 
 
 class AccountStatus(StrEnum):
+    """The state of the credit line.
+
+    ``closed`` is for good: no purchase and no unfreeze ever again. A line closed with something still owed
+    (the limit review closes a severely delinquent line) keeps accruing, billing and ageing, and is repaid or
+    written off like any other; once nothing is owed it is at rest
+    (:attr:`AccountState.closed_with_nothing_owed`).
+    """
+
     ACTIVE = "active"
     FROZEN = "frozen"
     CLOSED = "closed"
@@ -206,6 +214,12 @@ class AccountState:
     @property
     def outstanding(self) -> Fen:
         return self.principal + self.interest + self.fees
+
+    @property
+    def closed_with_nothing_owed(self) -> bool:
+        """A closed line with nothing left to pay: nothing accrues, bills or ages any more, a repayment is
+        refused, and the bureau is told ``C``."""
+        return self.status is AccountStatus.CLOSED and self.outstanding == 0
 
     @property
     def available_credit(self) -> Fen:

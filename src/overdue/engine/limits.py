@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from overdue.domain.calendar import add_months
 from overdue.domain.money import format_yuan
-from overdue.domain.state import AccountState
+from overdue.domain.state import AccountState, AccountStatus
 from overdue.risk.accounts import all_statements
 from overdue.risk.changes import (
     NOTICE_ACTIONS,
@@ -51,6 +51,7 @@ from overdue.risk.review import ReviewDecision, ReviewParameters, review_limit
 from overdue.store import collections_repository as collections_store
 from overdue.store import limit_repository as store
 from overdue.store import repository
+from overdue.store.limit_tables import limit_changes
 
 NOTICE_TREATMENT = "limit_notice"
 NOTICE_LOCALE = "zh-CN"
@@ -120,7 +121,10 @@ def _apply(
 def _review(
     conn: Connection, state: AccountState, on: date, params: ReviewParameters
 ) -> ReviewDecision | None:
-    """The review's decision for ``state`` on ``on`` when it is a change to record (else None)."""
+    """The review's decision for ``state`` on ``on`` when it is a change to record (else None). A closed line
+    is not reviewed: it stays closed."""
+    if state.status is AccountStatus.CLOSED:
+        return None
     statements = all_statements(conn, state.id, on)
     if not has_finished_cycle(statements, on, state.terms.grace_days):
         return None
@@ -204,6 +208,24 @@ def _tell(conn: Connection, state: AccountState, decision: ReviewDecision, on: d
 def limit_on(conn: Connection, account_id: str, current_limit: int, day: date) -> int:
     """The account's limit at the end of ``day`` (what the credit bureau is told for that month end)."""
     return limit_in_force(past_changes(store.changes_of(conn, account_id)), current_limit, day)
+
+
+def limits_on(conn: Connection, current: dict[str, int], day: date) -> dict[str, int]:
+    """:func:`limit_on` for many accounts at once (one query): account → its limit at the end of ``day``.
+
+    current: each account's limit now.
+    """
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for row in conn.execute(
+        select(limit_changes).order_by(
+            limit_changes.c.account_id, limit_changes.c.review_date, limit_changes.c.id
+        )
+    ).mappings():
+        rows.setdefault(row["account_id"], []).append(dict(row))
+    return {
+        account_id: limit_in_force(past_changes(rows.get(account_id, [])), limit, day)
+        for account_id, limit in current.items()
+    }
 
 
 def month_end_of(month: str) -> date:

@@ -9,9 +9,10 @@ and the simulator, so both follow one rule.
   been current since); a keep never.
 - **Applying** (:func:`apply_change`): a raise or a cut sets the limit on its effective date (a cut at most
   down to what is owed then, :func:`limit_to_apply`); a freeze freezes an active line — the line unfreezes by
-  the product's own rule once everything overdue is repaid. A close is recorded and keeps the line frozen:
-  the account's ``closed`` status is not set, because a closed account refuses repayments and a severely
-  delinquent borrower must still be able to repay.
+  the product's own rule once everything overdue is repaid. A close closes the line for good (status
+  ``closed``): no purchase and no unfreeze ever again, while what is owed is still repaid, accrues, ages and
+  can be written off (:class:`~overdue.domain.state.AccountStatus`); the bureau is told ``C`` once nothing is
+  owed.
 - **The limit in force on a day** (:func:`limit_in_force`): what the credit bureau is told at a month end.
 """
 
@@ -192,9 +193,12 @@ def limit_to_apply(state: AccountState, decided: Fen, params: ReviewParameters) 
 
 
 def apply_change(state: AccountState, action: str, new_limit: Fen) -> AccountState:
-    """``state`` with a change applied: its new limit, and for a freeze or close an active line frozen."""
+    """``state`` with a change applied: its new limit; for a freeze an active line frozen, for a close an
+    active or frozen line closed."""
     status = state.status
-    if action in ("freeze", "close") and status is AccountStatus.ACTIVE:
+    if action == "freeze" and status is AccountStatus.ACTIVE:
         status = AccountStatus.FROZEN
+    if action == "close" and status in (AccountStatus.ACTIVE, AccountStatus.FROZEN):
+        status = AccountStatus.CLOSED
     state.terms.check_limit(new_limit)
     return dataclasses.replace(state, credit_limit=new_limit, status=status)
