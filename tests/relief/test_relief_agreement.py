@@ -186,3 +186,11 @@ def test_cli_agreement(tmp_path: Path) -> None:
         app, [*db, "relief", "agreement", "A1", accepted["id"], "--format", "doc", "--out", "x"]
     )
     assert bad.exit_code == 2 and bad.stdout == ""
+    # Each agreement written read the borrower's data: logged as the operator (the refused one is not).
+    listed = ok("audit", "list", "--entity", "relief_agreement", "--json")
+    rows = json.loads(listed)["rows"]
+    assert [(r["action"], r["record"], r["detail"]["format"]) for r in rows] == [
+        ("read", accepted["id"], "pdf"),
+        ("read", accepted["id"], "html"),
+    ]
+    assert all(r["actor"].startswith("cli:") and r["role"] == "operator" for r in rows)

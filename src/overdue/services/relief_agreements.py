@@ -22,7 +22,7 @@ from overdue.domain.relief_state import CANCELLED, Arrangement
 from overdue.relief_docs.content import LANGUAGES, AgreementFacts, BalanceStructure, agreement_document
 from overdue.relief_docs.html import render_html
 from overdue.relief_docs.pdf import render_pdf
-from overdue.store import relief_repository
+from overdue.store import audit_trail, relief_repository
 from overdue.store.api_tables import borrower_accounts, borrowers
 from overdue.store.schema import ledger_postings, ledger_transactions
 
@@ -107,8 +107,13 @@ def render_agreement(engine: Engine, account_id: str, arrangement_id: str, fmt: 
 def write_agreement(
     engine: Engine, account_id: str, arrangement_id: str, fmt: str, lang: str, out: Path
 ) -> dict[str, object]:
-    """Render the agreement and write it to ``out``; returns what was written."""
+    """Render the agreement and write it to ``out``; returns what was written.
+
+    The agreement names the borrower, so its reading is audited (before the file is written)."""
     data = render_agreement(engine, account_id, arrangement_id, fmt, lang)
+    with engine.begin() as conn:
+        detail = {"account": account_id, "format": fmt, "lang": lang}
+        audit_trail.read(conn, "relief_agreement", arrangement_id, detail)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     return {

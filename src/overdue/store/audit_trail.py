@@ -87,6 +87,13 @@ def changed(
     return append(conn, actor.name, actor.role, action, entity, record, detail)
 
 
+def read(conn: Connection, entity: str, record: str, detail: Mapping[str, Any] | None = None) -> int:
+    """Audit a read of personal data by :func:`current_actor` (the command line's bureau file and relief
+    agreements; the API audits its reads itself)."""
+    actor = _acting.get()
+    return append(conn, actor.name, actor.role, "read", entity, record, detail)
+
+
 def utc_text(at: datetime) -> str:
     """``at`` in UTC as hashed, ``2026-11-28T17:55:16.083835Z``; a naive value (SQLite's) is UTC already."""
     aware = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
