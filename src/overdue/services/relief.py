@@ -140,9 +140,12 @@ def _transaction(
     request: dict[str, Any],
     idempotency_key: str | None,
     work: Callable[[Connection], dict[str, Any]],
+    audited: tuple[str, str, str],
 ) -> dict[str, Any]:
     """Run ``work`` in one transaction with its idempotency record and its audit row; a replayed key gets the
-    first answer."""
+    first answer.
+
+    audited: the audit row's action, entity and record (its detail is the request)."""
     try:
         with engine.begin() as conn:
             if idempotency_key is not None:
@@ -151,12 +154,7 @@ def _transaction(
                     return earlier
             response = work(conn)
             detail = {k: v for k, v in request.items() if k not in ("account_id", "fingerprint")}
-            entity, record = (
-                ("relief", request["account_id"])
-                if operation == "relief_accept"
-                else ("relief_approval", request["id"])
-            )
-            audit_trail.changed(conn, "create" if entity == "relief" else "update", entity, record, detail)
+            audit_trail.changed(conn, *audited, detail)
             if idempotency_key is not None:
                 idempotency.remember(conn, idempotency_key, operation, request, response)
             return response
@@ -279,7 +277,9 @@ def accept(
             )
         return response
 
-    return _transaction(engine, "relief_accept", payload, idempotency_key, work)
+    return _transaction(
+        engine, "relief_accept", payload, idempotency_key, work, ("create", "relief", account_id)
+    )
 
 
 def _accept_through_accounts(
@@ -421,7 +421,9 @@ def approve(
         )
         return response
 
-    return _transaction(engine, "relief_approve", payload, idempotency_key, work)
+    return _transaction(
+        engine, "relief_approve", payload, idempotency_key, work, ("update", "relief_approval", request_id)
+    )
 
 
 def list_relief(engine: Engine, account_id: str) -> dict[str, Any]:

@@ -43,7 +43,7 @@ from overdue.setbased.encode import CODE, DAY, STATUSES, WRITTEN_OFF, bucket_nam
 from overdue.setbased.params import Unsupported
 from overdue.setbased.steps import Today, left_join, outstanding, past_due, short_of_minimum
 from overdue.strategy.conditions import Condition, Ref, Test, Value
-from overdue.strategy.decide import _why
+from overdue.strategy.decide import treatment_reason
 from overdue.strategy.facts import FIELDS
 from overdue.strategy.model import Strategy, Treatment, resolve_int
 
@@ -118,6 +118,7 @@ def compile_strategy(strategy: Strategy, terms: ProductTerms) -> CompiledStrateg
             )
             for combo_index, combo in enumerate(combos):
                 channel = MESSAGE_CHANNELS.get(treatment.type)
+                reason = treatment_reason(treatment, parameters[combo_index])
                 rows.append(
                     {
                         "stage_index": stage_index,
@@ -134,7 +135,7 @@ def compile_strategy(strategy: Strategy, terms: ProductTerms) -> CompiledStrateg
                         "party": treatment.party,
                         "experiment": None if arm is None else strategy.experiments[arm].name,
                         "variant": None if arm is None else combo[arm],
-                        "reason": f"stage {stage.name}: {_why(treatment, parameters[combo_index])}",
+                        "reason": f"stage {stage.name}: {reason}",
                         "contact_channel": channel or CONTACT_CHANNEL.get(treatment.type, "none"),
                         "channel": channel,
                         "queue": WORK_QUEUES.get(treatment.type),

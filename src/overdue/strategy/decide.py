@@ -93,7 +93,7 @@ def decide(strategy: Strategy, facts: AccountFacts) -> Decision:
         if reasons:
             trace.append(f"{treatment.id} ({treatment.type}): not today: {'; '.join(reasons)}")
             continue
-        why = _why(treatment, parameters)
+        why = treatment_reason(treatment, parameters)
         trace.append(f"{treatment.id} ({treatment.type}): fires: {why}")
         arm_experiment, arm_variant = _arm_of(treatment, stage, arms)
         actions.append(
@@ -166,7 +166,7 @@ def _why_not(treatment: Treatment, facts: AccountFacts, parameters: Parameters) 
     return reasons
 
 
-def _why(treatment: Treatment, parameters: Parameters) -> str:
+def treatment_reason(treatment: Treatment, parameters: Parameters) -> str:
     """The schedule and conditions of a treatment that fires, in words."""
     parts: list[str] = []
     if treatment.on_dpd:
