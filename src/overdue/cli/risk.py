@@ -1,6 +1,7 @@
 """Risk commands: train and validate the scorecards, explain an account's scores and limit review.
 
-``overdue risk train [--model application|behaviour|collection] [--dataset german|sim] [--out FILE]``,
+``overdue risk train [--model application|behaviour|collection|call-uplift] [--dataset german|sim]
+[--out FILE]``,
 ``overdue risk validate --dataset german|sim`` and ``overdue risk explain ACCOUNT [--date D]``, each with
 ``--json``. Metrics are JSON numbers rounded to 4 places (they are not money); amounts are yuan strings.
 """
@@ -34,7 +35,12 @@ def _working(as_json: bool, message: str) -> Any:
 @app.command("train")
 def train(
     model: Annotated[
-        str, typer.Option("--model", help="application, behaviour or collection.")
+        str,
+        typer.Option(
+            "--model",
+            help="application, behaviour, collection, or call-uplift (a randomised call experiment in the "
+            "simulator: a few minutes).",
+        ),
     ] = "application",
     dataset: DatasetOption = "german",
     out: Annotated[

@@ -4,7 +4,9 @@ Shipped files (``src/overdue/risk/models/``), each ``{name}-v{version}.json``:
 
 - ``application-german-v1.json`` and ``application-sim-v1.json``: application scorecards
   (:mod:`overdue.risk.scorecard`);
-- ``behaviour-v1.json`` and ``collection-v1.json``: logistic models (:mod:`overdue.risk.logistic`).
+- ``behaviour-v1.json`` and ``collection-v1.json``: logistic models (:mod:`overdue.risk.logistic`);
+- ``call-uplift-v1.json``: the uplift of a human call by collection-score band, measured by a randomised
+  call experiment in the simulator (:mod:`overdue.sim.uplift`).
 
 ``overdue risk train`` rewrites them (or writes elsewhere with ``--out``); training is deterministic, so a
 retrained file differs only in its ``trained_on`` date.
@@ -22,7 +24,7 @@ from overdue.risk import behaviour, collection
 from overdue.risk.logistic import save_model
 from overdue.risk.scorecard import ScorecardModel, load_scorecard, save_scorecard
 
-MODELS = ("application", "behaviour", "collection")
+MODELS = ("application", "behaviour", "collection", "call-uplift")
 DATASETS = ("german", "sim")
 
 
@@ -68,4 +70,12 @@ def train_to_file(model: str, dataset: str = "german", out: Path | None = None) 
         path = out or shipped_path(module.MODEL_FILE)
         save_model(fitted, path)
         return TrainResult(model, path, dict(fitted.metrics), dict(fitted.dataset))
+    if model == "call-uplift":
+        from overdue.sim import uplift
+
+        table = uplift.train_call_uplift()
+        path = out or shipped_path(uplift.MODEL_FILE)
+        uplift.save_uplift(table, path)
+        metrics = {f"uplift_ppm_{b.low}_{b.high}": b.uplift_ppm for b in table.bands}
+        return TrainResult(model, path, metrics, dict(table.trained))
     raise InvalidInput(f"unknown model {model!r} ({', '.join(MODELS)})")

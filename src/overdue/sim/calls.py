@@ -19,7 +19,12 @@ propensity to pay within 30 days, in whole percent):
 - ``expected``: the largest **expected recovery** first — score × overdue balance, the money a call's
   account is expected to bring back — the larger balance first among equal products;
 - ``risk``: the **lowest** score first, the larger balance first among equal scores: the accounts likely to
-  pay on their own (self-curers) are left to messages, the collectors' time goes to the ones that are not.
+  pay on their own (self-curers) are left to messages, the collectors' time goes to the ones that are not;
+- ``uplift``: the largest **predicted extra recovery** first — the uplift of a call in the account's score
+  band (:mod:`overdue.sim.uplift`, measured by a randomised call experiment) × its overdue balance: the
+  money a call brings back on top of what the account would repay anyway;
+- ``random``: a keyed lot per account and day (:class:`~overdue.sim.draws.KeyedDraws`), independent of
+  everything about the account: the randomised experiment that measures the uplift.
 
 A call with no score (the account is not delinquent) comes last in every order that reads the score. Ties
 fall to the account order, so a run stays deterministic for its seed. The capacity is written per
@@ -34,12 +39,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from overdue.engine.collect import PlannedStep
+from overdue.sim.uplift import CallUplift, shipped_uplift
 
 CALL_TYPES = frozenset({"call", "contact_call"})
 """Action types made by a human collector on the phone: the ones the capacity limits."""
-PRIORITIES = ("balance", "score", "expected", "risk")
+PRIORITIES = ("balance", "score", "expected", "risk", "uplift", "random")
 """The orders the day's calls can be made in (see the module docstring); ``balance`` is the champion."""
 CAPACITY_RULE = "call_capacity"
+LOT_STREAM = 4
+"""The keyed draws of the ``random`` order (a stream of its own: drawing lots moves no other draw)."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,8 @@ class CallPolicy:
 
     capacity_per_1000: int | None = None
     priority: str = "balance"
+    uplift: CallUplift | None = None
+    """The uplift table of the ``uplift`` order (None: the shipped one)."""
 
     def __post_init__(self) -> None:
         if self.priority not in PRIORITIES:
@@ -65,6 +75,9 @@ class CallPolicy:
         assert self.capacity_per_1000 is not None
         return (self.capacity_per_1000 * accounts + 500) // 1000
 
+    def uplift_table(self) -> CallUplift:
+        return self.uplift if self.uplift is not None else shipped_uplift()
+
 
 @dataclass(frozen=True)
 class WaitingCall:
@@ -79,6 +92,10 @@ class WaitingCall:
     """Fen overdue when it was planned."""
     score: int | None
     """The account's ``score`` fact when it was planned (None: not delinquent)."""
+    lot: float = 0.0
+    """The account's keyed lot of the day (the ``random`` order)."""
+    extra: int = 0
+    """Predicted extra recovery of the call, fen × ppm (the ``uplift`` order; 0 under the others)."""
 
 
 def _by_balance(call: WaitingCall) -> tuple[int, ...]:
@@ -97,11 +114,21 @@ def _by_risk(call: WaitingCall) -> tuple[int, ...]:
     return (call.score is None, call.score or 0, -call.overdue_balance)
 
 
-ORDERS: dict[str, Callable[[WaitingCall], tuple[int, ...]]] = {
+def _by_uplift(call: WaitingCall) -> tuple[int, ...]:
+    return (call.score is None, -call.extra, -call.overdue_balance)
+
+
+def _by_lot(call: WaitingCall) -> tuple[float, ...]:
+    return (call.lot,)
+
+
+ORDERS: dict[str, Callable[[WaitingCall], tuple[float, ...]]] = {
     "balance": _by_balance,
     "score": _by_score,
     "expected": _by_expected_recovery,
     "risk": _by_risk,
+    "uplift": _by_uplift,
+    "random": _by_lot,
 }
 """Sort key of each priority (smallest first); treat as read-only."""
 

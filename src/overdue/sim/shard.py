@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 
@@ -40,14 +40,15 @@ from overdue.domain.errors import OverdueError
 from overdue.domain.ledger import Transaction
 from overdue.domain.state import AccountState, AccountStatus, Statement
 from overdue.domain.terms import product_terms
-from overdue.engine.collect import Collections, account_facts, plan_collection
+from overdue.engine.collect import Collections, PlannedStep, account_facts, plan_collection
 from overdue.reports.metrics import BUCKETS
 from overdue.risk.collection import collection_facts, score_collection, score_fact
 from overdue.risk.collection import shipped_model as collection_model
 from overdue.sim.behaviour import Behaviour
 from overdue.sim.borrowers import Borrower
-from overdue.sim.calls import CALL_TYPES, CAPACITY_RULE, CallPolicy, CallQueue, WaitingCall
+from overdue.sim.calls import CALL_TYPES, CAPACITY_RULE, LOT_STREAM, CallPolicy, CallQueue, WaitingCall
 from overdue.sim.contacts import CONTACT_TYPES, ContactLog
+from overdue.sim.draws import KeyedDraws
 from overdue.sim.limits import LimitBook
 from overdue.sim.model import VOICE_TYPES, BehaviourModel
 from overdue.sim.result import NO_SCORE, NOT_OPEN, ActionRow, DayRow, LedgerRow, ShardResult
@@ -61,6 +62,7 @@ from overdue.sim.skips import (
     quiet_day_filter,
 )
 from overdue.sim.tallies import EpisodeTallies, cure_amount, overdue_balance
+from overdue.sim.uplift import UpliftLog
 from overdue.strategy import AccountFacts, PlannedAction, Strategy, assign_variant, parse_strategy
 
 NO_VARIANT = "all"
@@ -166,6 +168,11 @@ class Shard:
         self.limits = LimitBook(n, self.terms, self.counts)
         self.collection_model = collection_model()
         self.call_queue = CallQueue(spec.calls) if spec.calls.limited else None
+        self.lots = KeyedDraws(spec.seed, LOT_STREAM, spec.index, n)
+        self.uplift = spec.calls.uplift_table() if spec.calls.priority == "uplift" else None
+        self.uplift_log = UpliftLog(self.counts)
+        self.repaid_past_due = np.zeros(n, dtype=np.int64)
+        """Past-due fen each account has repaid so far (what :class:`UpliftLog` follows)."""
 
     # --- account records -----------------------------------------------------------------------------------
 
@@ -268,6 +275,7 @@ class Shard:
         if before:
             after = cure_amount(outcome.state, on) if outcome.state.days_past_due else 0
             self.tallies.recovered(i, amount, before, coll.agency is not None, after)
+            self.repaid_past_due[i] += min(amount, before)
         self.tallies.follow_dpd(i, outcome.state.days_past_due)
 
     def behave(self, on: date) -> None:
@@ -394,10 +402,7 @@ class Shard:
                     continue
                 cs = self.colls[i].state
                 if self.call_queue is not None and step.action.type in CALL_TYPES:
-                    waiting = WaitingCall(
-                        i, step, next(times), overdue_balance(state, on), score_fact(state, cs, on)
-                    )
-                    self.call_queue.wait(waiting)
+                    self.call_queue.wait(self.waiting_call(i, on, step, next(times), state, cs))
                     continue
                 if facts is None:
                     facts = account_facts(state, self.colls[i], on, self.last_done[i])
@@ -415,6 +420,13 @@ class Shard:
         if self.call_queue is not None:
             self.make_calls(on, self.call_queue)
 
+    def waiting_call(
+        self, i: int, on: date, step: PlannedStep, at: datetime, state: AccountState, cs: CollectionState
+    ) -> WaitingCall:
+        balance, score = overdue_balance(state, on), score_fact(state, cs, on)
+        extra = 0 if self.uplift is None else self.uplift.extra_fen_ppm(score, balance)
+        return WaitingCall(i, step, at, balance, score, self.lots.one(i, on.toordinal()), extra)
+
     def make_calls(self, on: date, queue: CallQueue) -> None:
         """Make the day's waiting human calls in priority order, up to the shard's capacity; the others are
         recorded as refused by the capacity (:mod:`overdue.sim.calls`)."""
@@ -426,6 +438,8 @@ class Shard:
             self.counts[("call_queue_fen", made)] += call.overdue_balance
             self.counts[("call_queue_score", made)] += call.score or 0
             self.counts[("call_queue_expected", made)] += (call.score or 0) * call.overdue_balance
+            repaid = int(self.repaid_past_due[i])
+            self.uplift_log.wait(i, on.toordinal(), call.score, k < capacity, call.overdue_balance, repaid)
             if k >= capacity:
                 self.counts[("calls_over_capacity", self.variant[i])] += 1
                 self.act(i, on, action, False, CAPACITY_RULE, "over the day's call capacity")
@@ -575,6 +589,7 @@ def run_shard(spec: ShardSpec) -> ShardResult:
     for k in range(days):
         on = spec.start + timedelta(days=k)
         shard.open_accounts(on)
+        shard.uplift_log.settle(on.toordinal(), shard.repaid_past_due)
         shard.counts[("job_losses",)] += shard.behaviour.life_events(shard.opened)
         shard.behaviour.new_day(shard.placed)
         shard.behave(on)
