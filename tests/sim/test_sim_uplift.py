@@ -80,10 +80,27 @@ def test_the_log_counts_what_each_waiting_call_s_account_repaid_within_the_horiz
             ("uplift_repaid", "70", "over"): 4_000,
         }
     )
-    table = table_from_tallies(counts, {"seeds": []})
+    table = table_from_tallies(counts, {"seeds": []}, min_calls=1)
     (band,) = table.bands
-    assert (band.made_ppm, band.over_ppm, band.uplift_ppm) == (200_000, 200_000, 0)
+    assert (band.made_ppm, band.over_ppm, band.uplift_ppm, band.pooled) == (200_000, 200_000, 0, False)
     assert table.ppm(71) == 0 and table.ppm(10) == 0 and table.ppm(None) == 0
+
+
+def test_a_band_with_too_few_calls_takes_the_pooled_rates() -> None:
+    counts: Counter[tuple[str, ...]] = Counter()
+    for band, made, calls, fen, repaid in (
+        ("70", "made", 200, 1_000_000, 300_000),
+        ("70", "over", 800, 4_000_000, 800_000),
+        ("85", "made", 3, 10_000, 9_000),  # three calls, one large repayment
+        ("85", "over", 9, 30_000, 3_000),
+    ):
+        counts[("uplift_calls", band, made)] = calls
+        counts[("uplift_fen", band, made)] = fen
+        counts[("uplift_repaid", band, made)] = repaid
+    seventy, eighty_five = table_from_tallies(counts, {}, min_calls=100).bands
+    assert (seventy.made_ppm, seventy.over_ppm, seventy.pooled) == (300_000, 200_000, False)
+    assert eighty_five.pooled and (eighty_five.made, eighty_five.over) == (3, 9)
+    assert (eighty_five.made_ppm, eighty_five.over_ppm) == (305_940, 199_255)
 
 
 def test_the_table_predicts_extra_recovery_and_the_uplift_order_follows_it() -> None:

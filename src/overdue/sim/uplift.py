@@ -47,6 +47,10 @@ BANDS = tuple(str(low) for low in range(0, 100, BAND_WIDTH))
 MODEL_FILE = "call-uplift-v1.json"
 PPM = 1_000_000
 
+MIN_CALLS = 100
+"""A band with fewer waiting calls made (or left over) than this takes the uplift of all bands pooled: a
+handful of calls says nothing about a band (one large repayment would put it first)."""
+
 TRAINING_SEEDS = (101, 102, 103)
 """Seeds the shipped table was trained on; the experiments that compare call orders use other seeds."""
 TRAINING_ACCOUNTS = 3_000
@@ -72,6 +76,8 @@ class UpliftBand:
     over: int
     made_ppm: int
     over_ppm: int
+    pooled: bool = False
+    """True: too few calls in the band (:data:`MIN_CALLS`); the rates are those of all bands pooled."""
 
     @property
     def low(self) -> int:
@@ -95,6 +101,7 @@ class UpliftBand:
             "made_ppm": self.made_ppm,
             "over_ppm": self.over_ppm,
             "uplift_ppm": self.uplift_ppm,
+            "pooled": self.pooled,
         }
 
 
@@ -138,7 +145,12 @@ class CallUplift:
                 raise InvalidInput(f"not a call-uplift model file (model {data['model']!r})")
             bands = tuple(
                 UpliftBand(
-                    str(b["band"]), int(b["made"]), int(b["over"]), int(b["made_ppm"]), int(b["over_ppm"])
+                    str(b["band"]),
+                    int(b["made"]),
+                    int(b["over"]),
+                    int(b["made_ppm"]),
+                    int(b["over_ppm"]),
+                    bool(b.get("pooled", False)),
                 )
                 for b in data["bands"]
             )
@@ -206,25 +218,32 @@ class UpliftLog:
             self.counts[("uplift_repaid", w.band, w.made)] += int(repaid[w.account]) - w.repaid_before
 
 
-def table_from_tallies(tallies: Counter[tuple[str, ...]], trained: dict[str, Any]) -> CallUplift:
-    """The uplift table of an experiment's tallies (bands with calls both made and left over)."""
+def table_from_tallies(
+    tallies: Counter[tuple[str, ...]], trained: dict[str, Any], min_calls: int = MIN_CALLS
+) -> CallUplift:
+    """The uplift table of an experiment's tallies: every band with calls both made and left over; a band
+    with fewer than ``min_calls`` of either takes the pooled rates of all bands."""
 
-    def rate(band: str, made: str) -> int:
-        fen = tallies[("uplift_fen", band, made)]
-        return tallies[("uplift_repaid", band, made)] * PPM // fen if fen else 0
+    def rate(bands: Iterable[str], made: str) -> int:
+        bands = tuple(bands)
+        fen = sum(tallies[("uplift_fen", band, made)] for band in bands)
+        repaid = sum(tallies[("uplift_repaid", band, made)] for band in bands)
+        return repaid * PPM // fen if fen else 0
 
-    rows = tuple(
-        UpliftBand(
-            band,
-            tallies[("uplift_calls", band, "made")],
-            tallies[("uplift_calls", band, "over")],
-            rate(band, "made"),
-            rate(band, "over"),
-        )
-        for band in BANDS
-        if tallies[("uplift_calls", band, "made")] and tallies[("uplift_calls", band, "over")]
-    )
-    return CallUplift(rows, HORIZON_DAYS, trained)
+    def calls(band: str, made: str) -> int:
+        return tallies[("uplift_calls", band, made)]
+
+    pooled_made, pooled_over = rate(BANDS, "made"), rate(BANDS, "over")
+    rows = []
+    for band in BANDS:
+        made, over = calls(band, "made"), calls(band, "over")
+        if not (made and over):
+            continue
+        if min(made, over) < min_calls:
+            rows.append(UpliftBand(band, made, over, pooled_made, pooled_over, pooled=True))
+        else:
+            rows.append(UpliftBand(band, made, over, rate((band,), "made"), rate((band,), "over")))
+    return CallUplift(tuple(rows), HORIZON_DAYS, trained)
 
 
 def strategy_sha(text: str) -> str:
