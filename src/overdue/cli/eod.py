@@ -4,6 +4,9 @@
 operational store, account by account. ``--engine duckdb|postgres|spark --state DIR`` runs the set-based
 accrue → age → bill → bureau month over a Parquet state folder (:mod:`overdue.setbased.nightly`), and with
 ``--strategy FILE`` decide → comply → act over its tables too (:mod:`overdue.setbased.collect`).
+``--engine duckdb|postgres|spark --store`` runs the set-based accrue → age → bill → bureau month on the
+operational store itself: read in bulk, run in the engine, each date written back in one transaction
+(:mod:`overdue.setbased.store_run`; no limit review, no collections yet).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from overdue.cli.common import JsonOption, print_json, state
 from overdue.domain.calendar import parse_date
 from overdue.domain.errors import InvalidInput
 from overdue.engine.reference import Collection, run_eod
-from overdue.setbased import nightly
+from overdue.setbased import nightly, store_run
 from overdue.store.db import upgrade
 from overdue.strategy import default_strategy, load_strategy
 
@@ -44,6 +47,14 @@ def eod(
     state_dir: Annotated[
         Path | None, typer.Option("--state", help="Parquet state folder (set-based engines).")
     ] = None,
+    on_store: Annotated[
+        bool,
+        typer.Option(
+            "--store",
+            help="Set-based engines: run on the --db store itself (read in bulk, results written back) "
+            "instead of a Parquet state folder. No limit review or collections yet.",
+        ),
+    ] = False,
     start: Annotated[
         str | None,
         typer.Option(
@@ -56,11 +67,16 @@ def eod(
 ) -> None:
     """Run the end-of-day (accrue → age → bill → decide → act) for every account, catching up missed dates."""
     through: date = parse_date(on, field="--date")
+    if engine_name != "reference" and on_store:
+        _set_based_on_store(ctx, engine_name, state_dir, through, start, strategy_file, as_json)
+        return
     if engine_name != "reference":
         _set_based(ctx, engine_name, state_dir, through, start, strategy_file, as_json)
         return
-    if state_dir is not None or start is not None:
-        raise InvalidInput("--state and --from go with a set-based engine (--engine duckdb|postgres|spark)")
+    if state_dir is not None or start is not None or on_store:
+        raise InvalidInput(
+            "--state, --store and --from go with a set-based engine (--engine duckdb|postgres|spark)"
+        )
     engine = state(ctx).engine()
     upgrade(engine)
     with Progress(
@@ -105,7 +121,8 @@ def _set_based(
         raise InvalidInput(f"unknown engine {engine_name!r}; choose reference, {', '.join(nightly.ENGINES)}")
     if state_dir is None:
         raise InvalidInput(
-            f"--engine {engine_name} runs over a Parquet state folder: give it with --state DIR"
+            f"--engine {engine_name} runs over a Parquet state folder: give it with --state DIR "
+            "(or run on the --db store with --store)"
         )
     first = parse_date(start, field="--from") if start is not None else None
     backend = nightly.connect(engine_name, state(ctx).db_url)
@@ -141,4 +158,53 @@ def _set_based(
             f"closed {len(summary.days)} date(s) {out['dates'][0]} … {out['dates'][-1]} on {engine_name} "
             f"from the snapshot of {out['started_from']}: {out['accounts_run']} account-days, "
             f"{out['postings']} postings; state and outputs in {state_dir}"
+        )
+
+
+def _set_based_on_store(
+    ctx: typer.Context,
+    engine_name: str,
+    state_dir: Path | None,
+    through: date,
+    start: str | None,
+    strategy_file: Path | None,
+    as_json: bool,
+) -> None:
+    if engine_name not in nightly.ENGINES:
+        raise InvalidInput(f"unknown engine {engine_name!r}; choose reference, {', '.join(nightly.ENGINES)}")
+    if state_dir is not None:
+        raise InvalidInput("--store runs on the --db store; --state runs over a Parquet folder: give one")
+    if start is not None:
+        raise InvalidInput("--from goes with --state: the store's closed dates are not run again")
+    if strategy_file is not None:
+        raise InvalidInput(
+            "--strategy with --store: collections on the store are not built yet for the set-based engines; "
+            "run them with --engine reference, or over a Parquet folder with --state"
+        )
+    engine = state(ctx).engine()
+    upgrade(engine)
+    backend = nightly.connect(engine_name, state(ctx).db_url)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=True,
+        disable=as_json,
+    ) as bar:
+        task = bar.add_task(f"end-of-day ({engine_name}, on the store)", total=None)
+
+        def progress(day: date, done: int, total: int) -> None:
+            bar.update(task, description=f"end-of-day {day.isoformat()}", completed=done, total=total)
+
+        summary = store_run.run_on_store(engine, through, backend, engine_name=engine_name, progress=progress)
+    if as_json:
+        print_json(summary.to_json())
+    elif not summary.dates:
+        typer.echo(f"nothing to do: every date up to {through.isoformat()} is already closed")
+    else:
+        typer.echo(
+            f"closed {len(summary.dates)} date(s) {summary.dates[0].isoformat()} … "
+            f"{summary.dates[-1].isoformat()} on {engine_name}, on the store: {summary.accounts_run} "
+            f"account-days, {summary.transactions} ledger transactions (no limit review, no collections)"
         )

@@ -8,7 +8,7 @@ set-based end-of-day and writes that day's outputs and state partition. A day th
 before it written and its own not: running the job again resumes from the last written day.
 
 :func:`export_store` writes the first snapshot from the operational store (the accounts as the reference
-runner left them); results do not flow back into the store yet (``docs/setbased.md``).
+runner left them, read in bulk); :mod:`overdue.setbased.store_run` runs days on the store itself.
 """
 
 from __future__ import annotations
@@ -23,13 +23,13 @@ from typing import Any
 
 import ibis  # type: ignore[import-untyped]
 from ibis.backends import BaseBackend  # type: ignore[import-untyped]
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from overdue.compliance import rulebook
 from overdue.domain.calendar import iter_days
 from overdue.domain.errors import InvalidDate, InvalidInput, NotFound
+from overdue.setbased import store_io
 from overdue.setbased.collect import Collector
-from overdue.setbased.convert import tables_from_states
 from overdue.setbased.day import Portfolio
 from overdue.setbased.snapshots import (
     COLLECTION_TABLES,
@@ -40,8 +40,6 @@ from overdue.setbased.snapshots import (
     write_outputs,
     write_state,
 )
-from overdue.store import repository
-from overdue.store.account_tables import accounts
 from overdue.strategy.model import Strategy
 
 ENGINES = ("duckdb", "postgres", "spark")
@@ -195,32 +193,14 @@ def run_nightly(
 def export_store(engine: Engine, root: Path, progress: Callable[[int, int], None] | None = None) -> date:
     """Write the operational store's accounts as the first state snapshot; returns its business date.
 
-    Every account must be at the same business date (the reference end-of-day run through one date) and on
-    one product; what the set-based day does not cover (relief, for one) is refused, naming the account.
+    The store is read in bulk (:func:`overdue.setbased.store_io.read_store`, one query per table). Every
+    account must be at the same business date (the reference end-of-day run through one date) and on one
+    product; what the set-based day does not cover (relief, for one) is refused, naming the account.
     """
     with engine.connect() as conn:
-        ids = [row[0] for row in conn.execute(select(accounts.c.id).order_by(accounts.c.id))]
-        if not ids:
-            raise NotFound("the store has no accounts to export")
-        states = []
-        for done, account_id in enumerate(ids):
-            states.append(repository.load_account(conn, account_id)[0])
-            if progress is not None:
-                progress(done + 1, len(ids))
-    products = sorted({s.product for s in states})
-    if len(products) > 1:
-        raise InvalidInput(f"the store holds several products ({', '.join(products)}); a snapshot holds one")
-    ran = [s for s in states if s.last_eod is not None]
-    if not ran:
-        raise InvalidDate("no end-of-day has run on the store yet: run `overdue eod --date D` first")
-    on = max(s.last_eod for s in ran if s.last_eod is not None)
-    behind = [
-        s.id for s in states if (s.last_eod or s.opened_on - timedelta(days=1)) < on and s.opened_on <= on
-    ]
-    if behind:
-        raise InvalidDate(
-            f"{len(behind)} account(s) are behind {on.isoformat()} (first: {behind[0]}): run "
-            f"`overdue eod --date {on.isoformat()}` first"
-        )
-    write_state(root, on, tables_from_states(states, states[0].terms), states[0].terms)
+        store = store_io.read_store(conn)
+    on = store_io.business_date(store.tables)
+    write_state(root, on, store.tables, store.terms)
+    if progress is not None:
+        progress(store.tables.accounts.num_rows, store.tables.accounts.num_rows)
     return on

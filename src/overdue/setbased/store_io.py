@@ -1,0 +1,481 @@
+"""The operational store read in bulk into the set-based runner's tables: one query per table.
+
+:func:`read_store` reads the accounts the reference end-of-day left in the store straight into
+:class:`~overdue.setbased.layout.PortfolioTables` (Arrow), with no
+:class:`~overdue.domain.state.AccountState` per account: each table of the store is one ``SELECT`` whose
+rows become Arrow columns, and ``account_key`` is the account's position in ``accounts`` ordered by id. It
+reads what :func:`overdue.store.repository.load_account` reads for the next day's rules, so the tables are
+those :func:`~overdue.setbased.convert.tables_from_states` lays out from the loaded states, table by table:
+
+- ``accounts``: every account; the open bucket spell gives ``bucket_entered``, the last
+  ``bureau_grid_months`` bureau months the grid, the latest deferral ``last_deferral_on``;
+- ``statements``: the open ones and each account's latest; ``unbilled``: every unbilled cycle;
+- ``plans`` and ``periods``: the installment plans not finished, keyed by the statement they were made from;
+- ``bucket_spells``: empty (the store keeps the closed spells; the next day never reads them).
+
+What the set-based day does not cover is refused with :class:`~overdue.setbased.params.Unsupported`, found
+by query and naming the first account by id, as the conversion refuses it: relief arrangements (any not
+cancelled), deferred statements, purchase installment plans, a closed line with something still owed, and
+what the layout cannot hold (other terms than the first account's, ids out of the domain's pattern, an
+open bucket spell that is not the account's bucket, bureau months with gaps, carries beyond ±0.5 fen).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
+from sqlalchemy import Connection, Select, and_, func, or_, select
+from sqlalchemy.orm import aliased
+
+from overdue.domain.errors import InvalidDate, InvalidInput, NotFound
+from overdue.domain.terms import ProductTerms, terms_from_json
+from overdue.setbased import layout
+from overdue.setbased.convert import PLAN_SUFFIX, month_after
+from overdue.setbased.layout import PortfolioTables
+from overdue.setbased.params import MAX_CARRY_SCALE, Unsupported, day_terms, decimal_places, to_units
+from overdue.store.account_tables import (
+    accounts,
+    bucket_history,
+    bureau_months,
+    installment_periods,
+    installment_plans,
+    statements,
+    unbilled_cycles,
+)
+from overdue.store.relief_tables import relief_arrangements, relief_deferrals
+
+CANCELLED = "cancelled"
+"""An arrangement replaced before approval: the only status the account's state does not carry."""
+
+
+@dataclass(frozen=True)
+class StoreTables:
+    """The store's accounts as the set-based runner's tables, with their terms and what the write-back needs.
+
+    versions: each account's ``version`` (by ``account_key``), which a write-back checks and bumps.
+    """
+
+    tables: PortfolioTables
+    terms: ProductTerms
+    versions: pa.Array
+
+
+def _fetch(conn: Connection, query: Select[Any], schema: pa.Schema) -> pa.Table:
+    """One query's rows as an Arrow table of ``schema`` (its columns in the query's order)."""
+    rows = conn.execute(query).all()
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema.names]
+    return pa.table({f.name: pa.array(list(c), f.type) for f, c in zip(schema, columns, strict=True)})
+
+
+def _keys(account_ids: pa.ChunkedArray | pa.Array, ids: pa.Array) -> pa.Array:
+    """The ``account_key`` of each id in ``account_ids`` (``ids``: every account's id by key)."""
+    return pc.cast(pc.index_in(account_ids, value_set=ids), pa.int64())
+
+
+def _refuse(conn: Connection, query: Select[Any], message: str) -> None:
+    """Raise :class:`Unsupported` with ``message`` (``{}``: the first account id) when ``query`` has rows."""
+    rows = conn.execute(query.order_by(query.selected_columns[0]).limit(1)).all()
+    if rows:
+        raise Unsupported(message.format(rows[0][0]))
+
+
+def _latest_statement_date() -> Any:
+    inner = aliased(statements)
+    return (
+        select(func.max(inner.c.statement_date))
+        .where(inner.c.account_id == statements.c.account_id)
+        .scalar_subquery()
+    )
+
+
+def _loaded_statements() -> Any:
+    """What :func:`~overdue.store.repository.load_account` loads: open statements and each latest one."""
+    return or_(statements.c.closed_on.is_(None), statements.c.statement_date == _latest_statement_date())
+
+
+def _check_unsupported(conn: Connection) -> None:
+    """Refuse (naming the first account) what the set-based day does not cover; one query per refusal."""
+    _refuse(
+        conn,
+        select(relief_arrangements.c.account_id).where(relief_arrangements.c.status != CANCELLED),
+        "account {}: relief arrangements (a negotiated plan or settlement)",
+    )
+    _refuse(
+        conn,
+        select(statements.c.account_id).where(
+            _loaded_statements(), statements.c.original_due_date.is_not(None)
+        ),
+        "account {}: deferred statements (relief moved a due date)",
+    )
+    _refuse(
+        conn,
+        select(installment_plans.c.account_id).where(
+            installment_plans.c.finished.is_(False), installment_plans.c.origin != "statement"
+        ),
+        "account {}: purchase installment plans",
+    )
+    two_open = (
+        select(bucket_history.c.account_id)
+        .where(bucket_history.c.left_on.is_(None))
+        .group_by(bucket_history.c.account_id)
+        .having(func.count() > 1)
+    )
+    _refuse(conn, two_open, "account {}: an open bucket spell that is not the last")
+    _refuse(
+        conn,
+        select(accounts.c.id)
+        .join(bucket_history, bucket_history.c.account_id == accounts.c.id)
+        .where(bucket_history.c.left_on.is_(None), bucket_history.c.bucket != accounts.c.bucket),
+        "account {}: the open bucket spell is not the account's bucket",
+    )
+    _refuse(
+        conn,
+        select(statements.c.account_id).where(
+            _loaded_statements(),
+            or_(statements.c.interest_carry > Decimal("0.5"), statements.c.interest_carry < Decimal("-0.5")),
+        ),
+        "account {}: an interest carry beyond ±0.5 fen",
+    )
+
+
+def _terms(conn: Connection) -> ProductTerms:
+    """The one product's terms every account is on."""
+    found = conn.execute(select(accounts.c.product, accounts.c.terms_json).distinct()).all()
+    if not found:
+        raise NotFound("the store has no accounts to export")
+    products = sorted({product for product, _ in found})
+    if len(products) > 1:
+        raise InvalidInput(f"the store holds several products ({', '.join(products)}); a snapshot holds one")
+    first = conn.execute(select(accounts.c.terms_json).order_by(accounts.c.id).limit(1)).scalar_one()
+    terms = terms_from_json(json.loads(first))
+    for _, text in found:
+        if terms_from_json(json.loads(text)) != terms:
+            other = conn.execute(
+                select(accounts.c.id).where(accounts.c.terms_json == text).order_by(accounts.c.id).limit(1)
+            ).scalar_one()
+            raise Unsupported(
+                f"account {other} has other product terms than the run's ({terms.name!r}); "
+                "run each product's accounts separately"
+            )
+    return terms
+
+
+def _accounts(conn: Connection, terms: ProductTerms) -> tuple[pa.Table, pa.Array]:
+    """The ``accounts`` table (without the bureau grid) and the accounts' versions."""
+    open_spell = (
+        select(bucket_history.c.account_id, bucket_history.c.entered)
+        .where(bucket_history.c.left_on.is_(None))
+        .subquery()
+    )
+    deferral = (
+        select(relief_deferrals.c.account_id, func.max(relief_deferrals.c.deferred_on).label("last"))
+        .group_by(relief_deferrals.c.account_id)
+        .subquery()
+    )
+    query = (
+        select(
+            accounts.c.id,
+            accounts.c.product,
+            accounts.c.opened_on,
+            accounts.c.timezone,
+            accounts.c.credit_limit_fen,
+            accounts.c.status,
+            accounts.c.last_eod,
+            accounts.c.days_past_due,
+            accounts.c.bucket,
+            open_spell.c.entered,
+            accounts.c.written_off_on,
+            accounts.c.negative_notice_on,
+            deferral.c.last,
+            accounts.c.version,
+        )
+        .outerjoin(open_spell, open_spell.c.account_id == accounts.c.id)
+        .outerjoin(deferral, deferral.c.account_id == accounts.c.id)
+        .order_by(accounts.c.id)
+    )
+    names = [n for n in layout.ACCOUNTS.names if n not in ("account_key", "bureau_grid", "bureau_last_month")]
+    schema = pa.schema([layout.ACCOUNTS.field(n) for n in names] + [pa.field("version", pa.int64())])
+    rows = _fetch(conn, query, schema)
+    rows = rows.add_column(0, "account_key", pa.array(range(rows.num_rows), pa.int64()))
+    return rows.drop_columns(["version"]), rows["version"].combine_chunks()
+
+
+def _bureau(conn: Connection, terms: ProductTerms, ids: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Each account's grid (the last ``bureau_grid_months`` months, oldest first) and its last month."""
+    ranked = select(
+        bureau_months.c.account_id,
+        bureau_months.c.month,
+        bureau_months.c.status,
+        func.row_number()
+        .over(partition_by=bureau_months.c.account_id, order_by=bureau_months.c.month.desc())
+        .label("rank"),
+    ).subquery()
+    rows = conn.execute(
+        select(ranked.c.account_id, ranked.c.month, ranked.c.status)
+        .where(ranked.c.rank <= terms.bureau_grid_months)
+        .order_by(ranked.c.account_id, ranked.c.month)
+    ).all()
+    grids: dict[str, list[str]] = {}
+    last: dict[str, str] = {}
+    for account_id, month, status in rows:
+        before = last.get(account_id)
+        if before is not None and month != month_after(before):
+            raise Unsupported(f"account {account_id}: bureau months with gaps ({before}, {month})")
+        if len(status) != 1:
+            raise Unsupported(f"account {account_id}: bureau statuses longer than one character")
+        grids.setdefault(account_id, []).append(status)
+        last[account_id] = month
+    every = ids.to_pylist()
+    return (
+        pa.array(["".join(grids.get(a, ())) for a in every], pa.string()),
+        pa.array([last.get(a) for a in every], pa.string()),
+    )
+
+
+def _statements(conn: Connection, ids: pa.Array, terms: ProductTerms) -> tuple[pa.Table, int]:
+    """The ``statements`` table and the carry scale its carries need."""
+    fields = [f for f in layout.STATEMENTS if f.name != "account_key"]
+    columns = {
+        "statement_date": statements.c.statement_date,
+        "due_date": statements.c.due_date,
+        "amount": statements.c.amount_fen,
+        "minimum": statements.c.minimum_fen,
+        "new_principal": statements.c.new_principal_fen,
+        "carried_principal": statements.c.carried_principal_fen,
+        "installment_principal": statements.c.installment_principal_fen,
+        "interest": statements.c.interest_fen,
+        "overdue_interest": statements.c.overdue_interest_fen,
+        "fees": statements.c.fees_fen,
+        "paid": statements.c.paid_fen,
+        "late_charges": statements.c.late_charges_fen,
+        "interest_carry": statements.c.interest_carry,
+        "installed": statements.c.installed,
+        "closed_on": statements.c.closed_on,
+    }
+    query = (
+        select(statements.c.account_id, statements.c.id, *(columns[f.name] for f in fields))
+        .where(_loaded_statements())
+        .order_by(statements.c.account_id, statements.c.statement_date)
+    )
+    carry = pa.field("interest_carry", pa.decimal128(30, 12))
+    schema = pa.schema(
+        [pa.field("account_id", pa.string()), pa.field("id", pa.string())]
+        + [carry if f.name == "interest_carry" else f for f in fields]
+    )
+    rows = _fetch(conn, query, schema)
+    expected = pc.binary_join_element_wise(
+        rows["account_id"], pc.cast(rows["statement_date"], pa.string()), "/"
+    )
+    wrong = pc.invert(pc.equal(rows["id"], expected))
+    if pc.any(wrong).as_py():
+        first = rows.filter(wrong)["id"][0].as_py()
+        raise Unsupported(f"statement {first!r}: ids other than '{{account}}/{{statement date}}'")
+    carries = [Decimal(v) for v in pc.unique(rows["interest_carry"]).to_pylist()]
+    scale = max([day_terms(terms).carry_scale, *(decimal_places(c) for c in carries)])
+    if scale > MAX_CARRY_SCALE:
+        raise Unsupported(f"interest carries finer than 10^-{MAX_CARRY_SCALE} fen")
+    units = {c: to_units(c, scale) for c in carries}
+    table = pa.table(
+        {
+            "account_key": _keys(rows["account_id"], ids),
+            **{f.name: rows[f.name] for f in fields if f.name != "interest_carry"},
+            "interest_carry": pa.array(
+                [units[Decimal(v)] for v in rows["interest_carry"].to_pylist()], pa.int64()
+            ),
+        }
+    )
+    return table.select(layout.STATEMENTS.names), scale
+
+
+def _plans(conn: Connection, ids: pa.Array) -> tuple[pa.Table, pa.Table]:
+    """The ``plans`` and ``periods`` tables of the installment plans not finished."""
+    made_from = statements.alias("made_from")
+    unfinished = and_(installment_plans.c.finished.is_(False), installment_plans.c.origin == "statement")
+    plan_rows = _fetch(
+        conn,
+        select(
+            installment_plans.c.account_id,
+            installment_plans.c.id,
+            installment_plans.c.statement_id,
+            made_from.c.statement_date,
+            installment_plans.c.created_on,
+            installment_plans.c.fee_rate,
+            installment_plans.c.principal_fen,
+            installment_plans.c.fee_total_fen,
+        )
+        .join(made_from, made_from.c.id == installment_plans.c.statement_id)
+        .where(unfinished)
+        .order_by(installment_plans.c.account_id, installment_plans.c.created_on, installment_plans.c.id),
+        pa.schema(
+            [
+                ("account_id", pa.string()),
+                ("id", pa.string()),
+                ("statement_id", pa.string()),
+                ("statement_date", layout.DAY),
+                ("created_on", layout.DAY),
+                ("fee_rate", pa.decimal128(30, 12)),
+                ("principal", layout.FEN),
+                ("fee_total", layout.FEN),
+            ]
+        ),
+    )
+    statement_ids = pc.binary_join_element_wise(
+        plan_rows["account_id"], pc.cast(plan_rows["statement_date"], pa.string()), "/"
+    )
+    wrong = pc.or_(
+        pc.invert(pc.equal(plan_rows["statement_id"], statement_ids)),
+        pc.invert(pc.equal(plan_rows["id"], pc.binary_join_element_wise(statement_ids, PLAN_SUFFIX, ""))),
+    )
+    if pc.any(wrong).as_py():
+        found = plan_rows.filter(wrong).to_pylist()[0]
+        raise Unsupported(
+            f"installment plan {found['id']!r} of account {found['account_id']}: ids other than "
+            f"'{{account}}/{{statement date}}{PLAN_SUFFIX}'"
+        )
+    try:
+        fee_rate = pc.cast(plan_rows["fee_rate"], layout.PLAN_FEE_RATE)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise Unsupported(f"installment fee rates finer than the layout's decimal(12, 6): {exc}") from None
+    plans = pa.table(
+        {
+            "account_key": _keys(plan_rows["account_id"], ids),
+            "statement_date": plan_rows["statement_date"],
+            "created_on": plan_rows["created_on"],
+            "fee_rate": fee_rate,
+            "principal": plan_rows["principal"],
+            "fee_total": plan_rows["fee_total"],
+        },
+        schema=layout.PLANS,
+    )
+    period_rows = _fetch(
+        conn,
+        select(
+            installment_plans.c.account_id,
+            made_from.c.statement_date,
+            installment_periods.c.number,
+            installment_periods.c.due_date,
+            installment_periods.c.principal_fen,
+            installment_periods.c.fee_fen,
+            installment_periods.c.billed,
+        )
+        .join(installment_plans, installment_plans.c.id == installment_periods.c.plan_id)
+        .join(made_from, made_from.c.id == installment_plans.c.statement_id)
+        .where(unfinished)
+        .order_by(installment_plans.c.account_id, made_from.c.statement_date, installment_periods.c.number),
+        pa.schema([("account_id", pa.string()), *(f for f in layout.PERIODS if f.name != "account_key")]),
+    )
+    periods = period_rows.set_column(0, "account_key", _keys(period_rows["account_id"], ids))
+    return plans, periods.cast(layout.PERIODS)
+
+
+def _unbilled(conn: Connection, ids: pa.Array) -> pa.Table:
+    rows = _fetch(
+        conn,
+        select(
+            unbilled_cycles.c.account_id, unbilled_cycles.c.statement_date, unbilled_cycles.c.principal_fen
+        ).order_by(unbilled_cycles.c.account_id, unbilled_cycles.c.statement_date),
+        pa.schema([("account_id", pa.string()), ("statement_date", layout.DAY), ("principal", layout.FEN)]),
+    )
+    return rows.set_column(0, "account_key", _keys(rows["account_id"], ids)).cast(layout.UNBILLED)
+
+
+def _owed(tables: PortfolioTables) -> pa.Array:
+    """What each account owes (by ``account_key``): principal billed, unbilled and of future installment
+    periods, interest and fees — :attr:`AccountState.outstanding`."""
+    s = tables.statements
+    parts = [
+        (
+            s["account_key"],
+            pc.add(
+                pc.add(pc.add(s["new_principal"], s["carried_principal"]), s["installment_principal"]),
+                pc.add(pc.add(s["interest"], s["overdue_interest"]), s["fees"]),
+            ),
+        ),
+        (tables.unbilled["account_key"], tables.unbilled["principal"]),
+    ]
+    p = tables.periods
+    unbilled_periods = p.filter(pc.invert(p["billed"]))
+    parts.append((unbilled_periods["account_key"], unbilled_periods["principal"]))
+    keys = pa.chunked_array([k for k, _ in parts], pa.int64())
+    amounts = pa.chunked_array([a for _, a in parts], pa.int64())
+    summed = (
+        pa.table({"account_key": keys, "amount": amounts})
+        .group_by("account_key")
+        .aggregate([("amount", "sum")])
+    )
+    owed = pc.take(
+        summed["amount_sum"], pc.index_in(tables.accounts["account_key"], value_set=summed["account_key"])
+    )
+    return pc.fill_null(owed, 0)
+
+
+def read_store(conn: Connection) -> StoreTables:
+    """Every account of the store as the set-based runner's tables (one query per table).
+
+    Raises :class:`NotFound` when the store has no accounts, :class:`InvalidInput` when it holds several
+    products, and :class:`Unsupported` (naming the first account) for what the set-based day refuses.
+    """
+    terms = _terms(conn)
+    _check_unsupported(conn)
+    account_rows, versions = _accounts(conn, terms)
+    ids = account_rows["account_id"].combine_chunks()
+    grid, last_month = _bureau(conn, terms, ids)
+    account_rows = account_rows.append_column("bureau_grid", grid).append_column(
+        "bureau_last_month", last_month
+    )
+    statement_rows, scale = _statements(conn, ids, terms)
+    day_terms(terms, scale)
+    plans, periods = _plans(conn, ids)
+    tables = PortfolioTables(
+        accounts=account_rows.select(layout.ACCOUNTS.names).cast(layout.ACCOUNTS),
+        statements=statement_rows.cast(layout.STATEMENTS),
+        unbilled=_unbilled(conn, ids),
+        plans=plans,
+        periods=periods,
+        bucket_spells=layout.SPELLS.empty_table(),
+        carry_scale=scale,
+    )
+    closed_owing = pc.and_(pc.equal(tables.accounts["status"], "closed"), pc.greater(_owed(tables), 0))
+    if pc.any(closed_owing).as_py():
+        first = tables.accounts.filter(closed_owing)["account_id"][0].as_py()
+        raise Unsupported(f"account {first}: a line closed with something still owed")
+    return StoreTables(tables, terms, versions)
+
+
+def business_date(tables: PortfolioTables) -> date:
+    """The date the reference end-of-day closed on every account of ``tables`` (all must be at it).
+
+    Raises :class:`InvalidDate` when no end-of-day has run, or naming the first account behind the latest
+    date run.
+    """
+    accounts_table = tables.accounts
+    ran = pc.max(accounts_table["last_eod"]).as_py()
+    if ran is None:
+        raise InvalidDate("no end-of-day has run on the store yet: run `overdue eod --date D` first")
+    behind = behind_on(accounts_table, ran)
+    if behind:
+        raise InvalidDate(
+            f"{len(behind)} account(s) are behind {ran.isoformat()} (first: {behind[0]}): run "
+            f"`overdue eod --date {ran.isoformat()}` first"
+        )
+    on: date = ran
+    return on
+
+
+def behind_on(accounts_table: pa.Table, on: date) -> Sequence[str]:
+    """Ids of the accounts opened by ``on`` whose last end-of-day is before it."""
+    day = pa.scalar(on, pa.date32())
+    never_run = pc.is_null(accounts_table["last_eod"])
+    mask = pc.and_(
+        pc.less_equal(accounts_table["opened_on"], day),
+        pc.or_(never_run, pc.fill_null(pc.less(accounts_table["last_eod"], day), False)),
+    )
+    found: list[str] = accounts_table.filter(mask)["account_id"].to_pylist()
+    return found

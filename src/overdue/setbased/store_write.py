@@ -1,0 +1,464 @@
+"""A set-based end-of-day written back into the operational store, in bulk, one transaction per date.
+
+:func:`write_day` writes into the store what the reference end-of-day writes for a date
+(:func:`overdue.engine.reference.run_date` without the limit review and collections): the accounts' changed
+fields (``version`` checked and bumped, so a concurrent change makes the date fail rather than be
+overwritten), the statements, unbilled cycles and installment periods that changed, the day's bucket spells
+and bureau months, its ledger transactions and postings, each account's day row (``account_days``), the
+date closed in ``eod_runs`` and its ``run end_of_day DATE`` audit row.
+
+What changed is found by comparing the state tables before and after the day (a set difference of whole
+rows, in DuckDB over the Arrow tables). Rows go in in bulk: on PostgreSQL ``COPY … FROM STDIN`` (psycopg 3)
+into a temporary table, then one ``INSERT … ON CONFLICT`` or ``UPDATE … FROM`` per table; on SQLite one
+``executemany`` per table. Ledger transaction ids are taken up front (the sequence on PostgreSQL, the
+next ids on SQLite, under the write lock) so that postings can name them without a round trip each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+import pyarrow as pa  # type: ignore[import-untyped]
+from sqlalchemy import Connection, Table, bindparam, func, select, text, update
+
+from overdue.domain.billing import statement_id
+from overdue.domain.errors import Conflict
+from overdue.setbased.convert import PLAN_SUFFIX, transactions_from_postings
+from overdue.setbased.layout import PortfolioTables
+from overdue.store import audit_trail, repository
+from overdue.store.account_tables import (
+    account_days,
+    accounts,
+    bucket_history,
+    bureau_months,
+    eod_runs,
+    installment_periods,
+    installment_plans,
+    unbilled_cycles,
+)
+from overdue.store.account_tables import statements as statements_table
+from overdue.store.schema import ledger_postings, ledger_transactions
+
+ACCOUNT_FIELDS = ("status", "last_eod", "days_past_due", "bucket", "written_off_on", "negative_notice_on")
+"""The account fields an end-of-day changes (the limit, time zone and terms it never touches)."""
+
+
+@dataclass(frozen=True)
+class DayOutputs:
+    """One set-based day as the write-back needs it: the state before and after, and what the day made."""
+
+    on: date
+    before: PortfolioTables
+    after: PortfolioTables
+    postings: pa.Table
+    spells: pa.Table
+    bureau_months: pa.Table
+    accounts_run: int
+    grace_days: int
+
+
+@dataclass(frozen=True)
+class Written:
+    """What one date wrote: accounts updated and ledger transactions posted."""
+
+    accounts: int
+    transactions: int
+
+
+def new_rows(after: pa.Table, before: pa.Table) -> pa.Table:
+    """The rows of ``after`` that are not in ``before`` (whole rows compared; nulls equal)."""
+    con = duckdb.connect()
+    try:
+        found: pa.Table = con.from_arrow(after).except_(con.from_arrow(before)).to_arrow_table()
+    finally:
+        con.close()
+    return found
+
+
+def write_day(conn: Connection, day: DayOutputs, versions: list[int], engine: str) -> Written:
+    """Write ``day`` into the store in the caller's transaction; ``versions`` (by ``account_key``) are the
+    accounts' versions as read, bumped in place for the accounts written.
+
+    engine: the set-based engine that ran the day, named in the audit row.
+    """
+    ids: list[str] = day.after.accounts.sort_by("account_key")["account_id"].to_pylist()
+    changed = _write_accounts(conn, day, ids, versions)
+    _write_statements(conn, day, ids)
+    _write_unbilled(conn, day, ids)
+    _write_periods(conn, day, ids)
+    _upsert(
+        conn,
+        bucket_history,
+        [
+            {
+                "account_id": ids[r["account_key"]],
+                "bucket": r["bucket"],
+                "entered": r["entered"],
+                "left_on": r["left"],
+            }
+            for r in day.spells.to_pylist()
+        ],
+        ["account_id", "entered", "bucket"],
+    )
+    _upsert(
+        conn,
+        bureau_months,
+        [
+            {"account_id": ids[r["account_key"]], "month": r["month"], "status": r["status"]}
+            for r in day.bureau_months.to_pylist()
+        ],
+        ["account_id", "month"],
+    )
+    transactions = _post(conn, day)
+    _upsert(conn, account_days, _day_rows(day, ids), ["account_id", "business_date"])
+    total = conn.execute(
+        select(func.count()).select_from(accounts).where(accounts.c.opened_on <= day.on)
+    ).scalar_one()
+    repository.upsert(
+        conn, eod_runs, [{"business_date": day.on, "accounts": total, "finished": True}], ["business_date"]
+    )
+    detail = {
+        "accounts_run": day.accounts_run,
+        "transactions": transactions,
+        "actions": {},
+        "limit_changes": {},
+        "engine": engine,
+    }
+    audit_trail.changed(conn, "run", "end_of_day", day.on.isoformat(), detail)
+    return Written(changed, transactions)
+
+
+# --- the tables ---------------------------------------------------------------------------------------
+
+
+def _write_accounts(conn: Connection, day: DayOutputs, ids: Sequence[str], versions: list[int]) -> int:
+    columns = ["account_key", *ACCOUNT_FIELDS]
+    changed = new_rows(day.after.accounts.select(columns), day.before.accounts.select(columns)).to_pylist()
+    rows = [
+        {
+            "id": ids[r["account_key"]],
+            "version": versions[r["account_key"]],
+            **{f: r[f] for f in ACCOUNT_FIELDS},
+        }
+        for r in changed
+    ]
+    if not rows:
+        return 0
+    if conn.dialect.name == "postgresql":
+        _stage(conn, accounts, rows)
+        sets = ", ".join(f"{f} = s.{f}" for f in ACCOUNT_FIELDS)
+        count = conn.execute(
+            text(
+                f"UPDATE accounts a SET {sets}, version = a.version + 1 FROM {_stage_name(accounts)} s "
+                "WHERE a.id = s.id AND a.version = s.version"
+            )
+        ).rowcount
+    else:
+        statement = (
+            update(accounts)
+            .where(accounts.c.id == bindparam("b_id"), accounts.c.version == bindparam("b_version"))
+            .values(**{f: bindparam(f"b_{f}") for f in ACCOUNT_FIELDS}, version=accounts.c.version + 1)
+        )
+        count = conn.execute(statement, [{f"b_{k}": v for k, v in r.items()} for r in rows]).rowcount
+    if count != len(rows):
+        raise Conflict(
+            f"{len(rows) - count} account(s) changed in the store while the end-of-day of "
+            f"{day.on.isoformat()} ran; nothing of that date was written: run it again"
+        )
+    for r in changed:
+        versions[r["account_key"]] += 1
+    return len(rows)
+
+
+def _carry(units: int, scale: int) -> Decimal:
+    return Decimal(units).scaleb(-scale)
+
+
+def _write_statements(conn: Connection, day: DayOutputs, ids: Sequence[str]) -> None:
+    scale = day.after.carry_scale
+    names = {
+        "amount": "amount_fen",
+        "minimum": "minimum_fen",
+        "new_principal": "new_principal_fen",
+        "carried_principal": "carried_principal_fen",
+        "installment_principal": "installment_principal_fen",
+        "interest": "interest_fen",
+        "overdue_interest": "overdue_interest_fen",
+        "fees": "fees_fen",
+        "paid": "paid_fen",
+        "late_charges": "late_charges_fen",
+    }
+    rows = []
+    for r in new_rows(day.after.statements, day.before.statements).to_pylist():
+        account_id = ids[r["account_key"]]
+        rows.append(
+            {
+                "id": statement_id(account_id, r["statement_date"]),
+                "account_id": account_id,
+                "statement_date": r["statement_date"],
+                "due_date": r["due_date"],
+                **{column: r[name] for name, column in names.items()},
+                "interest_carry": _carry(r["interest_carry"], scale),
+                "installed": r["installed"],
+                "closed_on": r["closed_on"],
+            }
+        )
+    _upsert(conn, statements_table, rows, ["id"])
+
+
+def _write_unbilled(conn: Connection, day: DayOutputs, ids: Sequence[str]) -> None:
+    keys = ["account_key", "statement_date"]
+    gone = new_rows(day.before.unbilled.select(keys), day.after.unbilled.select(keys)).to_pylist()
+    if gone:
+        conn.execute(
+            unbilled_cycles.delete().where(
+                unbilled_cycles.c.account_id == bindparam("b_account"),
+                unbilled_cycles.c.statement_date == bindparam("b_date"),
+            ),
+            [{"b_account": ids[r["account_key"]], "b_date": r["statement_date"]} for r in gone],
+        )
+    _upsert(
+        conn,
+        unbilled_cycles,
+        [
+            {
+                "account_id": ids[r["account_key"]],
+                "statement_date": r["statement_date"],
+                "principal_fen": r["principal"],
+            }
+            for r in new_rows(day.after.unbilled, day.before.unbilled).to_pylist()
+        ],
+        ["account_id", "statement_date"],
+    )
+
+
+def _write_periods(conn: Connection, day: DayOutputs, ids: Sequence[str]) -> None:
+    """Periods billed (or otherwise changed), and their plans' ``finished`` flag."""
+    changed = new_rows(day.after.periods, day.before.periods).to_pylist()
+    if not changed:
+        return
+
+    def plan_id(key: int, made_from: date) -> str:
+        return statement_id(ids[key], made_from) + PLAN_SUFFIX
+
+    _upsert(
+        conn,
+        installment_periods,
+        [
+            {
+                "plan_id": plan_id(r["account_key"], r["plan_statement_date"]),
+                "number": r["number"],
+                "due_date": r["due_date"],
+                "principal_fen": r["principal"],
+                "fee_fen": r["fee"],
+                "billed": r["billed"],
+            }
+            for r in changed
+        ],
+        ["plan_id", "number"],
+    )
+    plans = {(r["account_key"], r["plan_statement_date"]) for r in changed}
+    finished: dict[tuple[int, date], bool] = {}
+    for r in day.after.periods.to_pylist():
+        key = (r["account_key"], r["plan_statement_date"])
+        if key in plans:
+            finished[key] = finished.get(key, True) and r["billed"]
+    conn.execute(
+        update(installment_plans)
+        .where(installment_plans.c.id == bindparam("b_id"))
+        .values(finished=bindparam("b_finished")),
+        [{"b_id": plan_id(*key), "b_finished": done} for key, done in finished.items()],
+    )
+
+
+def _post(conn: Connection, day: DayOutputs) -> int:
+    """The day's postings as ledger transactions (each checked to sum to zero when built), in bulk."""
+    transactions = transactions_from_postings(day.postings, day.after.accounts)
+    if not transactions:
+        return 0
+    count = len(transactions)
+    if conn.dialect.name == "postgresql":
+        found = conn.execute(
+            text(
+                "SELECT nextval(pg_get_serial_sequence('ledger_transactions', 'id')) "
+                "FROM generate_series(1, :n)"
+            ),
+            {"n": count},
+        ).scalars()
+        numbers = sorted(int(n) for n in found)
+    else:
+        last = conn.execute(select(func.coalesce(func.max(ledger_transactions.c.id), 0))).scalar_one()
+        numbers = list(range(int(last) + 1, int(last) + 1 + count))
+    _insert(
+        conn,
+        ledger_transactions,
+        [
+            {
+                "id": number,
+                "account_id": t.account_id,
+                "business_date": t.business_date,
+                "kind": str(t.kind),
+                "statement_id": t.statement_id,
+                "memo": t.memo,
+            }
+            for number, t in zip(numbers, transactions, strict=True)
+        ],
+    )
+    _insert(
+        conn,
+        ledger_postings,
+        [
+            {
+                "transaction_id": number,
+                "account_id": t.account_id,
+                "ledger_account": str(p.ledger_account),
+                "amount_fen": p.amount,
+            }
+            for number, t in zip(numbers, transactions, strict=True)
+            for p in t.postings
+        ],
+    )
+    return count
+
+
+DAY_ROWS = """
+WITH unpaid AS (
+    SELECT account_key, due_date,
+           new_principal + carried_principal + installment_principal AS principal,
+           interest + overdue_interest AS interest, fees,
+           new_principal + carried_principal + installment_principal + interest + overdue_interest + fees
+               AS outstanding,
+           minimum + late_charges - paid AS minimum_remaining
+    FROM statements
+), by_statement AS (
+    SELECT u.account_key, sum(u.principal) AS principal, sum(u.interest) AS interest, sum(u.fees) AS fees,
+           sum(u.outstanding) AS total_due,
+           sum(CASE WHEN u.outstanding > 0 AND date_diff('day', u.due_date, $on) > $grace
+                     AND (a.status = 'written_off' OR u.minimum_remaining > 0)
+                    THEN u.principal ELSE 0 END) AS overdue_principal
+    FROM unpaid u JOIN accounts a ON a.account_key = u.account_key
+    GROUP BY u.account_key
+), later AS (
+    SELECT account_key, sum(principal) AS principal FROM unbilled GROUP BY account_key
+    UNION ALL
+    SELECT account_key, sum(principal) FROM periods WHERE NOT billed GROUP BY account_key
+), owed_later AS (
+    SELECT account_key, sum(principal) AS principal FROM later GROUP BY account_key
+)
+SELECT a.account_key, a.status, a.days_past_due, a.bucket,
+       coalesce(s.principal, 0) + coalesce(l.principal, 0) AS principal,
+       coalesce(s.overdue_principal, 0) AS overdue_principal,
+       coalesce(s.interest, 0) AS interest, coalesce(s.fees, 0) AS fees,
+       coalesce(s.total_due, 0) AS total_due,
+       greatest(0, a.credit_limit - coalesce(s.principal, 0) - coalesce(l.principal, 0)) AS available_credit
+FROM accounts a
+LEFT JOIN by_statement s ON s.account_key = a.account_key
+LEFT JOIN owed_later l ON l.account_key = a.account_key
+WHERE a.last_eod = $on
+ORDER BY a.account_key
+"""
+"""Each account's figures after the day, as :func:`overdue.store.repository.record_day` computes them
+(overdue principal: the delinquent statements', :meth:`AccountState.delinquent_statements`)."""
+
+
+def _day_rows(day: DayOutputs, ids: Sequence[str]) -> list[dict[str, Any]]:
+    """``account_days`` rows of the accounts that ran (their ``last_eod`` is the date and was not before)."""
+    ran = new_rows(
+        day.after.accounts.select(["account_key", "last_eod"]),
+        day.before.accounts.select(["account_key", "last_eod"]),
+    )["account_key"].to_pylist()
+    if not ran:
+        return []
+    con = duckdb.connect()
+    try:
+        for name in ("accounts", "statements", "unbilled", "periods"):
+            con.register(name, getattr(day.after, name))
+        figures = con.sql(DAY_ROWS, params={"on": day.on, "grace": day.grace_days}).to_arrow_table()
+        rows = figures.to_pylist()
+    finally:
+        con.close()
+    keep = set(ran)
+    return [
+        {
+            "account_id": ids[r["account_key"]],
+            "business_date": day.on,
+            "status": r["status"],
+            "days_past_due": r["days_past_due"],
+            "bucket": r["bucket"],
+            "principal_fen": int(r["principal"]),
+            "overdue_principal_fen": int(r["overdue_principal"]),
+            "interest_fen": int(r["interest"]),
+            "fees_fen": int(r["fees"]),
+            "total_due_fen": int(r["total_due"]),
+            "available_credit_fen": int(r["available_credit"]),
+        }
+        for r in rows
+        if r["account_key"] in keep
+    ]
+
+
+# --- bulk statements ----------------------------------------------------------------------------------
+
+
+def _stage_name(table: Table) -> str:
+    return f"stage_{table.name}"
+
+
+def _stage(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> list[str]:
+    """PostgreSQL: ``rows`` copied (``COPY … FROM STDIN``) into a temporary table shaped like ``table``'s
+    columns that ``rows`` name, dropped at commit; returns the columns."""
+    columns = list(rows[0])
+    name = _stage_name(table)
+    conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
+    conn.execute(
+        text(
+            f"CREATE TEMPORARY TABLE {name} ON COMMIT DROP AS "
+            f"SELECT {', '.join(columns)} FROM {table.name} WITH NO DATA"
+        )
+    )
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(tuple(row[c] for c in columns))
+    return columns
+
+
+def _insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert ``rows``: ``COPY`` on PostgreSQL, ``executemany`` elsewhere."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(table.insert(), list(rows))
+        return
+    columns = list(rows[0])
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(tuple(row[c] for c in columns))
+
+
+def _upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> None:
+    """Insert ``rows``, updating those whose ``keys`` exist: on PostgreSQL staged by ``COPY`` and merged with
+    one ``INSERT … ON CONFLICT``; elsewhere :func:`overdue.store.repository.upsert` (``executemany``)."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        repository.upsert(conn, table, rows, keys)
+        return
+    columns = _stage(conn, table, rows)
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in keys)
+    conflict = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+    names = ", ".join(columns)
+    conn.execute(
+        text(
+            f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {_stage_name(table)} "
+            f"ON CONFLICT ({', '.join(keys)}) {conflict}"
+        )
+    )

@@ -1,0 +1,71 @@
+"""Stores built by the reference for the store ↔ engine tests: accounts opened, used and run day by day
+through the services and the reference end-of-day, with drawn habits (seeded, so two stores built alike hold
+the same accounts)."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from datetime import date, timedelta
+
+from sqlalchemy import Engine
+
+from overdue.domain.errors import OverdueError
+from overdue.engine.limits import LimitReview
+from overdue.engine.reference import Collection, run_eod
+from overdue.risk.changes import ReviewSchedule
+from overdue.services import accounts
+from overdue.store import repository
+from overdue.strategy import default_strategy
+
+OPENED = date(2026, 1, 5)
+NO_REVIEW = Collection(default_strategy(), limits=LimitReview(schedule=ReviewSchedule(enabled=False)))
+"""The reference end-of-day without the limit review (the set-based day does not review limits)."""
+HABITS = ("none", "installments", "minimum", "all", "part", "none", "installments")
+"""What each borrower pays on due dates, in turn."""
+
+
+def build_store(engine: Engine, seed: int, through: date, count: int = 8) -> list[str]:
+    """Open ``count`` accounts (one of them only after ``through``) and run them through ``through``:
+    purchases, repayments of every kind on and around due dates, bill installments; the ids, sorted."""
+    draw = random.Random(seed)
+    ids = [f"S{seed}-{n:02d}" for n in range(count)]
+    opened = {a: OPENED + timedelta(days=draw.randrange(0, 20)) for a in ids}
+    opened[ids[-1]] = through + timedelta(days=3)  # not open yet when the store is read
+    habits = {a: HABITS[n % len(HABITS)] for n, a in enumerate(ids)}
+    for a in ids:
+        accounts.open_account(engine, a, opened[a], draw.choice((300_000, 500_000, 2_000_000)))
+    day = OPENED
+    while day <= through:
+        for a in ids:
+            if opened[a] > day:
+                continue
+            # refused (limit, frozen line, nothing to pay): the borrower does nothing that day
+            with contextlib.suppress(OverdueError):
+                _act(engine, draw, a, day, habits[a])
+        run_eod(engine, day, collection=NO_REVIEW)
+        day += timedelta(days=1)
+    return sorted(ids)
+
+
+def _act(engine: Engine, draw: random.Random, account_id: str, day: date, habit: str) -> None:
+    if draw.random() < 0.12:
+        accounts.purchase(engine, account_id, draw.randrange(1_000, 90_000), on=day)
+    if day.day == 3 and habit == "installments":
+        accounts.request_installments(engine, account_id, day.replace(day=1), draw.choice((3, 6, 12)), on=day)
+    if day.day != 9 or habit == "none":
+        return
+    with engine.connect() as conn:
+        state = repository.load_account(conn, account_id)[0]
+    latest = state.latest_statement()
+    if latest is None or latest.outstanding == 0:
+        return
+    owed = sum(s.outstanding for s in state.statements)
+    amount = {
+        "minimum": latest.minimum_remaining,
+        "all": owed,
+        "part": max(1, owed // 3),
+        "installments": latest.minimum_remaining,
+    }[habit]
+    if amount > 0:
+        accounts.repay(engine, account_id, min(amount, owed), on=day)

@@ -1,0 +1,180 @@
+"""The set-based end-of-day on the operational store (read in bulk → run in the engine → written back)
+against the reference end-of-day: two stores built alike, one run by each over days with a month end, a
+statement day and a due date, then compared field by field (a SQLite store run on DuckDB, a PostgreSQL store
+run inside its own database)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pytest
+from setbased_store_helpers import NO_REVIEW, build_store
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+from typer.testing import CliRunner
+
+from overdue.cli.main import app
+from overdue.domain.errors import Conflict
+from overdue.engine.reference import run_eod
+from overdue.services import accounts
+from overdue.setbased.nightly import connect
+from overdue.setbased.store_run import run_on_store
+from overdue.store import audit_trail, repository
+from overdue.store.db import make_engine, upgrade
+
+BUILT = date(2026, 2, 24)
+THROUGH = date(2026, 3, 12)
+"""From the store's date through a month end (2026-02-28), a statement day (03-01) and a due date (03-09)."""
+
+COMPARED = {
+    "accounts": "SELECT id, product, terms_json, opened_on, timezone, credit_limit_fen, status, last_eod, "
+    "days_past_due, bucket, written_off_on, negative_notice_on, version FROM accounts ORDER BY id",
+    "statements": "SELECT * FROM statements ORDER BY id",
+    "unbilled_cycles": "SELECT * FROM unbilled_cycles ORDER BY account_id, statement_date",
+    "installment_plans": "SELECT * FROM installment_plans ORDER BY id",
+    "installment_periods": "SELECT * FROM installment_periods ORDER BY plan_id, number",
+    "bucket_history": "SELECT * FROM bucket_history ORDER BY account_id, entered, bucket",
+    "bureau_months": "SELECT * FROM bureau_months ORDER BY account_id, month",
+    "account_days": "SELECT * FROM account_days ORDER BY account_id, business_date",
+    "eod_runs": "SELECT * FROM eod_runs ORDER BY business_date",
+    "ledger_balances": "SELECT account_id, ledger_account, sum(amount_fen) FROM ledger_postings "
+    "GROUP BY account_id, ledger_account ORDER BY account_id, ledger_account",
+    "ledger_postings": "SELECT t.account_id, t.business_date, t.kind, t.statement_id, t.memo, "
+    "p.ledger_account, p.amount_fen FROM ledger_transactions t "
+    "JOIN ledger_postings p ON p.transaction_id = t.id "
+    "ORDER BY t.account_id, t.business_date, t.kind, t.statement_id, p.ledger_account, p.amount_fen",
+    "transactions_per_day": "SELECT business_date, kind, count(*) FROM ledger_transactions "
+    "GROUP BY business_date, kind ORDER BY business_date, kind",
+    "end_of_day_audit": "SELECT action, record FROM audit_log WHERE entity = 'end_of_day' ORDER BY seq",
+}
+
+
+def _copy_database(url: str, tmp_path: Path) -> Iterator[str]:
+    """A second database holding what ``url``'s holds (a file copy; on PostgreSQL a database made from it
+    as a template), dropped after the test."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        assert parsed.database is not None
+        copy = tmp_path / "twin.db"
+        shutil.copy(parsed.database, copy)
+        yield f"sqlite:///{copy}"
+        return
+    name = f"overdue_twin_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(os.environ["OVERDUE_TEST_PG"], isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{parsed.database}"'))
+        yield parsed.set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture
+def twins(db_url: str, tmp_path: Path) -> Iterator[tuple[Engine, Engine, str]]:
+    """Two stores built alike through :data:`BUILT`: (the reference's, the set-based run's, its URL)."""
+    first = make_engine(db_url)
+    upgrade(first)
+    build_store(first, 11, BUILT)
+    first.dispose()
+    for url in _copy_database(db_url, tmp_path):
+        second = make_engine(url)
+        try:
+            yield first, second, url
+        finally:
+            second.dispose()
+            first.dispose()
+
+
+def _rows(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    with engine.connect() as conn:
+        return {name: [tuple(r) for r in conn.execute(text(query))] for name, query in COMPARED.items()}
+
+
+def assert_same_stores(got: Engine, want: Engine) -> None:
+    mine, theirs = _rows(got), _rows(want)
+    for name in COMPARED:
+        assert len(mine[name]) == len(theirs[name]), name
+        for a, b in zip(mine[name], theirs[name], strict=True):
+            assert a == b, (name, a, b)
+
+
+def test_days_on_the_store_equal_the_reference(twins: tuple[Engine, Engine, str]) -> None:
+    reference, set_based, url = twins
+    run_eod(reference, THROUGH, collection=NO_REVIEW)
+    # SQLite's store runs on DuckDB; PostgreSQL's inside its own database (--engine postgres --store)
+    name = "postgres" if url.startswith("postgresql") else "duckdb"
+    backend = connect(name, url)
+    try:
+        summary = run_on_store(set_based, THROUGH, backend, engine_name=name)
+    finally:
+        backend.disconnect()
+    assert summary.dates[0] == date(2026, 2, 25) and summary.dates[-1] == THROUGH
+    assert summary.transactions > 0
+    with reference.connect() as conn:
+        # what makes the comparison worth making: statements billed, interest posted, delinquent accounts
+        kinds = {k for (k,) in conn.execute(text("SELECT DISTINCT kind FROM ledger_transactions"))}
+        buckets = {b for (b,) in conn.execute(text("SELECT DISTINCT bucket FROM accounts"))}
+        billed = conn.execute(text("SELECT count(*) FROM statements WHERE statement_date = '2026-03-01'"))
+        assert billed.scalar_one() > 0
+    assert {"overdue_interest", "installment_fee"} <= kinds
+    assert buckets - {"M0"}
+    assert_same_stores(set_based, reference)
+    with set_based.connect() as conn:
+        assert audit_trail.verify(conn).ok
+
+
+def test_a_change_during_the_run_fails_its_date_whole(sqlite_engine: Engine) -> None:
+    ids = build_store(sqlite_engine, 12, BUILT, count=4)
+    payer = ids[0]
+
+    def repay_after_the_first_date(on: date, done: int, total: int) -> None:
+        if done == 1:  # a repayment posted through the service while the run goes on
+            accounts.repay(sqlite_engine, payer, 100, on=on + timedelta(days=1))
+
+    with sqlite_engine.connect() as conn:
+        with_balance = repository.load_account(conn, payer)[0].outstanding
+    assert with_balance > 0
+    with pytest.raises(Conflict, match="changed in the store"):
+        run_on_store(
+            sqlite_engine,
+            THROUGH,
+            ibis.duckdb.connect(),
+            engine_name="duckdb",
+            progress=repay_after_the_first_date,
+        )
+    with sqlite_engine.connect() as conn:
+        assert repository.last_closed_date(conn) == date(2026, 2, 25)
+        assert repository.load_account(conn, ids[1])[0].last_eod == date(2026, 2, 25), "nothing of 02-26"
+    resumed = run_on_store(sqlite_engine, THROUGH, ibis.duckdb.connect(), engine_name="duckdb")
+    assert resumed.dates[0] == date(2026, 2, 26)
+    assert run_on_store(sqlite_engine, THROUGH, ibis.duckdb.connect(), engine_name="duckdb").dates == []
+
+
+def test_overdue_eod_on_the_store(sqlite_url: str, sqlite_engine: Engine) -> None:
+    build_store(sqlite_engine, 13, date(2026, 1, 25), count=3)
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["--db", sqlite_url, "eod", "--engine", "duckdb", "--store", "--date", "2026-02-02", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["dates"][0] == "2026-01-26" and out["dates"][-1] == "2026-02-02"
+    assert out["not_run"] == ["limit review", "collections"]
+    with sqlite_engine.connect() as conn:
+        assert repository.last_closed_date(conn) == date(2026, 2, 2)
+    refused = runner.invoke(
+        app,
+        ["--db", sqlite_url, "eod", "--engine", "duckdb", "--store", "--state", "x", "--date", "2026-02-03"],
+    )
+    assert refused.exit_code == 2 and "error:" in refused.output
