@@ -1,7 +1,8 @@
 """Benchmark one whole end-of-day: set-based on DuckDB, PostgreSQL or Spark, or the reference rules.
 
     python bench/eod.py --accounts N [--engine duckdb|postgres|spark|reference] [--db URL]
-                        [--date YYYY-MM-DD] [--days-of-history N] [--seed S] [--json]
+                        [--date YYYY-MM-DD] [--days-of-history N] [--strategy FILE|huabei]
+                        [--seed S] [--json]
 
 The portfolio is generated directly as tables (vectorised NumPy/Arrow, seeded), as it stands after the
 end-of-day of the day before ``--date`` (default 2026-03-15, an ordinary day; 2026-04-01 is a statement
@@ -16,16 +17,30 @@ day, 2026-03-31 a month end):
 ``--engine duckdb`` runs in-process; ``postgres`` in the database of ``--db URL`` (temporary tables of the
 session, so any database the user may connect to); ``spark`` on a ``local[2]`` session started by the
 benchmark. The portfolio is loaded into the engine first (``load_seconds``) and the day's queries are
-compiled (``compile_seconds``, once per process and kind of day); ``seconds`` is the day alone — checks,
-accrue, age, bill, bureau, postings, spells — with its results left in the engine, as a nightly run over
-state kept in the engine does. ``--days-of-history N`` gives the portfolio the history N days of
+compiled (``compile_seconds``, once per process and kind of day); ``day_seconds`` is the accounts' day —
+checks, accrue, age, bill, bureau, postings, spells — with its results left in the engine, as a nightly
+run over state kept in the engine does. ``--days-of-history N`` gives the portfolio the history N days of
 end-of-days leave behind (a settled statement per month since opening, closed bucket spells of past
 delinquencies): the day must cost the same with it as without, since it never reads them.
 
+``--strategy FILE|huabei`` (a strategy file, or the shipped ``huabei`` ladder) gives the portfolio
+collection records too (:func:`generate_collections`: an episode for every delinquent account, contact
+history of the last 30 days, pending, kept and broken promises, treatments done, agency placements and a
+few holds) and the timed day goes on with decide → comply → act under the product's rulebook, as
+``overdue eod --engine duckdb --strategy`` runs it: the strategy compiled once (``collect_compile_seconds``),
+the records loaded into the engine (``collect_load_seconds``, experiment arms included), then the
+:class:`~overdue.setbased.collect.Collector`'s day, its decisions, actions, messages and work fetched and
+the records after the day left in the engine (``collect_seconds``). Without ``--strategy`` the day is the
+accounts' day alone, as before.
+
+``seconds`` is the whole timed day: ``day_seconds`` plus ``collect_seconds`` (0 without a strategy).
+
 ``--engine reference`` turns the same tables into ``AccountState`` objects and times
-:func:`overdue.domain.account.end_of_day` on each (the domain rules alone: no database, no collections), so
-keep N small there. Prints one JSON object with ``--json``: accounts, engine, seconds, accounts_per_s,
-peak_rss_mb (the process's peak, generation included).
+:func:`overdue.domain.account.end_of_day` on each (the domain rules alone: no database); with
+``--strategy`` each account then goes through :func:`overdue.engine.collect.plan_collection` with its
+generated records, as the reference end-of-day does after loading them (``collect_seconds``), so keep N
+small there. Prints one JSON object with ``--json``: accounts, engine, seconds, accounts_per_s,
+peak_rss_mb (the process's peak, generation included), and the parts above.
 """
 
 from __future__ import annotations
@@ -37,16 +52,23 @@ import sys
 import time
 from datetime import date, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 
+from overdue.compliance import PastContact, rulebook
 from overdue.domain import account as rules
 from overdue.domain.calendar import add_months, due_date_for, month_key
+from overdue.domain.collections import CollectionState, Promise, start_or_end_episode
+from overdue.domain.errors import OverdueError
 from overdue.domain.terms import PRESETS
-from overdue.setbased import Portfolio, PortfolioTables, layout, states_from_tables
+from overdue.engine.collect import Collections, plan_collection
+from overdue.setbased import Portfolio, PortfolioTables, collect_tables, layout, states_from_tables
+from overdue.setbased.collect import Collector
+from overdue.strategy import Strategy, default_strategy, load_strategy
 
 TERMS = PRESETS["huabei"]
 CARRY_SCALE = 4
@@ -289,13 +311,283 @@ def _spell_history(keys: np.ndarray, on: date, history_days: int, rng: np.random
     return pa.concat_tables(parts)
 
 
+# --- collection records --------------------------------------------------------------------------------
+
+CONTACT_DAYS = 30
+"""The contact history reaches this many days back (today included)."""
+PROMISE_SHARE = 0.3
+"""Delinquent accounts (not written off) with a promise: pending, kept or broken."""
+LOST_CONTACT_SHARE = 0.08
+BUSY_TODAY_SHARE = 0.06
+"""Delinquent accounts already at a CN contact cap today (three conversations, or six unanswered calls)."""
+PLACED_SHARE = 0.6
+"""Accounts at or past :data:`AGENCY_FROM_DPD` that are placed with an agency."""
+AGENCY_FROM_DPD = 61
+AGENCIES = np.array(["AG1", "AG2", "AG3"])
+FIRST_HOUR, LAST_HOUR = 8, 21
+"""Contacts were made between 08:00 and 21:59 in the debtor's local time (the CN quiet hours allow them)."""
+
+
+def _stage_by_dpd(strategy: Strategy, dpd: np.ndarray) -> np.ndarray:
+    """The stage each DPD puts an account in: the first stage whose condition reads the DPD alone and
+    holds for it (None where none does). Computed once per distinct DPD value."""
+    stages = [s for s in strategy.stages if s.when.fields() <= {"days_past_due"}]
+    values = np.unique(dpd)
+    names = np.full(len(values), None, dtype=object)
+    for i, value in enumerate(values):
+        subject = SimpleNamespace(days_past_due=int(value))
+        names[i] = next((s.name for s in stages if s.when.holds(subject, strategy.parameters)), None)
+    return names[np.searchsorted(values, dpd)]
+
+
+def _utc(local_day: np.ndarray, seconds: np.ndarray, zones: np.ndarray) -> pa.Array:
+    """Local wall-clock times (a day and the seconds into it) in each account's zone, as UTC instants."""
+    naive = local_day.astype("datetime64[s]") + seconds.astype("timedelta64[s]")
+    utc = pa.nulls(len(naive), pa.timestamp("us", tz="UTC"))
+    for zone in np.unique(zones):
+        mask = pa.array(zones == zone)
+        stamped = pc.assume_timezone(pa.array(naive.astype("datetime64[us]")), timezone=str(zone))
+        utc = pc.if_else(mask, pc.cast(stamped, pa.timestamp("us", tz="UTC")), utc)
+    return utc
+
+
+def generate_collections(
+    tables: PortfolioTables, on: date, strategy: Strategy, seed: int = 7
+) -> tuple[pa.Table, pa.Table, pa.Table, pa.Table]:
+    """Collection records of ``tables``' delinquent accounts as they stand before the end-of-day of ``on``:
+    ``collections``, ``promises``, ``done`` and ``contacts`` (layout: :mod:`overdue.setbased.collect_tables`).
+
+    Every delinquent account has an episode opened on its first overdue day, the stage its DPD puts it in
+    (``strategy``'s stages read on DPD alone), and one to eight contacts over the last
+    :data:`CONTACT_DAYS` days (voice mostly, a few SMS and automated calls; about a quarter connected; a
+    pre-agreed contact now and then where the debtor has lost contact; 6 % at today's cap of connected or
+    unanswered calls already), all between 08:00 and 21:59 local time, counted into ``attempts``,
+    ``connects`` and ``last_contact_on``. About 30 % of those not written off have a promise: pending
+    (some falling due yesterday, so they break tonight), kept or broken (escalated one stage); 60 % of the
+    accounts past DPD 60 are placed with an agency; a few have a dispute, plan, cease or litigation hold.
+    The treatments of the account's stage were done one to six days ago (each with probability 0.7, not
+    before the episode). Current accounts have no records (those of a new account).
+    """
+    rng = np.random.default_rng(seed + 1)
+    accounts = tables.accounts
+    dpd_all = accounts["days_past_due"].to_numpy()
+    delinquent = dpd_all > 0
+    keys = accounts["account_key"].to_numpy()[delinquent]
+    dpd = dpd_all[delinquent]
+    zones = accounts["timezone"].to_numpy(zero_copy_only=False)[delinquent]
+    written_off = accounts["status"].to_numpy(zero_copy_only=False)[delinquent] == "written_off"
+    d = len(keys)
+    yesterday = _day(on - timedelta(days=1))
+    today = _day(on)
+    episode = yesterday - (dpd - 1)
+    stage = _stage_by_dpd(strategy, dpd)
+    lost = rng.random(d) < LOST_CONTACT_SHARE
+
+    # Contacts: 1-8 per account over the last CONTACT_DAYS days, at most back to the episode's start.
+    count = rng.integers(1, 9, size=d)
+    owner = np.repeat(np.arange(d), count)
+    c = len(owner)
+    back = np.minimum(rng.integers(0, CONTACT_DAYS, size=c), (today - episode[owner]).astype(np.int64))
+    contact_day = today - back
+    seconds = rng.integers(FIRST_HOUR * 3600, (LAST_HOUR + 1) * 3600, size=c)
+    channel = rng.choice(np.array(["voice", "sms", "ai_voice"]), p=[0.6, 0.2, 0.2], size=c)
+    is_call = channel != "sms"
+    third_party = lost[owner] & is_call & (rng.random(c) < 0.3)
+    party = np.where(third_party, "contact", "debtor")
+    outcome = np.where(
+        is_call,
+        rng.choice(
+            np.array(["no_answer", "connected", "busy", "promise", "wrong_number", "refused"]),
+            p=[0.5, 0.25, 0.12, 0.05, 0.04, 0.04],
+            size=c,
+        ),
+        "connected",
+    )
+    outcome = np.where(lost[owner] & ~third_party & is_call, "no_answer", outcome)
+    # A busy day for a few: today's three connected calls, or six unanswered ones (the CN caps).
+    burst = np.where(rng.random(d) < BUSY_TODAY_SHARE, np.where(rng.random(d) < 0.5, 3, 6), 0)
+    extra = np.repeat(np.arange(d), burst)
+    owner = np.concatenate([owner, extra])
+    contact_day = np.concatenate([contact_day, np.full(len(extra), today)])
+    seconds = np.concatenate([seconds, rng.integers(FIRST_HOUR * 3600, (LAST_HOUR + 1) * 3600, len(extra))])
+    channel = np.concatenate([channel, np.full(len(extra), "voice")])
+    is_call = np.concatenate([is_call, np.ones(len(extra), dtype=bool)])
+    party = np.concatenate([party, np.full(len(extra), "debtor")])
+    outcome = np.concatenate([outcome, np.where(burst[extra] == 3, "connected", "no_answer")])
+    contacts = pa.table(
+        {
+            "account_key": keys[owner],
+            "at": _utc(contact_day, seconds, zones[owner]),
+            "channel": pa.array(channel),
+            "party": pa.array(party),
+            "outcome": pa.array(outcome),
+        },
+        schema=collect_tables.CONTACTS,
+    )
+    connected = (outcome == "connected") | (outcome == "promise")
+    attempts = np.bincount(owner, weights=is_call & (party == "debtor"), minlength=d).astype(np.int32)
+    connects = np.bincount(owner, weights=connected & (party == "debtor"), minlength=d).astype(np.int32)
+    last_contact = np.full(d, np.datetime64("NaT"), dtype="datetime64[D]")
+    np.maximum.at(last_contact.view(np.int64), owner, contact_day.astype("datetime64[D]").view(np.int64))
+
+    # Promises: pending (due yesterday to in ten days), kept or broken (resolved in the last 20 days).
+    promising = ~written_off & (dpd >= 3) & (rng.random(d) < PROMISE_SHARE)
+    who = np.flatnonzero(promising)
+    p = len(who)
+    status = rng.choice(np.array(["pending", "kept", "broken"]), p=[0.5, 0.25, 0.25], size=p)
+    pending = status == "pending"
+    due_on = np.where(
+        pending, yesterday + rng.integers(0, 11, size=p), yesterday - rng.integers(1, 21, size=p)
+    )
+    due_on = np.maximum(due_on, episode[who])
+    made_on = np.maximum(due_on - rng.integers(1, 8, size=p), episode[who])
+    made_on = np.minimum(made_on, yesterday)
+    amount = rng.integers(10_000, 500_000, size=p)
+    paid = np.where(status == "kept", amount, (amount * rng.random(p) * 0.5).astype(np.int64))
+    resolved_on = pc.if_else(pa.array(pending), pa.nulls(p, pa.date32()), _days(due_on + 1))
+    promise_ids = pc.binary_join_element_wise(
+        "P",
+        pc.cast(pa.array(keys[who]), pa.string()),
+        pc.cast(pa.array(made_on.astype(np.int64)), pa.string()),
+        "-",
+    )
+    promises = pa.table(
+        {
+            "account_key": keys[who],
+            "promise_id": promise_ids,
+            "made_on": _days(made_on),
+            "amount": amount,
+            "due_on": _days(due_on),
+            "status": pa.array(status),
+            "paid": paid,
+            "resolved_on": resolved_on,
+        },
+        schema=collect_tables.PROMISES,
+    )
+    escalation = np.zeros(d, dtype=np.int32)
+    escalation[who[status == "broken"]] = 1
+
+    placed = (dpd >= AGENCY_FROM_DPD) & (rng.random(d) < PLACED_SHARE)
+    placed_on = yesterday - rng.integers(0, np.maximum(dpd - AGENCY_FROM_DPD, 0) + 1)
+    dispute = rng.random(d) < 0.01
+    litigation = written_off & (rng.random(d) < 0.05)
+    holds = {
+        "dispute": dispute,
+        "plan": rng.random(d) < 0.02,
+        "cease": rng.random(d) < 0.005,
+        "sold": np.zeros(d, dtype=bool),
+        "litigation": litigation,
+    }
+    collections = pa.table(
+        {
+            "account_key": keys,
+            "episode_started_on": _days(episode),
+            "stage": pa.array(stage, pa.string()),
+            "escalation": escalation,
+            "escalated_from": pc.if_else(
+                pa.array(escalation > 0), pa.array(stage, pa.string()), pa.nulls(d, pa.string())
+            ),
+            "contactability": pa.array(np.where(lost, "lost_contact", "reachable")),
+            "dispute_open": dispute,
+            "litigation_hold": litigation,
+            "attempts": attempts,
+            "connects": connects,
+            "last_contact_on": _days(last_contact),
+            "agency": pc.if_else(
+                pa.array(placed), pa.array(rng.choice(AGENCIES, size=d)), pa.nulls(d, pa.string())
+            ),
+            "placed_on": pc.if_else(pa.array(placed), _days(placed_on), pa.nulls(d, pa.date32())),
+            **{f"hold_{kind}": flags for kind, flags in holds.items()},
+            "validation_notice_on": pa.nulls(d, pa.date32()),
+        },
+        schema=collect_tables.COLLECTIONS,
+    )
+
+    # Treatments done: those of the account's stage, each with probability 0.7, one to six days ago.
+    done_parts = [collect_tables.DONE.empty_table()]
+    for s in strategy.stages:
+        in_stage = np.flatnonzero(stage == s.name)
+        for treatment in s.treatments:
+            did = in_stage[rng.random(len(in_stage)) < 0.7]
+            last_done = np.maximum(yesterday - rng.integers(0, 6, size=len(did)), episode[did])
+            done_parts.append(
+                pa.table(
+                    {
+                        "account_key": keys[did],
+                        "treatment": pa.array(np.full(len(did), treatment.id)),
+                        "last_done": _days(last_done),
+                    },
+                    schema=collect_tables.DONE,
+                )
+            )
+    return collections, promises, pa.concat_tables(done_parts), contacts
+
+
+Records = dict[str, tuple[Collections, dict[str, date], list[PastContact]]]
+"""Account id → its collection records as the reference reads them: records, treatments done, contacts."""
+
+
+def reference_records(ids: list[str], records: tuple[pa.Table, pa.Table, pa.Table, pa.Table]) -> Records:
+    """The generated tables as the reference's per-account records (``ids``: account id by key); accounts
+    without a row get a new account's records."""
+    collections, promises, done, contacts = records
+    by_key: dict[int, list[Promise]] = {}
+    for r in promises.to_pylist():
+        by_key.setdefault(r["account_key"], []).append(
+            Promise(
+                r["promise_id"],
+                r["made_on"],
+                r["amount"],
+                r["due_on"],
+                r["status"],
+                r["paid"],
+                r["resolved_on"],
+            )
+        )
+    out: Records = {
+        account_id: (Collections(CollectionState(account_id), None, None), {}, []) for account_id in ids
+    }
+    for r in collections.to_pylist():
+        account_id = ids[r["account_key"]]
+        state = CollectionState(
+            account_id,
+            r["episode_started_on"],
+            r["stage"],
+            r["escalation"],
+            r["escalated_from"],
+            r["contactability"],
+            r["dispute_open"],
+            r["litigation_hold"],
+            r["attempts"],
+            r["connects"],
+            r["last_contact_on"],
+            tuple(sorted(by_key.get(r["account_key"], []), key=lambda p: p.id)),
+        )
+        held = frozenset(kind for kind in collect_tables.HOLDS if r[f"hold_{kind}"])
+        out[account_id] = (
+            Collections(state, r["agency"], r["placed_on"], held, r["validation_notice_on"]),
+            {},
+            [],
+        )
+    for r in done.to_pylist():
+        out[ids[r["account_key"]]][1][r["treatment"]] = r["last_done"]
+    for r in contacts.to_pylist():
+        out[ids[r["account_key"]]][2].append(PastContact(r["at"], r["channel"], r["party"], r["outcome"]))
+    return out
+
+
+def load_strategy_option(value: str) -> Strategy:
+    """``huabei``: the shipped ladder; anything else: a strategy file."""
+    return default_strategy() if value == "huabei" else load_strategy(value)
+
+
 def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def connect(engine: str, db: str | None) -> Any:
     """An Ibis connection for ``engine``."""
-    import ibis
+    import ibis  # type: ignore[import-untyped]
 
     if engine == "duckdb":
         return ibis.duckdb.connect()
@@ -318,9 +610,16 @@ def connect(engine: str, db: str | None) -> Any:
 
 
 def bench(
-    n: int, engine: str, on: date, seed: int, history: int = 0, db: str | None = None
+    n: int,
+    engine: str,
+    on: date,
+    seed: int,
+    history: int = 0,
+    db: str | None = None,
+    strategy: Strategy | None = None,
 ) -> dict[str, Any]:
     tables = generate(n, on, seed, history)
+    records = None if strategy is None else generate_collections(tables, on, strategy, seed)
     out: dict[str, Any] = {
         "accounts": n,
         "engine": engine,
@@ -329,13 +628,35 @@ def bench(
         "statement_rows": tables.statements.num_rows,
         "spell_rows": tables.bucket_spells.num_rows,
     }
+    if strategy is not None and records is not None:
+        out.update(
+            strategy=strategy.name,
+            collection_rows=records[0].num_rows,
+            promise_rows=records[1].num_rows,
+            done_rows=records[2].num_rows,
+            contact_rows=records[3].num_rows,
+        )
+    collect_seconds = 0.0
     if engine == "reference":
         states = states_from_tables(tables, TERMS)
+        ids = tables.accounts["account_id"].to_pylist()
         del tables
         started = time.perf_counter()
-        for state in states:
-            rules.end_of_day(state, on)
-        seconds = time.perf_counter() - started
+        after = [rules.end_of_day(state, on).state for state in states]
+        day_seconds = time.perf_counter() - started
+        if strategy is not None and records is not None:
+            by_account = reference_records(ids, records)
+            book = rulebook(TERMS.rulebook)
+            started = time.perf_counter()
+            planned = 0
+            for account in after:
+                collection, done_ever, contacts = by_account[account.id]
+                # As the reference end-of-day loads them: what was done since the episode's start.
+                episode = start_or_end_episode(collection.state, account.days_past_due, on).episode_started_on
+                done = {t: d for t, d in done_ever.items() if episode is None or d >= episode}
+                planned += len(plan_collection(account, collection, on, done, strategy, book, contacts).steps)
+            collect_seconds = time.perf_counter() - started
+            out["actions"] = planned
     else:
         con = connect(engine, db)
         started = time.perf_counter()
@@ -345,14 +666,37 @@ def bench(
         started = time.perf_counter()
         portfolio.plan(on)
         out["compile_seconds"] = round(time.perf_counter() - started, 3)
+        collector = None
+        if strategy is not None and records is not None:
+            started = time.perf_counter()
+            collector = Collector(portfolio, strategy, rulebook(TERMS.rulebook))
+            out["collect_compile_seconds"] = round(time.perf_counter() - started, 3)
         started = time.perf_counter()
         run = portfolio.run_day(on)
-        seconds = time.perf_counter() - started
+        day_seconds = time.perf_counter() - started
         out["accounts_run"] = run.accounts_run
+        if collector is not None and records is not None:
+            started = time.perf_counter()
+            collector.load(*records)
+            out["collect_load_seconds"] = round(time.perf_counter() - started, 3)
+            del records
+            started = time.perf_counter()
+            day = collector.run(on)
+            collect_seconds = time.perf_counter() - started
+            out.update(
+                decisions=day.decisions.num_rows,
+                actions=day.actions.num_rows,
+                refused=day.actions.num_rows - pc.sum(pc.equal(day.actions["status"], "queued")).as_py(),
+                messages=day.messages.num_rows,
+                work=day.work.num_rows,
+            )
         if engine == "postgres":
             con.disconnect()
+    seconds = day_seconds + collect_seconds
     out.update(
         seconds=round(seconds, 3),
+        day_seconds=round(day_seconds, 3),
+        collect_seconds=round(collect_seconds, 3),
         accounts_per_s=round(n / seconds) if seconds else None,
         peak_rss_mb=peak_rss_mb(),
     )
@@ -366,6 +710,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", help="PostgreSQL URL for --engine postgres")
     parser.add_argument("--date", type=date.fromisoformat, default=date(2026, 3, 15))
     parser.add_argument("--days-of-history", type=int, default=0, metavar="N")
+    parser.add_argument(
+        "--strategy",
+        metavar="FILE|huabei",
+        help="add collection records and time decide → comply → act after the day with this strategy",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -373,7 +722,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--accounts must be at least 1")
     if args.days_of_history < 0:
         parser.error("--days-of-history must be at least 0")
-    out = bench(args.accounts, args.engine, args.date, args.seed, args.days_of_history, args.db)
+    try:
+        strategy = None if args.strategy is None else load_strategy_option(args.strategy)
+    except OverdueError as exc:
+        parser.error(f"--strategy: {exc}")
+    out = bench(args.accounts, args.engine, args.date, args.seed, args.days_of_history, args.db, strategy)
     if args.json:
         print(json.dumps(out))
     else:
