@@ -2,8 +2,9 @@
 
 After accrue → age → bill, for each account:
 
-1. **facts**: :func:`account_facts` turns the account's state and collection state into the
-   :class:`~overdue.strategy.facts.AccountFacts` a strategy reads;
+1. **facts**: :func:`account_facts` turns the account's state and collection state (and its latest
+   month-end behaviour score, which the caller loads) into the :class:`~overdue.strategy.facts.AccountFacts`
+   a strategy reads;
 2. **decide**: the strategy gives the day's planned actions (:func:`overdue.strategy.decide`);
 3. **comply**: each planned contact goes through the rulebook (:mod:`overdue.compliance`); a refused one
    is recorded with its rule and not made;
@@ -87,10 +88,14 @@ def account_facts(
     last_done: dict[str, date],
     *,
     escalation: int | None = None,
+    behaviour_score: int | None = None,
 ) -> AccountFacts:
     """The facts a strategy sees for ``account`` at the end of ``on``.
 
     escalation: override the collection state's escalation (0 gives the stage DPD alone puts it in).
+    behaviour_score: the ``behaviour_score`` fact, the account's latest month-end behaviour score on or before
+    ``on`` as the caller loaded it (:func:`overdue.store.behaviour_repository.latest_scores`) or kept it
+    (the simulator); None before its first month end.
 
     The ``score`` fact is a delinquent account's collection score
     (:func:`overdue.risk.collection.score_fact`); its count of earlier episodes reads
@@ -123,6 +128,7 @@ def account_facts(
         connects=cs.connects,
         days_since_last_contact=None if cs.last_contact_on is None else (on - cs.last_contact_on).days,
         score=score_fact(account, cs, on),
+        behaviour_score=behaviour_score,
         escalation=cs.escalation if escalation is None else escalation,
         agency=collection.agency,
         days_placed=None if collection.placed_on is None else (on - collection.placed_on).days,
@@ -170,12 +176,15 @@ def plan_collection(
     strategy: Strategy,
     rulebook: Rulebook | None = None,
     history: Sequence[PastContact] = (),
+    *,
+    behaviour_score: int | None = None,
 ) -> CollectionDay:
     """Decide and comply for one account after its end-of-day of ``on``; pure, stores nothing.
 
     last_done: treatment id → last date done, since the start of the current episode (see the caller).
     rulebook: the rulebook every planned contact passes (None: the one the account's product names).
     history: the contacts made with the account in the last :data:`HISTORY_DAYS` days.
+    behaviour_score: the account's latest month-end behaviour score (see :func:`account_facts`).
     """
     rulebook = rulebook or compliance_rulebook(account.terms.rulebook)
     cs = collections.start_or_end_episode(collection.state, account.days_past_due, on)
@@ -195,11 +204,22 @@ def plan_collection(
     base = decide(
         strategy,
         account_facts(
-            account, Collections(cs, agency, placed_on, holds, notice_on), on, last_done, escalation=0
+            account,
+            Collections(cs, agency, placed_on, holds, notice_on),
+            on,
+            last_done,
+            escalation=0,
+            behaviour_score=behaviour_score,
         ),
     )
     cs = collections.settle_escalation(cs, base.stage)
-    facts = account_facts(account, Collections(cs, agency, placed_on, holds, notice_on), on, last_done)
+    facts = account_facts(
+        account,
+        Collections(cs, agency, placed_on, holds, notice_on),
+        on,
+        last_done,
+        behaviour_score=behaviour_score,
+    )
     decision = decide(strategy, facts) if cs.escalation else base
     steps: list[PlannedStep] = []
     for action in decision.actions:
@@ -276,8 +296,14 @@ def collect(
     on: date,
     strategy: Strategy,
     rulebook: Rulebook | None = None,
+    *,
+    behaviour_score: int | None = None,
 ) -> tuple[Decision | None, list[dict[str, Any]]]:
-    """Run decide → comply → act for one account after its end-of-day of ``on``; returns what was recorded."""
+    """Run decide → comply → act for one account after its end-of-day of ``on``; returns what was recorded.
+
+    behaviour_score: the account's latest month-end behaviour score on or before ``on`` (the caller reads
+    them for the whole day at once, :func:`overdue.store.behaviour_repository.latest_scores`).
+    """
     cs, agency, placed_on = store.load_collection_state(conn, account.id)
     loaded = Collections(cs, agency, placed_on)
     episode = collections.start_or_end_episode(cs, account.days_past_due, on).episode_started_on
@@ -297,7 +323,9 @@ def collect(
         history = contact_history(conn, account.id, on)
         if account.days_past_due > 0:  # the score fact counts earlier episodes in the full bucket history
             account = dataclasses.replace(account, bucket_history=tuple(bucket_spells(conn, account.id)))
-    day = plan_collection(account, loaded, on, done, strategy, rulebook, history)
+    day = plan_collection(
+        account, loaded, on, done, strategy, rulebook, history, behaviour_score=behaviour_score
+    )
     recorded: list[dict[str, Any]] = []
     if day.validation_notice:
         recorded.append(_send_validation_notice(conn, account, on, day))

@@ -3,8 +3,10 @@
 For each date from the first not yet closed up to the requested one, every account opened by then and not yet
 run for that date is loaded, run through :func:`overdue.domain.account.end_of_day` (accrue → age → bill),
 saved, put through the limit review (:func:`overdue.engine.limits.review_account`: changes due applied, on
-schedule a review, recorded and told), then :func:`overdue.engine.collect.collect` (decide → comply → act),
-with its ledger transactions, its day row and its actions — one database transaction per account. So the
+schedule a review, recorded and told), at a month end scored with the shipped behaviour model
+(:func:`score_month_end`, recorded in ``behaviour_scores``), then :func:`overdue.engine.collect.collect`
+(decide → comply → act; the latest month-end behaviour score is the ``behaviour_score`` fact), with its
+ledger transactions, its day row, its score and its actions — one database transaction per account. So the
 run is:
 
 - **idempotent**: a date already closed is skipped; an account already run for a date is skipped;
@@ -16,23 +18,27 @@ A date is closed (``eod_runs.finished``) once every account has run it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Connection, Engine, func, or_, select
 
 from overdue.compliance import Rulebook
 from overdue.compliance.lint import lint_strategy
 from overdue.domain import account as rules
-from overdue.domain.calendar import ONE_DAY, iter_days
+from overdue.domain.calendar import ONE_DAY, is_month_end, iter_days
 from overdue.domain.errors import InvalidInput
+from overdue.domain.state import AccountState
 from overdue.domain.terms import terms_from_json
 from overdue.engine.collect import collect
 from overdue.engine.limits import LimitReview, review_account
-from overdue.store import audit_trail, limit_repository, repository
+from overdue.risk.accounts import all_statements
+from overdue.risk.behaviour import month_end_score, scored_at_month_end
+from overdue.store import audit_trail, behaviour_repository, limit_repository, repository
 from overdue.store.account_tables import accounts, eod_runs
 from overdue.strategy import Strategy, default_strategy
 
@@ -122,6 +128,8 @@ def run_date(
             select(func.count()).select_from(accounts).where(accounts.c.opened_on <= on)
         ).scalar_one()
         pending = limit_repository.pending_changes(conn, on)
+        scores = behaviour_repository.latest_scores(conn, on)
+    month_end = is_month_end(on)
     for done, account_id in enumerate(due, start=1):
         with engine.begin() as conn:
             state, version = repository.load_account(conn, account_id)
@@ -131,7 +139,11 @@ def run_date(
                 conn, outcome.state, version, on, collection.limits, pending.get(account_id, ())
             )
             repository.record_day(conn, limits.state, on)
-            _, recorded = collect(conn, limits.state, on, collection.strategy, collection.rulebook)
+            behaviour = score_month_end(conn, limits.state, on) if month_end else None
+            behaviour = scores.get(account_id) if behaviour is None else behaviour
+            _, recorded = collect(
+                conn, limits.state, on, collection.strategy, collection.rulebook, behaviour_score=behaviour
+            )
         for action in limits.recorded:
             day.limit_changes[action] = day.limit_changes.get(action, 0) + 1
         for row in recorded:
@@ -153,6 +165,34 @@ def run_date(
             audit_trail.changed(conn, "run", "end_of_day", on.isoformat(), detail)
     summary.add(day)
     summary.dates.append(on)
+
+
+def score_month_end(conn: Connection, state: AccountState, on: date) -> int | None:
+    """Score ``state`` (saved after its end-of-day of the month end ``on``) with the shipped behaviour model
+    and record the score, once per account and month end; returns the recorded points, or None when the
+    account is not scored (written off, or a closed line with nothing owed:
+    :func:`overdue.risk.behaviour.scored_at_month_end`).
+
+    The facts read the account's full bucket history and every statement it has had
+    (:func:`overdue.risk.behaviour.behaviour_facts`), loaded here: two queries per account, at month ends
+    only.
+    """
+    if not scored_at_month_end(state):
+        return None
+    full = dataclasses.replace(state, bucket_history=tuple(limit_repository.bucket_spells(conn, state.id)))
+    score = month_end_score(full, all_statements(conn, state.id, on), on)
+    recorded = behaviour_repository.record_score(
+        conn,
+        {
+            "account_id": state.id,
+            "month_end": on,
+            "score_points": score.points,
+            "probability_bad_ppm": score.probability_bad_ppm,
+            "model_version": score.model,
+            "reasons": " ".join(score.reasons),
+        },
+    )
+    return score.points if recorded else behaviour_repository.latest_score(conn, state.id, on)
 
 
 _LINTED: dict[tuple[int, str], weakref.ref[Strategy]] = {}

@@ -5,9 +5,8 @@ bucket history), its collection state with :func:`overdue.store.collections_repo
 and every statement it has had (a read-only query), and derives:
 
 - the statement **cycles** for the limit review (:func:`overdue.risk.review.cycles_from_history`);
-- the **behaviour facts**: worst DPD in a window is estimated from the bucket history (DPD rises by one a day
-  within a bucket spell, starting from the bucket's lower edge), never below today's DPD; "times past 30" is
-  the number of M1 → M2 moves; utilisation is today's principal over the limit;
+- the **behaviour facts** (:func:`overdue.risk.behaviour.behaviour_facts`, the function the end-of-day's
+  month-end scores and the simulator use too);
 - the **collection facts** (delinquent accounts only): earlier episodes are M0 → M1 moves before the current
   episode; attempts and connects are the current episode's; promises are those the collections repository
   keeps (pending ones and the latest resolved), resolved in the last 12 months.
@@ -17,18 +16,16 @@ Nothing is written. :func:`explain_account` puts the scores and the review decis
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, select
 
-from overdue.domain.calendar import add_months
 from overdue.domain.collections import CollectionState
 from overdue.domain.money import format_yuan
-from overdue.domain.state import AccountState, BucketSpell, Statement
-from overdue.risk.behaviour import BehaviourFacts, score_behaviour
+from overdue.domain.state import AccountState, Statement
+from overdue.risk.behaviour import BehaviourFacts, behaviour_facts, score_behaviour
 from overdue.risk.behaviour import shipped_model as behaviour_model
 from overdue.risk.changes import past_changes, review_input
 from overdue.risk.collection import CollectionFacts, collection_facts, score_collection
@@ -51,45 +48,9 @@ class AccountFacts:
     """None when the account is not delinquent (the collection score is for delinquent accounts)."""
 
 
-def _bucket_number(bucket: str) -> int:
-    return int(bucket.removeprefix("M").removesuffix("+"))
-
-
-def worst_dpd(spells: Sequence[BucketSpell], start: date, end: date, bucket_days: int) -> int:
-    """The highest DPD reached between ``start`` and ``end`` (inclusive), estimated from bucket spells."""
-    worst = 0
-    for spell in spells:
-        number = _bucket_number(spell.bucket)
-        if number == 0:
-            continue
-        last_day = end if spell.left is None else min(end, spell.left - timedelta(days=1))
-        if last_day < start or spell.entered > last_day:
-            continue
-        lower = (number - 1) * bucket_days + 1
-        estimate = lower + (last_day - spell.entered).days
-        # Within a bucket DPD cannot pass its upper edge (the open-ended last bucket has none).
-        upper = number * bucket_days
-        is_last = spell.bucket.endswith("+")
-        worst = max(worst, estimate if is_last else min(upper, estimate))
-    return worst
-
-
-def _moves(spells: Sequence[BucketSpell], from_bucket: str, to_bucket: str) -> list[date]:
-    ordered = sorted(spells, key=lambda s: s.entered)
-    return [
-        s.entered
-        for previous, s in zip([None, *ordered[:-1]], ordered, strict=True)
-        if s.bucket == to_bucket and (previous.bucket if previous else "M0") == from_bucket
-    ]
-
-
-def _months_between(first: date, last: date) -> int:
-    months = (last.year - first.year) * 12 + last.month - first.month - (1 if last.day < first.day else 0)
-    return max(1, months)
-
-
 def all_statements(conn: Connection, account_id: str, as_of: date) -> list[Statement]:
-    """Every statement of the account up to ``as_of`` (the fields the review needs)."""
+    """Every statement of the account up to ``as_of``, settled ones included (the fields the limit review
+    and the behaviour facts read)."""
     t = statements_table
     rows = conn.execute(
         select(
@@ -125,20 +86,10 @@ def account_facts(conn: Connection, account_id: str, as_of: date | None = None) 
     state, _ = load_account(conn, account_id, full_history=True)
     collection, _, _ = load_collection_state(conn, account_id)
     on = as_of or state.last_eod or state.opened_on
-    spells = state.bucket_history
-    terms = state.terms
     changes = past_changes(changes_of(conn, account_id))
-    review = review_input(state, all_statements(conn, account_id, on), spells, on, changes)
-    cycles = review.cycles
-    six_ago, year_ago = add_months(on, -6), add_months(on, -12)
-    behaviour = BehaviourFacts(
-        months_on_book=_months_between(state.opened_on, on),
-        worst_dpd_6m=max(state.days_past_due, worst_dpd(spells, six_ago, on, terms.bucket_days)),
-        worst_dpd_12m=max(state.days_past_due, worst_dpd(spells, year_ago, on, terms.bucket_days)),
-        times_30_plus_12m=sum(1 for d in _moves(spells, "M1", "M2") if year_ago <= d <= on),
-        utilisation=state.principal / state.credit_limit,
-        minimum_only_6m=sum(1 for c in cycles if c.minimum_only and c.statement_date > six_ago),
-    )
+    statements = all_statements(conn, account_id, on)
+    review = review_input(state, statements, state.bucket_history, on, changes)
+    behaviour = behaviour_facts(state, statements, on)
     delinquency = collection_facts(state, collection, on)
     return AccountFacts(state, collection, on, review, behaviour, delinquency)
 

@@ -24,7 +24,7 @@ from overdue.domain.errors import InvalidDate, InvalidInput, OverdueError
 from overdue.domain.money import Fen, format_yuan
 from overdue.domain.state import AccountState
 from overdue.engine.collect import Collections, account_facts, contact_history, past_contact, stored_time
-from overdue.store import audit_trail, repository
+from overdue.store import audit_trail, behaviour_repository, repository
 from overdue.store import collections_repository as store
 from overdue.store import compliance_repository as compliance_store
 from overdue.strategy import Strategy, decide
@@ -345,7 +345,8 @@ def explain(engine: Engine, account_id: str, on: date, strategy: Strategy) -> di
             return out
         cs, agency, placed_on = store.load_collection_state(conn, account_id)
         done = {k: v for k, v in store.last_done(conn, account_id, cs.episode_started_on).items() if v < on}
-    facts = account_facts(account, Collections(cs, agency, placed_on), on, done)
+        behaviour = behaviour_repository.latest_score(conn, account_id, on)
+    facts = account_facts(account, Collections(cs, agency, placed_on), on, done, behaviour_score=behaviour)
     decision = decide(strategy, facts)
     out.update(
         strategy=strategy.name,
@@ -362,6 +363,7 @@ def explain(engine: Engine, account_id: str, on: date, strategy: Strategy) -> di
             "escalation": facts.escalation,
             "agency": facts.agency,
             "score": facts.score,
+            "behaviour_score": facts.behaviour_score,
         },
         stage=decision.stage,
         paused_by=decision.paused_by,

@@ -47,7 +47,11 @@ from overdue.strategy.decide import treatment_reason
 from overdue.strategy.facts import FIELDS
 from overdue.strategy.model import Strategy, Treatment, resolve_int
 
-NOT_COMPILED = {"score": "the collection score (a floating-point model) is not computed over tables"}
+NOT_COMPILED = {
+    "score": "the collection score (a floating-point model) is not computed over tables",
+    "behaviour_score": "the behaviour score (recorded at month ends by the reference end-of-day) is not "
+    "computed over tables",
+}
 """Facts a compiled strategy may not read, and why."""
 
 TREATMENTS = pa.schema(

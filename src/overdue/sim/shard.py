@@ -42,6 +42,7 @@ from overdue.domain.state import AccountState, AccountStatus, Statement
 from overdue.domain.terms import product_terms
 from overdue.engine.collect import Collections, PlannedStep, account_facts, plan_collection
 from overdue.reports.metrics import BUCKETS
+from overdue.risk.behaviour import month_end_score, scored_at_month_end
 from overdue.risk.collection import collection_facts, score_collection, score_fact
 from overdue.risk.collection import shipped_model as collection_model
 from overdue.sim.behaviour import Behaviour
@@ -160,6 +161,15 @@ class Shard:
         self.in_play = np.zeros(n, dtype=bool)
         """Accounts in a delinquency episode or with a pending promise: planned every day."""
         self.placed = np.zeros(n, dtype=bool)
+        self.behaviour_score: list[int | None] = [None] * n
+        """Each account's latest month-end behaviour score (the ``behaviour_score`` fact)."""
+        conditions = [
+            *(s.when for s in self.strategy.stages),
+            *(p.when for p in self.strategy.pauses),
+            *(t.when for t in self.strategy.treatments),
+        ]
+        self.reads_behaviour_score = any("behaviour_score" in c.fields() for c in conditions)
+        """Whether the strategy reads the fact at all (scoring is skipped when it does not)."""
         self.paid_aside: list[list[Statement]] = [[] for _ in range(n)]
         """Paid statements set aside from each account's working state (:meth:`set_aside_paid_statements`)."""
         self.ledger: list[LedgerRow] = []
@@ -380,7 +390,16 @@ class Shard:
                 self.last_done[i] = {}
                 self.episode_key[i] = episode
             history = self.contacts.history(i, on)
-            day = plan_collection(state, coll, on, self.last_done[i], self.strategy, self.rulebook, history)
+            day = plan_collection(
+                state,
+                coll,
+                on,
+                self.last_done[i],
+                self.strategy,
+                self.rulebook,
+                history,
+                behaviour_score=self.behaviour_score[i],
+            )
             before_promises = sum(p.status == "broken" for p in day.collection.state.promises)
             self.set_collection(i, day.collection)
             self.counts[("promises", "broken")] += before_promises - sum(
@@ -405,7 +424,9 @@ class Shard:
                     self.call_queue.wait(self.waiting_call(i, on, step, next(times), state, cs))
                     continue
                 if facts is None:
-                    facts = account_facts(state, self.colls[i], on, self.last_done[i])
+                    facts = account_facts(
+                        state, self.colls[i], on, self.last_done[i], behaviour_score=self.behaviour_score[i]
+                    )
                 elif facts_of is not cs:
                     facts = _facts_now(facts, state, cs, on)
                 facts_of = cs
@@ -444,7 +465,9 @@ class Shard:
                 self.counts[("calls_over_capacity", self.variant[i])] += 1
                 self.act(i, on, action, False, CAPACITY_RULE, "over the day's call capacity")
                 continue
-            facts = account_facts(self.state(i), self.colls[i], on, self.last_done[i])
+            facts = account_facts(
+                self.state(i), self.colls[i], on, self.last_done[i], behaviour_score=self.behaviour_score[i]
+            )
             planned, verdict = self.contacts.check(i, action.type, action.party, call.at, facts)
             if not verdict.allowed:
                 self.act(i, on, action, False, verdict.rule, verdict.reason or call.step.reason)
@@ -517,6 +540,16 @@ class Shard:
         cs = collection_rules.record_contact(cs, answer.outcome, on)
         self.set_collection(i, Collections(cs, coll.agency, coll.placed_on))
         return answer.logged, answer.connected
+
+    def score_behaviour(self, on: date) -> None:
+        """At a month end, before collecting: each account's behaviour score, as the reference end-of-day
+        records it (:func:`overdue.risk.behaviour.month_end_score`, paid statements set aside included)."""
+        for index in np.flatnonzero(self.opened):
+            i = int(index)
+            state = self.state(i)
+            if scored_at_month_end(state):
+                statements = (*self.paid_aside[i], *state.statements)
+                self.behaviour_score[i] = month_end_score(state, statements, on).points
 
     def month_end(self, on: date, column: int, result: ShardResult) -> None:
         for i in range(self.n):
@@ -595,6 +628,8 @@ def run_shard(spec: ShardSpec) -> ShardResult:
         shard.behave(on)
         shard.end_of_day(on)
         shard.review_limits(on)
+        if is_month_end(on) and shard.reads_behaviour_score:
+            shard.score_behaviour(on)
         if on.day == shard.terms.statement_day:
             shard.plan_statements(on)
         shard.collect(on)

@@ -67,6 +67,10 @@ class AccountFacts:
     connects: int = 0
     days_since_last_contact: int | None = None
     score: int | None = None
+    """The collection score: P(pay within 30 days) in whole percent; None while the account is current."""
+    behaviour_score: int | None = None
+    """The behaviour score (scorecard points, higher is safer) recorded at the latest month end on or before
+    ``on``; None before the account's first month end."""
     escalation: int = 0
     """Extra stages up, after broken promises or missed plan payments."""
     agency: str | None = None
@@ -133,6 +137,7 @@ FIELDS: Mapping[str, FieldSpec] = {
         FieldSpec("connects", "number"),
         FieldSpec("days_since_last_contact", "number", optional=True),
         FieldSpec("score", "number", optional=True),
+        FieldSpec("behaviour_score", "number", optional=True),
         FieldSpec("escalation", "number"),
         FieldSpec("agency", "text", optional=True),
         FieldSpec("days_placed", "number", optional=True),

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine
 from overdue.store import (  # imported to register their tables
     account_tables,  # noqa: F401
     api_tables,  # noqa: F401
+    behaviour_tables,  # noqa: F401
     collection_tables,  # noqa: F401
     compliance_tables,  # noqa: F401
     limit_tables,  # noqa: F401
