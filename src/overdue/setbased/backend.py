@@ -8,9 +8,10 @@ comes back out; :class:`Workspace` is that seam:
   (``register`` / ``to_arrow_table``);
 - **PostgreSQL**: temporary tables of the connection's session (not WAL-logged), loaded with ``COPY``,
   ``ANALYZE``\\ d after each step so the planner knows their size;
-- **Spark**: temporary views over DataFrames checkpointed locally after each step, so that a day reads the
+- **Spark**: temporary views over rows checkpointed locally after each step, so that a day reads the
   materialised result of the one before rather than re-running its lineage (which would grow with every
-  day); Arrow in and out through PySpark's own Arrow support.
+  day), and whose size estimate does not grow either (:class:`SparkWorkspace` says why that matters);
+  Arrow in and out through PySpark's own Arrow support.
 
 Every name the workspace manages starts with :data:`PREFIX`.
 """
@@ -179,17 +180,59 @@ class PostgresWorkspace(Workspace):
 
 
 class SparkWorkspace(Workspace):
+    """Tables as temporary views over locally checkpointed rows.
+
+    Why not ``DataFrame.localCheckpoint``: since Spark 3.4 a checkpointed DataFrame keeps the planner's
+    size estimate of the query that made it, and Spark estimates a join (without cost-based statistics) as
+    the *product* of its sides' estimates. A table made today from a join of yesterday's tables inherits
+    the product of their estimates, so the number of digits of the estimates multiplied day after day (the
+    collection's decision about fourfold a day); within two weeks of collection in a row, planning a
+    query multiplied integers of millions of digits and exhausted the driver's heap. The plans themselves
+    did not grow. So a step's rows are checkpointed here (``RDD.localCheckpoint``, materialised by a
+    count) and the view is a DataFrame built over those rows: Spark knows nothing of how they were made,
+    gives them its default estimate (``spark.sql.defaultSizeInBytes``) whatever the day, and adaptive
+    execution picks the joins from the real sizes at run time. The checkpointed rows of a table are
+    released (``unpersist``) as soon as the table is dropped or replaced, so what the executors hold is
+    the tables of one day, not of every day run.
+    """
+
     dialect = "pyspark"
 
     def __init__(self, session: Any) -> None:
         self.session = session
         self.frames: dict[str, Any] = {}
+        self.rows: dict[str, Any] = {}
+        """The checkpointed rows (a JVM ``JavaRDD[Row]``) under each table."""
 
     def _keep(self, name: str, frame: Any) -> None:
-        # Materialise now and cut the lineage: tomorrow reads today's rows, not today's plan.
-        frame = frame.localCheckpoint(eager=True)
-        frame.createOrReplaceTempView(table_name(name))
-        self.frames[name] = frame
+        from pyspark.sql import DataFrame  # only with a Spark session: its JVM is started then
+
+        # Materialise now and cut the lineage: tomorrow reads today's rows, not today's plan (nor its
+        # size estimate).
+        rows = frame._jdf.javaRDD()
+        rows.rdd().localCheckpoint()
+        rows.count()
+        kept = DataFrame(self.session._jsparkSession.createDataFrame(rows, frame._jdf.schema()), self.session)
+        self._release(name)
+        kept.createOrReplaceTempView(table_name(name))
+        self.frames[name] = kept
+        self.rows[name] = rows
+
+    def _release(self, name: str) -> None:
+        rows = self.rows.pop(name, None)
+        if rows is None:
+            return
+        # Spark warns at every unpersist of locally checkpointed rows that they cannot be recomputed; these
+        # go because their table is gone, so the warning is silenced for this one call.
+        jvm = self.session._jvm
+        logger = rows.rdd().getClass().getName()
+        previous = jvm.org.apache.logging.log4j.LogManager.getLogger(logger).getLevel()
+        configurator = jvm.org.apache.logging.log4j.core.config.Configurator
+        configurator.setLevel(logger, jvm.org.apache.logging.log4j.Level.ERROR)
+        try:
+            rows.unpersist(False)
+        finally:
+            configurator.setLevel(logger, previous)
 
     def load(self, name: str, table: pa.Table) -> None:
         self._keep(name, self.session.createDataFrame(table))
@@ -202,13 +245,17 @@ class SparkWorkspace(Workspace):
 
     def rename(self, old: str, new: str) -> None:
         frame = self.frames.pop(old)
+        rows = self.rows.pop(old)
         self.session.catalog.dropTempView(table_name(old))
+        self._release(new)
         frame.createOrReplaceTempView(table_name(new))
         self.frames[new] = frame
+        self.rows[new] = rows
 
     def drop(self, name: str) -> None:
         if self.frames.pop(name, None) is not None:
             self.session.catalog.dropTempView(table_name(name))
+        self._release(name)
 
     def fetch(self, sql: str, schema: pa.Schema) -> pa.Table:
         result: pa.Table = self.session.sql(sql).toArrow()
