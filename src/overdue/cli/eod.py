@@ -11,6 +11,8 @@ operational store itself: read in bulk, run in the engine, each date written bac
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -25,6 +27,28 @@ from overdue.engine.reference import Collection, run_eod
 from overdue.setbased import nightly, store_run
 from overdue.store.db import upgrade
 from overdue.strategy import default_strategy, load_strategy
+
+DayProgress = Callable[[date, int, int], None]
+"""Called as ``progress(date, accounts_done, accounts_total)``."""
+
+
+@contextmanager
+def _days_bar(label: str, as_json: bool) -> Iterator[DayProgress]:
+    """A progress bar on the terminal (none with ``--json``) showing the date being run and its accounts."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=True,
+        disable=as_json,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def progress(day: date, done: int, total: int) -> None:
+            bar.update(task, description=f"end-of-day {day.isoformat()}", completed=done, total=total)
+
+        yield progress
 
 
 def eod(
@@ -79,19 +103,7 @@ def eod(
         )
     engine = state(ctx).engine()
     upgrade(engine)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        transient=True,
-        disable=as_json,
-    ) as bar:
-        task = bar.add_task("end-of-day", total=None)
-
-        def progress(day: date, done: int, total: int) -> None:
-            bar.update(task, description=f"end-of-day {day.isoformat()}", completed=done, total=total)
-
+    with _days_bar("end-of-day", as_json) as progress:
         collection = Collection(load_strategy(strategy_file) if strategy_file else default_strategy())
         summary = run_eod(engine, through, progress, collection)
     if as_json:
@@ -126,19 +138,7 @@ def _set_based(
         )
     first = parse_date(start, field="--from") if start is not None else None
     backend = nightly.connect(engine_name, state(ctx).db_url)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        transient=True,
-        disable=as_json,
-    ) as bar:
-        task = bar.add_task(f"end-of-day ({engine_name})", total=None)
-
-        def progress(day: date, done: int, total: int) -> None:
-            bar.update(task, description=f"end-of-day {day.isoformat()}", completed=done, total=total)
-
+    with _days_bar(f"end-of-day ({engine_name})", as_json) as progress:
         summary = nightly.run_nightly(
             state_dir,
             through,
@@ -184,19 +184,7 @@ def _set_based_on_store(
     engine = state(ctx).engine()
     upgrade(engine)
     backend = nightly.connect(engine_name, state(ctx).db_url)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        transient=True,
-        disable=as_json,
-    ) as bar:
-        task = bar.add_task(f"end-of-day ({engine_name}, on the store)", total=None)
-
-        def progress(day: date, done: int, total: int) -> None:
-            bar.update(task, description=f"end-of-day {day.isoformat()}", completed=done, total=total)
-
+    with _days_bar(f"end-of-day ({engine_name}, on the store)", as_json) as progress:
         summary = store_run.run_on_store(engine, through, backend, engine_name=engine_name, progress=progress)
     if as_json:
         print_json(summary.to_json())
