@@ -8,7 +8,8 @@ runs the set-based day there and writes its results into the store in one databa
 stops resumes from the first date not closed, as the reference runner does.
 
 Not done by this path (``docs/setbased.md``): the limit review (a date on which a limit change takes
-effect is refused; the reviews of a statement day are not made) and decide → comply → act.
+effect is refused; the reviews of a statement day are not made), the month-end behaviour scores and decide →
+comply → act.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class StoreRunSummary:
                 {"date": d.isoformat(), "seconds": round(s, 3)}
                 for d, s in zip(self.dates, self.seconds, strict=True)
             ],
-            "not_run": ["limit review", "collections"],
+            "not_run": ["limit review", "month-end behaviour scores", "collections"],
         }
 
 
