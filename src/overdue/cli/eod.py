@@ -91,6 +91,8 @@ def eod(
 ) -> None:
     """Run the end-of-day (accrue → age → bill → decide → act) for every account, catching up missed dates."""
     through: date = parse_date(on, field="--date")
+    if engine_name != "reference" and engine_name not in nightly.ENGINES:
+        raise InvalidInput(f"unknown engine {engine_name!r}; choose reference, {', '.join(nightly.ENGINES)}")
     if engine_name != "reference" and on_store:
         _set_based_on_store(ctx, engine_name, state_dir, through, start, strategy_file, as_json)
         return
@@ -129,8 +131,6 @@ def _set_based(
     strategy_file: Path | None,
     as_json: bool,
 ) -> None:
-    if engine_name not in nightly.ENGINES:
-        raise InvalidInput(f"unknown engine {engine_name!r}; choose reference, {', '.join(nightly.ENGINES)}")
     if state_dir is None:
         raise InvalidInput(
             f"--engine {engine_name} runs over a Parquet state folder: give it with --state DIR "
@@ -170,8 +170,6 @@ def _set_based_on_store(
     strategy_file: Path | None,
     as_json: bool,
 ) -> None:
-    if engine_name not in nightly.ENGINES:
-        raise InvalidInput(f"unknown engine {engine_name!r}; choose reference, {', '.join(nightly.ENGINES)}")
     if state_dir is not None:
         raise InvalidInput("--store runs on the --db store; --state runs over a Parquet folder: give one")
     if start is not None:
