@@ -27,7 +27,9 @@ from overdue.services import accounts
 from overdue.setbased import job, states_from_tables, transactions_from_postings
 from overdue.setbased.nightly import export_store, run_nightly
 from overdue.setbased.snapshots import read_outputs, read_state, state_dates, write_state
+from overdue.sim.run import default_strategy_text
 from overdue.store import repository
+from overdue.strategy import default_strategy
 
 OPENED = date(2026, 1, 6)
 EXPORTED = date(2026, 2, 20)
@@ -201,6 +203,8 @@ def test_spark_submit_runs_the_nightly_job_like_duckdb(sqlite_engine: Engine, tm
             str(on_spark),
             "--through",
             through.isoformat(),
+            "--strategy",
+            "huabei",
         ],
         capture_output=True,
         text=True,
@@ -211,11 +215,49 @@ def test_spark_submit_runs_the_nightly_job_like_duckdb(sqlite_engine: Engine, tm
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert summary["engine"] == "spark" and summary["dates"][-1] == through.isoformat()
-    assert job.main(["--engine", "duckdb", "--state", str(on_duckdb), "--through", through.isoformat()]) == 0
+    assert summary["actions"] > 0  # the strategy ran: two accounts are past due
+    duckdb_args = ["--engine", "duckdb", "--state", str(on_duckdb), "--through", through.isoformat()]
+    assert job.main([*duckdb_args, "--strategy", "huabei"]) == 0
     assert read_state(on_spark, through) == read_state(on_duckdb, through)
-    for name in ("postings", "bucket_spells", "bureau_months"):
+    for name in ("postings", "bucket_spells", "bureau_months", "actions", "messages", "work"):
         got = read_outputs(on_spark, name, through)
         want = read_outputs(on_duckdb, name, through)
-        assert got.sort_by([(c, "ascending") for c in got.column_names]) == want.sort_by(
-            [(c, "ascending") for c in want.column_names]
-        ), name
+        order = [(c, "ascending") for c in want.column_names]
+        assert got.sort_by(order).equals(want.sort_by(order)), name
+
+
+def test_the_job_runs_a_strategy_as_the_nightly_run_does(sqlite_engine: Engine, tmp_path: Path) -> None:
+    """``--strategy huabei`` (the shipped one) or a strategy file: the same collection outputs and records
+    as :func:`run_nightly` with that strategy."""
+    _portfolio(sqlite_engine, date(2026, 2, 26))
+    by_job, by_file, by_call = tmp_path / "job", tmp_path / "file", tmp_path / "call"
+    for root in (by_job, by_file, by_call):
+        export_store(sqlite_engine, root)
+    through = date(2026, 3, 2)
+    args = ["--engine", "duckdb", "--through", through.isoformat()]
+    assert job.main([*args, "--state", str(by_job), "--strategy", "huabei"]) == 0
+    strategy_file = tmp_path / "huabei.yaml"
+    strategy_file.write_text(default_strategy_text(), encoding="utf-8")
+    assert job.main([*args, "--state", str(by_file), "--strategy", str(strategy_file)]) == 0
+    run_nightly(by_call, through, ibis.duckdb.connect(), engine="duckdb", strategy=default_strategy())
+    assert read_state(by_job, through) == read_state(by_call, through) == read_state(by_file, through)
+    days = [date(2026, 2, 27) + timedelta(days=n) for n in range(4)]
+    assert sum(read_outputs(by_job, "actions", on).num_rows for on in days) > 0
+    for name in ("actions", "messages", "work"):
+        for on in days:
+            want = read_outputs(by_call, name, on)
+            assert read_outputs(by_job, name, on).equals(want), (name, on)
+            assert read_outputs(by_file, name, on).equals(want), (name, on)
+
+
+def test_the_job_refuses_a_bad_strategy_file_with_its_problems(
+    sqlite_engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _portfolio(sqlite_engine, date(2026, 2, 26))
+    export_store(sqlite_engine, tmp_path / "state")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: broken\nstages: 3\n", encoding="utf-8")
+    args = ["--engine", "duckdb", "--state", str(tmp_path / "state"), "--through", "2026-03-02"]
+    assert job.main([*args, "--strategy", str(bad)]) == 2
+    assert str(bad) in capsys.readouterr().err
+    assert state_dates(tmp_path / "state") == [date(2026, 2, 26)]  # nothing was run
