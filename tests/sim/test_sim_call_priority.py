@@ -1,8 +1,9 @@
 """The call-priority experiment: with a binding daily capacity of human calls, the same portfolio (same seed,
 so the same borrowers and the same random draws) is run once per order of the day's calls — largest overdue
 balance first (champion), highest collection score first, largest expected recovery (score × balance)
-first, lowest score first, largest predicted uplift (the shipped table's band uplift × balance) first, and
-at random (the experiment that measures the uplift).
+first, lowest score first, largest predicted uplift (the shipped table's band uplift × balance) first,
+at random (the experiment that measures the uplift), and by the oracle's extra recovery from the latent
+traits (the yardstick no lender can run).
 
 The test checks that the capacity binds and that each run orders its calls as it says. It does not assert
 which order recovers most: in the simulator's model no order that reads the score reliably recovers more than

@@ -24,7 +24,10 @@ propensity to pay within 30 days, in whole percent):
   band (:mod:`overdue.sim.uplift`, measured by a randomised call experiment) × its overdue balance: the
   money a call brings back on top of what the account would repay anyway;
 - ``random``: a keyed lot per account and day (:class:`~overdue.sim.draws.KeyedDraws`), independent of
-  everything about the account: the randomised experiment that measures the uplift.
+  everything about the account: the randomised experiment that measures the uplift;
+- ``oracle``: the largest extra recovery computed from the borrower's latent traits
+  (:mod:`overdue.sim.oracle`) × the overdue balance: not a policy a lender can run (it reads what no lender
+  sees), but the yardstick of how much any order can gain over ``balance`` in the simulator's model.
 
 A call with no score (the account is not delinquent) comes last in every order that reads the score. Ties
 fall to the account order, so a run stays deterministic for its seed. The capacity is written per
@@ -43,7 +46,7 @@ from overdue.sim.uplift import CallUplift, shipped_uplift
 
 CALL_TYPES = frozenset({"call", "contact_call"})
 """Action types made by a human collector on the phone: the ones the capacity limits."""
-PRIORITIES = ("balance", "score", "expected", "risk", "uplift", "random")
+PRIORITIES = ("balance", "score", "expected", "risk", "uplift", "random", "oracle")
 """The orders the day's calls can be made in (see the module docstring); ``balance`` is the champion."""
 CAPACITY_RULE = "call_capacity"
 LOT_STREAM = 4
@@ -95,7 +98,8 @@ class WaitingCall:
     lot: float = 0.0
     """The account's keyed lot of the day (the ``random`` order)."""
     extra: int = 0
-    """Predicted extra recovery of the call, fen × ppm (the ``uplift`` order; 0 under the others)."""
+    """Predicted extra recovery of the call, fen × ppm (the ``uplift`` and ``oracle`` orders; 0 under the
+    others)."""
 
 
 def _by_balance(call: WaitingCall) -> tuple[int, ...]:
@@ -129,6 +133,7 @@ ORDERS: dict[str, Callable[[WaitingCall], tuple[float, ...]]] = {
     "risk": _by_risk,
     "uplift": _by_uplift,
     "random": _by_lot,
+    "oracle": _by_uplift,
 }
 """Sort key of each priority (smallest first); treat as read-only."""
 

@@ -52,6 +52,7 @@ from overdue.sim.contacts import CONTACT_TYPES, ContactLog
 from overdue.sim.draws import KeyedDraws
 from overdue.sim.limits import LimitBook
 from overdue.sim.model import VOICE_TYPES, BehaviourModel
+from overdue.sim.oracle import oracle_uplift_ppm
 from overdue.sim.result import NO_SCORE, NOT_OPEN, ActionRow, DayRow, LedgerRow, ShardResult
 from overdue.sim.skips import (
     NEVER,
@@ -445,7 +446,20 @@ class Shard:
         self, i: int, on: date, step: PlannedStep, at: datetime, state: AccountState, cs: CollectionState
     ) -> WaitingCall:
         balance, score = overdue_balance(state, on), score_fact(state, cs, on)
-        extra = 0 if self.uplift is None else self.uplift.extra_fen_ppm(score, balance)
+        extra = 0
+        if self.uplift is not None:
+            extra = self.uplift.extra_fen_ppm(score, balance)
+        elif self.call_queue is not None and self.call_queue.policy.priority == "oracle":
+            b = self.behaviour
+            ppm = oracle_uplift_ppm(
+                b.model,
+                float(b.effective_ability()[i]),
+                float(b.willingness[i]),
+                float(b.pressure[i]),
+                state.days_past_due,
+                bool(b.unreachable[i]),
+            )
+            extra = ppm * balance
         return WaitingCall(i, step, at, balance, score, self.lots.one(i, on.toordinal()), extra)
 
     def make_calls(self, on: date, queue: CallQueue) -> None:
