@@ -1,6 +1,6 @@
 """A line closed for severe delinquency stays closed: the pure rules (no purchase, no unfreeze, still repaid,
-accrued, aged and written off; ``C`` to the bureau only once nothing is owed), the set-based runner's
-refusal, and the bureau file of the worked example ``limit-close-stays-closed.yaml`` on both databases."""
+accrued, aged and written off; ``C`` to the bureau only once nothing is owed), the set-based runner's day
+of one, and the bureau file of the worked example ``limit-close-stays-closed.yaml`` on both databases."""
 
 from __future__ import annotations
 
@@ -21,8 +21,7 @@ from overdue.engine.reference import run_eod
 from overdue.risk.changes import apply_change
 from overdue.services import bureau
 from overdue.services import scenario as scenarios
-from overdue.setbased.convert import tables_from_states
-from overdue.setbased.params import Unsupported
+from overdue.setbased import run_day, states_from_tables, tables_from_states
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 LIMIT = 500_000
@@ -90,13 +89,11 @@ def test_a_closed_line_is_still_written_off_at_180() -> None:
     assert bureau_status(state) == "B"
 
 
-def test_the_set_based_runner_refuses_a_closed_line_with_debt() -> None:
+def test_the_set_based_runner_runs_a_closed_line_with_debt_as_the_domain() -> None:
     state = closed_at_dpd_112()
-    with pytest.raises(Unsupported, match="closed with something still owed"):
-        tables_from_states([state], state.terms)
-    paid = rules.repay(state, date(2026, 6, 2), state.outstanding).state
-    tables = tables_from_states([paid], paid.terms)  # nothing owed: it can
-    assert tables.accounts.num_rows == 1
+    on = date(2026, 6, 2)
+    result = run_day(tables_from_states([state], state.terms), on, state.terms)
+    assert states_from_tables(result.tables, state.terms) == [rules.end_of_day(state, on).state]
 
 
 def test_the_bureau_file_of_a_closed_line(engine: Engine) -> None:

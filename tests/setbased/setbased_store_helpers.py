@@ -20,7 +20,8 @@ from overdue.strategy import default_strategy
 
 OPENED = date(2026, 1, 5)
 NO_REVIEW = Collection(default_strategy(), limits=LimitReview(schedule=ReviewSchedule(enabled=False)))
-"""The reference end-of-day without the limit review (the set-based day does not review limits)."""
+"""The reference end-of-day without the limit review: the stores are built with no limit change, and the
+compared days review from the store's date on."""
 HABITS = ("none", "installments", "minimum", "all", "part", "none", "installments")
 """What each borrower pays on due dates, in turn."""
 

@@ -149,7 +149,8 @@ def test_a_snapshot_round_trips_and_replaces(sqlite_engine: Engine, tmp_path: Pa
     _portfolio(sqlite_engine)
     export_store(sqlite_engine, tmp_path)
     snapshot = read_state(tmp_path, EXPORTED)
-    write_state(tmp_path, EXPORTED, snapshot.tables, snapshot.terms)
+    assert snapshot.limits is not None  # the limit review's tables are exported with the accounts
+    write_state(tmp_path, EXPORTED, snapshot.tables, snapshot.terms, snapshot.collection, snapshot.limits)
     assert read_state(tmp_path, EXPORTED) == snapshot
     assert not [p for p in (tmp_path / "state").iterdir() if p.name.startswith(".")], "no staging left behind"
 

@@ -102,10 +102,6 @@ def _arrangement(status: str) -> Callable[[Connection, str], None]:
     return add
 
 
-def _closed(conn: Connection, account_id: str) -> None:
-    conn.execute(update(accounts_table).where(accounts_table.c.id == account_id).values(status="closed"))
-
-
 def _wide_carry(conn: Connection, account_id: str) -> None:
     conn.execute(
         update(statements).where(statements.c.account_id == account_id).values(interest_carry=Decimal("0.75"))
@@ -116,7 +112,6 @@ def _wide_carry(conn: Connection, account_id: str) -> None:
     ("change", "refusal"),
     [
         (_deferred, "deferred statements"),
-        (_closed, "a line closed with something still owed"),
         (_wide_carry, "an interest carry beyond"),
         (_arrangement("active"), "relief arrangements"),
     ],

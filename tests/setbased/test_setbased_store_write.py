@@ -16,7 +16,7 @@ from typing import Any
 
 import ibis
 import pytest
-from setbased_store_helpers import NO_REVIEW, build_store
+from setbased_store_helpers import build_store
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
@@ -55,6 +55,11 @@ COMPARED = {
     "transactions_per_day": "SELECT business_date, kind, count(*) FROM ledger_transactions "
     "GROUP BY business_date, kind ORDER BY business_date, kind",
     "end_of_day_audit": "SELECT action, record FROM audit_log WHERE entity = 'end_of_day' ORDER BY seq",
+    "limit_changes": "SELECT account_id, review_date, effective_on, action, old_limit_fen, new_limit_fen, "
+    "reasons, model_version, applied_on FROM limit_changes ORDER BY account_id, review_date",
+    "limit_notices": "SELECT a.account_id, a.business_date, a.type, a.stage, a.template, a.status, a.reason, "
+    "o.channel, o.locale, o.body, o.status FROM collection_actions a JOIN outbox o ON o.action_id = a.id "
+    "WHERE a.treatment = 'limit_notice' ORDER BY a.account_id, a.business_date",
 }
 
 
@@ -111,7 +116,7 @@ def assert_same_stores(got: Engine, want: Engine) -> None:
 
 def test_days_on_the_store_equal_the_reference(twins: tuple[Engine, Engine, str]) -> None:
     reference, set_based, url = twins
-    run_eod(reference, THROUGH, collection=NO_REVIEW)
+    run_eod(reference, THROUGH)  # with the limit review (the statement day of 03-01 reviews)
     # SQLite's store runs on DuckDB; PostgreSQL's inside its own database (--engine postgres --store)
     name = "postgres" if url.startswith("postgresql") else "duckdb"
     backend = connect(name, url)
@@ -132,6 +137,7 @@ def test_days_on_the_store_equal_the_reference(twins: tuple[Engine, Engine, str]
     assert_same_stores(set_based, reference)
     with set_based.connect() as conn:
         assert audit_trail.verify(conn).ok
+        assert conn.execute(text("SELECT count(*) FROM limit_changes")).scalar_one() > 0  # 03-01 reviewed
 
 
 def test_a_change_during_the_run_fails_its_date_whole(sqlite_engine: Engine) -> None:
@@ -170,7 +176,7 @@ def test_overdue_eod_on_the_store(sqlite_url: str, sqlite_engine: Engine) -> Non
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     assert out["dates"][0] == "2026-01-26" and out["dates"][-1] == "2026-02-02"
-    assert out["not_run"] == ["limit review", "month-end behaviour scores", "collections"]
+    assert out["not_run"] == ["month-end behaviour scores", "collections"]
     with sqlite_engine.connect() as conn:
         assert repository.last_closed_date(conn) == date(2026, 2, 2)
     refused = runner.invoke(

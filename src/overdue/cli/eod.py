@@ -6,7 +6,7 @@ accrue → age → bill → bureau month over a Parquet state folder (:mod:`over
 ``--strategy FILE`` decide → comply → act over its tables too (:mod:`overdue.setbased.collect`).
 ``--engine duckdb|postgres|spark --store`` runs the set-based accrue → age → bill → bureau month on the
 operational store itself: read in bulk, run in the engine, each date written back in one transaction
-(:mod:`overdue.setbased.store_run`; no limit review, no collections yet).
+(:mod:`overdue.setbased.store_run`, with the limit review; no collections yet).
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def eod(
         typer.Option(
             "--store",
             help="Set-based engines: run on the --db store itself (read in bulk, results written back) "
-            "instead of a Parquet state folder. No limit review or collections yet.",
+            "instead of a Parquet state folder. No collections yet.",
         ),
     ] = False,
     start: Annotated[
@@ -192,5 +192,5 @@ def _set_based_on_store(
         typer.echo(
             f"closed {len(summary.dates)} date(s) {summary.dates[0].isoformat()} … "
             f"{summary.dates[-1].isoformat()} on {engine_name}, on the store: {summary.accounts_run} "
-            f"account-days, {summary.transactions} ledger transactions (no limit review, no collections)"
+            f"account-days, {summary.transactions} ledger transactions (no collections)"
         )

@@ -9,9 +9,7 @@ state and be compared field by field.
 What the layout cannot hold exactly is refused with :class:`~overdue.setbased.params.Unsupported` before any
 table is built: accounts on different product terms, statement or plan ids that do not follow the domain's
 pattern, bureau months with gaps, an open bucket spell that is not the last, purchase installment plans
-(the layout keys a plan by the statement it was made from, and a purchase plan has none), a line closed with
-something still owed (the set-based day stops a closed line's interest and billing, which is right only once
-nothing is owed).
+(the layout keys a plan by the statement it was made from, and a purchase plan has none).
 """
 
 from __future__ import annotations
@@ -88,8 +86,6 @@ def _check_state(state: AccountState, terms: ProductTerms) -> None:
         )
     if state.arrangement is not None:
         raise Unsupported(f"account {state.id}: relief arrangements (a negotiated plan or settlement)")
-    if state.status is AccountStatus.CLOSED and state.outstanding:
-        raise Unsupported(f"account {state.id}: a line closed with something still owed")
     if any(s.original_due_date is not None for s in state.statements):
         raise Unsupported(f"account {state.id}: deferred statements (relief moved a due date)")
     if any(p.origin is not PlanOrigin.STATEMENT for p in state.plans):

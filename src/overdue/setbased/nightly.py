@@ -22,21 +22,26 @@ from pathlib import Path
 from typing import Any
 
 import ibis  # type: ignore[import-untyped]
+import pyarrow as pa  # type: ignore[import-untyped]
 from ibis.backends import BaseBackend  # type: ignore[import-untyped]
 from sqlalchemy import Engine
 
 from overdue.compliance import rulebook
 from overdue.domain.calendar import iter_days
 from overdue.domain.errors import InvalidDate, InvalidInput, NotFound
-from overdue.setbased import store_io
+from overdue.engine.limits import LimitReview
+from overdue.setbased import layout, limits, store_io
 from overdue.setbased.collect import Collector
 from overdue.setbased.day import Portfolio
+from overdue.setbased.limits_io import read_review
+from overdue.setbased.limits_run import LimitReviewer
 from overdue.setbased.snapshots import (
     COLLECTION_TABLES,
     latest_state_before,
     read_state,
     state_dates,
     write_collection_outputs,
+    write_limit_outputs,
     write_outputs,
     write_state,
 )
@@ -65,6 +70,8 @@ class NightlySummary:
     load_seconds: float = 0.0
     actions: int = 0
     """Collection actions recorded (queued or refused), when collections ran."""
+    limit_changes: dict[str, int] = field(default_factory=dict)
+    """Limit changes the review recorded, by action."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -76,6 +83,7 @@ class NightlySummary:
             "accounts_run": sum(d.accounts_run for d in self.days),
             "postings": sum(d.postings for d in self.days),
             "actions": self.actions,
+            "limit_changes": dict(sorted(self.limit_changes.items())),
             "days": [
                 {
                     "date": d.on.isoformat(),
@@ -125,8 +133,14 @@ def run_nightly(
     start: date | None = None,
     progress: Callable[[date, int, int], None] | None = None,
     strategy: Strategy | None = None,
+    review: LimitReview | None = None,
 ) -> NightlySummary:
     """Run the end-of-days from ``start`` (default: the day after the newest snapshot) through ``through``.
+
+    After each day the limit review runs (:class:`~overdue.setbased.limits_run.LimitReviewer`; ``review``:
+    its policy and schedule, default the reference's): its changes, notices and messages are written as the
+    day's outputs and its tables into the state. A snapshot without them starts with no limit change and no
+    statement or bucket history beyond what its tables hold.
 
     strategy: after each day, decide → comply → act over the tables with it and the product's rulebook
     (:class:`~overdue.setbased.collect.Collector`), its actions, messages and work written as the day's
@@ -164,6 +178,10 @@ def run_nightly(
     began = time.perf_counter()
     snapshot = read_state(root, base)
     portfolio = Portfolio.load(snapshot.tables, snapshot.terms, backend)
+    changes, statement_history, spell_history = snapshot.limits or (None, None, None)
+    reviewer = LimitReviewer.load(
+        portfolio, changes, review, statement_history=statement_history, spell_history=spell_history
+    )
     collector = None
     records = snapshot.collection or tuple(schema.empty_table() for schema in COLLECTION_TABLES.values())
     if strategy is not None:
@@ -175,15 +193,23 @@ def run_nightly(
     for done, on in enumerate(days):
         began = time.perf_counter()
         run = portfolio.run_day(on)
+        reviewed = reviewer.run_day(on)
         postings, spells, bureau_months = portfolio.outputs()
         write_outputs(root, on, postings, spells, bureau_months)
+        write_limit_outputs(root, on, *reviewer.outputs())
+        for action, count in reviewed.recorded.items():
+            summary.limit_changes[action] = summary.limit_changes.get(action, 0) + count
         kept = snapshot.collection
         if collector is not None:
             day = collector.run(on)
             write_collection_outputs(root, on, day.actions, day.messages, day.work)
             summary.actions += day.actions.num_rows
             kept = (*collector.state(), records[-1])
-        write_state(root, on, portfolio.tables(), snapshot.terms, kept)
+        limit_tables = (
+            reviewer.changes(),
+            *(snapshot.limits[1:] if snapshot.limits else (_empty_history(), _empty_spells())),
+        )
+        write_state(root, on, portfolio.tables(), snapshot.terms, kept, limit_tables)
         summary.days.append(NightlyDay(on, run.accounts_run, postings.num_rows, time.perf_counter() - began))
         if progress is not None:
             progress(on, done + 1, len(days))
@@ -199,8 +225,18 @@ def export_store(engine: Engine, root: Path, progress: Callable[[int, int], None
     """
     with engine.connect() as conn:
         store = store_io.read_store(conn)
+        review = read_review(conn, store.tables.accounts["account_id"].combine_chunks())
     on = store_io.business_date(store.tables)
-    write_state(root, on, store.tables, store.terms)
+    kept = (review.changes, review.statement_history, review.spell_history)
+    write_state(root, on, store.tables, store.terms, None, kept)
     if progress is not None:
         progress(store.tables.accounts.num_rows, store.tables.accounts.num_rows)
     return on
+
+
+def _empty_history() -> pa.Table:
+    return limits.STATEMENT_HISTORY.empty_table()
+
+
+def _empty_spells() -> pa.Table:
+    return layout.SPELLS.empty_table()

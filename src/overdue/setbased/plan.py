@@ -178,7 +178,8 @@ def day_plan(
 
     accrue = _typed(steps.accrue(statements, accounts, day, params), "statements")
     accrued = _table("accrued", accrue.schema())
-    age = _typed(steps.age(accounts, accrued, day, params), "accounts")
+    elsewhere = steps.closed_lines_owing(accounts, unbilled, periods) if statement_day or month_end else None
+    age = _typed(steps.age(accounts, accrued, day, params, elsewhere), "accounts")
     aged = _table("aged", age.schema())
     queries = {"accrued": accrue, "aged": age}
     if month_end:

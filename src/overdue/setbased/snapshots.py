@@ -10,10 +10,12 @@ day can be read with DuckDB, Spark, Polars or pandas and inspected, or loaded an
         accounts.parquet  statements.parquet  unbilled.parquet
         plans.parquet  periods.parquet  bucket_spells.parquet
         collections.parquet  promises.parquet  done.parquet  contacts.parquet   (with collection records)
+        limit_changes.parquet  statement_history.parquet  spell_history.parquet  (with the limit review)
       postings/business_date=2026-03-01/part-0.parquet
       bucket_spells/business_date=2026-03-01/part-0.parquet
       bureau_months/business_date=2026-03-01/part-0.parquet
       actions/ messages/ work/ …/part-0.parquet                              (when collections ran)
+      limit_changes/ limit_notices/ limit_messages/ …/part-0.parquet         (when the review ran)
 
 ``state/business_date=D`` is the state *after* the end-of-day of ``D``; the output folders hold what the
 end-of-day of ``D`` produced (hive-style partitions: ``read_parquet('ROOT/postings/*/*.parquet',
@@ -42,7 +44,7 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from overdue.domain.errors import InvalidInput, NotFound
 from overdue.domain.terms import ProductTerms, terms_from_json
-from overdue.setbased import collect_tables, layout
+from overdue.setbased import collect_tables, layout, limits
 from overdue.setbased.collect_act import MESSAGES, WORK
 from overdue.setbased.layout import PortfolioTables
 
@@ -72,6 +74,20 @@ COLLECTION_TABLES = {
 COLLECTION_OUTPUTS = {"actions": collect_tables.ACTIONS, "messages": MESSAGES, "work": WORK}
 """What decide → comply → act produced, when the nightly job ran it: folder → schema."""
 OUTPUTS.update(COLLECTION_OUTPUTS)
+LIMIT_TABLES = {
+    "limit_changes": limits.LIMIT_CHANGES,
+    "statement_history": limits.STATEMENT_HISTORY,
+    "spell_history": layout.SPELLS,
+}
+"""What the limit review keeps beside the accounts (all three or none): every limit change, and the
+statements and closed bucket spells the state tables do not hold (:mod:`~overdue.setbased.limits_run`)."""
+LIMIT_OUTPUTS = {
+    "limit_changes": limits.LIMIT_CHANGES,
+    "limit_notices": limits.NOTICE_ACTION_ROWS,
+    "limit_messages": limits.NOTICE_MESSAGES,
+}
+"""What the limit review did on a day: the changes recorded or applied, the notices and their messages."""
+OUTPUTS.update(LIMIT_OUTPUTS)
 MANIFEST = "_manifest.json"
 FORMAT = 1
 """The snapshot format's version, in every manifest."""
@@ -87,6 +103,8 @@ class Snapshot:
     terms: ProductTerms
     collection: tuple[pa.Table, ...] | None = None
     """The collection records (:data:`COLLECTION_TABLES`, in order), None when the partition has none."""
+    limits: tuple[pa.Table, ...] | None = None
+    """The limit review's tables (:data:`LIMIT_TABLES`, in order), None when the partition has none."""
 
 
 def _partition(folder: Path, on: date) -> Path:
@@ -118,9 +136,11 @@ def write_state(
     tables: PortfolioTables,
     terms: ProductTerms,
     collection: tuple[pa.Table, ...] | None = None,
+    limit_tables: tuple[pa.Table, ...] | None = None,
 ) -> Path:
     """Write the state after the end-of-day of ``on`` (replacing any earlier snapshot of that date), with
-    the collection records when given (:data:`COLLECTION_TABLES`, in order)."""
+    the collection records (:data:`COLLECTION_TABLES`, in order) and the limit review's tables
+    (:data:`LIMIT_TABLES`, in order) when given."""
     conformed = tables.conform()
     target = _partition(root / "state", on)
 
@@ -134,6 +154,10 @@ def write_state(
             records = records.select(schema.names).cast(schema)
             pq.write_table(records, folder / f"{name}.parquet")
             rows[name] = records.num_rows
+        for (name, schema), kept in zip(LIMIT_TABLES.items(), limit_tables or (), strict=False):
+            kept = kept.select(schema.names).cast(schema)
+            pq.write_table(kept, folder / f"{name}.parquet")
+            rows[name] = kept.num_rows
         manifest = {
             "format": FORMAT,
             "business_date": on.isoformat(),
@@ -194,7 +218,12 @@ def read_state(root: Path, on: date) -> Snapshot:
             pq.read_table(folder / f"{name}.parquet", schema=schema)
             for name, schema in COLLECTION_TABLES.items()
         )
-    return Snapshot(on, tables, terms_from_json(manifest["terms"]), collection)
+    kept = None
+    if all(name in manifest["rows"] for name in LIMIT_TABLES):
+        kept = tuple(
+            pq.read_table(folder / f"{name}.parquet", schema=schema) for name, schema in LIMIT_TABLES.items()
+        )
+    return Snapshot(on, tables, terms_from_json(manifest["terms"]), collection, kept)
 
 
 def write_outputs(
@@ -214,6 +243,18 @@ def write_collection_outputs(
 ) -> None:
     """Write what decide → comply → act produced on ``on`` (replacing an earlier run of that date)."""
     for name, table in (("actions", actions), ("messages", messages), ("work", work)):
+        conformed = table.select(OUTPUTS[name].names).cast(OUTPUTS[name])
+        _replace_folder(
+            _partition(root / name, on),
+            lambda folder, t=conformed: pq.write_table(t, folder / "part-0.parquet"),
+        )
+
+
+def write_limit_outputs(
+    root: Path, on: date, changes: pa.Table, notices: pa.Table, messages: pa.Table
+) -> None:
+    """Write what the limit review did on ``on`` (replacing an earlier run of that date)."""
+    for name, table in (("limit_changes", changes), ("limit_notices", notices), ("limit_messages", messages)):
         conformed = table.select(OUTPUTS[name].names).cast(OUTPUTS[name])
         _replace_folder(
             _partition(root / name, on),

@@ -36,7 +36,9 @@ from overdue.setbased.encode import ACTIVE, CLOSED, CODE, DAY, FROZEN, WRITTEN_O
 from overdue.setbased.params import DayTerms, decimal_places, to_units
 
 STOPPED = (WRITTEN_OFF, CLOSED)
-"""Statuses on which interest and billing stop (ageing and the bureau go on)."""
+"""Statuses on which interest and billing stop (ageing and the bureau go on) — for a closed line only once
+nothing is owed on it: while something is, it accrues, ages, bills and is written off like an open one
+(:attr:`overdue.domain.state.AccountState.closed_with_nothing_owed`)."""
 COMPONENTS = (
     "new_principal",
     "carried_principal",
@@ -145,20 +147,26 @@ def runs_on(accounts: ir.Table, day: Today) -> ir.BooleanValue:
 def accrue(statements: ir.Table, accounts: ir.Table, day: Today, params: DayTerms) -> ir.Table:
     """Statements after one day of interest, with the day's ``overdue_posted`` and ``revolving_posted``.
 
-    Interest accrues on the statements of accounts that run today and are neither written off nor closed.
-    Those that do not are few (accounts written off, closed, not open yet or already run), so the
-    statements are joined with them alone, a small table, rather than with every account. The rows also
-    carry ``account_written_off`` (the account's status before today), which :func:`age` reads instead of
-    joining the accounts again.
+    Interest accrues on the statements of accounts that run today and are not written off (a closed line
+    accrues while something is owed on it; with nothing owed its statements bear nothing anyway). Those
+    that do not are few (accounts written off, closed, not open yet or already run), so the statements are
+    joined with them alone, a small table, rather than with every account. The rows also carry
+    ``account_written_off`` (the account's status before today) and ``account_closed`` (a closed line that
+    runs today), which :func:`age` reads instead of joining the accounts again.
     """
-    quiet = accounts.filter(~runs_on(accounts, day) | accounts.status.isin(STOPPED)).select(
-        "account_key", account_quiet=ibis.literal(True), account_written_off=accounts.status == WRITTEN_OFF
+    runs = runs_on(accounts, day)
+    quiet = accounts.filter(~runs | accounts.status.isin(STOPPED)).select(
+        "account_key",
+        account_quiet=ibis.literal(True),
+        account_written_off=accounts.status == WRITTEN_OFF,
+        account_closed=runs & (accounts.status == CLOSED),
     )
     t = left_join(statements, quiet)
     # Each stage is a column of its own, so that the SQL names it once instead of repeating it.
     t = t.mutate(
-        accrues=t.account_quiet.isnull(),
+        accrues=t.account_quiet.isnull() | t.account_closed.fill_null(False),
         account_written_off=t.account_written_off.fill_null(False),
+        account_closed=t.account_closed.fill_null(False),
         past=past_due(t, day),
         delinquent_today=short_of_minimum(t) & (outstanding(t) > 0),
     )
@@ -183,17 +191,43 @@ def accrue(statements: ir.Table, accounts: ir.Table, day: Today, params: DayTerm
     return accrued
 
 
-def age(accounts: ir.Table, accrued: ir.Table, day: Today, params: DayTerms) -> ir.Table:
+def closed_lines_owing(accounts: ir.Table, unbilled: ir.Table, periods: ir.Table) -> ir.Table:
+    """What the closed lines owe outside their statements: unbilled purchases and the principal of
+    installment periods not billed yet (``account_key``, ``owed_elsewhere``; closed lines are few, so both
+    tables are semi-joined with them alone)."""
+    closed = accounts.filter(accounts.status == CLOSED).select(closed_key=accounts.account_key)
+    u = unbilled.semi_join(closed, unbilled.account_key == closed.closed_key)
+    p = periods.filter(~periods.billed)
+    p = p.semi_join(closed, p.account_key == closed.closed_key)
+    rows = ibis.union(
+        u.select("account_key", owed=u.principal), p.select("account_key", owed=p.principal.cast("int64"))
+    )
+    owing: ir.Table = rows.group_by("account_key").aggregate(owed_elsewhere=rows.owed.sum())
+    return owing
+
+
+def age(
+    accounts: ir.Table,
+    accrued: ir.Table,
+    day: Today,
+    params: DayTerms,
+    elsewhere: ir.Table | None = None,
+) -> ir.Table:
     """Accounts after DPD, bucket, freeze/unfreeze and write-off.
 
     Besides the engine's account columns the rows carry what the later steps and outputs read: ``runs``,
-    ``writes_off``, ``bills``, ``bucket_changed``, ``old_bucket`` and ``old_bucket_entered``. They stay on
-    the table (the next day ignores them): copying the account columns into a table of their own would cost
-    more than carrying them.
+    ``writes_off``, ``bills``, ``closed_owing``, ``bucket_changed``, ``old_bucket`` and
+    ``old_bucket_entered``. They stay on the table (the next day ignores them): copying the account columns
+    into a table of their own would cost more than carrying them.
 
-    Only the statements that matter are aggregated: the delinquent ones (for DPD) and those with overdue
-    interest unpaid (which keeps a line frozen) — on an ordinary portfolio a small share of all statements,
-    so the aggregate and the join with the accounts stay small.
+    Only the statements that matter are aggregated: the delinquent ones (for DPD), those with overdue
+    interest unpaid (which keeps a line frozen) and those of closed lines (whether something is still owed
+    on them) — on an ordinary portfolio a small share of all statements, so the aggregate and the join with
+    the accounts stay small.
+
+    elsewhere: :func:`closed_lines_owing`, on the days that bill or report to the bureau (where a closed
+    line owing nothing stops); on other days ``closed_owing`` counts the statements only, and nothing reads
+    it.
     """
     terms = params.terms
     # Once written off the whole claim is due: any statement past due with something unpaid is overdue.
@@ -202,18 +236,25 @@ def age(accounts: ir.Table, accrued: ir.Table, day: Today, params: DayTerms) -> 
         & (outstanding(accrued) > 0)
         & (accrued.account_written_off | short_of_minimum(accrued))
     )
-    flagged = a.filter(a.delinquent | (a.overdue_interest != 0))
+    flagged = a.filter(a.delinquent | (a.overdue_interest != 0) | a.account_closed)
     per_account = flagged.group_by("account_key").aggregate(
         oldest_due=flagged.due_date.min(where=flagged.delinquent),
         unpaid_overdue_interest=flagged.overdue_interest.sum(),
+        closed_owed=outstanding(flagged).sum(where=flagged.account_closed),
     )
     t = left_join(accounts.mutate(runs=runs_on(accounts, day)), per_account)
+    owed = t.closed_owed.fill_null(0)
+    if elsewhere is not None:
+        t = left_join(t, elsewhere)
+        owed = t.closed_owed.fill_null(0) + t.owed_elsewhere.fill_null(0)
+    t = t.mutate(closed_owing=(t.status == CLOSED) & (owed > 0))
     # Each stage is a column of its own, so that the SQL names it once instead of repeating it.
     days_late = t.oldest_due.notnull().ifelse(day.on - t.oldest_due, 0)
     t = t.mutate(new_dpd=ibis.ifelse(t.runs, days_late, t.days_past_due).cast("int32"))
     t = t.mutate(
         new_bucket=ibis.ifelse(t.runs, bucket_of(t.new_dpd, params), t.bucket),
-        going=t.runs & ~t.status.isin(STOPPED),
+        # a closed line owing nothing has no DPD, so it never reaches the write-off
+        going=t.runs & (t.status != WRITTEN_OFF),
     )
     t = t.mutate(writes_off=t.going & (t.new_dpd >= terms.write_off_at_dpd))
     freezes = t.going & ~t.writes_off & (t.status == ACTIVE) & (t.new_dpd >= terms.freeze_at_dpd)
@@ -236,9 +277,13 @@ def age(accounts: ir.Table, accrued: ir.Table, day: Today, params: DayTerms) -> 
         ),
         status=t.new_status,
         written_off_on=ibis.ifelse(t.writes_off, day.on, t.written_off_on),
-        bills=t.runs & ~t.new_status.isin(STOPPED),
+        bills=t.runs & (t.new_status != WRITTEN_OFF) & ((t.new_status != CLOSED) | t.closed_owing),
         last_eod=ibis.ifelse(t.runs, day.on, t.last_eod),
-    ).drop("new_dpd", "new_bucket", "going", "new_status", "oldest_due", "unpaid_overdue_interest")
+    ).drop(
+        "new_dpd", "new_bucket", "going", "new_status", "oldest_due", "unpaid_overdue_interest", "closed_owed"
+    )
+    if elsewhere is not None:
+        aged = aged.drop("owed_elsewhere")
     return aged
 
 
@@ -247,11 +292,11 @@ def bureau_month(bureau: ir.Table, aged: ir.Table, day: Today, months: int) -> i
     (:func:`overdue.domain.delinquency.bureau_status`) appended to the grid of every account that ran,
     keeping the last ``months``; a month already on the grid is replaced. ``bureau_status`` is the status
     reported today (null: the account did not run)."""
-    b = bureau.join(aged.select("account_key", "runs", "status", "bucket"), "account_key")
+    b = bureau.join(aged.select("account_key", "runs", "status", "bucket", "closed_owing"), "account_key")
     this = day.month
     code = ibis.cases(
         (b.status == WRITTEN_OFF, "B"),
-        (b.status == CLOSED, "C"),
+        ((b.status == CLOSED) & ~b.closed_owing, "C"),
         (b.bucket == 0, "N"),
         else_=b.bucket.cast("string"),
     )

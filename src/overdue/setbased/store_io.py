@@ -15,9 +15,10 @@ those :func:`~overdue.setbased.convert.tables_from_states` lays out from the loa
 
 What the set-based day does not cover is refused with :class:`~overdue.setbased.params.Unsupported`, found
 by query and naming the first account by id, as the conversion refuses it: relief arrangements (any not
-cancelled), deferred statements, purchase installment plans, a closed line with something still owed, and
-what the layout cannot hold (other terms than the first account's, ids out of the domain's pattern, an
-open bucket spell that is not the account's bucket, bureau months with gaps, carries beyond ±0.5 fen).
+cancelled), deferred statements, purchase installment plans, and what the layout cannot hold (other terms
+than the first account's, ids out of the domain's pattern, an open bucket spell that is not the account's
+bucket, bureau months with gaps, carries beyond ±0.5 fen). A line closed with something still owed is
+read like any other: the set-based day accrues, ages, bills and writes it off as the domain does.
 """
 
 from __future__ import annotations
@@ -386,36 +387,6 @@ def _unbilled(conn: Connection, ids: pa.Array) -> pa.Table:
     return rows.set_column(0, "account_key", _keys(rows["account_id"], ids)).cast(layout.UNBILLED)
 
 
-def _owed(tables: PortfolioTables) -> pa.Array:
-    """What each account owes (by ``account_key``): principal billed, unbilled and of future installment
-    periods, interest and fees — :attr:`AccountState.outstanding`."""
-    s = tables.statements
-    parts = [
-        (
-            s["account_key"],
-            pc.add(
-                pc.add(pc.add(s["new_principal"], s["carried_principal"]), s["installment_principal"]),
-                pc.add(pc.add(s["interest"], s["overdue_interest"]), s["fees"]),
-            ),
-        ),
-        (tables.unbilled["account_key"], tables.unbilled["principal"]),
-    ]
-    p = tables.periods
-    unbilled_periods = p.filter(pc.invert(p["billed"]))
-    parts.append((unbilled_periods["account_key"], unbilled_periods["principal"]))
-    keys = pa.chunked_array([k for k, _ in parts], pa.int64())
-    amounts = pa.chunked_array([a for _, a in parts], pa.int64())
-    summed = (
-        pa.table({"account_key": keys, "amount": amounts})
-        .group_by("account_key")
-        .aggregate([("amount", "sum")])
-    )
-    owed = pc.take(
-        summed["amount_sum"], pc.index_in(tables.accounts["account_key"], value_set=summed["account_key"])
-    )
-    return pc.fill_null(owed, 0)
-
-
 def read_store(conn: Connection) -> StoreTables:
     """Every account of the store as the set-based runner's tables (one query per table).
 
@@ -442,10 +413,6 @@ def read_store(conn: Connection) -> StoreTables:
         bucket_spells=layout.SPELLS.empty_table(),
         carry_scale=scale,
     )
-    closed_owing = pc.and_(pc.equal(tables.accounts["status"], "closed"), pc.greater(_owed(tables), 0))
-    if pc.any(closed_owing).as_py():
-        first = tables.accounts.filter(closed_owing)["account_id"][0].as_py()
-        raise Unsupported(f"account {first}: a line closed with something still owed")
     return StoreTables(tables, terms, versions)
 
 

@@ -7,9 +7,12 @@ runs the set-based day there and writes its results into the store in one databa
 (:func:`overdue.setbased.store_write.write_day`): a date is written whole or not at all, and a run that
 stops resumes from the first date not closed, as the reference runner does.
 
-Not done by this path (``docs/setbased.md``): the limit review (a date on which a limit change takes
-effect is refused; the reviews of a statement day are not made), the month-end behaviour scores and decide →
-comply → act.
+The limit review runs after each date's day (:class:`~overdue.setbased.limits_run.LimitReviewer`, over
+the limit changes, older statements and closed bucket spells read in bulk with the state:
+:func:`overdue.setbased.limits_io.read_review`): the changes due applied, on a review day the reviews made,
+and what they changed written in the date's transaction (:func:`overdue.setbased.limits_io.write_review`).
+
+Not done by this path (``docs/setbased.md``): the month-end behaviour scores and decide → comply → act.
 """
 
 from __future__ import annotations
@@ -24,12 +27,13 @@ from ibis.backends import BaseBackend  # type: ignore[import-untyped]
 from sqlalchemy import Engine
 
 from overdue.domain.calendar import iter_days
+from overdue.engine.limits import LimitReview
 from overdue.engine.reference import first_open_date
 from overdue.setbased.day import Portfolio
-from overdue.setbased.params import Unsupported
+from overdue.setbased.limits_io import read_review, write_review
+from overdue.setbased.limits_run import LimitReviewer
 from overdue.setbased.store_io import read_store
 from overdue.setbased.store_write import DayOutputs, write_day
-from overdue.store import limit_repository
 
 
 @dataclass
@@ -41,6 +45,8 @@ class StoreRunSummary:
     accounts_run: int = 0
     transactions: int = 0
     read_seconds: float = 0.0
+    limit_changes: dict[str, int] = field(default_factory=dict)
+    """Limit changes recorded by the review, by action."""
     seconds: list[float] = field(default_factory=list)
     """Wall-clock seconds of each date: the run in the engine, fetching its state and outputs, the write."""
 
@@ -55,7 +61,8 @@ class StoreRunSummary:
                 {"date": d.isoformat(), "seconds": round(s, 3)}
                 for d, s in zip(self.dates, self.seconds, strict=True)
             ],
-            "not_run": ["limit review", "month-end behaviour scores", "collections"],
+            "limit_changes": dict(sorted(self.limit_changes.items())),
+            "not_run": ["month-end behaviour scores", "collections"],
         }
 
 
@@ -66,11 +73,12 @@ def run_on_store(
     *,
     engine_name: str,
     progress: Callable[[date, int, int], None] | None = None,
+    review: LimitReview | None = None,
 ) -> StoreRunSummary:
     """Run every business date of the store not yet closed, up to and including ``through``, on ``backend``.
 
-    Refuses (:class:`Unsupported`, nothing written) a store holding what the set-based day does not cover,
-    and a date on which a limit change takes effect (the reference applies it; this path does not yet).
+    Refuses (:class:`Unsupported`, nothing written) a store holding what the set-based day does not cover.
+    review: the limit review's policy and schedule (default: the reference's, on each statement day).
     """
     summary = StoreRunSummary(engine_name)
     start = first_open_date(engine)
@@ -79,14 +87,16 @@ def run_on_store(
     began = time.perf_counter()
     with engine.connect() as conn:
         store = read_store(conn)
-        pending = limit_repository.pending_changes(conn, through)
-    if pending:
-        first = min(pending)
-        raise Unsupported(
-            f"account {first}: a limit change takes effect by {through.isoformat()}; the set-based "
-            "end-of-day does not apply limit changes yet: run those dates with --engine reference"
-        )
+        ids = store.tables.accounts["account_id"].combine_chunks()
+        history = read_review(conn, ids)
     portfolio = Portfolio.load(store.tables, store.terms, backend)
+    reviewer = LimitReviewer.load(
+        portfolio,
+        history.changes,
+        review,
+        statement_history=history.statement_history,
+        spell_history=history.spell_history,
+    )
     versions: list[int] = store.versions.to_pylist()
     before = store.tables
     summary.read_seconds = time.perf_counter() - began
@@ -94,13 +104,28 @@ def run_on_store(
     for done, on in enumerate(days, start=1):
         began = time.perf_counter()
         run = portfolio.run_day(on)
+        reviewed = reviewer.run_day(on)
         postings, spells, bureau = portfolio.outputs()
+        changes, notices, messages = reviewer.outputs()
         after = portfolio.tables()
         outputs = DayOutputs(
-            on, before, after, postings, spells, bureau, run.accounts_run, store.terms.grace_days
+            on,
+            before,
+            after,
+            postings,
+            spells,
+            bureau,
+            run.accounts_run,
+            store.terms.grace_days,
+            reviewed.recorded,
         )
         with engine.begin() as conn:
             written = write_day(conn, outputs, versions, engine_name)
+            write_review(
+                conn, on, ids.to_pylist(), changes, reviewer.changed_accounts(), versions, notices, messages
+            )
+        for action, count in reviewed.recorded.items():
+            summary.limit_changes[action] = summary.limit_changes.get(action, 0) + count
         before = after
         summary.dates.append(on)
         summary.accounts_run += run.accounts_run

@@ -1,7 +1,8 @@
 """A set-based end-of-day written back into the operational store, in bulk, one transaction per date.
 
 :func:`write_day` writes into the store what the reference end-of-day writes for a date
-(:func:`overdue.engine.reference.run_date` without the limit review and collections): the accounts' changed
+(:func:`overdue.engine.reference.run_date` without the limit review, which
+:func:`overdue.setbased.limits_io.write_review` writes, and collections): the accounts' changed
 fields (``version`` checked and bumped, so a concurrent change makes the date fail rather than be
 overwritten), the statements, unbilled cycles and installment periods that changed, the day's bucket spells
 and bureau months, its ledger transactions and postings, each account's day row (``account_days``), the
@@ -17,7 +18,7 @@ next ids on SQLite, under the write lock) so that postings can name them without
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -60,6 +61,8 @@ class DayOutputs:
     bureau_months: pa.Table
     accounts_run: int
     grace_days: int
+    limit_changes: dict[str, int] = field(default_factory=dict)
+    """Limit changes the review recorded on the date, by action (for the audit row)."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,7 @@ def write_day(conn: Connection, day: DayOutputs, versions: list[int], engine: st
         "accounts_run": day.accounts_run,
         "transactions": transactions,
         "actions": {},
-        "limit_changes": {},
+        "limit_changes": dict(sorted(day.limit_changes.items())),
         "engine": engine,
     }
     audit_trail.changed(conn, "run", "end_of_day", day.on.isoformat(), detail)

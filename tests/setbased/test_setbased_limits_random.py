@@ -1,0 +1,200 @@
+"""Random portfolios: the set-based limit review equals the review's rules applied account by account.
+
+Hypothesis draws borrowers (purchases, repayments, bill installments, due-date habits) and runs them day by
+day with the domain's rules and, after each day, the limit review as :func:`overdue.engine.limits.
+review_account` makes it — the same pure functions (:func:`~overdue.risk.changes.limit_to_apply`,
+:func:`~overdue.risk.review.review_limit` on :func:`~overdue.risk.changes.review_input`,
+:func:`~overdue.risk.changes.is_change`, :func:`~overdue.risk.changes.apply_change`), without a store. From
+a hand-over date the set-based day and review run on DuckDB too (the tables loaded again after the
+borrowers' events), and after every date the accounts, every limit change and the notices must be equal.
+The store-backed tests (``test_setbased_limits.py``, ``test_setbased_limits_store.py``) compare with the
+reference runner itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, timedelta
+from typing import Any
+
+import ibis
+import pyarrow as pa  # type: ignore[import-untyped]
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from setbased_helpers import (
+    HABITS,
+    HUABEI,
+    KINDS,
+    SHARE_SCALE,
+    Borrower,
+    Event,
+    before_end_of_day,
+    open_portfolio,
+)
+
+from overdue.domain import account as rules
+from overdue.domain.calendar import iter_days
+from overdue.domain.state import AccountState, AccountStatus
+from overdue.engine.limits import NOTICE_LOCALE, LimitReview
+from overdue.risk.changes import (
+    NOTICE_ACTIONS,
+    ReviewSchedule,
+    apply_change,
+    delinquent_since,
+    has_finished_cycle,
+    is_change,
+    limit_to_apply,
+    parameters_for,
+    past_changes,
+    review_input,
+)
+from overdue.risk.notices import notice_text
+from overdue.risk.review import ReviewParameters, review_limit
+from overdue.setbased import Portfolio, states_from_tables, tables_from_states
+from overdue.setbased.limits import LIMIT_CHANGES
+from overdue.setbased.limits_run import LimitReviewer
+
+START = date(2026, 1, 3)
+HANDOVER = date(2026, 3, 29)
+END = date(2026, 4, 10)
+CON = ibis.duckdb.connect()
+RAW = ReviewParameters(
+    raise_after_cycles=2, min_days_between_changes=20, near_full_cycles=2, minimum_only_cycles=1
+)
+"""A shorter history than the default (two on-time cycles for a raise) so that every kind of change can
+happen within the months drawn."""
+PARAMS = parameters_for(RAW, HUABEI)
+
+
+@dataclasses.dataclass
+class Book:
+    """The review's record, kept as the store keeps ``limit_changes`` (rows by account) and the notices."""
+
+    changes: dict[str, list[dict[str, Any]]] = dataclasses.field(default_factory=dict)
+    notices: list[tuple[Any, ...]] = dataclasses.field(default_factory=list)
+
+
+def _apply(state: AccountState, row: dict[str, Any], on: date) -> AccountState:
+    limit, held = limit_to_apply(state, row["new_limit_fen"], PARAMS)
+    if held and "LIMITED" not in row["reasons"]:
+        row["reasons"] += " CUT_LIMITED_BY_BALANCE"
+    row.update(applied_on=on, new_limit_fen=limit)
+    return apply_change(state, row["action"], limit)
+
+
+def review(state: AccountState, on: date, book: Book) -> AccountState:
+    """What :func:`overdue.engine.limits.review_account` does to one account after its day of ``on``."""
+    rows = book.changes.setdefault(state.id, [])
+    current = state
+    for row in sorted(rows, key=lambda r: r["effective_on"]):
+        if row["applied_on"] is None and row["effective_on"] <= on:
+            current = _apply(current, row, on)
+    if not ReviewSchedule().due(state.terms, on) or current.status is AccountStatus.CLOSED:
+        return current
+    if not has_finished_cycle(current.statements, on, current.terms.grace_days):
+        return current
+    changes = past_changes(rows)
+    spells = current.bucket_history
+    decision = review_limit(review_input(current, current.statements, spells, on, changes), PARAMS)
+    if not is_change(decision, changes[-1] if changes else None, delinquent_since(spells)):
+        return current
+    row = {
+        "review_date": on,
+        "effective_on": decision.effective_on,
+        "action": decision.action,
+        "old_limit_fen": decision.current_limit,
+        "new_limit_fen": decision.new_limit,
+        "reasons": " ".join(decision.reasons),
+        "applied_on": None,
+    }
+    rows.append(row)
+    if decision.action in NOTICE_ACTIONS:
+        body = notice_text(
+            decision.action,
+            NOTICE_LOCALE,
+            old_limit=decision.current_limit,
+            new_limit=decision.new_limit,
+            effective_on=decision.effective_on,
+            reasons=decision.reasons,
+        )
+        book.notices.append((state.id, on, " ".join(decision.reasons), body))
+    return _apply(current, row, on) if decision.effective_on <= on else current
+
+
+def changes_table(book: Book, states: list[AccountState]) -> pa.Table:
+    keys = {s.id: n for n, s in enumerate(states)}
+    rows = [
+        {
+            "account_key": keys[account_id],
+            "review_date": r["review_date"],
+            "effective_on": r["effective_on"],
+            "action": r["action"],
+            "old_limit": r["old_limit_fen"],
+            "new_limit": r["new_limit_fen"],
+            "reasons": r["reasons"],
+            "model_version": PARAMS.model_version,
+            "applied_on": r["applied_on"],
+        }
+        for account_id, changes in book.changes.items()
+        for r in changes
+    ]
+    return pa.Table.from_pylist(rows, schema=LIMIT_CHANGES)
+
+
+events = st.builds(
+    Event,
+    day=st.integers(0, 98),
+    kind=st.sampled_from(KINDS),
+    share=st.one_of(st.integers(1, SHARE_SCALE), st.sampled_from([SHARE_SCALE // 10, SHARE_SCALE])),
+    periods=st.sampled_from([3, 6]),
+)
+borrowers = st.builds(
+    Borrower,
+    opened=st.integers(0, 30),
+    limit=st.sampled_from([50_000, 300_000, 500_000, 2_000_000]),
+    habit=st.sampled_from(HABITS),
+    events=st.lists(events, min_size=3, max_size=14).map(tuple),
+)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(portfolio=st.lists(borrowers, min_size=3, max_size=6))
+def test_random_portfolios_review_as_the_rules(portfolio: list[Borrower]) -> None:
+    states = open_portfolio(START, portfolio)
+    book = Book()
+    for on in iter_days(START, HANDOVER - timedelta(days=1)):
+        before_end_of_day(states, portfolio, START, on)
+        states = [review(rules.end_of_day(s, on).state, on, book) for s in states]
+    loaded: tuple[Portfolio, LimitReviewer] | None = None
+    told = len(book.notices)
+    for on in iter_days(HANDOVER, END):
+        before = list(states)
+        before_end_of_day(states, portfolio, START, on)
+        if loaded is None or states != before:
+            tables = tables_from_states(states, HUABEI)
+            loaded_portfolio = Portfolio.load(tables, HUABEI, CON)
+            loaded = (
+                loaded_portfolio,
+                LimitReviewer.load(loaded_portfolio, changes_table(book, states), LimitReview(RAW)),
+            )
+        states = [review(rules.end_of_day(s, on).state, on, book) for s in states]
+        set_based, reviewer = loaded
+        set_based.run_day(on)
+        reviewer.run_day(on)
+        _, actions, messages = reviewer.outputs()
+        assert states_from_tables(set_based.tables(), HUABEI) == states, on
+        assert (
+            reviewer.changes().to_pylist()
+            == changes_table(book, states)
+            .sort_by([("account_key", "ascending"), ("review_date", "ascending")])
+            .to_pylist()
+        ), on
+        ids = [s.id for s in states]
+        got = sorted(
+            (ids[a["account_key"]], a["business_date"], a["reason"], m["body"])
+            for a, m in zip(actions.to_pylist(), messages.to_pylist(), strict=True)
+        )
+        assert got == sorted(book.notices[told:]), on
+        told = len(book.notices)
+    for action in {r["action"] for rows in book.changes.values() for r in rows}:
+        event(f"limit change: {action}")
