@@ -42,13 +42,15 @@ from overdue.setbased.collect_decide import (
     TREATMENTS,
     CompiledStrategy,
     account_facts,
+    carried_records,
     compile_strategy,
     decisions,
     planned_actions,
+    reads_names,
 )
 from overdue.setbased.collect_tables import ACTIONS, COLLECTIONS, DECISIONS, DONE, PROMISES
 from overdue.setbased.day import Portfolio
-from overdue.setbased.encode import DAY, ENGINE
+from overdue.setbased.encode import CODE, DAY, ENGINE
 from overdue.setbased.plan import bindings
 from overdue.setbased.steps import PLACEHOLDERS, Today
 from overdue.strategy.model import Strategy
@@ -91,14 +93,18 @@ def _compile(compiled: CompiledStrategy, rules: CompiledRulebook, dialect: str) 
     """The SQL of the day's queries, with placeholders."""
     day = Today.placeholders()
     engine = collect_tables.ENGINE
+    accounts = _table("accounts", ENGINE["accounts"])
+    collections = _table("collections", engine["collections"])
+    promises = _table("promises", engine["promises"])
     facts = account_facts(
-        _table("accounts", ENGINE["accounts"]),
+        accounts,
         _table("statements", ENGINE["statements"]),
         _table("facts", ENGINE["facts"]),
-        _table("collections", engine["collections"]),
-        _table("promises", engine["promises"]),
+        collections,
+        promises,
         _table("arms", engine["arms"]),
         day,
+        names=reads_names(compiled.strategy),
     )
     decided = decisions(facts, compiled, day)
     decided_table = ibis.table(decided.schema(), name=table_name("collect_decided"))
@@ -131,8 +137,7 @@ def _compile(compiled: CompiledStrategy, rules: CompiledRulebook, dialect: str) 
         "minimum_remaining",
     )
     actions_table = ibis.table(actions.schema(), name=table_name("collect_actions"))
-    collections = _table("collections", engine["collections"])
-    promises = _table("promises", engine["promises"])
+    carried = carried_records(accounts, decided_table, collections, promises, day)
 
     def sql(expr: ir.Table) -> str:
         return str(ibis.to_sql(expr, dialect=dialect))
@@ -141,8 +146,8 @@ def _compile(compiled: CompiledStrategy, rules: CompiledRulebook, dialect: str) 
         decided=sql(decided),
         actions=sql(actions),
         actions_schema=actions.schema().to_pyarrow(),
-        collections_next=sql(collections_next(decided_table, actions_table, collections, day)),
-        promises_next=sql(promises_next(promises, decided_table, day)),
+        collections_next=sql(collections_next(decided_table, carried, actions_table, collections, day)),
+        promises_next=sql(promises_next(promises, accounts, day)),
         done_next=sql(done_next(_table("done", engine["done"]), actions_table, day)),
     )
 
@@ -203,10 +208,12 @@ class Collector:
         db.create("collect_decided", bound(queries.decided))
         db.create("collect_actions", bound(queries.actions))
         decided = db.fetch(
-            f"SELECT account_key, stage, paused_by FROM {table_name('collect_decided')} WHERE needs_decision",
-            pa.schema([("account_key", pa.int64()), ("stage", pa.string()), ("paused_by", pa.string())]),
+            f"SELECT account_key, stage_index, pause_index FROM {table_name('collect_decided')}",
+            pa.schema([("account_key", pa.int64()), ("stage_index", CODE), ("pause_index", CODE)]),
         )
-        rows = db.fetch(f"SELECT * FROM {table_name('collect_actions')}", queries.actions_schema)
+        rows = db.fetch(f"SELECT * FROM {table_name('collect_actions')}", queries.actions_schema).sort_by(
+            [("account_key", "ascending"), ("position", "ascending")]
+        )
         for name in ("collections", "promises", "done"):
             db.create(f"{name}_next", bound(getattr(queries, f"{name}_next")))
         for name in ("collections", "promises", "done"):
@@ -215,7 +222,7 @@ class Collector:
         actions = self._actions(rows, on)
         return CollectionDay(
             on,
-            _decisions(decided, on),
+            self._decisions(decided, on),
             actions,
             messages(
                 rows.append_column("business_date", actions["business_date"]), on, self.strategy.strategy
@@ -251,32 +258,39 @@ class Collector:
             ),
         )
 
+    def _decisions(self, decided: pa.Table, on: date) -> pa.Table:
+        """The decisions' rows, the stage and pause by name."""
+        decided = decided.sort_by("account_key")
+        strategy = self.strategy.strategy
+        stages = pa.array([s.name for s in strategy.stages], pa.string())
+        pauses = pa.array([p.name for p in strategy.pauses], pa.string())
+        return pa.table(
+            {
+                "account_key": decided["account_key"],
+                "business_date": pa.repeat(pa.scalar(on, pa.date32()), decided.num_rows),
+                "stage": pc.take(stages, decided["stage_index"]),
+                "paused_by": pc.take(pauses, decided["pause_index"]),
+            }
+        ).cast(DECISIONS)
+
     def _actions(self, rows: pa.Table, on: date) -> pa.Table:
-        rows = rows.sort_by([("account_key", "ascending"), ("position", "ascending")])
-        refused = pc.is_valid(rows["refused_rule"])
-        with_day = rows.set_column(
-            rows.schema.get_field_index("refusal_day"),
+        """The actions' rows (``rows``: the day's actions in order, by account and position)."""
+        refused = pc.is_valid(rows["refused_rule"]).combine_chunks()
+        # The reasons are written for the refused rows only (a few percent of them).
+        picked = rows.filter(refused)
+        with_day = picked.set_column(
+            picked.schema.get_field_index("refusal_day"),
             "refusal_day",
-            pc.cast(pc.cast(rows["refusal_day"], DAY), pa.date32()),
+            pc.cast(pc.cast(picked["refusal_day"], DAY), pa.date32()),
         )
         reasons = refusal_reasons(with_day, on.isoformat(), self.rulebook)
+        if isinstance(reasons, pa.ChunkedArray):
+            reasons = reasons.combine_chunks()
         columns = {
             "account_key": rows["account_key"],
-            "business_date": pa.array([on] * rows.num_rows, pa.date32()),
+            "business_date": pa.repeat(pa.scalar(on, pa.date32()), rows.num_rows),
             **{name: rows[name] for name in ACTIONS.names if name in rows.column_names and name != "reason"},
             "status": pc.if_else(refused, pa.scalar("refused"), pa.scalar("queued")),
-            "reason": pc.if_else(refused, reasons, rows["reason"]),
+            "reason": pc.replace_with_mask(rows["reason"].combine_chunks(), refused, reasons),
         }
         return pa.table({name: columns[name] for name in ACTIONS.names}).cast(ACTIONS)
-
-
-def _decisions(decided: pa.Table, on: date) -> pa.Table:
-    decided = decided.sort_by("account_key")
-    return pa.table(
-        {
-            "account_key": decided["account_key"],
-            "business_date": pa.array([on] * decided.num_rows, pa.date32()),
-            "stage": decided["stage"],
-            "paused_by": decided["paused_by"],
-        }
-    ).cast(DECISIONS)

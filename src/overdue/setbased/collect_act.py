@@ -6,7 +6,8 @@ collection state: the episode and promise reviews, the stage and escalation afte
 after an allowed placement (``unassigned``, placed today) or recall (none). Over tables:
 
 - :func:`collections_next`: the ``collections`` table after the day — the accounts that ran get their
-  reviewed state, the placement of their last allowed placement or recall; the others keep their row;
+  reviewed state (those decided, the placement of their last allowed placement or recall); the others keep
+  their row;
 - :func:`promises_next`: promises past their date broken (``resolved_on`` today) for the accounts that ran;
 - :func:`done_next`: the last date each treatment was done, with today's queued actions;
 - :func:`messages` (at the edge, with Arrow compute, one template at a time): the outbox's rows of the
@@ -57,8 +58,13 @@ WORK = pa.schema(
 PLACING = ("agency_placement", "agency_recall")
 
 
-def collections_next(decided: ir.Table, actions: ir.Table, collections: ir.Table, day: Today) -> ir.Table:
-    """``collections`` after the day (the engine's columns)."""
+def collections_next(
+    decided: ir.Table, carried: ir.Table, actions: ir.Table, collections: ir.Table, day: Today
+) -> ir.Table:
+    """``collections`` after the day (the engine's columns): the accounts decided today (``decided``) with
+    their reviewed records and the placement of their last allowed placement or recall, those that ran
+    without a decision (``carried``: :func:`~overdue.setbased.collect_decide.carried_records`) with their
+    reviewed records, the others as they were."""
     on = day.on
     allowed = actions.filter(actions.refused_rule.isnull() & actions.type.isin(list(PLACING)))
     ranked = allowed.mutate(
@@ -68,35 +74,51 @@ def collections_next(decided: ir.Table, actions: ir.Table, collections: ir.Table
     t = left_join(decided, last)
     placed = t.placing == "agency_placement"
     recalled = t.placing == "agency_recall"
-    ran = t.select(
+    schema = ENGINE["collections"]
+    ran = [
+        _record(
+            t,
+            ibis.cases((placed, UNASSIGNED_AGENCY), (recalled, ibis.null("string")), else_=t.agency),
+            ibis.cases((placed, on), (recalled, ibis.null(DAY)), else_=t.placed_on).cast(DAY),
+        ),
+        _record(carried, carried.agency, carried.placed_on),
+    ]
+    keys = carried.select(ran_key=carried.account_key).union(decided.select(ran_key=decided.account_key))
+    kept = collections.anti_join(keys, collections.account_key == keys.ran_key)
+    after: ir.Table = ibis.union(kept.select(*schema.names), *ran)
+    return after
+
+
+def _record(t: ir.Table, agency: ir.StringValue, placed_on: ir.IntegerValue) -> ir.Table:
+    """A ``collections`` row of each row of ``t`` (reviewed records, as
+    :func:`~overdue.setbased.collect_decide.account_facts` names them)."""
+    schema = ENGINE["collections"]
+    row = t.select(
         "account_key",
         "episode_started_on",
         stage=t.previous_stage,
-        escalation=t.escalation.cast("int32"),
+        escalation=t.escalation,
         escalated_from=t.escalated_from,
         contactability=t.contactability,
         dispute_open=t.collection_dispute_open,
         litigation_hold=t.collection_litigation_hold,
-        attempts=t.attempts.cast("int32"),
-        connects=t.connects.cast("int32"),
+        attempts=t.attempts,
+        connects=t.connects,
         last_contact_on=t.last_contact_on,
-        agency=ibis.cases((placed, UNASSIGNED_AGENCY), (recalled, ibis.null("string")), else_=t.agency),
-        placed_on=ibis.cases((placed, on), (recalled, ibis.null(DAY)), else_=t.placed_on).cast(DAY),
+        agency=agency,
+        placed_on=placed_on,
         **{f"hold_{kind}": t[f"hold_{kind}"] for kind in HOLDS},
         validation_notice_on=t.validation_notice_on,
     )
-    schema = ENGINE["collections"]
-    ran = ran.mutate(**{f.name: ran[f.name].cast(ibis.dtype(f.type)) for f in schema})
-    keys = decided.select(ran_key=decided.account_key)
-    kept = collections.anti_join(keys, collections.account_key == keys.ran_key)
-    after: ir.Table = ibis.union(kept.select(*schema.names), ran.select(*schema.names))
-    return after
+    cast: ir.Table = row.select(**{f.name: row[f.name].cast(ibis.dtype(f.type)) for f in schema})
+    return cast
 
 
-def promises_next(promises: ir.Table, decided: ir.Table, day: Today) -> ir.Table:
+def promises_next(promises: ir.Table, accounts: ir.Table, day: Today) -> ir.Table:
     """Promises of the accounts that ran, those pending past their date broken today."""
     on = day.on
-    keys = decided.select(ran_key=decided.account_key, ran=ibis.literal(True))
+    ran = accounts.filter(accounts.last_eod == on)
+    keys = ran.select(ran_key=ran.account_key, ran=ibis.literal(True))
     p = promises.left_join(keys, promises.account_key == keys.ran_key).drop("ran_key")
     breaks = p.ran.fill_null(False) & (p.status == "pending") & (on > p.due_on)
     after: ir.Table = p.mutate(
@@ -148,36 +170,45 @@ def _yuan(fen: pa.Array) -> pa.Array:
 
 
 def messages(actions: pa.Table, on: date, strategy: Strategy) -> pa.Table:
-    """The outbox's rows of the allowed message actions.
+    """The outbox's rows of the allowed message actions, in the order of ``actions``.
 
     actions: the day's action rows with the facts a text quotes (``overdue_balance``, ``total_due``,
-    ``days_to_due``, ``days_past_due``, ``minimum_remaining``)."""
+    ``days_to_due``, ``days_past_due``, ``minimum_remaining``). Each template is filled in over its own
+    rows only, and the texts are put back in the rows' order at the end."""
     parts = template_parts(strategy)
     rows = actions.filter(pc.and_(pc.is_valid(actions["channel"]), pc.is_null(actions["refused_rule"])))
     fixed = placeholder_values(
         DEFAULT_LOCALE, name=None, amount=0, due_date=None, days_past_due=0, minimum=0, total_due=0
     )
-    body = pa.array([""] * rows.num_rows, pa.string())
-    overdue = rows["overdue_balance"]
-    due = pc.add(pa.scalar(day_number(on), pa.int32()), pc.cast(rows["days_to_due"], pa.int32()))
-    values: dict[str, pa.Array] = {
-        "amount": _yuan(pc.if_else(pc.not_equal(overdue, 0), overdue, rows["total_due"])),
-        "due_date": pc.fill_null(pc.cast(pc.cast(due, pa.date32()), pa.string()), ""),
-        "days_past_due": pc.cast(rows["days_past_due"], pa.string()),
-        "minimum": _yuan(rows["minimum_remaining"]),
-        "total_due": _yuan(rows["total_due"]),
-    }
+    texts: list[pa.Array] = []
+    where: list[pa.Array] = []
+    templates = pc.fill_null(rows["template"], "")
+    quoted = rows.select(
+        ["overdue_balance", "total_due", "days_to_due", "days_past_due", "minimum_remaining"]
+    )
     for template, pieces in parts.items():
-        mine = pc.fill_null(pc.equal(rows["template"], template), False)
-        if not pc.any(mine).as_py():
+        mine = pc.indices_nonzero(pc.equal(templates, template))
+        if len(mine) == 0:
             continue
+        subset = quoted.take(mine)
         columns: list[pa.Array | str] = []
         for literal, name in pieces:
             columns.append(literal)
             if name is not None:
-                columns.append(values[name] if name in values else fixed[name])
+                columns.append(
+                    _placeholder(name, subset, on) if name in ACCOUNT_PLACEHOLDERS else fixed[name]
+                )
         text = pc.binary_join_element_wise(*columns, "") if len(columns) > 1 else pa.scalar(columns[0])
-        body = pc.if_else(mine, text, body)
+        if isinstance(text, pa.Scalar):
+            texts.append(pa.repeat(text, len(mine)))
+        else:
+            texts += text.chunks if isinstance(text, pa.ChunkedArray) else [text]
+        where.append(mine)
+    others = pc.indices_nonzero(pc.invert(pc.is_in(templates, value_set=pa.array(list(parts), pa.string()))))
+    texts.append(pa.repeat(pa.scalar("", pa.string()), len(others)))
+    where.append(others)
+    order = pc.sort_indices(pa.chunked_array(where, pa.uint64()))
+    body = pa.chunked_array(texts, pa.string()).take(order)
     return pa.table(
         {
             "account_key": rows["account_key"],
@@ -185,11 +216,29 @@ def messages(actions: pa.Table, on: date, strategy: Strategy) -> pa.Table:
             "treatment": rows["treatment"],
             "channel": rows["channel"],
             "template": rows["template"],
-            "locale": pa.array([DEFAULT_LOCALE] * rows.num_rows, pa.string()),
+            "locale": pa.repeat(pa.scalar(DEFAULT_LOCALE, pa.string()), rows.num_rows),
             "body": body,
         },
         schema=MESSAGES,
     )
+
+
+ACCOUNT_PLACEHOLDERS = ("amount", "due_date", "days_past_due", "minimum", "total_due")
+"""The placeholders whose value depends on the account (the others are fixed texts)."""
+
+
+def _placeholder(name: str, rows: pa.Table, on: date) -> pa.Array:
+    """The value of placeholder ``name`` on each of ``rows``, as :func:`placeholder_values` writes it."""
+    if name == "amount":
+        overdue = rows["overdue_balance"]
+        return _yuan(pc.if_else(pc.not_equal(overdue, 0), overdue, rows["total_due"]))
+    if name == "due_date":
+        due = pc.add(pa.scalar(day_number(on), pa.int32()), pc.cast(rows["days_to_due"], pa.int32()))
+        filled: pa.Array = pc.fill_null(pc.cast(pc.cast(due, pa.date32()), pa.string()), "")
+        return filled
+    if name == "days_past_due":
+        return pc.cast(rows["days_past_due"], pa.string())
+    return _yuan(rows["minimum_remaining" if name == "minimum" else "total_due"])
 
 
 def work_items(actions: pa.Table) -> pa.Table:

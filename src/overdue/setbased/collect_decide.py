@@ -9,9 +9,11 @@ those is a column of one table per account, and the strategy is data:
 - :func:`account_facts`: the facts a strategy reads (:class:`~overdue.strategy.facts.AccountFacts`), one
   row per account that ran today and has something billed unpaid or overdue — DPD, bucket and status from
   the aged accounts, balances and days to due from an aggregate over the unpaid statements, the rest from
-  the collection records (``collections``, ``promises``) after the episode and promise reviews;
+  the collection records (``collections``, ``promises``) after the episode and promise reviews; the
+  accounts that ran without needing a decision only have their records reviewed
+  (:func:`carried_records`);
 - :func:`decisions`: the stage (a ``CASE`` over the stages' conditions, then up along ``next`` links by the
-  escalation), the pause (a ``CASE`` over the pauses);
+  escalation), the pause (a ``CASE`` over the pauses), in a narrow table (:data:`DECIDED`);
 - :func:`planned_actions`: the decisions joined with the strategy's treatments (a small table,
   :attr:`CompiledStrategy.treatments`, one row per treatment and combination of experiment variants) and
   with the last date each treatment (and the one its ``after`` names) was done in the episode, kept where
@@ -162,82 +164,55 @@ def account_facts(
     promises: ir.Table,
     arms: ir.Table,
     day: Today,
+    names: bool = False,
 ) -> ir.Table:
-    """One row per account that ran today, ``needs_decision`` when it has something billed unpaid or is
-    overdue (:func:`overdue.engine.collect.needs_decision`), with every fact under its
+    """One row per account that ran today and needs a decision — something billed unpaid, or overdue
+    (:func:`overdue.engine.collect.needs_decision`) — with every fact under its
     :class:`~overdue.strategy.facts.AccountFacts` name (``escalation`` the one after today's promise
     review, before it lapses) and the collection records after the episode and promise reviews
-    (``episode_started_on``, ``previous_stage``, ``escalated_from``)."""
+    (``episode_started_on``, ``previous_stage``, ``escalated_from``).
+
+    The accounts are chosen before anything is joined to them: only the unpaid statements are
+    aggregated, and the records, arms and promises are joined to the accounts that need a decision (about
+    half of a portfolio); the others only have their records carried on (:func:`carried_records`).
+    names: whether to join ``account_id`` and ``product`` (strings, from ``facts``): only when a
+    condition reads them.
+    """
     on = day.on
     a = accounts.filter(accounts.last_eod == on)
     s = statements.join(a.select("account_key", account_status=a.status), "account_key")
-    unpaid = outstanding(s) > 0
-    delinquent = past_due(s, day) & unpaid & ((s.account_status == WRITTEN_OFF) | short_of_minimum(s))
+    s = s.filter(outstanding(s) > 0)
+    delinquent = past_due(s, day) & ((s.account_status == WRITTEN_OFF) | short_of_minimum(s))
     sums = s.group_by("account_key").aggregate(
         overdue_balance=outstanding(s).sum(where=delinquent),
-        total_due=outstanding(s).sum(where=unpaid),
-        unpaid=s.account_key.count(where=unpaid),
-        latest=s.statement_date.max(where=unpaid),
+        total_due=outstanding(s).sum(),
+        latest=s.statement_date.max(),
     )
-    open_rows = s.filter(unpaid)
-    latest = open_rows.select(
-        "account_key",
-        latest=open_rows.statement_date,
-        latest_due=open_rows.due_date,
-        minimum_remaining=ibis.greatest(0, open_rows.minimum + open_rows.late_charges - open_rows.paid),
+    latest = s.select(
+        latest_key=s.account_key,
+        latest_date=s.statement_date,
+        latest_due=s.due_date,
+        minimum_remaining=ibis.greatest(0, s.minimum + s.late_charges - s.paid),
     )
     t = left_join(a.select("account_key", "days_past_due", "bucket", "status"), sums)
-    t = t.mutate(unpaid=t.unpaid.fill_null(0))
-    t = t.mutate(needs_decision=(t.days_past_due > 0) | (t.unpaid > 0))
-    latest = latest.rename(latest_key="account_key", latest_date="latest")
+    t = t.filter((t.days_past_due > 0) | t.latest.notnull())
     t = t.left_join(latest, (t.account_key == latest.latest_key) & (t.latest == latest.latest_date)).drop(
         "latest_key", "latest_date"
     )
-    t = left_join(t, facts.select("account_key", "account_id", "product"))
+    if names:
+        t = left_join(t, facts.select("account_key", "account_id", "product"))
     t = left_join(t, arms)
-    c = collections.rename(previous_stage="stage", collection_escalation="escalation")
-    t = left_join(t, c)
+    t = left_join(t, collections.rename(previous_stage="stage", collection_escalation="escalation"))
     t = left_join(t, _promise_review(promises, day))
-    defaults = {
-        "collection_escalation": 0,
-        "contactability": "reachable",
-        "dispute_open": False,
-        "litigation_hold": False,
-        "attempts": 0,
-        "connects": 0,
-        **{f"hold_{kind}": False for kind in HOLDS},
-        "broken": 0,
-        "pending": 0,
-        "overdue_balance": 0,
-        "total_due": 0,
-        "minimum_remaining": 0,
-        "combo": 0,
-    }
-    t = t.mutate(**{name: t[name].fill_null(value) for name, value in defaults.items()})
-    # The episode (collections.start_or_end_episode).
-    dpd = t.days_past_due
-    starts = (dpd > 0) & t.episode_started_on.isnull()
-    ends = (dpd == 0) & t.episode_started_on.notnull()
-    reset = starts | ends
     t = t.mutate(
-        episode_started_on=ibis.cases((starts, on), (ends, ibis.null(DAY)), else_=t.episode_started_on).cast(
-            DAY
-        ),
-        attempts=ibis.ifelse(starts, 0, t.attempts),
-        connects=ibis.ifelse(starts, 0, t.connects),
-        escalation=ibis.ifelse(reset, 0, t.collection_escalation),
-        escalated_from=ibis.ifelse(reset, ibis.null("string"), t.escalated_from),
-        previous_stage=ibis.ifelse(reset, ibis.null("string"), t.previous_stage),
+        **{name: t[name].fill_null(value) for name, value in RECORD_DEFAULTS.items()},
+        pending=t.pending.fill_null(0),
+        overdue_balance=t.overdue_balance.fill_null(0),
+        total_due=t.total_due.fill_null(0),
+        minimum_remaining=t.minimum_remaining.fill_null(0),
+        combo=t.combo.fill_null(0),
     )
-    # Promises past their date broken, each one stage up (collections.review_promises).
-    restart = t.escalated_from.notnull() & (
-        t.previous_stage.isnull() | (t.escalated_from != t.previous_stage)
-    )
-    broke = t.broken > 0
-    t = t.mutate(
-        escalation=ibis.ifelse(broke, ibis.ifelse(restart, 0, t.escalation) + t.broken, t.escalation),
-        escalated_from=ibis.ifelse(broke, t.previous_stage, t.escalated_from),
-    )
+    t = reviewed(t, day)
     promise = ibis.cases(
         (t.pending > 0, "pending"),
         (t.latest_resolved.isnull(), "none"),
@@ -246,10 +221,8 @@ def account_facts(
     )
     facts_table: ir.Table = t.select(
         "account_key",
-        "account_id",
-        "product",
+        *(["account_id", "product"] if names else []),
         "combo",
-        "needs_decision",
         "days_past_due",
         "bucket",
         "status",
@@ -281,6 +254,77 @@ def account_facts(
         **{f"hold_{kind}": t[f"hold_{kind}"] for kind in HOLDS},
     )
     return facts_table
+
+
+RECORD_DEFAULTS: Mapping[str, object] = {
+    "collection_escalation": 0,
+    "contactability": "reachable",
+    "dispute_open": False,
+    "litigation_hold": False,
+    "attempts": 0,
+    "connects": 0,
+    **{f"hold_{kind}": False for kind in HOLDS},
+    "broken": 0,
+}
+"""The records of an account without a ``collections`` row (or without promises)."""
+
+
+def reviewed(t: ir.Table, day: Today) -> ir.Table:
+    """The episode and promise reviews (:func:`overdue.domain.collections.start_or_end_episode`,
+    :func:`~overdue.domain.collections.review_promises`) over ``t``: ``days_past_due``, the
+    ``collections`` columns (``stage`` as ``previous_stage``, ``escalation`` as ``collection_escalation``,
+    defaults filled in) and ``broken``, the promises breaking today. Gives ``escalation``; the episode
+    columns, ``previous_stage`` and ``escalated_from`` reviewed."""
+    on = day.on
+    dpd = t.days_past_due
+    starts = (dpd > 0) & t.episode_started_on.isnull()
+    ends = (dpd == 0) & t.episode_started_on.notnull()
+    reset = starts | ends
+    t = t.mutate(
+        episode_started_on=ibis.cases((starts, on), (ends, ibis.null(DAY)), else_=t.episode_started_on).cast(
+            DAY
+        ),
+        attempts=ibis.ifelse(starts, 0, t.attempts),
+        connects=ibis.ifelse(starts, 0, t.connects),
+        escalation=ibis.ifelse(reset, 0, t.collection_escalation),
+        escalated_from=ibis.ifelse(reset, ibis.null("string"), t.escalated_from),
+        previous_stage=ibis.ifelse(reset, ibis.null("string"), t.previous_stage),
+    )
+    # Promises past their date broken, each one stage up.
+    restart = t.escalated_from.notnull() & (
+        t.previous_stage.isnull() | (t.escalated_from != t.previous_stage)
+    )
+    broke = t.broken > 0
+    after: ir.Table = t.mutate(
+        escalation=ibis.ifelse(broke, ibis.ifelse(restart, 0, t.escalation) + t.broken, t.escalation),
+        escalated_from=ibis.ifelse(broke, t.previous_stage, t.escalated_from),
+    )
+    return after
+
+
+def carried_records(
+    accounts: ir.Table, decided: ir.Table, collections: ir.Table, promises: ir.Table, day: Today
+) -> ir.Table:
+    """The accounts that ran today without a decision, with their records after the episode and promise
+    reviews (the columns of :func:`account_facts` that ``collections`` holds)."""
+    on = day.on
+    ran = accounts.filter(accounts.last_eod == on).select("account_key", "days_past_due")
+    keys = decided.select(decided_key=decided.account_key)
+    t = ran.anti_join(keys, ran.account_key == keys.decided_key)
+    t = left_join(t, collections.rename(previous_stage="stage", collection_escalation="escalation"))
+    p = promises
+    broken = (
+        p.filter((p.status == "pending") & (on > p.due_on))
+        .group_by("account_key")
+        .aggregate(broken=lambda b: b.account_key.count())
+    )
+    t = left_join(t, broken)
+    t = t.mutate(**{name: t[name].fill_null(value) for name, value in RECORD_DEFAULTS.items()})
+    r = reviewed(t, day)
+    carried: ir.Table = r.mutate(
+        collection_dispute_open=r.dispute_open, collection_litigation_hold=r.litigation_hold
+    )
+    return carried
 
 
 def _promise_review(promises: ir.Table, day: Today) -> ir.Table:
@@ -385,10 +429,12 @@ def fact_fields(t: ir.Table, day: Today, escalation: ir.IntegerValue) -> dict[st
 
 
 def decisions(facts: ir.Table, compiled: CompiledStrategy, day: Today) -> ir.Table:
-    """The facts with the decision of the accounts that need one: ``base_stage`` (the stage DPD puts the
-    account in, without escalation), the escalation after it lapses or not, ``stage_index`` and ``stage``
-    after escalation (null: no stage holds, or no decision) and ``paused_by``; ``previous_stage`` becomes
-    the collection state's new stage."""
+    """The decision of each account in ``facts`` (:func:`account_facts`), narrow: ``stage_index`` after
+    escalation (null: no stage holds), ``pause_index`` (the pause that stopped it, by its place in the
+    strategy; null: none), ``combo``, ``escalation`` after it lapses or not, and only the facts that the
+    actions, the rulebook, the messages and the records after the day read (:func:`decided_columns`);
+    ``previous_stage`` is the collection state's new stage (the stage DPD puts the account in, without
+    escalation)."""
     strategy = compiled.strategy
     conditions = Conditions(compiled, day)
     stages = strategy.stages
@@ -406,14 +452,13 @@ def decisions(facts: ir.Table, compiled: CompiledStrategy, day: Today) -> ir.Tab
         )
         return result
 
-    needs = facts.needs_decision
     t = facts.mutate(base_stage=name_of(matched(ibis.literal(0, type="int32"))))
     # collections.settle_escalation: the escalation lapses once DPD has moved the account on.
-    lapses = needs & t.escalated_from.notnull() & (t.base_stage.isnull() | (t.base_stage != t.escalated_from))
+    lapses = t.escalated_from.notnull() & (t.base_stage.isnull() | (t.base_stage != t.escalated_from))
     t = t.mutate(
         escalation=ibis.ifelse(lapses, 0, t.escalation),
         escalated_from=ibis.ifelse(lapses, ibis.null("string"), t.escalated_from),
-        previous_stage=ibis.ifelse(needs, t.base_stage, t.previous_stage),
+        previous_stage=t.base_stage,
     )
     found = matched(t.escalation)
     walks = []
@@ -424,17 +469,70 @@ def decisions(facts: ir.Table, compiled: CompiledStrategy, day: Today) -> ir.Tab
         steps = [(t.escalation <= j, path[j]) for j in range(len(path) - 1)]
         up = ibis.cases(*steps, else_=path[-1]) if steps else ibis.literal(path[0], type=CODE)
         walks.append((found == n, up))
-    walked = ibis.cases(*walks, else_=ibis.null(CODE)).cast(CODE)
-    t = t.mutate(stage_index=ibis.ifelse(needs, walked, ibis.null(CODE)))
+    t = t.mutate(stage_index=ibis.cases(*walks, else_=ibis.null(CODE)).cast(CODE))
     t = t.mutate(stage=name_of(t.stage_index))
     fields = fact_fields(t, day, t.escalation)
     pauses = [
-        (conditions.holds(p.when, fields, t.combo) & ~t.stage.isin(list(p.exempt_stages) or [""]), p.name)
-        for p in strategy.pauses
+        (conditions.holds(p.when, fields, t.combo) & ~t.stage.isin(list(p.exempt_stages) or [""]), n)
+        for n, p in enumerate(strategy.pauses)
     ]
-    paused = ibis.cases(*pauses, else_=ibis.null("string")) if pauses else ibis.null("string")
-    decided: ir.Table = t.mutate(paused_by=ibis.ifelse(t.stage.notnull(), paused, ibis.null("string")))
-    return decided
+    paused = ibis.cases(*pauses, else_=ibis.null(CODE)).cast(CODE) if pauses else ibis.null(CODE)
+    decided: ir.Table = t.mutate(pause_index=ibis.ifelse(t.stage_index.notnull(), paused, ibis.null(CODE)))
+    return decided.select(*decided_columns(compiled, facts.columns))
+
+
+ACTION_FACTS = (
+    # the rulebook's
+    "contactability",
+    "dispute",
+    "litigation_hold",
+    "plan",
+    "cease",
+    "sold",
+    # what the messages quote
+    "overdue_balance",
+    "total_due",
+    "days_to_due",
+    "days_past_due",
+    "minimum_remaining",
+)
+"""The facts each planned action carries: what the rulebook checks and the messages quote."""
+DECIDED = (
+    "account_key",
+    "combo",
+    "stage_index",
+    "pause_index",
+    "escalation",
+    *ACTION_FACTS,
+    # the records after the day
+    "episode_started_on",
+    "previous_stage",
+    "escalated_from",
+    "attempts",
+    "connects",
+    "last_contact_on",
+    "agency",
+    "placed_on",
+    "validation_notice_on",
+    "collection_dispute_open",
+    "collection_litigation_hold",
+    *(f"hold_{kind}" for kind in HOLDS),
+)
+"""The decided table's columns whatever the strategy (:func:`decided_columns` adds what treatments read)."""
+
+
+def decided_columns(compiled: CompiledStrategy, available: Iterable[str]) -> list[str]:
+    """:data:`DECIDED` and the facts the strategy's treatments' conditions read (of ``available``)."""
+    read = set().union(*(t.when.fields() for t in compiled.strategy.treatments))
+    return [*DECIDED, *(name for name in available if name in read and name not in DECIDED)]
+
+
+def reads_names(strategy: Strategy) -> bool:
+    """Whether any condition of ``strategy`` reads ``account_id`` or ``product`` (strings joined only
+    then)."""
+    conditions = [s.when for s in strategy.stages] + [p.when for p in strategy.pauses]
+    conditions += [t.when for t in strategy.treatments]
+    return any(c.fields() & {"account_id", "product"} for c in conditions)
 
 
 def planned_actions(
@@ -442,10 +540,19 @@ def planned_actions(
 ) -> ir.Table:
     """The day's planned actions: one row per account and treatment whose schedule and conditions hold,
     with the treatment's columns and ``position`` (the account's actions by priority, file order among
-    equals), before compliance."""
+    equals), before compliance.
+
+    The accounts' candidate treatments carry only the treatments' numbers while the schedules are
+    checked and the actions ordered; their strings are joined to the actions that remain."""
     on = day.on
-    d = decided.filter(decided.stage_index.notnull() & decided.paused_by.isnull()).drop("stage")
-    tr = treatments.rename(treatment_stage="stage_index", treatment_combo="combo")
+    d = decided.filter(decided.stage_index.notnull() & decided.pause_index.isnull())
+    tr = treatments.select(
+        "treatment_index",
+        "after_index",
+        "priority",
+        treatment_stage=treatments.stage_index,
+        treatment_combo=treatments.combo,
+    )
     c = d.join(tr, (d.stage_index == tr.treatment_stage) & (d.combo == tr.treatment_combo)).drop(
         "treatment_stage", "treatment_combo"
     )
@@ -474,7 +581,13 @@ def planned_actions(
     position = ibis.row_number().over(
         group_by=kept.account_key, order_by=[kept.priority, kept.treatment_index]
     )
-    actions: ir.Table = kept.mutate(position=position.cast("int32"))
+    kept = kept.mutate(position=position.cast("int32")).drop("priority", "after_index")
+    texts = treatments.drop("stage_index", "after_index").rename(
+        text_index="treatment_index", text_combo="combo"
+    )
+    actions: ir.Table = kept.join(
+        texts, (kept.treatment_index == texts.text_index) & (kept.combo == texts.text_combo)
+    ).drop("text_index", "text_combo")
     return actions
 
 
