@@ -43,6 +43,7 @@ import ibis.expr.types as ir  # type: ignore[import-untyped]
 import pyarrow as pa  # type: ignore[import-untyped]
 
 from overdue.risk.review import ReviewParameters
+from overdue.setbased.collect_act import MESSAGES
 from overdue.setbased.encode import ACTIVE, CLOSED, CODE, DAY, FROZEN, WRITTEN_OFF
 from overdue.setbased.params import decimal_places, to_units
 from overdue.setbased.steps import Today, left_join, principal
@@ -100,17 +101,7 @@ NOTICE_ACTION_ROWS = pa.schema(
 )
 """The ``limit_notice`` actions, one per raise or cut recorded today (the reference's ``collection_actions``
 row: type ``sms``, stage ``limit_review``, queued, its reason codes)."""
-NOTICE_MESSAGES = pa.schema(
-    [
-        pa.field("account_key", pa.int64(), nullable=False),
-        pa.field("business_date", pa.date32(), nullable=False),
-        pa.field("treatment", pa.string(), nullable=False),
-        pa.field("channel", pa.string(), nullable=False),
-        pa.field("template", pa.string()),
-        pa.field("locale", pa.string(), nullable=False),
-        pa.field("body", pa.string(), nullable=False),
-    ]
-)
+NOTICE_MESSAGES = MESSAGES
 """The outbox's rows of the notices (the collection half's message layout)."""
 REVIEW_STATEMENT_COLUMNS = tuple(STATEMENT_HISTORY.names)
 RAISE_CUT = ("raise", "cut")
