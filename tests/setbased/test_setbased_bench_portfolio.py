@@ -15,9 +15,10 @@ from overdue.domain.state import AccountStatus
 from overdue.setbased import states_from_tables
 
 
-def bench_module() -> ModuleType:
-    path = Path(__file__).parents[2] / "bench" / "eod.py"
-    spec = importlib.util.spec_from_file_location("bench_eod", path)
+def bench_module(script: str = "eod.py") -> ModuleType:
+    """A script of ``bench/`` loaded as a module (``bench/`` is not a package)."""
+    path = Path(__file__).parents[2] / "bench" / script
+    spec = importlib.util.spec_from_file_location(f"bench_{Path(script).stem}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -3,24 +3,14 @@ reference on a copy, and reports both (a small portfolio; the numbers are measur
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from sqlalchemy import text
+from test_setbased_bench_portfolio import bench_module
 
 from overdue.store.db import make_engine
-
-
-def _module() -> ModuleType:
-    path = Path(__file__).parents[2] / "bench" / "store_eod.py"
-    spec = importlib.util.spec_from_file_location("bench_store_eod", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.slow
@@ -29,7 +19,7 @@ def test_the_store_benchmark_runs_both_days_and_reports_them(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'store.db'}"
     args = ["--accounts", "80", "--months", "1", "--days", "2", "--reference", "--db", url, "--json"]
-    assert _module().main(args) == 0
+    assert bench_module("store_eod.py").main(args) == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert out["accounts"] == 80 and out["engine"] == "duckdb" and out["store"] == "sqlite"
     assert out["dates"] == ["2026-02-01", "2026-02-02"]
