@@ -194,6 +194,7 @@ def generate(n: int, on: date, seed: int = 7, history_days: int = 0) -> Portfoli
                     "closed_on": pc.if_else(
                         pa.array(paid_in_full), _days(np.full(m, _day(due))), pa.nulls(m, pa.date32())
                     ),
+                    "original_due_date": pa.nulls(m, pa.date32()),
                 }
             )
         )
@@ -218,6 +219,11 @@ def generate(n: int, on: date, seed: int = 7, history_days: int = 0) -> Portfoli
     plans = pa.table(
         {
             "account_key": with_plan,
+            "plan_number": np.zeros(p, dtype=np.int64),
+            "plan_id": pc.binary_join_element_wise(
+                "A", pc.cast(pa.array(with_plan), pa.string()), f"/{plan_date.isoformat()}/installments", ""
+            ),
+            "origin": pa.array(np.full(p, "statement")),
             "statement_date": _days(np.full(p, _day(plan_date))),
             "created_on": _days(np.full(p, _day(plan_date + timedelta(days=3)))),
             "fee_rate": pa.array([Decimal("0.088")] * p, layout.PLAN_FEE_RATE),
@@ -232,7 +238,7 @@ def generate(n: int, on: date, seed: int = 7, history_days: int = 0) -> Portfoli
             pa.table(
                 {
                     "account_key": with_plan,
-                    "plan_statement_date": _days(np.full(p, _day(plan_date))),
+                    "plan_number": np.zeros(p, dtype=np.int64),
                     "number": np.full(p, number, dtype=np.int64),
                     "due_date": _days(np.full(p, _day(due))),
                     "principal": plan_principal // 12 + np.where(number == 1, plan_principal % 12, 0),
@@ -283,6 +289,7 @@ def _settled_history(
                     "interest_carry": zero,
                     "installed": np.zeros(m, dtype=bool),
                     "closed_on": _days(np.full(m, _day(due))),
+                    "original_due_date": pa.nulls(m, pa.date32()),
                 }
             )
         )

@@ -28,7 +28,16 @@ SPARK_MARKS = (
 )
 """Marks of every test that runs on Spark (PySpark's gateway leaves sockets to the garbage collector)."""
 SHARE_SCALE = 10_000
-KINDS = ("purchase", "purchase", "repay_part", "repay_all", "repay_minimum", "installments", "idle")
+KINDS = (
+    "purchase",
+    "purchase",
+    "purchase_installments",
+    "repay_part",
+    "repay_all",
+    "repay_minimum",
+    "installments",
+    "idle",
+)
 HABITS = ("none", "none", "minimum", "statement")
 """What a borrower pays by itself on each due date."""
 
@@ -62,6 +71,9 @@ def apply(state: AccountState, on: date, event: Event) -> AccountState:
     try:
         if event.kind == "purchase":
             return rules.purchase(state, on, share_of(state.available_credit, event.share)).state
+        if event.kind == "purchase_installments":
+            amount = share_of(state.available_credit, event.share)
+            return rules.purchase(state, on, amount, periods=event.periods).state
         if event.kind in ("repay_part", "repay_all", "repay_minimum"):
             most = allocation.repayable(state)
             if event.kind == "repay_all":
@@ -75,7 +87,7 @@ def apply(state: AccountState, on: date, event: Event) -> AccountState:
             latest = state.latest_statement()
             if latest is not None:
                 return rules.request_installments(state, on, latest.id, event.periods).state
-    except (CreditLimitExceeded, LineNotUsable, RepaymentTooLarge, InstallmentsRefused):
+    except (CreditLimitExceeded, LineNotUsable, RepaymentTooLarge, InstallmentsRefused):  # purchase plans too
         pass
     return state
 

@@ -153,7 +153,8 @@ def test_a_bureau_grid_with_a_gap_is_refused() -> None:
         tables_from_states([gap], HUABEI)
 
 
-def test_deferred_statements_are_refused() -> None:
+def test_deferred_statements_go_to_tables_and_back() -> None:
+    """(Their days are compared with the reference in ``test_setbased_deferrals.py``.)"""
     states = open_portfolio(START, PORTFOLIO[:1])
     for on in iter_days(START, date(2026, 2, 2)):
         before_end_of_day(states, PORTFOLIO[:1], START, on)
@@ -161,8 +162,9 @@ def test_deferred_statements_are_refused() -> None:
     statement = states[0].statements[-1]
     moved = dataclasses.replace(statement, due_date=date(2026, 3, 9), original_due_date=statement.due_date)
     deferred = dataclasses.replace(states[0], statements=(*states[0].statements[:-1], moved))
-    with pytest.raises(Unsupported, match="deferred statements"):
-        tables_from_states([deferred], HUABEI)
+    tables = tables_from_states([deferred], HUABEI)
+    assert tables.statements["original_due_date"].to_pylist()[-1] == statement.due_date
+    assert states_from_tables(tables, HUABEI) == [deferred]
 
 
 def test_every_table_and_column_is_documented() -> None:

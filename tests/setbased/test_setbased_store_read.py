@@ -66,18 +66,6 @@ def test_the_bulk_reader_equals_the_states_table_by_table(engine: Engine, seed: 
     assert got.versions.to_pylist() == [versions[a] for a in tables.accounts["account_id"].to_pylist()]
 
 
-def _deferred(conn: Connection, account_id: str) -> None:
-    latest = conn.execute(
-        select(statements.c.id, statements.c.due_date)
-        .where(statements.c.account_id == account_id)
-        .order_by(statements.c.statement_date.desc())
-        .limit(1)
-    ).one()
-    conn.execute(
-        update(statements).where(statements.c.id == latest.id).values(original_due_date=latest.due_date)
-    )
-
-
 def _arrangement(status: str) -> Callable[[Connection, str], None]:
     def add(conn: Connection, account_id: str) -> None:
         conn.execute(
@@ -111,7 +99,6 @@ def _wide_carry(conn: Connection, account_id: str) -> None:
 @pytest.mark.parametrize(
     ("change", "refusal"),
     [
-        (_deferred, "deferred statements"),
         (_wide_carry, "an interest carry beyond"),
         (_arrangement("active"), "relief arrangements"),
     ],
@@ -132,15 +119,19 @@ def test_refusals_are_found_by_query_as_the_conversion_refuses(
             assert f"account {ids[2]}" in str(one_by_one.value)
 
 
-def test_purchase_plans_and_cancelled_arrangements(sqlite_engine: Engine) -> None:
-    ids = build_store(sqlite_engine, 6, date(2026, 1, 20), count=3)
-    with sqlite_engine.begin() as conn:
+def test_purchase_plans_and_cancelled_arrangements(engine: Engine) -> None:
+    """Purchase plans are read with the bill plans, numbered in the order the repository loads them."""
+    ids = build_store(engine, 6, date(2026, 1, 20), count=3)
+    with engine.begin() as conn:
         _arrangement("cancelled")(conn, ids[0])
-    with sqlite_engine.connect() as conn:
+    with engine.connect() as conn:
         assert_same_tables(read_store(conn).tables, through_states(conn))
-    accounts.purchase(sqlite_engine, ids[1], 30_000, periods=3, on=date(2026, 1, 21))
-    with sqlite_engine.connect() as conn, pytest.raises(Unsupported, match=f"account {ids[1]}: purchase"):
-        read_store(conn)
+    for account_id, periods in ((ids[1], 3), (ids[1], 12), (ids[1], 6)):
+        accounts.purchase(engine, account_id, 30_000, periods=periods, on=date(2026, 1, 21))
+    with engine.connect() as conn:
+        read = read_store(conn).tables
+        assert_same_tables(read, through_states(conn))
+    assert sorted(read.plans["origin"].to_pylist()).count("purchase") == 3
 
 
 def test_the_store_must_be_at_one_date(sqlite_engine: Engine) -> None:

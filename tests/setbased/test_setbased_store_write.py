@@ -5,6 +5,7 @@ run inside its own database)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -23,7 +24,7 @@ from sqlalchemy.pool import NullPool
 from typer.testing import CliRunner
 
 from overdue.cli.main import app
-from overdue.domain.errors import Conflict
+from overdue.domain.errors import Conflict, OverdueError
 from overdue.engine.reference import run_eod
 from overdue.services import accounts
 from overdue.setbased.nightly import connect
@@ -90,7 +91,11 @@ def twins(db_url: str, tmp_path: Path) -> Iterator[tuple[Engine, Engine, str]]:
     """Two stores built alike through :data:`BUILT`: (the reference's, the set-based run's, its URL)."""
     first = make_engine(db_url)
     upgrade(first)
-    build_store(first, 11, BUILT)
+    ids = build_store(first, 11, BUILT)
+    # purchase installments (消费分期) on the next day: billed by the statement of 03-01, due 03-09
+    for account_id, periods in zip(ids[:3], (3, 6, 12), strict=True):
+        with contextlib.suppress(OverdueError):  # a frozen line refuses them
+            accounts.purchase(first, account_id, 24_000, periods=periods, on=BUILT + timedelta(days=1))
     first.dispose()
     for url in _copy_database(db_url, tmp_path):
         second = make_engine(url)
@@ -138,6 +143,11 @@ def test_days_on_the_store_equal_the_reference(twins: tuple[Engine, Engine, str]
     with set_based.connect() as conn:
         assert audit_trail.verify(conn).ok
         assert conn.execute(text("SELECT count(*) FROM limit_changes")).scalar_one() > 0  # 03-01 reviewed
+        billed_purchase_periods = text(
+            "SELECT count(*) FROM installment_periods p JOIN installment_plans l ON l.id = p.plan_id "
+            "WHERE l.origin = 'purchase' AND p.billed"
+        )
+        assert conn.execute(billed_purchase_periods).scalar_one() > 0  # 消费分期 billed on 03-01
 
 
 def test_a_change_during_the_run_fails_its_date_whole(sqlite_engine: Engine) -> None:

@@ -132,7 +132,7 @@ class PostgresWorkspace(Workspace):
     def _run(self, *statements: str) -> None:
         with self.con.cursor() as cursor:
             for statement in statements:
-                cursor.execute(statement)
+                cursor.execute(statement, prepare=False)
         self.con.commit()
 
     def load(self, name: str, table: pa.Table) -> None:
@@ -169,7 +169,10 @@ class PostgresWorkspace(Workspace):
 
     def fetch(self, sql: str, schema: pa.Schema) -> pa.Table:
         with self.con.cursor() as cursor:
-            cursor.execute(sql)
+            # Never prepared: psycopg prepares a query run five times on a connection, and the tables here are
+            # dropped and made again under the same names, with column types that may differ from one day's
+            # query to the next (``cached plan must not change result type``).
+            cursor.execute(sql, prepare=False)
             names = [d.name for d in cursor.description]
             rows = cursor.fetchall()
         self.con.commit()

@@ -8,8 +8,9 @@ state and be compared field by field.
 
 What the layout cannot hold exactly is refused with :class:`~overdue.setbased.params.Unsupported` before any
 table is built: accounts on different product terms, statement or plan ids that do not follow the domain's
-pattern, bureau months with gaps, an open bucket spell that is not the last, purchase installment plans
-(the layout keys a plan by the statement it was made from, and a purchase plan has none).
+pattern, a bill-installment plan naming its statement otherwise, bureau months with gaps, an open bucket
+spell that is not the last. Installment plans of both origins (a statement's, a purchase's) keep their ids
+and their order (``plan_number``).
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ from overdue.setbased import layout
 from overdue.setbased.layout import PortfolioTables
 from overdue.setbased.params import MAX_CARRY_SCALE, Unsupported, day_terms, decimal_places, to_units
 
-PLAN_SUFFIX = "/installments"
 KIND_ORDER = {
     TransactionKind.OVERDUE_INTEREST: 0,
     TransactionKind.REVOLVING_INTEREST: 0,
@@ -56,8 +56,11 @@ def month_after(month: str) -> str:
     return add_months(date.fromisoformat(f"{month}-01"), 1).isoformat()[:7]
 
 
-def plan_statement_date(state: AccountState, plan: InstallmentPlan) -> date:
-    """The date of the statement a plan was made from; refuses ids the layout cannot rebuild."""
+def plan_statement_date(state: AccountState, plan: InstallmentPlan) -> date | None:
+    """The date of the statement a bill-installment plan was made from (None for a purchase plan); refuses a
+    plan naming a statement other than by the statements' id pattern, or a purchase plan naming one."""
+    if plan.origin is PlanOrigin.PURCHASE and plan.statement_id is None:
+        return None
     prefix = f"{state.id}/"
     try:
         day = (
@@ -69,11 +72,10 @@ def plan_statement_date(state: AccountState, plan: InstallmentPlan) -> date:
         day is None
         or plan.origin is not PlanOrigin.STATEMENT
         or plan.statement_id != statement_id(state.id, day)
-        or plan.id != plan.statement_id + PLAN_SUFFIX
     ):
         raise Unsupported(
-            f"installment plan {plan.id!r} of account {state.id}: ids other than "
-            f"'{{account}}/{{statement date}}{PLAN_SUFFIX}'"
+            f"installment plan {plan.id!r} of account {state.id}: a {plan.origin.value} plan made from "
+            f"statement {plan.statement_id!r} (the layout keeps '{{account}}/{{statement date}}')"
         )
     return day
 
@@ -86,10 +88,6 @@ def _check_state(state: AccountState, terms: ProductTerms) -> None:
         )
     if state.arrangement is not None:
         raise Unsupported(f"account {state.id}: relief arrangements (a negotiated plan or settlement)")
-    if any(s.original_due_date is not None for s in state.statements):
-        raise Unsupported(f"account {state.id}: deferred statements (relief moved a due date)")
-    if any(p.origin is not PlanOrigin.STATEMENT for p in state.plans):
-        raise Unsupported(f"account {state.id}: purchase installment plans")
     dates = [s.statement_date for s in state.statements]
     if len(set(dates)) != len(dates):
         raise Unsupported(f"account {state.id}: two statements on one date")
@@ -186,16 +184,20 @@ def tables_from_states(
                 "interest_carry": to_units(s.interest_carry, scale),
                 "installed": s.installed,
                 "closed_on": s.closed_on,
+                "original_due_date": s.original_due_date,
             }.items():
                 statements[name].append(value)
         for c in state.unbilled:
             unbilled["account_key"].append(key)
             unbilled["statement_date"].append(c.statement_date)
             unbilled["principal"].append(c.principal)
-        for plan in state.plans:
+        for number, plan in enumerate(state.plans):
             made_from = plan_statement_date(state, plan)
             for name, value in {
                 "account_key": key,
+                "plan_number": number,
+                "plan_id": plan.id,
+                "origin": plan.origin.value,
                 "statement_date": made_from,
                 "created_on": plan.created_on,
                 "fee_rate": plan.fee_rate,
@@ -206,7 +208,7 @@ def tables_from_states(
             for p in plan.periods:
                 for name, value in {
                     "account_key": key,
-                    "plan_statement_date": made_from,
+                    "plan_number": number,
                     "number": p.number,
                     "due_date": p.due_date,
                     "principal": p.principal,
@@ -252,15 +254,15 @@ def states_from_tables(tables: PortfolioTables, terms: ProductTerms) -> list[Acc
     scale = tables.carry_scale
     statements = _by_account(tables.statements, ["statement_date"])
     unbilled = _by_account(tables.unbilled, ["statement_date"])
-    plans = _by_account(tables.plans, ["created_on", "statement_date"])
-    periods = _by_account(tables.periods, ["plan_statement_date", "number"])
+    plans = _by_account(tables.plans, ["plan_number"])
+    periods = _by_account(tables.periods, ["plan_number", "number"])
     spells = _by_account(tables.bucket_spells, ["entered", "left"])
     out: list[AccountState] = []
     for row in tables.accounts.sort_by("account_key").to_pylist():
         key, account_id = row["account_key"], row["account_id"]
-        plan_periods: dict[date, list[InstallmentPeriod]] = {}
+        plan_periods: dict[int, list[InstallmentPeriod]] = {}
         for p in periods.get(key, []):
-            plan_periods.setdefault(p["plan_statement_date"], []).append(
+            plan_periods.setdefault(p["plan_number"], []).append(
                 InstallmentPeriod(p["number"], p["due_date"], p["principal"], p["fee"], p["billed"])
             )
         history = [BucketSpell(s["bucket"], s["entered"], s["left"]) for s in spells.get(key, [])]
@@ -304,19 +306,24 @@ def states_from_tables(tables: PortfolioTables, terms: ProductTerms) -> list[Acc
                         interest_carry=_carry(s["interest_carry"], scale),
                         installed=s["installed"],
                         closed_on=s["closed_on"],
+                        original_due_date=s["original_due_date"],
                     )
                     for s in statements.get(key, [])
                 ),
                 plans=tuple(
                     InstallmentPlan(
-                        id=statement_id(account_id, p["statement_date"]) + PLAN_SUFFIX,
-                        statement_id=statement_id(account_id, p["statement_date"]),
+                        id=p["plan_id"],
+                        statement_id=(
+                            None
+                            if p["statement_date"] is None
+                            else statement_id(account_id, p["statement_date"])
+                        ),
                         created_on=p["created_on"],
                         fee_rate=p["fee_rate"],
                         principal=p["principal"],
                         fee_total=p["fee_total"],
-                        periods=tuple(plan_periods.get(p["statement_date"], [])),
-                        origin=PlanOrigin.STATEMENT,
+                        periods=tuple(plan_periods.get(p["plan_number"], [])),
+                        origin=PlanOrigin(p["origin"]),
                     )
                     for p in plans.get(key, [])
                 ),

@@ -74,6 +74,11 @@ STATEMENT_COLUMNS: tuple[Column, ...] = (
     ("interest_carry", pa.int64(), "interest accrued but not yet posted, in carry units (see carry_scale)"),
     ("installed", pa.bool_(), "its principal was put into bill installments"),
     ("closed_on", DAY, "when it was paid off or rolled into a later statement (null: open)"),
+    (
+        "original_due_date",
+        DAY,
+        "the due date before a deferral moved it (null: not moved); interest runs from it",
+    ),
 )
 
 UNBILLED_COLUMNS: tuple[Column, ...] = (
@@ -84,7 +89,10 @@ UNBILLED_COLUMNS: tuple[Column, ...] = (
 
 PLAN_COLUMNS: tuple[Column, ...] = (
     ("account_key", pa.int64(), "the account"),
-    ("statement_date", DAY, "the statement put into installments; with the account, the plan's key"),
+    ("plan_number", pa.int64(), "its place in the account's plans, 0 first; with the account, the key"),
+    ("plan_id", pa.string(), "the plan's id"),
+    ("origin", pa.string(), "statement (bill installments, 账单分期) or purchase (消费分期)"),
+    ("statement_date", DAY, "the statement put into installments (null: a purchase plan)"),
     ("created_on", DAY, "when the borrower chose the installments"),
     ("fee_rate", PLAN_FEE_RATE, "total fee as a share of the principal (0.088 for 12 periods)"),
     ("principal", FEN, "principal put into installments, fen"),
@@ -93,7 +101,7 @@ PLAN_COLUMNS: tuple[Column, ...] = (
 
 PERIOD_COLUMNS: tuple[Column, ...] = (
     ("account_key", pa.int64(), "the account"),
-    ("plan_statement_date", DAY, "the plan (its statement's date)"),
+    ("plan_number", pa.int64(), "the plan (its plan_number)"),
     ("number", pa.int64(), "period number, 1 first"),
     ("due_date", DAY, "due date of the period; the statement whose due date it is bills it"),
     ("principal", FEN, "principal of the period still to bill (less prepayments), fen"),

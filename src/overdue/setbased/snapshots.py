@@ -89,8 +89,9 @@ LIMIT_OUTPUTS = {
 """What the limit review did on a day: the changes recorded or applied, the notices and their messages."""
 OUTPUTS.update(LIMIT_OUTPUTS)
 MANIFEST = "_manifest.json"
-FORMAT = 1
-"""The snapshot format's version, in every manifest."""
+FORMAT = 2
+"""The snapshot format's version, in every manifest (2: plans keyed by ``plan_number``, purchase plans
+included; a folder of format 1 is refused by name)."""
 PARTITION = "business_date="
 
 

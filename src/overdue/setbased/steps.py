@@ -168,11 +168,13 @@ def accrue(statements: ir.Table, accounts: ir.Table, day: Today, params: DayTerm
         account_written_off=t.account_written_off.fill_null(False),
         account_closed=t.account_closed.fill_null(False),
         past=past_due(t, day),
+        # a deferred statement bears interest from its original due date (revolving: it is not delinquent)
+        bears=t.original_due_date.fill_null(t.due_date) < day.cutoff,
         delinquent_today=short_of_minimum(t) & (outstanding(t) > 0),
     )
     t = t.mutate(
         delinquent_today=t.past & t.delinquent_today,
-        base=ibis.ifelse(t.accrues, ibis.ifelse(t.past, principal(t), t.carried_principal), 0),
+        base=ibis.ifelse(t.accrues, ibis.ifelse(t.bears, principal(t), t.carried_principal), 0),
     )
     rate = ibis.ifelse(t.delinquent_today, params.overdue_rate_units, params.revolving_rate_units)
     t = t.mutate(exact=t.interest_carry + t.base * rate)
@@ -187,7 +189,7 @@ def accrue(statements: ir.Table, accounts: ir.Table, day: Today, params: DayTerm
         overdue_interest=t.overdue_interest + t.overdue_posted,
         late_charges=t.late_charges + t.overdue_posted,
         interest=t.interest + t.revolving_posted,
-    ).drop("account_quiet", "accrues", "past", "delinquent_today", "base", "exact", "posted")
+    ).drop("account_quiet", "accrues", "past", "bears", "delinquent_today", "base", "exact", "posted")
     return accrued
 
 
@@ -390,6 +392,7 @@ def new_statements(
         interest_carry=f["carried_carry"],
         installed=ibis.literal(False),
         closed_on=ibis.null(DAY),
+        original_due_date=ibis.null(DAY),
         installment_fee=f["installment_fee"],
     )
     filtered: ir.Table = new.filter(new.amount > 0)

@@ -10,15 +10,16 @@ those :func:`~overdue.setbased.convert.tables_from_states` lays out from the loa
 - ``accounts``: every account; the open bucket spell gives ``bucket_entered``, the last
   ``bureau_grid_months`` bureau months the grid, the latest deferral ``last_deferral_on``;
 - ``statements``: the open ones and each account's latest; ``unbilled``: every unbilled cycle;
-- ``plans`` and ``periods``: the installment plans not finished, keyed by the statement they were made from;
+- ``plans`` and ``periods``: the installment plans not finished (bill and purchase installments), numbered
+  within each account in the order the repository loads them;
 - ``bucket_spells``: empty (the store keeps the closed spells; the next day never reads them).
 
 What the set-based day does not cover is refused with :class:`~overdue.setbased.params.Unsupported`, found
 by query and naming the first account by id, as the conversion refuses it: relief arrangements (any not
-cancelled), deferred statements, purchase installment plans, and what the layout cannot hold (other terms
-than the first account's, ids out of the domain's pattern, an open bucket spell that is not the account's
-bucket, bureau months with gaps, carries beyond ±0.5 fen). A line closed with something still owed is
-read like any other: the set-based day accrues, ages, bills and writes it off as the domain does.
+cancelled), and what the layout cannot hold (other terms than the first account's, ids out of the domain's
+pattern, an open bucket spell that is not the account's bucket, bureau months with gaps, carries beyond
+±0.5 fen). A line closed with something still owed, a deferred statement (with its ``original_due_date``)
+and a purchase installment plan are read like the rest: the set-based day runs them as the domain does.
 """
 
 from __future__ import annotations
@@ -30,15 +31,16 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
-from sqlalchemy import Connection, Select, and_, func, or_, select
+from sqlalchemy import Connection, Select, func, or_, select
 from sqlalchemy.orm import aliased
 
 from overdue.domain.errors import InvalidDate, InvalidInput, NotFound
 from overdue.domain.terms import ProductTerms, terms_from_json
 from overdue.setbased import layout
-from overdue.setbased.convert import PLAN_SUFFIX, month_after
+from overdue.setbased.convert import month_after
 from overdue.setbased.layout import PortfolioTables
 from overdue.setbased.params import MAX_CARRY_SCALE, Unsupported, day_terms, decimal_places, to_units
 from overdue.store.account_tables import (
@@ -107,20 +109,6 @@ def _check_unsupported(conn: Connection) -> None:
         conn,
         select(relief_arrangements.c.account_id).where(relief_arrangements.c.status != CANCELLED),
         "account {}: relief arrangements (a negotiated plan or settlement)",
-    )
-    _refuse(
-        conn,
-        select(statements.c.account_id).where(
-            _loaded_statements(), statements.c.original_due_date.is_not(None)
-        ),
-        "account {}: deferred statements (relief moved a due date)",
-    )
-    _refuse(
-        conn,
-        select(installment_plans.c.account_id).where(
-            installment_plans.c.finished.is_(False), installment_plans.c.origin != "statement"
-        ),
-        "account {}: purchase installment plans",
     )
     two_open = (
         select(bucket_history.c.account_id)
@@ -259,6 +247,7 @@ def _statements(conn: Connection, ids: pa.Array, terms: ProductTerms) -> tuple[p
         "interest_carry": statements.c.interest_carry,
         "installed": statements.c.installed,
         "closed_on": statements.c.closed_on,
+        "original_due_date": statements.c.original_due_date,
     }
     query = (
         select(statements.c.account_id, statements.c.id, *(columns[f.name] for f in fields))
@@ -296,14 +285,16 @@ def _statements(conn: Connection, ids: pa.Array, terms: ProductTerms) -> tuple[p
 
 
 def _plans(conn: Connection, ids: pa.Array) -> tuple[pa.Table, pa.Table]:
-    """The ``plans`` and ``periods`` tables of the installment plans not finished."""
+    """The ``plans`` and ``periods`` tables of the installment plans not finished, of both origins, numbered
+    within each account in the order :func:`overdue.store.repository.load_account` loads them."""
     made_from = statements.alias("made_from")
-    unfinished = and_(installment_plans.c.finished.is_(False), installment_plans.c.origin == "statement")
+    unfinished = installment_plans.c.finished.is_(False)
     plan_rows = _fetch(
         conn,
         select(
             installment_plans.c.account_id,
             installment_plans.c.id,
+            installment_plans.c.origin,
             installment_plans.c.statement_id,
             made_from.c.statement_date,
             installment_plans.c.created_on,
@@ -311,13 +302,14 @@ def _plans(conn: Connection, ids: pa.Array) -> tuple[pa.Table, pa.Table]:
             installment_plans.c.principal_fen,
             installment_plans.c.fee_total_fen,
         )
-        .join(made_from, made_from.c.id == installment_plans.c.statement_id)
+        .outerjoin(made_from, made_from.c.id == installment_plans.c.statement_id)
         .where(unfinished)
         .order_by(installment_plans.c.account_id, installment_plans.c.created_on, installment_plans.c.id),
         pa.schema(
             [
                 ("account_id", pa.string()),
                 ("id", pa.string()),
+                ("origin", pa.string()),
                 ("statement_id", pa.string()),
                 ("statement_date", layout.DAY),
                 ("created_on", layout.DAY),
@@ -327,26 +319,27 @@ def _plans(conn: Connection, ids: pa.Array) -> tuple[pa.Table, pa.Table]:
             ]
         ),
     )
-    statement_ids = pc.binary_join_element_wise(
+    expected = pc.binary_join_element_wise(
         plan_rows["account_id"], pc.cast(plan_rows["statement_date"], pa.string()), "/"
     )
-    wrong = pc.or_(
-        pc.invert(pc.equal(plan_rows["statement_id"], statement_ids)),
-        pc.invert(pc.equal(plan_rows["id"], pc.binary_join_element_wise(statement_ids, PLAN_SUFFIX, ""))),
-    )
+    wrong = pc.fill_null(pc.not_equal(plan_rows["statement_id"], expected), False)
     if pc.any(wrong).as_py():
         found = plan_rows.filter(wrong).to_pylist()[0]
         raise Unsupported(
-            f"installment plan {found['id']!r} of account {found['account_id']}: ids other than "
-            f"'{{account}}/{{statement date}}{PLAN_SUFFIX}'"
+            f"installment plan {found['id']!r} of account {found['account_id']}: made from statement "
+            f"{found['statement_id']!r} (the layout keeps '{{account}}/{{statement date}}')"
         )
     try:
         fee_rate = pc.cast(plan_rows["fee_rate"], layout.PLAN_FEE_RATE)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise Unsupported(f"installment fee rates finer than the layout's decimal(12, 6): {exc}") from None
+    keys = _keys(plan_rows["account_id"], ids)
     plans = pa.table(
         {
-            "account_key": _keys(plan_rows["account_id"], ids),
+            "account_key": keys,
+            "plan_number": _numbers_within(keys),
+            "plan_id": plan_rows["id"],
+            "origin": plan_rows["origin"],
             "statement_date": plan_rows["statement_date"],
             "created_on": plan_rows["created_on"],
             "fee_rate": fee_rate,
@@ -358,8 +351,7 @@ def _plans(conn: Connection, ids: pa.Array) -> tuple[pa.Table, pa.Table]:
     period_rows = _fetch(
         conn,
         select(
-            installment_plans.c.account_id,
-            made_from.c.statement_date,
+            installment_periods.c.plan_id,
             installment_periods.c.number,
             installment_periods.c.due_date,
             installment_periods.c.principal_fen,
@@ -367,13 +359,31 @@ def _plans(conn: Connection, ids: pa.Array) -> tuple[pa.Table, pa.Table]:
             installment_periods.c.billed,
         )
         .join(installment_plans, installment_plans.c.id == installment_periods.c.plan_id)
-        .join(made_from, made_from.c.id == installment_plans.c.statement_id)
         .where(unfinished)
-        .order_by(installment_plans.c.account_id, made_from.c.statement_date, installment_periods.c.number),
-        pa.schema([("account_id", pa.string()), *(f for f in layout.PERIODS if f.name != "account_key")]),
+        .order_by(installment_periods.c.plan_id, installment_periods.c.number),
+        pa.schema(
+            [
+                ("plan_id", pa.string()),
+                *(f for f in layout.PERIODS if f.name not in ("account_key", "plan_number")),
+            ]
+        ),
     )
-    periods = period_rows.set_column(0, "account_key", _keys(period_rows["account_id"], ids))
-    return plans, periods.cast(layout.PERIODS)
+    at = pc.index_in(period_rows["plan_id"], value_set=plans["plan_id"])
+    periods = period_rows.drop_columns(["plan_id"])
+    periods = periods.add_column(0, "plan_number", pc.take(plans["plan_number"], at))
+    periods = periods.add_column(0, "account_key", pc.take(plans["account_key"], at))
+    order = [("account_key", "ascending"), ("plan_number", "ascending"), ("number", "ascending")]
+    return plans, periods.sort_by(order).cast(layout.PERIODS)
+
+
+def _numbers_within(keys: pa.Array) -> pa.Array:
+    """0, 1, 2 … within each run of equal ``keys`` (sorted): a row's place within its account."""
+    values = keys.to_numpy(zero_copy_only=False)
+    if len(values) == 0:
+        return pa.array([], pa.int64())
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    lengths = np.diff(np.r_[starts, len(values)])
+    return pa.array(np.arange(len(values)) - np.repeat(starts, lengths), pa.int64())
 
 
 def _unbilled(conn: Connection, ids: pa.Array) -> pa.Table:

@@ -29,7 +29,7 @@ from sqlalchemy import Connection, Table, bindparam, func, select, text, update
 
 from overdue.domain.billing import statement_id
 from overdue.domain.errors import Conflict
-from overdue.setbased.convert import PLAN_SUFFIX, transactions_from_postings
+from overdue.setbased.convert import transactions_from_postings
 from overdue.setbased.layout import PortfolioTables
 from overdue.store import audit_trail, repository
 from overdue.store.account_tables import (
@@ -209,6 +209,7 @@ def _write_statements(conn: Connection, day: DayOutputs, ids: Sequence[str]) -> 
                 "interest_carry": _carry(r["interest_carry"], scale),
                 "installed": r["installed"],
                 "closed_on": r["closed_on"],
+                "original_due_date": r["original_due_date"],
             }
         )
     _upsert(conn, statements_table, rows, ["id"])
@@ -246,15 +247,24 @@ def _write_periods(conn: Connection, day: DayOutputs, ids: Sequence[str]) -> Non
     if not changed:
         return
 
-    def plan_id(key: int, made_from: date) -> str:
-        return statement_id(ids[key], made_from) + PLAN_SUFFIX
+    plans = day.after.plans
+    plan_ids: dict[tuple[int, int], str] = dict(
+        zip(
+            zip(plans["account_key"].to_pylist(), plans["plan_number"].to_pylist(), strict=True),
+            plans["plan_id"].to_pylist(),
+            strict=True,
+        )
+    )
+
+    def plan_id(key: int, number: int) -> str:
+        return plan_ids[(key, number)]
 
     _upsert(
         conn,
         installment_periods,
         [
             {
-                "plan_id": plan_id(r["account_key"], r["plan_statement_date"]),
+                "plan_id": plan_id(r["account_key"], r["plan_number"]),
                 "number": r["number"],
                 "due_date": r["due_date"],
                 "principal_fen": r["principal"],
@@ -265,11 +275,11 @@ def _write_periods(conn: Connection, day: DayOutputs, ids: Sequence[str]) -> Non
         ],
         ["plan_id", "number"],
     )
-    plans = {(r["account_key"], r["plan_statement_date"]) for r in changed}
-    finished: dict[tuple[int, date], bool] = {}
+    touched = {(r["account_key"], r["plan_number"]) for r in changed}
+    finished: dict[tuple[int, int], bool] = {}
     for r in day.after.periods.to_pylist():
-        key = (r["account_key"], r["plan_statement_date"])
-        if key in plans:
+        key = (r["account_key"], r["plan_number"])
+        if key in touched:
             finished[key] = finished.get(key, True) and r["billed"]
     conn.execute(
         update(installment_plans)
