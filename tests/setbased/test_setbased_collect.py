@@ -41,6 +41,7 @@ from overdue.domain import account as rules
 from overdue.domain.calendar import add_months, iter_days
 from overdue.setbased import Portfolio, Unsupported, states_from_tables, tables_from_states
 from overdue.setbased.collect import Collector
+from overdue.setbased.collect_tables import collection_tables
 from overdue.strategy import Strategy, default_strategy, load_strategy, parse_strategy
 
 CON = ibis.duckdb.connect()
@@ -223,12 +224,13 @@ def portfolio_of_one() -> Portfolio:
     return portfolio
 
 
-def test_a_strategy_reading_the_score_is_refused() -> None:
+def test_a_strategy_reading_the_score_needs_the_bucket_history() -> None:
     text = (Path(__file__).parent / "setbased_sink_strategy.yaml").read_text()
     scored = text.replace("when: {agency: null}}", "when: {agency: null, score: {min: 40}}}")
     strategy: Strategy = parse_strategy(scored)
-    with pytest.raises(Unsupported, match=r"treatment deep_visit reads score"):
-        Collector(portfolio_of_one(), strategy, rulebook("cn"))
+    collector = Collector(portfolio_of_one(), strategy, rulebook("cn"))
+    with pytest.raises(Unsupported, match=r"strategy sink reads score: .* full bucket history"):
+        collector.load(*collection_tables({}, {}, {}, {}))
 
 
 def test_a_strategy_reading_the_behaviour_score_is_refused() -> None:

@@ -114,6 +114,7 @@ POSTGRES_TYPES = {
     pa.string(): "TEXT",
     pa.bool_(): "BOOLEAN",
     pa.date32(): "DATE",
+    pa.float64(): "DOUBLE PRECISION",
 }
 
 

@@ -9,6 +9,10 @@ decisions; the planned actions and their verdicts; the collection records after 
 (:mod:`~overdue.setbased.collect_act`), which replace the old ones inside the backend — and fetches the
 decisions, the actions, the outbox's messages and the work queues' rows.
 
+A strategy whose conditions read the collection score (``score``) needs the full bucket history
+(:mod:`~overdue.setbased.collect_score`): the portfolio's closed spells and, for a portfolio whose tables do
+not hold them all (read from the store), the rest, given to :meth:`Collector.load` as ``spell_history``.
+
 Not built (``docs/setbased.md``): the US validation notice and rules not compiled, writing the rows into
 the operational store.
 """
@@ -16,6 +20,7 @@ the operational store.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -47,10 +52,22 @@ from overdue.setbased.collect_decide import (
     decisions,
     planned_actions,
     reads_names,
+    reads_score,
+)
+from overdue.setbased.collect_score import (
+    CONTRIBUTIONS,
+    THRESHOLDS,
+    ScoreInputs,
+    contributions_table,
+    shipped,
+    thresholds_table,
+    year_ago_binding,
 )
 from overdue.setbased.collect_tables import ACTIONS, COLLECTIONS, DECISIONS, DONE, PROMISES
 from overdue.setbased.day import Portfolio
-from overdue.setbased.encode import CODE, DAY, ENGINE
+from overdue.setbased.encode import CODE, DAY, ENGINE, encode
+from overdue.setbased.layout import SPELLS
+from overdue.setbased.params import Unsupported
 from overdue.setbased.plan import bindings
 from overdue.setbased.steps import PLACEHOLDERS, Today
 from overdue.strategy.model import Strategy
@@ -83,6 +100,11 @@ class Queries:
     collections_next: str
     promises_next: str
     done_next: str
+    scores: str | None
+    """Each account's ``score`` fact (only when a condition reads it)."""
+
+
+SCORES = pa.schema([pa.field("account_key", pa.int64()), pa.field("score", pa.int64())])
 
 
 _COMPILED: dict[tuple[object, ...], tuple[CompiledStrategy, Queries]] = {}
@@ -96,6 +118,18 @@ def _compile(compiled: CompiledStrategy, rules: CompiledRulebook, dialect: str) 
     accounts = _table("accounts", ENGINE["accounts"])
     collections = _table("collections", engine["collections"])
     promises = _table("promises", engine["promises"])
+    score = None
+    if reads_score(compiled.strategy):
+        closed = ibis.union(
+            _table("bucket_spells", ENGINE["bucket_spells"]),
+            _table("collect_spell_history", ENGINE["bucket_spells"]),
+        )
+        score = ScoreInputs(
+            closed,
+            _table("score_contributions", CONTRIBUTIONS),
+            _table("score_thresholds", THRESHOLDS),
+            compiled.terms.last_bucket,
+        )
     facts = account_facts(
         accounts,
         _table("statements", ENGINE["statements"]),
@@ -105,6 +139,7 @@ def _compile(compiled: CompiledStrategy, rules: CompiledRulebook, dialect: str) 
         _table("arms", engine["arms"]),
         day,
         names=reads_names(compiled.strategy),
+        score=score,
     )
     decided = decisions(facts, compiled, day)
     decided_table = ibis.table(decided.schema(), name=table_name("collect_decided"))
@@ -149,6 +184,7 @@ def _compile(compiled: CompiledStrategy, rules: CompiledRulebook, dialect: str) 
         collections_next=sql(collections_next(decided_table, carried, actions_table, collections, day)),
         promises_next=sql(promises_next(promises, accounts, day)),
         done_next=sql(done_next(_table("done", engine["done"]), actions_table, day)),
+        scores=None if score is None else sql(facts.select("account_key", "score")),
     )
 
 
@@ -175,9 +211,30 @@ class Collector:
         template_parts(strategy)
         self.loaded = False
 
-    def load(self, collections: pa.Table, promises: pa.Table, done: pa.Table, contacts: pa.Table) -> None:
+    def load(
+        self,
+        collections: pa.Table,
+        promises: pa.Table,
+        done: pa.Table,
+        contacts: pa.Table,
+        *,
+        spell_history: pa.Table | None = None,
+    ) -> None:
         """Take the collection records into the backend (layout: :mod:`~overdue.setbased.collect_tables`),
-        with every account's experiment arms and the strategy's treatments."""
+        with every account's experiment arms and the strategy's treatments.
+
+        spell_history: the closed bucket spells the portfolio's tables do not hold (layout
+        :data:`~overdue.setbased.layout.SPELLS`, keyed by ``account_key``; a portfolio read from the store:
+        :func:`overdue.setbased.limits_io.read_review`'s), an empty table when they hold every spell (built
+        from states, :func:`~overdue.setbased.convert.tables_from_states`). Needed only by a strategy whose
+        conditions read ``score``; such a strategy without it is refused with
+        :class:`~overdue.setbased.params.Unsupported`."""
+        if self.queries.scores is not None and spell_history is None:
+            raise Unsupported(
+                f"strategy {self.strategy.strategy.name} reads score: the collection score counts earlier "
+                "delinquency episodes in the full bucket history; pass the closed bucket spells the "
+                "portfolio's tables do not hold (spell_history; an empty table when they hold every spell)"
+            )
         db = self.portfolio.db
         accounts = db.fetch(
             f"SELECT account_key, account_id, timezone FROM {table_name('facts')}",
@@ -189,20 +246,43 @@ class Collector:
         db.load("contacts", collect_tables.encode_contacts(contacts, accounts))
         db.load("arms", collect_tables.arms(self.strategy.strategy, accounts))
         db.load("treatments", self.strategy.treatments)
+        if self.queries.scores is not None and spell_history is not None:
+            model = shipped()
+            last = self.portfolio.terms.last_bucket
+            db.load("collect_spell_history", encode(spell_history.cast(SPELLS), "bucket_spells", last))
+            db.load("score_contributions", contributions_table(model))
+            db.load("score_thresholds", thresholds_table(model))
         self.loaded = True
 
-    def run(self, on: date) -> CollectionDay:
-        """Decide and comply for every account whose end-of-day of ``on`` ran (run it first)."""
-        if not self.loaded:
-            raise InvalidInput("the collection records are not loaded: call Collector.load first")
+    def _bound(self, on: date) -> Callable[[str], str]:
+        """Puts ``on``'s numbers in place of the placeholders of a compiled query."""
         values = {
             str(PLACEHOLDERS[name]): str(value) for name, value in bindings(on, self.portfolio.terms).items()
         }
+        values.update(year_ago_binding(on))
         pattern = re.compile("|".join(values))
 
         def bound(sql: str) -> str:
             return pattern.sub(lambda m: values[m.group(0)], sql)
 
+        return bound
+
+    def scores(self, on: date) -> pa.Table:
+        """The ``score`` fact of each account the decision of ``on`` looks at (``account_key``, ``score``;
+        null where DPD is 0), as :meth:`run` would read it: call after the portfolio's day of ``on`` and
+        before :meth:`run`. Only for a strategy whose conditions read ``score``."""
+        if self.queries.scores is None:
+            raise InvalidInput(f"strategy {self.strategy.strategy.name} does not read score")
+        if not self.loaded:
+            raise InvalidInput("the collection records are not loaded: call Collector.load first")
+        table: pa.Table = self.portfolio.db.fetch(self._bound(on)(self.queries.scores), SCORES)
+        return table.sort_by("account_key")
+
+    def run(self, on: date) -> CollectionDay:
+        """Decide and comply for every account whose end-of-day of ``on`` ran (run it first)."""
+        if not self.loaded:
+            raise InvalidInput("the collection records are not loaded: call Collector.load first")
+        bound = self._bound(on)
         db = self.portfolio.db
         queries = self.queries
         db.create("collect_decided", bound(queries.decided))

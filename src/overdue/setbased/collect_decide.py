@@ -22,9 +22,9 @@ those is a column of one table per account, and the strategy is data:
 Experiments: each account's variants are the reference's sticky hash, computed once when the tables are
 loaded (:func:`overdue.setbased.collect_tables.arms`); a parameter that a variant overrides becomes a
 ``CASE`` on the account's combination of variants, and the reason and arm of each action come from the
-treatments table. What is not compiled is refused with :class:`~overdue.setbased.params.Unsupported`:
-conditions on the ``score`` fact (the collection model is a floating-point logistic regression, not an
-expression over these tables).
+treatments table. The ``score`` fact, only when a condition reads it, is the collection score computed
+exactly as the reference computes it (:mod:`~overdue.setbased.collect_score`). What is not compiled is
+refused with :class:`~overdue.setbased.params.Unsupported`: conditions on the ``behaviour_score`` fact.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 from overdue.domain.collections import PROMISE_MEMORY_DAYS
 from overdue.domain.terms import ProductTerms
 from overdue.engine.collect import CONTACT_CHANNEL, MESSAGE_CHANNELS, WORK_QUEUES
+from overdue.setbased.collect_score import ScoreInputs, with_score
 from overdue.setbased.collect_tables import HOLDS, combinations
 from overdue.setbased.encode import CODE, DAY, STATUSES, WRITTEN_OFF, bucket_names, day_number
 from overdue.setbased.params import Unsupported
@@ -50,7 +51,6 @@ from overdue.strategy.facts import FIELDS
 from overdue.strategy.model import Strategy, Treatment, resolve_int
 
 NOT_COMPILED = {
-    "score": "the collection score (a floating-point model) is not computed over tables",
     "behaviour_score": "the behaviour score (recorded at month ends by the reference end-of-day) is not "
     "computed over tables",
 }
@@ -165,6 +165,7 @@ def account_facts(
     arms: ir.Table,
     day: Today,
     names: bool = False,
+    score: ScoreInputs | None = None,
 ) -> ir.Table:
     """One row per account that ran today and needs a decision — something billed unpaid, or overdue
     (:func:`overdue.engine.collect.needs_decision`) — with every fact under its
@@ -176,7 +177,8 @@ def account_facts(
     aggregated, and the records, arms and promises are joined to the accounts that need a decision (about
     half of a portfolio); the others only have their records carried on (:func:`carried_records`).
     names: whether to join ``account_id`` and ``product`` (strings, from ``facts``): only when a
-    condition reads them.
+    condition reads them. score: the tables the collection score reads (only when a condition reads it,
+    :func:`reads_score`): gives the ``score`` column (:func:`overdue.setbased.collect_score.with_score`).
     """
     on = day.on
     a = accounts.filter(accounts.last_eod == on)
@@ -213,6 +215,8 @@ def account_facts(
         combo=t.combo.fill_null(0),
     )
     t = reviewed(t, day)
+    if score is not None:
+        t = with_score(t, a, promises, score, day)
     promise = ibis.cases(
         (t.pending > 0, "pending"),
         (t.latest_resolved.isnull(), "none"),
@@ -234,6 +238,7 @@ def account_facts(
         "connects",
         "agency",
         "validation_notice_on",
+        *(["score"] if score is not None else []),
         "episode_started_on",
         "previous_stage",
         "escalation",
@@ -525,6 +530,13 @@ def decided_columns(compiled: CompiledStrategy, available: Iterable[str]) -> lis
     """:data:`DECIDED` and the facts the strategy's treatments' conditions read (of ``available``)."""
     read = set().union(*(t.when.fields() for t in compiled.strategy.treatments))
     return [*DECIDED, *(name for name in available if name in read and name not in DECIDED)]
+
+
+def reads_score(strategy: Strategy) -> bool:
+    """Whether any condition of ``strategy`` reads the collection score (computed only then)."""
+    conditions = [s.when for s in strategy.stages] + [p.when for p in strategy.pauses]
+    conditions += [t.when for t in strategy.treatments]
+    return any("score" in c.fields() for c in conditions)
 
 
 def reads_names(strategy: Strategy) -> bool:

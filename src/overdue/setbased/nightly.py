@@ -186,7 +186,7 @@ def run_nightly(
     records = snapshot.collection or tuple(schema.empty_table() for schema in COLLECTION_TABLES.values())
     if strategy is not None:
         collector = Collector(portfolio, strategy, rulebook(snapshot.terms.rulebook))
-        collector.load(*records)
+        collector.load(*records, spell_history=_empty_spells() if spell_history is None else spell_history)
     summary.started_from = base
     summary.load_seconds = time.perf_counter() - began
     days = list(iter_days(start, through))
