@@ -6,7 +6,9 @@ accrue → age → bill → bureau month over a Parquet state folder (:mod:`over
 ``--strategy FILE`` decide → comply → act over its tables too (:mod:`overdue.setbased.collect`).
 ``--engine duckdb|postgres|spark --store`` runs the set-based accrue → age → bill → bureau month on the
 operational store itself: read in bulk, run in the engine, each date written back in one transaction
-(:mod:`overdue.setbased.store_run`, with the limit review; no collections yet).
+(:mod:`overdue.setbased.store_run`, with the limit review and decide → comply → act, as ``--engine
+reference`` does: ``--strategy FILE`` or the shipped huabei, the product's rulebook; what the set-based
+collection half does not compile is refused before any date is written).
 """
 
 from __future__ import annotations
@@ -75,8 +77,8 @@ def eod(
         bool,
         typer.Option(
             "--store",
-            help="Set-based engines: run on the --db store itself (read in bulk, results written back) "
-            "instead of a Parquet state folder. No collections yet.",
+            help="Set-based engines: run on the --db store itself (read in bulk, results written back, "
+            "collections included) instead of a Parquet state folder.",
         ),
     ] = False,
     start: Annotated[
@@ -174,16 +176,14 @@ def _set_based_on_store(
         raise InvalidInput("--store runs on the --db store; --state runs over a Parquet folder: give one")
     if start is not None:
         raise InvalidInput("--from goes with --state: the store's closed dates are not run again")
-    if strategy_file is not None:
-        raise InvalidInput(
-            "--strategy with --store: collections on the store are not built yet for the set-based engines; "
-            "run them with --engine reference, or over a Parquet folder with --state"
-        )
+    strategy = load_strategy(strategy_file) if strategy_file is not None else default_strategy()
     engine = state(ctx).engine()
     upgrade(engine)
     backend = nightly.connect(engine_name, state(ctx).db_url)
     with _days_bar(f"end-of-day ({engine_name}, on the store)", as_json) as progress:
-        summary = store_run.run_on_store(engine, through, backend, engine_name=engine_name, progress=progress)
+        summary = store_run.run_on_store(
+            engine, through, backend, engine_name=engine_name, progress=progress, strategy=strategy
+        )
     if as_json:
         print_json(summary.to_json())
     elif not summary.dates:
@@ -192,5 +192,7 @@ def _set_based_on_store(
         typer.echo(
             f"closed {len(summary.dates)} date(s) {summary.dates[0].isoformat()} … "
             f"{summary.dates[-1].isoformat()} on {engine_name}, on the store: {summary.accounts_run} "
-            f"account-days, {summary.transactions} ledger transactions (no collections)"
+            f"account-days, {summary.transactions} ledger transactions"
         )
+        if summary.action_types:
+            typer.echo("actions: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.action_types.items())))

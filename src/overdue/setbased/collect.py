@@ -13,8 +13,9 @@ A strategy whose conditions read the collection score (``score``) needs the full
 (:mod:`~overdue.setbased.collect_score`): the portfolio's closed spells and, for a portfolio whose tables do
 not hold them all (read from the store), the rest, given to :meth:`Collector.load` as ``spell_history``.
 
-Not built (``docs/setbased.md``): the US validation notice and rules not compiled, writing the rows into
-the operational store.
+The rows are written into the operational store by :mod:`~overdue.setbased.store_collect` (``overdue eod
+--store``) or as Parquet by the nightly job. Not built (``docs/setbased.md``): the US validation notice and
+rules not compiled.
 """
 
 from __future__ import annotations

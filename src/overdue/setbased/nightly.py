@@ -7,8 +7,9 @@ once (:class:`~overdue.setbased.day.Portfolio`), and for each business date up t
 set-based end-of-day and writes that day's outputs and state partition. A day that fails leaves the days
 before it written and its own not: running the job again resumes from the last written day.
 
-:func:`export_store` writes the first snapshot from the operational store (the accounts as the reference
-runner left them, read in bulk); :mod:`overdue.setbased.store_run` runs days on the store itself.
+:func:`export_store` writes the first snapshot from the operational store (the accounts and their
+collection records as the reference runner left them, read in bulk); :mod:`overdue.setbased.store_run`
+runs days on the store itself.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from overdue.setbased.snapshots import (
     write_outputs,
     write_state,
 )
+from overdue.setbased.store_collect import read_collections
 from overdue.strategy.model import Strategy
 
 ENGINES = ("duckdb", "postgres", "spark")
@@ -221,14 +223,22 @@ def export_store(engine: Engine, root: Path, progress: Callable[[int, int], None
 
     The store is read in bulk (:func:`overdue.setbased.store_io.read_store`, one query per table). Every
     account must be at the same business date (the reference end-of-day run through one date) and on one
-    product; what the set-based day does not cover (relief, for one) is refused, naming the account.
+    product; what the set-based day does not cover (relief, for one) is refused, naming the account. The
+    snapshot holds the limit review's tables and the collection records
+    (:func:`overdue.setbased.store_collect.read_collections`: collection states, promises, treatments done,
+    the contact history, the holds in force at the end of the next date), so ``--strategy`` starts from
+    what the store holds.
     """
     with engine.connect() as conn:
         store = store_io.read_store(conn)
-        review = read_review(conn, store.tables.accounts["account_id"].combine_chunks())
-    on = store_io.business_date(store.tables)
+        ids = store.tables.accounts["account_id"].combine_chunks()
+        review = read_review(conn, ids)
+        on = store_io.business_date(store.tables)
+        zones = store.tables.accounts["timezone"].combine_chunks()
+        records = read_collections(conn, ids, zones, on + timedelta(days=1))
     kept = (review.changes, review.statement_history, review.spell_history)
-    write_state(root, on, store.tables, store.terms, None, kept)
+    collection = (records.collections, records.promises, records.done, records.contacts)
+    write_state(root, on, store.tables, store.terms, collection, kept)
     if progress is not None:
         progress(store.tables.accounts.num_rows, store.tables.accounts.num_rows)
     return on

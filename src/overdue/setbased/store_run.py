@@ -12,28 +12,39 @@ the limit changes, older statements and closed bucket spells read in bulk with t
 :func:`overdue.setbased.limits_io.read_review`): the changes due applied, on a review day the reviews made,
 and what they changed written in the date's transaction (:func:`overdue.setbased.limits_io.write_review`).
 
-Not done by this path (``docs/setbased.md``): the month-end behaviour scores and decide → comply → act.
+With a strategy, decide → comply → act runs after the review (:class:`~overdue.setbased.collect.Collector`,
+over the collection records read in bulk: :func:`overdue.setbased.store_collect.read_collections`), and the
+date's actions, outbox messages, work items and changed collection records go in the same transaction
+(:func:`overdue.setbased.store_collect.write_collections`). What the collection half does not compile
+(:class:`~overdue.setbased.params.Unsupported`: the US rulebook, a strategy reading ``behaviour_score``, …)
+is refused, as are templates failing the lint, before any date is written.
+
+Not done by this path (``docs/setbased.md``): the month-end behaviour scores.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from ibis.backends import BaseBackend  # type: ignore[import-untyped]
 from sqlalchemy import Engine
 
+from overdue.compliance import Rulebook
+from overdue.compliance import rulebook as product_rulebook
 from overdue.domain.calendar import iter_days
 from overdue.engine.limits import LimitReview
 from overdue.engine.reference import first_open_date
 from overdue.setbased.day import Portfolio
 from overdue.setbased.limits_io import read_review, write_review
 from overdue.setbased.limits_run import LimitReviewer
+from overdue.setbased.store_collect import StoreCollector, read_collections
 from overdue.setbased.store_io import read_store
 from overdue.setbased.store_write import DayOutputs, write_day
+from overdue.strategy.model import Strategy
 
 
 @dataclass
@@ -47,6 +58,12 @@ class StoreRunSummary:
     read_seconds: float = 0.0
     limit_changes: dict[str, int] = field(default_factory=dict)
     """Limit changes recorded by the review, by action."""
+    collections: bool = False
+    """Whether decide → comply → act ran (a strategy was given)."""
+    actions: dict[str, int] = field(default_factory=dict)
+    """Collection actions recorded, by status (``queued``, ``refused``)."""
+    action_types: dict[str, int] = field(default_factory=dict)
+    """Collection actions recorded, by type (refused ones under ``refused``), as the reference counts them."""
     seconds: list[float] = field(default_factory=list)
     """Wall-clock seconds of each date: the run in the engine, fetching its state and outputs, the write."""
 
@@ -62,7 +79,9 @@ class StoreRunSummary:
                 for d, s in zip(self.dates, self.seconds, strict=True)
             ],
             "limit_changes": dict(sorted(self.limit_changes.items())),
-            "not_run": ["month-end behaviour scores", "collections"],
+            "actions": dict(sorted(self.actions.items())),
+            "action_types": dict(sorted(self.action_types.items())),
+            "not_run": ["month-end behaviour scores", *([] if self.collections else ["collections"])],
         }
 
 
@@ -74,13 +93,19 @@ def run_on_store(
     engine_name: str,
     progress: Callable[[date, int, int], None] | None = None,
     review: LimitReview | None = None,
+    strategy: Strategy | None = None,
+    rulebook: Rulebook | None = None,
 ) -> StoreRunSummary:
     """Run every business date of the store not yet closed, up to and including ``through``, on ``backend``.
 
     Refuses (:class:`Unsupported`, nothing written) a store holding what the set-based day does not cover.
     review: the limit review's policy and schedule (default: the reference's, on each statement day).
+    strategy: run decide → comply → act with it after each date's day and review (None: no collections).
+    rulebook: the rulebook every planned contact passes (default: the one the product names, as the
+    reference's). Templates failing its lint, and what the collection half does not compile, are refused
+    (:class:`InvalidInput`, :class:`Unsupported`) before any date is written.
     """
-    summary = StoreRunSummary(engine_name)
+    summary = StoreRunSummary(engine_name, collections=strategy is not None)
     start = first_open_date(engine)
     if start is None or start > through:
         return summary
@@ -88,8 +113,14 @@ def run_on_store(
     with engine.connect() as conn:
         store = read_store(conn)
         ids = store.tables.accounts["account_id"].combine_chunks()
+        zones = store.tables.accounts["timezone"].combine_chunks()
         history = read_review(conn, ids)
+        records = None if strategy is None else read_collections(conn, ids, zones, start)
     portfolio = Portfolio.load(store.tables, store.terms, backend)
+    collector = None
+    if strategy is not None and records is not None:
+        rules = rulebook or product_rulebook(store.terms.rulebook)
+        collector = StoreCollector(portfolio, strategy, rules, records, zones, history.spell_history)
     reviewer = LimitReviewer.load(
         portfolio,
         history.changes,
@@ -98,6 +129,7 @@ def run_on_store(
         spell_history=history.spell_history,
     )
     versions: list[int] = store.versions.to_pylist()
+    account_ids: list[str] = ids.to_pylist()
     before = store.tables
     summary.read_seconds = time.perf_counter() - began
     days = list(iter_days(start, through))
@@ -108,6 +140,7 @@ def run_on_store(
         postings, spells, bureau = portfolio.outputs()
         changes, notices, messages = reviewer.outputs()
         after = portfolio.tables()
+        collected = None if collector is None else collector.run(on)
         outputs = DayOutputs(
             on,
             before,
@@ -120,12 +153,16 @@ def run_on_store(
             reviewed.recorded,
         )
         with engine.begin() as conn:
+            if collector is not None and collected is not None:
+                recorded = collector.write(conn, account_ids, *collected)
+                outputs = replace(outputs, actions=recorded.by_type)
+                _count(summary.actions, recorded.by_status)
+                _count(summary.action_types, recorded.by_type)
             written = write_day(conn, outputs, versions, engine_name)
             write_review(
-                conn, on, ids.to_pylist(), changes, reviewer.changed_accounts(), versions, notices, messages
+                conn, on, account_ids, changes, reviewer.changed_accounts(), versions, notices, messages
             )
-        for action, count in reviewed.recorded.items():
-            summary.limit_changes[action] = summary.limit_changes.get(action, 0) + count
+        _count(summary.limit_changes, reviewed.recorded)
         before = after
         summary.dates.append(on)
         summary.accounts_run += run.accounts_run
@@ -134,3 +171,8 @@ def run_on_store(
         if progress is not None:
             progress(on, done, len(days))
     return summary
+
+
+def _count(into: dict[str, int], counts: dict[str, int]) -> None:
+    for key, count in counts.items():
+        into[key] = into.get(key, 0) + count

@@ -63,6 +63,8 @@ class DayOutputs:
     grace_days: int
     limit_changes: dict[str, int] = field(default_factory=dict)
     """Limit changes the review recorded on the date, by action (for the audit row)."""
+    actions: dict[str, int] = field(default_factory=dict)
+    """Collection actions recorded on the date by type, refused ones under ``refused`` (for the audit row)."""
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,7 @@ def write_day(conn: Connection, day: DayOutputs, versions: list[int], engine: st
     detail = {
         "accounts_run": day.accounts_run,
         "transactions": transactions,
-        "actions": {},
+        "actions": dict(sorted(day.actions.items())),
         "limit_changes": dict(sorted(day.limit_changes.items())),
         "engine": engine,
     }

@@ -1,0 +1,509 @@
+"""The collection records of the operational store read in bulk for the set-based collection half, and one
+date's decide → comply → act written back.
+
+:func:`read_collections` reads, one query per table, what :func:`overdue.engine.collect.collect` loads for
+each account before it decides, into the layouts of :mod:`~overdue.setbased.collect_tables`, keyed by the
+store path's ``account_key`` (the account's position in ``accounts`` ordered by id,
+:func:`overdue.setbased.store_io.read_store`):
+
+- ``collections``: one row per account — its ``collection_states`` row (agency and placement included), or
+  a new account's records when it has none — with the holds in force at the end of the date in the
+  debtor's time zone (``compliance_repository.open_holds``) and the date of its first US validation notice
+  in that zone;
+- ``promises``: each account's pending promises and latest resolved ones, the few
+  ``collections_repository.load_collection_state`` loads (:data:`PROMISES_LOADED`);
+- ``done``: per account and treatment, the last business date an action was recorded and not refused,
+  whenever (the layout's expressions keep the part since the episode's start, as
+  ``collections_repository.last_done`` is asked for);
+- ``contacts``: the contacts a rulebook reads (``engine.collect.contact_history``): those of the last
+  :data:`~overdue.engine.collect.HISTORY_DAYS` days before the first date run, and every objection of a
+  third party. The end-of-day makes no contact, so the later dates of a run see the same rows, which the
+  rules window by day.
+
+The holds are kept as rows (:data:`HOLD_ROWS`) too: :func:`with_holds` gives the flags in force at the end
+of each later date, since a hold may start or end between two dates of one run.
+
+:func:`write_collections` writes a date's :class:`~overdue.setbased.collect.CollectionDay` in the date's
+transaction: the ``collection_actions`` rows as ``collections_repository.record_action`` writes them (an
+(account, date, treatment) already recorded is skipped, and so are its message and work), an outbox row
+per allowed message and a work-queue row per allowed piece of work naming the new action ids, and the
+collection records that changed (``collection_states`` and ``promises``, as ``save_collection_state``
+writes them). One statement per table: on SQLite ``executemany`` (the actions' ``INSERT … ON CONFLICT DO
+NOTHING RETURNING`` batched by SQLAlchemy), on PostgreSQL the rows copied into a temporary table
+(``COPY … FROM STDIN``) and inserted from it, the outbox and work rows copied straight in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
+from sqlalchemy import Connection, and_, func, literal, or_, select, text
+from sqlalchemy.dialects import sqlite
+
+from overdue.compliance import Rulebook
+from overdue.domain.collections import CollectionState
+from overdue.engine.collect import HISTORY_DAYS
+from overdue.engine.reference import check_templates
+from overdue.setbased.collect import CollectionDay, Collector
+from overdue.setbased.collect_tables import COLLECTIONS, CONTACTS, DONE, HOLDS, PROMISES
+from overdue.setbased.day import Portfolio
+from overdue.setbased.params import Unsupported
+from overdue.setbased.store_io import _fetch, _keys
+from overdue.setbased.store_write import _insert, _stage, _stage_name, _upsert, new_rows
+from overdue.store.account_tables import accounts
+from overdue.store.collection_tables import (
+    collection_actions,
+    collection_states,
+    contacts,
+    outbox,
+    promises,
+    work_items,
+)
+from overdue.store.compliance_tables import account_holds, validation_notices
+from overdue.strategy.model import Strategy
+
+PROMISES_LOADED = 5
+"""Promises loaded per account: the pending ones first, then the latest resolved (as
+``collections_repository.load_collection_state`` loads them)."""
+STATE_COLUMNS = (
+    "episode_started_on",
+    "stage",
+    "escalation",
+    "escalated_from",
+    "contactability",
+    "dispute_open",
+    "litigation_hold",
+    "attempts",
+    "connects",
+    "last_contact_on",
+    "agency",
+    "placed_on",
+)
+"""The ``collections`` columns the store keeps in ``collection_states`` (the holds and the notice are read
+from their own tables, never written from here)."""
+HOLD_ROWS = pa.schema(
+    [
+        pa.field("account_key", pa.int64(), nullable=False),
+        pa.field("kind", pa.string(), nullable=False),
+        pa.field("started_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("ended_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+"""The holds that may be in force on a date of the run (those ended before it are not read)."""
+ACTION_COLUMNS = (
+    "treatment",
+    "type",
+    "stage",
+    "template",
+    "party",
+    "priority",
+    "experiment",
+    "variant",
+    "status",
+    "refused_rule",
+    "reason",
+)
+"""The ``collection_actions`` columns besides the account, the date and the id."""
+
+
+@dataclass(frozen=True)
+class StoreCollections:
+    """The store's collection records in the layouts of :mod:`~overdue.setbased.collect_tables`."""
+
+    collections: pa.Table
+    promises: pa.Table
+    done: pa.Table
+    contacts: pa.Table
+    holds: pa.Table
+    """Holds that may be in force on a date of the run (:data:`HOLD_ROWS`), for :func:`with_holds`."""
+
+
+@dataclass
+class Recorded:
+    """What one date's write recorded (actions already recorded by an earlier run are not counted)."""
+
+    by_type: dict[str, int] = field(default_factory=dict)
+    """Actions by type, refused ones under ``refused`` (as the reference's end-of-day audit row counts)."""
+    by_status: dict[str, int] = field(default_factory=dict)
+    """Actions by status (``queued``, ``refused``)."""
+    collection_states: int = 0
+    """Accounts whose collection records changed."""
+
+
+class StoreCollector:
+    """A :class:`~overdue.setbased.collect.Collector` over the store's collection records: each date's holds
+    in force, decide → comply → act, and what it recorded written back.
+
+    portfolio: the day's state in its backend. strategy, rulebook: as the reference's end-of-day applies
+    them; templates failing the rulebook's lint are refused (``engine.reference.check_templates``), and what
+    the collection half does not compile (:class:`~overdue.setbased.params.Unsupported`), before any date
+    runs. records: :func:`read_collections` of the first date. timezones: by ``account_key``.
+    spell_history: the closed bucket spells read with the limit review
+    (:func:`overdue.setbased.limits_io.read_review`), which the collection score reads.
+    """
+
+    def __init__(
+        self,
+        portfolio: Portfolio,
+        strategy: Strategy,
+        rulebook: Rulebook,
+        records: StoreCollections,
+        timezones: pa.Array,
+        spell_history: pa.Table,
+    ) -> None:
+        check_templates(strategy, rulebook.name)
+        self.collector = Collector(portfolio, strategy, rulebook)
+        self.records = records
+        self.timezones = timezones
+        self.spell_history = spell_history
+        self.kept: tuple[pa.Table, pa.Table, pa.Table] = (records.collections, records.promises, records.done)
+        """The records as the store holds them (as written after the last date)."""
+        self._load()
+
+    def run(self, on: date) -> tuple[CollectionDay, tuple[pa.Table, pa.Table, pa.Table]]:
+        """Decide, comply and act for the accounts whose day of ``on`` ran (run it and the review first);
+        the day and the records after it (nothing written)."""
+        held = with_holds(self.kept[0], self.records.holds, self.timezones, on)
+        if not held.equals(self.kept[0]):  # a hold started or ended since the records were loaded
+            self.kept = (held, *self.kept[1:])
+            self._load()
+        day = self.collector.run(on)
+        return day, self.collector.state()
+
+    def _load(self) -> None:
+        self.collector.load(*self.kept, self.records.contacts, spell_history=self.spell_history)
+
+    def write(
+        self,
+        conn: Connection,
+        ids: Sequence[str],
+        day: CollectionDay,
+        after: tuple[pa.Table, pa.Table, pa.Table],
+    ) -> Recorded:
+        """Write ``day`` and the records that changed (``after``: :meth:`run`'s) in the caller's
+        transaction; ``ids``: every account's id by ``account_key``."""
+        recorded = write_collections(conn, ids, day, self.kept[:2], after[:2])
+        self.kept = after
+        return recorded
+
+
+# --- reading --------------------------------------------------------------------------------------------
+
+
+def read_collections(conn: Connection, ids: pa.Array, timezones: pa.Array, on: date) -> StoreCollections:
+    """Every account's collection records as the reference loads them after its end-of-day of ``on`` (the
+    first date the run closes), one query per table.
+
+    ids, timezones: every account's id and time zone by ``account_key`` (``read_store``'s accounts).
+    """
+    zones = timezones.to_pylist()
+    holds = _holds(conn, ids, on)
+    collections = _states(conn)
+    notices = _notices(conn, ids, zones)
+    collections = collections.append_column(
+        "validation_notice_on", pa.array(notices, pa.date32())
+    ).drop_columns(["account_id"])
+    collections = _with_flags(collections, holds, zones, on)
+    return StoreCollections(
+        collections.select(COLLECTIONS.names).cast(COLLECTIONS),
+        _promises(conn, ids),
+        _done(conn, ids),
+        _contacts(conn, ids, on - timedelta(days=HISTORY_DAYS)),
+        holds,
+    )
+
+
+def _states(conn: Connection) -> pa.Table:
+    """One row per account, by id: its ``collection_states`` row or a new account's records."""
+    blank = CollectionState("")
+    c = collection_states.c
+    defaults = {
+        "escalation": blank.escalation,
+        "contactability": blank.contactability,
+        "dispute_open": blank.dispute_open,
+        "litigation_hold": blank.litigation_hold,
+        "attempts": blank.attempts,
+        "connects": blank.connects,
+    }
+    columns = [
+        func.coalesce(c[name], literal(defaults[name], c[name].type)) if name in defaults else c[name]
+        for name in STATE_COLUMNS
+    ]
+    query = (
+        select(accounts.c.id, *columns)
+        .outerjoin(collection_states, c.account_id == accounts.c.id)
+        .order_by(accounts.c.id)
+    )
+    schema = pa.schema([pa.field("account_id", pa.string()), *(COLLECTIONS.field(n) for n in STATE_COLUMNS)])
+    rows = _fetch(conn, query, schema)
+    return rows.add_column(1, "account_key", pa.array(range(rows.num_rows), pa.int64()))
+
+
+def _notices(conn: Connection, ids: pa.Array, zones: Sequence[str]) -> list[date | None]:
+    """Each account's first validation notice's date in its time zone (None: none sent)."""
+    first = conn.execute(
+        select(validation_notices.c.account_id, func.min(validation_notices.c.sent_at)).group_by(
+            validation_notices.c.account_id
+        )
+    ).all()
+    found: list[date | None] = [None] * len(ids)
+    if not first:
+        return found
+    keys = _keys(pa.array([a for a, _ in first], pa.string()), ids).to_pylist()
+    for key, (_, sent_at) in zip(keys, first, strict=True):
+        if key is not None:
+            found[key] = _utc(sent_at).astimezone(ZoneInfo(zones[key])).date()
+    return found
+
+
+def _holds(conn: Connection, ids: pa.Array, on: date) -> pa.Table:
+    """The holds not ended two days before ``on`` (UTC: no time zone is that far ahead)."""
+    h = account_holds.c
+    since = datetime.combine(on - timedelta(days=2), time(0), tzinfo=UTC)
+    rows = conn.execute(
+        select(h.account_id, h.kind, h.started_at, h.ended_at)
+        .where(or_(h.ended_at.is_(None), h.ended_at >= since))
+        .order_by(h.account_id, h.started_at, h.id)
+    ).all()
+    unknown = sorted({kind for _, kind, _, _ in rows} - set(HOLDS))
+    if unknown:
+        first = next(a for a, kind, _, _ in rows if kind == unknown[0])
+        raise Unsupported(f"holds of kind {', '.join(unknown)} (account {first})")
+    return pa.table(
+        {
+            "account_key": _keys(pa.array([r[0] for r in rows], pa.string()), ids),
+            "kind": pa.array([r[1] for r in rows], pa.string()),
+            "started_at": pa.array([_utc(r[2]) for r in rows], pa.timestamp("us", tz="UTC")),
+            "ended_at": pa.array(
+                [None if r[3] is None else _utc(r[3]) for r in rows], pa.timestamp("us", tz="UTC")
+            ),
+        },
+        schema=HOLD_ROWS,
+    )
+
+
+def _with_flags(collections: pa.Table, holds: pa.Table, zones: Sequence[str], on: date) -> pa.Table:
+    """``collections`` with its ``hold_*`` flags those in force at the end of ``on`` in each debtor's zone
+    (``compliance_repository.open_holds`` at ``time.max`` local)."""
+    ends: dict[str, datetime] = {}
+    in_force: dict[str, set[int]] = {kind: set() for kind in HOLDS}
+    for row in holds.to_pylist():
+        key = row["account_key"]
+        zone = zones[key]
+        at = ends.get(zone)
+        if at is None:
+            at = ends[zone] = datetime.combine(on, time.max, tzinfo=ZoneInfo(zone)).astimezone(UTC)
+        if row["started_at"] <= at and (row["ended_at"] is None or row["ended_at"] > at):
+            in_force[row["kind"]].add(key)
+    keys = collections["account_key"]
+    for kind in HOLDS:
+        flags = pc.is_in(keys, value_set=pa.array(sorted(in_force[kind]), pa.int64()))
+        name = f"hold_{kind}"
+        if name in collections.column_names:
+            collections = collections.set_column(collections.schema.get_field_index(name), name, flags)
+        else:
+            collections = collections.append_column(name, flags)
+    return collections
+
+
+def with_holds(collections: pa.Table, holds: pa.Table, timezones: pa.Array, on: date) -> pa.Table:
+    """``collections`` (layout :data:`~overdue.setbased.collect_tables.COLLECTIONS`) with the holds in force
+    at the end of ``on`` (``holds``: :attr:`StoreCollections.holds`; timezones: by ``account_key``)."""
+    flagged = _with_flags(collections, holds, timezones.to_pylist(), on)
+    return flagged.select(COLLECTIONS.names).cast(COLLECTIONS)
+
+
+def _promises(conn: Connection, ids: pa.Array) -> pa.Table:
+    p = promises.c
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=p.account_id,
+            order_by=[p.status != "pending", p.resolved_on.desc(), p.id.desc()],
+        )
+        .label("rank")
+    )
+    ranked = select(
+        p.account_id, p.id, p.made_on, p.amount_fen, p.due_on, p.status, p.paid_fen, p.resolved_on, rank
+    ).subquery()
+    r = ranked.c
+    rows = _fetch(
+        conn,
+        select(r.account_id, r.id, r.made_on, r.amount_fen, r.due_on, r.status, r.paid_fen, r.resolved_on)
+        .where(r.rank <= PROMISES_LOADED)
+        .order_by(r.account_id, r.id),
+        pa.schema([pa.field("account_id", pa.string()), *list(PROMISES)[1:]]),
+    )
+    return rows.set_column(0, "account_key", _keys(rows["account_id"], ids)).cast(PROMISES)
+
+
+def _done(conn: Connection, ids: pa.Array) -> pa.Table:
+    a = collection_actions.c
+    rows = _fetch(
+        conn,
+        select(a.account_id, a.treatment, func.max(a.business_date))
+        .where(a.status != "refused")
+        .group_by(a.account_id, a.treatment)
+        .order_by(a.account_id, a.treatment),
+        pa.schema([pa.field("account_id", pa.string()), *list(DONE)[1:]]),
+    )
+    return rows.set_column(0, "account_key", _keys(rows["account_id"], ids)).cast(DONE)
+
+
+def _contacts(conn: Connection, ids: pa.Array, since: date) -> pa.Table:
+    """The contacts ``collections_repository.recent_contacts`` reads from ``since``, every account at once."""
+    c = contacts.c
+    objection = and_(c.party != "debtor", c.outcome == "refused")
+    rows = conn.execute(
+        select(c.account_id, c.at, c.channel, c.party, c.outcome)
+        .where(or_(c.business_date >= since, objection))
+        .order_by(c.account_id, c.at, c.id)
+    ).all()
+    columns = list(zip(*rows, strict=True)) if rows else [(), (), (), (), ()]
+    return pa.table(
+        {
+            "account_key": _keys(pa.array(list(columns[0]), pa.string()), ids),
+            "at": pa.array([_utc(at) for at in columns[1]], pa.timestamp("us", tz="UTC")),
+            "channel": pa.array(list(columns[2]), pa.string()),
+            "party": pa.array(list(columns[3]), pa.string()),
+            "outcome": pa.array(list(columns[4]), pa.string()),
+        }
+    ).cast(CONTACTS)
+
+
+def _utc(at: datetime) -> datetime:
+    """A stored time, aware in UTC (SQLite gives back naive times for what was stored in UTC)."""
+    return at.astimezone(UTC) if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+# --- writing --------------------------------------------------------------------------------------------
+
+
+def write_collections(
+    conn: Connection,
+    ids: Sequence[str],
+    day: CollectionDay,
+    before: tuple[pa.Table, pa.Table],
+    after: tuple[pa.Table, pa.Table],
+) -> Recorded:
+    """Write ``day`` into the store in the caller's transaction (see the module docstring).
+
+    ids: every account's id by ``account_key``. before, after: the ``collections`` and ``promises`` tables
+    before and after the day (:meth:`~overdue.setbased.collect.Collector.state`); the rows that differ are
+    saved.
+    """
+    recorded = Recorded()
+    actions = day.actions.sort_by([("account_key", "ascending"), ("position", "ascending")]).to_pylist()
+    rows = [
+        {
+            "account_id": ids[r["account_key"]],
+            "business_date": r["business_date"],
+            **{name: r[name] for name in ACTION_COLUMNS},
+        }
+        for r in actions
+    ]
+    action_ids = _record_actions(conn, rows)
+    for r in actions:
+        if (ids[r["account_key"]], r["treatment"]) not in action_ids:
+            continue
+        key = r["type"] if r["status"] != "refused" else "refused"
+        recorded.by_type[key] = recorded.by_type.get(key, 0) + 1
+        recorded.by_status[r["status"]] = recorded.by_status.get(r["status"], 0) + 1
+    messages = []
+    for m in day.messages.to_pylist():
+        action_id = action_ids.get((ids[m["account_key"]], m["treatment"]))
+        if action_id is not None:
+            messages.append(
+                {
+                    "action_id": action_id,
+                    "account_id": ids[m["account_key"]],
+                    "channel": m["channel"],
+                    "template": m["template"],
+                    "locale": m["locale"],
+                    "body": m["body"],
+                    "status": "pending",
+                }
+            )
+    _insert(conn, outbox, messages)
+    work = []
+    for w in day.work.to_pylist():
+        action_id = action_ids.get((ids[w["account_key"]], w["treatment"]))
+        if action_id is not None:
+            work.append(
+                {
+                    "action_id": action_id,
+                    "account_id": ids[w["account_key"]],
+                    "queue": w["queue"],
+                    "business_date": w["business_date"],
+                    "priority": w["priority"],
+                    "status": "open",
+                }
+            )
+    _insert(conn, work_items, work)
+    recorded.collection_states = _write_records(conn, ids, before, after)
+    return recorded
+
+
+def _record_actions(conn: Connection, rows: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
+    """Insert the actions not yet recorded (one date's); (account id, treatment) → the new action's id."""
+    if not rows:
+        return {}
+    keys = ["account_id", "business_date", "treatment"]
+    if conn.dialect.name == "postgresql":
+        columns = _stage(conn, collection_actions, rows)
+        names = ", ".join(columns)
+        found = conn.execute(
+            text(
+                f"INSERT INTO {collection_actions.name} ({names}) SELECT {names} "
+                f"FROM {_stage_name(collection_actions)} "
+                f"ON CONFLICT ({', '.join(keys)}) DO NOTHING RETURNING id, account_id, treatment"
+            )
+        ).all()
+    else:
+        a = collection_actions.c
+        statement = (
+            sqlite.insert(collection_actions)
+            .on_conflict_do_nothing(index_elements=keys)
+            .returning(a.id, a.account_id, a.treatment)
+        )
+        found = conn.execute(statement, rows).all()
+    return {(account_id, treatment): int(number) for number, account_id, treatment in found}
+
+
+def _write_records(
+    conn: Connection, ids: Sequence[str], before: tuple[pa.Table, pa.Table], after: tuple[pa.Table, pa.Table]
+) -> int:
+    """The ``collection_states`` and ``promises`` rows that changed; returns the states written."""
+    columns = ["account_key", *STATE_COLUMNS]
+    changed = new_rows(after[0].select(columns), before[0].select(columns)).to_pylist()
+    _upsert(
+        conn,
+        collection_states,
+        [{"account_id": ids[r["account_key"]], **{name: r[name] for name in STATE_COLUMNS}} for r in changed],
+        ["account_id"],
+    )
+    _upsert(
+        conn,
+        promises,
+        [
+            {
+                "id": r["promise_id"],
+                "account_id": ids[r["account_key"]],
+                "made_on": r["made_on"],
+                "amount_fen": r["amount"],
+                "due_on": r["due_on"],
+                "status": r["status"],
+                "paid_fen": r["paid"],
+                "resolved_on": r["resolved_on"],
+            }
+            for r in new_rows(after[1], before[1]).to_pylist()
+        ],
+        ["id"],
+    )
+    return len(changed)
