@@ -5,10 +5,17 @@ the same accounts)."""
 from __future__ import annotations
 
 import contextlib
+import os
 import random
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
+from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from overdue.domain.errors import OverdueError
 from overdue.engine.limits import LimitReview
@@ -16,6 +23,7 @@ from overdue.engine.reference import Collection, run_eod
 from overdue.risk.changes import ReviewSchedule
 from overdue.services import accounts
 from overdue.store import repository
+from overdue.store.db import make_engine, upgrade
 from overdue.strategy import default_strategy
 
 OPENED = date(2026, 1, 5)
@@ -70,3 +78,43 @@ def _act(engine: Engine, draw: random.Random, account_id: str, day: date, habit:
     }[habit]
     if amount > 0:
         accounts.repay(engine, account_id, min(amount, owed), on=day)
+
+
+def copy_database(url: str, tmp_path: Path) -> Iterator[str]:
+    """A second database holding what ``url``'s holds (a file copy; on PostgreSQL a database made from it
+    as a template), dropped after the test."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        assert parsed.database is not None
+        copy = tmp_path / "twin.db"
+        shutil.copy(parsed.database, copy)
+        yield f"sqlite:///{copy}"
+        return
+    name = f"overdue_twin_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(os.environ["OVERDUE_TEST_PG"], isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{parsed.database}"'))
+        yield parsed.set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def twin_stores(
+    db_url: str, tmp_path: Path, build: Callable[[Engine], object]
+) -> Iterator[tuple[Engine, Engine, str]]:
+    """Two stores alike, the second a copy of the first once ``build`` has filled it: yields (the first, the
+    second, the second's URL); for a fixture to ``yield from`` (the copy is dropped after the test)."""
+    first = make_engine(db_url)
+    upgrade(first)
+    build(first)
+    first.dispose()
+    for url in copy_database(db_url, tmp_path):
+        second = make_engine(url)
+        try:
+            yield first, second, url
+        finally:
+            second.dispose()
+            first.dispose()

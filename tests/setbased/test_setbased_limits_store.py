@@ -17,15 +17,15 @@ from pathlib import Path
 
 import pytest
 from setbased_limit_helpers import OPENED, act, habits_of, open_accounts, run_through, store_changes
+from setbased_store_helpers import twin_stores
 from sqlalchemy import Engine
-from test_setbased_store_write import _copy_database, assert_same_stores
+from test_setbased_store_write import assert_same_stores
 
 from overdue.domain.calendar import iter_days
 from overdue.engine.reference import run_eod
 from overdue.setbased.nightly import connect
 from overdue.setbased.store_run import run_on_store
 from overdue.store import audit_trail
-from overdue.store.db import make_engine, upgrade
 
 HANDOVER = date(2026, 4, 25)
 END = date(2026, 8, 10)
@@ -33,18 +33,11 @@ END = date(2026, 8, 10)
 
 @pytest.fixture
 def twins(db_url: str, tmp_path: Path) -> Iterator[tuple[Engine, Engine, str]]:
-    first = make_engine(db_url)
-    upgrade(first)
-    habits = open_accounts(first, extra=2, seed=9)
-    run_through(first, habits, OPENED, HANDOVER - timedelta(days=1))
-    first.dispose()
-    for url in _copy_database(db_url, tmp_path):
-        second = make_engine(url)
-        try:
-            yield first, second, url
-        finally:
-            second.dispose()
-            first.dispose()
+    def build(first: Engine) -> None:
+        habits = open_accounts(first, extra=2, seed=9)
+        run_through(first, habits, OPENED, HANDOVER - timedelta(days=1))
+
+    yield from twin_stores(db_url, tmp_path, build)
 
 
 def test_reviews_on_the_store_path_equal_the_reference(twins: tuple[Engine, Engine, str]) -> None:

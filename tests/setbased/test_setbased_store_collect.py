@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pytest
-from setbased_store_helpers import build_store
+from setbased_store_helpers import build_store, twin_stores
 from sqlalchemy import Connection, Engine, select, text
-from test_setbased_store_write import _copy_database, assert_same_stores
+from test_setbased_store_write import assert_same_stores
 from typer.testing import CliRunner
 
 from overdue.cli.main import app
@@ -31,7 +31,6 @@ from overdue.setbased.store_collect import read_collections
 from overdue.setbased.store_run import run_on_store
 from overdue.store import collections_repository, compliance_repository, repository
 from overdue.store.account_tables import accounts
-from overdue.store.db import make_engine, upgrade
 from overdue.strategy import default_strategy
 
 BUILT = date(2026, 3, 4)
@@ -165,18 +164,12 @@ def test_the_records_read_in_bulk_equal_those_loaded_account_by_account(engine: 
 @pytest.fixture
 def twins(db_url: str, tmp_path: Path) -> Iterator[tuple[Engine, Engine, str]]:
     """Two stores built alike, with collection records: (the reference's, the set-based run's, its URL)."""
-    first = make_engine(db_url)
-    upgrade(first)
-    build_store(first, 23, BUILT, count=10)
-    add_collection_records(first)
-    first.dispose()
-    for url in _copy_database(db_url, tmp_path):
-        second = make_engine(url)
-        try:
-            yield first, second, url
-        finally:
-            second.dispose()
-            first.dispose()
+
+    def build(first: Engine) -> None:
+        build_store(first, 23, BUILT, count=10)
+        add_collection_records(first)
+
+    yield from twin_stores(db_url, tmp_path, build)
 
 
 def _rows(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:

@@ -9,10 +9,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from setbased_store_helpers import build_store
+from setbased_store_helpers import build_store, twin_stores
 from sqlalchemy import Engine, text
 from test_setbased_store_read import assert_same_tables, through_states
-from test_setbased_store_write import _copy_database, assert_same_stores
+from test_setbased_store_write import assert_same_stores
 
 from overdue.domain.errors import NotFound, ReliefRefused
 from overdue.engine.reference import run_eod
@@ -20,7 +20,6 @@ from overdue.services import relief
 from overdue.setbased.nightly import connect
 from overdue.setbased.store_io import read_store
 from overdue.setbased.store_run import run_on_store
-from overdue.store.db import make_engine, upgrade
 
 BUILT = date(2026, 2, 3)
 DEFERRED_ON = date(2026, 2, 4)
@@ -40,19 +39,12 @@ def _defer(engine: Engine, account_id: str, days: int) -> bool:
 
 @pytest.fixture
 def twins(db_url: str, tmp_path: Path) -> Iterator[tuple[Engine, Engine, str]]:
-    first = make_engine(db_url)
-    upgrade(first)
-    ids = build_store(first, 21, BUILT)
-    deferred = [a for a, days in zip(ids, (5, 12, 30, 20, 9, 15), strict=False) if _defer(first, a, days)]
-    assert len(deferred) >= 2
-    first.dispose()
-    for url in _copy_database(db_url, tmp_path):
-        second = make_engine(url)
-        try:
-            yield first, second, url
-        finally:
-            second.dispose()
-            first.dispose()
+    def build(first: Engine) -> None:
+        ids = build_store(first, 21, BUILT)
+        deferred = [a for a, days in zip(ids, (5, 12, 30, 20, 9, 15), strict=False) if _defer(first, a, days)]
+        assert len(deferred) >= 2
+
+    yield from twin_stores(db_url, tmp_path, build)
 
 
 def test_deferred_statements_on_the_store_equal_the_reference(twins: tuple[Engine, Engine, str]) -> None:

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import shutil
-import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -17,10 +14,8 @@ from typing import Any
 
 import ibis
 import pytest
-from setbased_store_helpers import build_store
+from setbased_store_helpers import build_store, twin_stores
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
 from typer.testing import CliRunner
 
 from overdue.cli.main import app
@@ -30,7 +25,6 @@ from overdue.services import accounts
 from overdue.setbased.nightly import connect
 from overdue.setbased.store_run import run_on_store
 from overdue.store import audit_trail, repository
-from overdue.store.db import make_engine, upgrade
 
 BUILT = date(2026, 2, 24)
 THROUGH = date(2026, 3, 12)
@@ -64,46 +58,18 @@ COMPARED = {
 }
 
 
-def _copy_database(url: str, tmp_path: Path) -> Iterator[str]:
-    """A second database holding what ``url``'s holds (a file copy; on PostgreSQL a database made from it
-    as a template), dropped after the test."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        assert parsed.database is not None
-        copy = tmp_path / "twin.db"
-        shutil.copy(parsed.database, copy)
-        yield f"sqlite:///{copy}"
-        return
-    name = f"overdue_twin_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(os.environ["OVERDUE_TEST_PG"], isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{parsed.database}"'))
-        yield parsed.set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
 @pytest.fixture
 def twins(db_url: str, tmp_path: Path) -> Iterator[tuple[Engine, Engine, str]]:
     """Two stores built alike through :data:`BUILT`: (the reference's, the set-based run's, its URL)."""
-    first = make_engine(db_url)
-    upgrade(first)
-    ids = build_store(first, 11, BUILT)
-    # purchase installments (消费分期) on the next day: billed by the statement of 03-01, due 03-09
-    for account_id, periods in zip(ids[:3], (3, 6, 12), strict=True):
-        with contextlib.suppress(OverdueError):  # a frozen line refuses them
-            accounts.purchase(first, account_id, 24_000, periods=periods, on=BUILT + timedelta(days=1))
-    first.dispose()
-    for url in _copy_database(db_url, tmp_path):
-        second = make_engine(url)
-        try:
-            yield first, second, url
-        finally:
-            second.dispose()
-            first.dispose()
+
+    def build(first: Engine) -> None:
+        ids = build_store(first, 11, BUILT)
+        # purchase installments (消费分期) on the next day: billed by the statement of 03-01, due 03-09
+        for account_id, periods in zip(ids[:3], (3, 6, 12), strict=True):
+            with contextlib.suppress(OverdueError):  # a frozen line refuses them
+                accounts.purchase(first, account_id, 24_000, periods=periods, on=BUILT + timedelta(days=1))
+
+    yield from twin_stores(db_url, tmp_path, build)
 
 
 def _rows(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:

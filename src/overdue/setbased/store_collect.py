@@ -51,7 +51,7 @@ from overdue.domain.collections import CollectionState
 from overdue.engine.collect import HISTORY_DAYS
 from overdue.engine.reference import check_templates
 from overdue.setbased.collect import CollectionDay, Collector
-from overdue.setbased.collect_tables import COLLECTIONS, CONTACTS, DONE, HOLDS, PROMISES
+from overdue.setbased.collect_tables import ACTIONS, COLLECTIONS, CONTACTS, DONE, HOLDS, PROMISES
 from overdue.setbased.day import Portfolio
 from overdue.setbased.params import Unsupported
 from overdue.setbased.store_io import _fetch, _keys
@@ -96,20 +96,13 @@ HOLD_ROWS = pa.schema(
     ]
 )
 """The holds that may be in force on a date of the run (those ended before it are not read)."""
-ACTION_COLUMNS = (
-    "treatment",
-    "type",
-    "stage",
-    "template",
-    "party",
-    "priority",
-    "experiment",
-    "variant",
-    "status",
-    "refused_rule",
-    "reason",
+ACTION_COLUMNS = tuple(
+    name
+    for name in ACTIONS.names
+    if name not in ("account_key", "business_date", "position", "channel", "queue")
 )
-"""The ``collection_actions`` columns besides the account, the date and the id."""
+"""The ``collection_actions`` columns besides the account, the date and the id: the day's action rows'
+(:data:`~overdue.setbased.collect_tables.ACTIONS`) less their key, place and where they went."""
 
 
 @dataclass(frozen=True)
