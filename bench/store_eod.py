@@ -10,14 +10,16 @@
 3. **Timed**: :func:`overdue.setbased.store_run.run_on_store` for the next ``--days`` dates, in process, as
    ``overdue eod --engine E --store`` runs them: ``read_seconds`` (the store read in bulk and loaded into the
    engine) and, per date, the run in the engine and the write back in one transaction.
+   Both decide, comply and act with the shipped ``huabei`` strategy after each date (``--no-collections``:
+   the set-based day and limit review alone), so the two are like for like.
 4. With ``--reference``, the reference end-of-day (:func:`overdue.engine.reference.run_eod`) for the same
-   dates on the copy. It also decides, complies and acts with the shipped strategy, which the store path does
-   not do yet, so the two are not like for like: ``reference_seconds`` is the reference's whole day.
+   dates on the copy: ``reference_seconds`` is the reference's whole day.
 
 Prints one JSON object (``--json``) or one line per field: accounts, engine, store (``sqlite`` or
 ``postgresql``), dates, ``read_seconds``, ``day_seconds`` (per date), ``seconds`` (read + days),
-``accounts_per_s`` (account-days / seconds), ``reference_seconds`` and ``reference_accounts_per_s`` when run,
-``peak_rss_mb`` of this process (the engine in process included) and the load average before the timed part.
+``accounts_per_s`` (account-days / seconds), ``actions`` (the set-based run's, by status),
+``reference_seconds`` and ``reference_accounts_per_s`` when run, ``peak_rss_mb`` of this process (the engine
+in process included) and the load average before the timed part.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from overdue.setbased import nightly, store_run
 from overdue.sim import SimulationConfig
 from overdue.sim.demo import run_demo
 from overdue.store.db import make_engine
+from overdue.strategy import default_strategy
 
 
 def peak_rss_mb() -> float:
@@ -77,7 +80,14 @@ def copy_store(engine: Engine, url: str) -> str:
 
 
 def bench(
-    accounts: int, months: int, days: int, engine_name: str, url: str, seed: int, reference: bool
+    accounts: int,
+    months: int,
+    days: int,
+    engine_name: str,
+    url: str,
+    seed: int,
+    reference: bool,
+    collections: bool = True,
 ) -> dict[str, Any]:
     store = build_store(url, accounts, months, seed)  # the demo's preparation migrates the schema
     first = first_open_date(store)
@@ -89,11 +99,13 @@ def bench(
         "months": months,
         "engine": engine_name,
         "store": make_url(url).get_backend_name(),
+        "collections": collections,
         "load_average": round(os.getloadavg()[0], 2),
     }
     backend = nightly.connect(engine_name, url)
     began = time.perf_counter()
-    summary = store_run.run_on_store(store, through, backend, engine_name=engine_name)
+    strategy = default_strategy() if collections else None
+    summary = store_run.run_on_store(store, through, backend, engine_name=engine_name, strategy=strategy)
     seconds = time.perf_counter() - began
     out.update(
         dates=[d.isoformat() for d in summary.dates],
@@ -102,6 +114,7 @@ def bench(
         seconds=round(seconds, 3),
         accounts_per_s=round(summary.accounts_run / seconds) if seconds else None,
         transactions=summary.transactions,
+        actions=summary.actions,
     )
     if reference_url is not None:
         copy = make_engine(reference_url)
@@ -126,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", help="the store's URL (default: a SQLite file in a temporary folder)")
     parser.add_argument("--reference", action="store_true", help="also time the reference on a copy")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--no-collections", action="store_true", help="the set-based day without decide → comply → act"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if args.accounts < 1 or args.days < 1 or args.months < 1:
@@ -134,7 +150,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--engine postgres runs inside the store: give --db postgresql+psycopg://…")
     with tempfile.TemporaryDirectory(prefix="overdue-store-bench-") as folder:
         url = args.db or f"sqlite:///{Path(folder) / 'store.db'}"
-        out = bench(args.accounts, args.months, args.days, args.engine, url, args.seed, args.reference)
+        out = bench(
+            args.accounts,
+            args.months,
+            args.days,
+            args.engine,
+            url,
+            args.seed,
+            args.reference,
+            collections=not args.no_collections,
+        )
     if args.json:
         print(json.dumps(out))
     else:
