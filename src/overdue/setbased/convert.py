@@ -7,10 +7,10 @@ and back compares equal to itself. The reference runner and the set-based runner
 state and be compared field by field.
 
 What the layout cannot hold exactly is refused with :class:`~overdue.setbased.params.Unsupported` before any
-table is built: accounts on different product terms, statement or plan ids that do not follow the domain's
-pattern, a bill-installment plan naming its statement otherwise, bureau months with gaps, an open bucket
-spell that is not the last. Installment plans of both origins (a statement's, a purchase's) keep their ids
-and their order (``plan_number``).
+table is built: accounts on different product terms or in a relief plan or settlement, statement ids that do
+not follow the domain's pattern, a bill-installment plan naming its statement otherwise, bureau months with
+gaps, an open bucket spell that is not the last. Installment plans of both origins (a statement's, a
+purchase's) keep their ids and their order (``plan_number``).
 """
 
 from __future__ import annotations
