@@ -114,17 +114,30 @@ def _record(t: ir.Table, agency: ir.StringValue, placed_on: ir.IntegerValue) -> 
     return cast
 
 
+def reviewed_promises(promises: ir.Table, day: Today, among: ir.BooleanValue | None = None) -> ir.Table:
+    """``promises`` after today's review (:func:`overdue.domain.collections.review_promises`): one pending
+    past its date is broken today (``status``, ``resolved_on``), marked ``breaks``. among: only the rows it
+    holds for are reviewed (default: all)."""
+    p = promises
+    breaks = (p.status == "pending") & (day.on > p.due_on)
+    if among is not None:
+        breaks = among & breaks
+    reviewed: ir.Table = p.mutate(
+        breaks=breaks,
+        status=ibis.ifelse(breaks, "broken", p.status),
+        resolved_on=ibis.ifelse(breaks, day.on, p.resolved_on).cast(DAY),
+    )
+    return reviewed
+
+
 def promises_next(promises: ir.Table, accounts: ir.Table, day: Today) -> ir.Table:
     """Promises of the accounts that ran, those pending past their date broken today."""
-    on = day.on
-    ran = accounts.filter(accounts.last_eod == on)
+    ran = accounts.filter(accounts.last_eod == day.on)
     keys = ran.select(ran_key=ran.account_key, ran=ibis.literal(True))
     p = promises.left_join(keys, promises.account_key == keys.ran_key).drop("ran_key")
-    breaks = p.ran.fill_null(False) & (p.status == "pending") & (on > p.due_on)
-    after: ir.Table = p.mutate(
-        status=ibis.ifelse(breaks, "broken", p.status),
-        resolved_on=ibis.ifelse(breaks, on, p.resolved_on).cast(DAY),
-    ).select(*ENGINE["promises"].names)
+    after: ir.Table = reviewed_promises(p, day, among=p.ran.fill_null(False)).select(
+        *ENGINE["promises"].names
+    )
     return after
 
 

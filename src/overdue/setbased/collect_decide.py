@@ -40,6 +40,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 from overdue.domain.collections import PROMISE_MEMORY_DAYS
 from overdue.domain.terms import ProductTerms
 from overdue.engine.collect import CONTACT_CHANNEL, MESSAGE_CHANNELS, WORK_QUEUES
+from overdue.setbased.collect_act import reviewed_promises
 from overdue.setbased.collect_score import ScoreInputs, with_score
 from overdue.setbased.collect_tables import HOLDS, combinations
 from overdue.setbased.encode import CODE, DAY, STATUSES, WRITTEN_OFF, bucket_names, day_number
@@ -317,12 +318,8 @@ def carried_records(
     keys = decided.select(decided_key=decided.account_key)
     t = ran.anti_join(keys, ran.account_key == keys.decided_key)
     t = left_join(t, collections.rename(previous_stage="stage", collection_escalation="escalation"))
-    p = promises
-    broken = (
-        p.filter((p.status == "pending") & (on > p.due_on))
-        .group_by("account_key")
-        .aggregate(broken=lambda b: b.account_key.count())
-    )
+    p = reviewed_promises(promises, day)
+    broken = p.filter(p.breaks).group_by("account_key").aggregate(broken=lambda b: b.account_key.count())
     t = left_join(t, broken)
     t = t.mutate(**{name: t[name].fill_null(value) for name, value in RECORD_DEFAULTS.items()})
     r = reviewed(t, day)
@@ -335,14 +332,7 @@ def carried_records(
 def _promise_review(promises: ir.Table, day: Today) -> ir.Table:
     """Per account: promises broken today, promises still pending, and the latest resolved one's status and
     date (ties by id, as :meth:`~overdue.domain.collections.CollectionState.promise_status` breaks them)."""
-    on = day.on
-    p = promises
-    breaks = (p.status == "pending") & (on > p.due_on)
-    p = p.mutate(
-        breaks=breaks,
-        status=ibis.ifelse(breaks, "broken", p.status),
-        resolved_on=ibis.ifelse(breaks, on, p.resolved_on).cast(DAY),
-    )
+    p = reviewed_promises(promises, day)
     per_account = p.group_by("account_key").aggregate(
         broken=p.account_key.count(where=p.breaks), pending=p.account_key.count(where=p.status == "pending")
     )

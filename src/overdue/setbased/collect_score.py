@@ -45,6 +45,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 from overdue.domain.calendar import add_months
 from overdue.risk.collection import FEATURES, SCORE_FACT_SCALE, shipped_model
 from overdue.risk.logistic import LogisticModel
+from overdue.setbased.collect_act import reviewed_promises
 from overdue.setbased.encode import DAY, bucket_names, day_number
 from overdue.setbased.limits import all_spells
 from overdue.setbased.steps import Today, left_join
@@ -265,15 +266,11 @@ def log_odds(
 def _promise_counts(promises: ir.Table, day: Today, year_ago: ir.IntegerValue) -> ir.Table:
     """Per account: the promises kept and broken resolved on or after ``year_ago``, after today's review
     (a pending promise past its date is broken today)."""
-    on = day.on
-    p = promises
-    breaks = (p.status == "pending") & (on > p.due_on)
-    status = ibis.ifelse(breaks, "broken", p.status)
-    resolved = ibis.ifelse(breaks, on, p.resolved_on)
-    recent = resolved.notnull() & (resolved >= year_ago)
+    p = reviewed_promises(promises, day)
+    recent = p.resolved_on.notnull() & (p.resolved_on >= year_ago)
     counts: ir.Table = p.group_by("account_key").aggregate(
-        kept_12m=p.account_key.count(where=recent & (status == "kept")),
-        broken_12m=p.account_key.count(where=recent & (status == "broken")),
+        kept_12m=p.account_key.count(where=recent & (p.status == "kept")),
+        broken_12m=p.account_key.count(where=recent & (p.status == "broken")),
     )
     return counts
 

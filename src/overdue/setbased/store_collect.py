@@ -408,39 +408,38 @@ def write_collections(
         key = r["type"] if r["status"] != "refused" else "refused"
         recorded.by_type[key] = recorded.by_type.get(key, 0) + 1
         recorded.by_status[r["status"]] = recorded.by_status.get(r["status"], 0) + 1
-    messages = []
-    for m in day.messages.to_pylist():
-        action_id = action_ids.get((ids[m["account_key"]], m["treatment"]))
-        if action_id is not None:
-            messages.append(
-                {
-                    "action_id": action_id,
-                    "account_id": ids[m["account_key"]],
-                    "channel": m["channel"],
-                    "template": m["template"],
-                    "locale": m["locale"],
-                    "body": m["body"],
-                    "status": "pending",
-                }
-            )
+    messages = _linked(day.messages, ids, action_ids, ("channel", "template", "locale", "body"), "pending")
     _insert(conn, outbox, messages)
-    work = []
-    for w in day.work.to_pylist():
-        action_id = action_ids.get((ids[w["account_key"]], w["treatment"]))
-        if action_id is not None:
-            work.append(
-                {
-                    "action_id": action_id,
-                    "account_id": ids[w["account_key"]],
-                    "queue": w["queue"],
-                    "business_date": w["business_date"],
-                    "priority": w["priority"],
-                    "status": "open",
-                }
-            )
-    _insert(conn, work_items, work)
+    _insert(
+        conn, work_items, _linked(day.work, ids, action_ids, ("queue", "business_date", "priority"), "open")
+    )
     recorded.collection_states = _write_records(conn, ids, before, after)
     return recorded
+
+
+def _linked(
+    rows: pa.Table,
+    ids: Sequence[str],
+    action_ids: dict[tuple[str, str], int],
+    columns: Sequence[str],
+    status: str,
+) -> list[dict[str, Any]]:
+    """The outbox or work rows (``rows``) of the actions recorded now, each naming its action's id, with
+    ``columns`` and a new row's ``status``."""
+    linked = []
+    for r in rows.to_pylist():
+        account_id = ids[r["account_key"]]
+        action_id = action_ids.get((account_id, r["treatment"]))
+        if action_id is not None:
+            linked.append(
+                {
+                    "action_id": action_id,
+                    "account_id": account_id,
+                    **{c: r[c] for c in columns},
+                    "status": status,
+                }
+            )
+    return linked
 
 
 def _record_actions(conn: Connection, rows: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
