@@ -19,6 +19,7 @@ from typing import Any
 
 import ibis
 import pyarrow as pa  # type: ignore[import-untyped]
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from setbased_helpers import (
@@ -51,6 +52,7 @@ from overdue.risk.changes import (
 from overdue.risk.notices import notice_text
 from overdue.risk.review import ReviewParameters, review_limit
 from overdue.setbased import Portfolio, states_from_tables, tables_from_states
+from overdue.setbased.backend import table_name
 from overdue.setbased.limits import LIMIT_CHANGES
 from overdue.setbased.limits_run import LimitReviewer
 
@@ -74,28 +76,30 @@ class Book:
     notices: list[tuple[Any, ...]] = dataclasses.field(default_factory=list)
 
 
-def _apply(state: AccountState, row: dict[str, Any], on: date) -> AccountState:
-    limit, held = limit_to_apply(state, row["new_limit_fen"], PARAMS)
+def _apply(
+    state: AccountState, row: dict[str, Any], on: date, params: ReviewParameters = PARAMS
+) -> AccountState:
+    limit, held = limit_to_apply(state, row["new_limit_fen"], params)
     if held and "LIMITED" not in row["reasons"]:
         row["reasons"] += " CUT_LIMITED_BY_BALANCE"
     row.update(applied_on=on, new_limit_fen=limit)
     return apply_change(state, row["action"], limit)
 
 
-def review(state: AccountState, on: date, book: Book) -> AccountState:
+def review(state: AccountState, on: date, book: Book, params: ReviewParameters = PARAMS) -> AccountState:
     """What :func:`overdue.engine.limits.review_account` does to one account after its day of ``on``."""
     rows = book.changes.setdefault(state.id, [])
     current = state
     for row in sorted(rows, key=lambda r: r["effective_on"]):
         if row["applied_on"] is None and row["effective_on"] <= on:
-            current = _apply(current, row, on)
+            current = _apply(current, row, on, params)
     if not ReviewSchedule().due(state.terms, on) or current.status is AccountStatus.CLOSED:
         return current
     if not has_finished_cycle(current.statements, on, current.terms.grace_days):
         return current
     changes = past_changes(rows)
     spells = current.bucket_history
-    decision = review_limit(review_input(current, current.statements, spells, on, changes), PARAMS)
+    decision = review_limit(review_input(current, current.statements, spells, on, changes), params)
     if not is_change(decision, changes[-1] if changes else None, delinquent_since(spells)):
         return current
     row = {
@@ -118,7 +122,7 @@ def review(state: AccountState, on: date, book: Book) -> AccountState:
             reasons=decision.reasons,
         )
         book.notices.append((state.id, on, " ".join(decision.reasons), body))
-    return _apply(current, row, on) if decision.effective_on <= on else current
+    return _apply(current, row, on, params) if decision.effective_on <= on else current
 
 
 def changes_table(book: Book, states: list[AccountState]) -> pa.Table:
@@ -198,3 +202,149 @@ def test_random_portfolios_review_as_the_rules(portfolio: list[Borrower]) -> Non
         told = len(book.notices)
     for action in {r["action"] for rows in book.changes.values() for r in rows}:
         event(f"limit change: {action}")
+
+
+def test_several_changes_due_on_one_date_are_applied_in_turn() -> None:
+    """Changes recorded before the hand-over (on dates of their own, not review days) and still waiting,
+    several due on its first date for one account (a cut then a freeze; a cut held at what is owed then a
+    raise; three on one account): the set-based review applies them in turn by effective date, each on the
+    limit and status the one before left, as the reference does, then reviews on the statement day — the
+    accounts and every change equal to the rules'."""
+    spend = (Event(2, "purchase", SHARE_SCALE, 3), Event(40, "purchase", SHARE_SCALE // 2, 3))
+    portfolio = [
+        Borrower(0, 500_000, "none", spend),
+        Borrower(1, 2_000_000, "minimum", spend),
+        Borrower(3, 300_000, "statement", spend),
+    ]
+    states = open_portfolio(START, portfolio)
+    book = Book()
+    for on in iter_days(START, HANDOVER - timedelta(days=1)):
+        before_end_of_day(states, portfolio, START, on)
+        states = [review(rules.end_of_day(s, on).state, on, book) for s in states]
+
+    def waiting(review_date: date, days: int, action: str, old: int, new: int) -> dict[str, Any]:
+        return {
+            "review_date": review_date,
+            "effective_on": HANDOVER - timedelta(days=days),
+            "action": action,
+            "old_limit_fen": old,
+            "new_limit_fen": new,
+            "reasons": "CUT_NEAR_FULL_UTILISATION" if action == "cut" else action.upper(),
+            "applied_on": None,
+        }
+
+    first, second, third = states
+    book.changes[first.id] = [
+        *book.changes.get(first.id, []),
+        waiting(date(2026, 2, 3), 3, "cut", first.credit_limit, first.credit_limit // 2),
+        waiting(date(2026, 3, 3), 1, "freeze", first.credit_limit, first.credit_limit),
+    ]
+    book.changes[second.id] = [
+        *book.changes.get(second.id, []),
+        waiting(date(2026, 2, 3), 5, "cut", second.credit_limit, 50_000),
+        waiting(date(2026, 3, 3), 2, "raise", second.credit_limit, second.credit_limit + 100_000),
+    ]
+    book.changes[third.id] = [
+        *book.changes.get(third.id, []),
+        waiting(date(2026, 1, 20), 9, "raise", third.credit_limit, third.credit_limit + 200_000),
+        waiting(date(2026, 2, 3), 4, "cut", third.credit_limit, 100_000),
+        waiting(date(2026, 3, 3), 0, "close", third.credit_limit, third.credit_limit),
+    ]
+    tables = tables_from_states(states, HUABEI)
+    set_based = Portfolio.load(tables, HUABEI, ibis.duckdb.connect())
+    reviewer = LimitReviewer.load(set_based, changes_table(book, states), LimitReview(RAW))
+    for on in iter_days(HANDOVER, END):
+        states = [review(rules.end_of_day(s, on).state, on, book) for s in states]
+        set_based.run_day(on)
+        run = reviewer.run_day(on)
+        if on == HANDOVER:
+            assert (
+                run.applied == sum(r["applied_on"] == on for rows in book.changes.values() for r in rows) >= 7
+            )
+            assert {1, 2} <= set(reviewer.changed_accounts()) <= {0, 1, 2}
+        assert states_from_tables(set_based.tables(), HUABEI) == states, on
+        assert (
+            reviewer.changes().to_pylist()
+            == changes_table(book, states)
+            .sort_by([("account_key", "ascending"), ("review_date", "ascending")])
+            .to_pylist()
+        ), on
+    after = {s.id: (s.status, s.credit_limit) for s in states}
+    assert after[first.id][0] is AccountStatus.FROZEN
+    assert after[third.id][0] is AccountStatus.CLOSED
+    held = [r for r in book.changes[second.id] if r["review_date"] == date(2026, 2, 3)]
+    assert "CUT_LIMITED_BY_BALANCE" in held[0]["reasons"], held
+
+
+@pytest.mark.parametrize("name", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_raise_window_with_four_limits_is_measured_as_the_reference(
+    name: str, request: pytest.FixtureRequest
+) -> None:
+    """Six cycles measured against four different limits (three changes applied within the raise window): the
+    common denominator holds three, so those accounts' mean utilisation is computed as the reference computes
+    it; the review of 1 February records the same raises and keeps as the rules, for a line used within the
+    healthy range, one used too little, and one whose mean (0.1012) is healthy only with the cycle measured
+    against the fourth limit counted."""
+    start, handover, end = date(2025, 7, 3), date(2026, 1, 25), date(2026, 2, 4)
+    params = parameters_for(ReviewParameters(min_days_between_changes=20), HUABEI)
+    monthly = tuple(Event(3 + 30 * k, "purchase", SHARE_SCALE // 3, 3) for k in range(7))
+    little = tuple(Event(3 + 30 * k, "purchase", SHARE_SCALE // 40, 3) for k in range(7))
+    edge = tuple(Event(3 + 30 * k, "purchase", SHARE_SCALE // 10, 3) for k in range(7))
+    portfolio = [
+        Borrower(0, 1_000_000, "statement", monthly),
+        Borrower(0, 2_000_000, "statement", little),
+        Borrower(0, 1_000_000, "statement", edge),
+    ]
+    states = open_portfolio(start, portfolio)
+    book = Book()
+    for on in iter_days(start, handover - timedelta(days=1)):
+        before_end_of_day(states, portfolio, start, on)
+        states = [review(rules.end_of_day(s, on).state, on, book, params) for s in states]
+    for state in states:
+        now = state.credit_limit
+        limits = [now - 200_000, now + 50_000, now - 100_000, now]
+        book.changes[state.id] = [
+            {
+                "review_date": applied - timedelta(days=7),
+                "effective_on": applied,
+                "action": "raise" if new > old else "cut",
+                "old_limit_fen": old,
+                "new_limit_fen": new,
+                "reasons": "RAISE_GOOD_HISTORY" if new > old else "CUT_NEAR_FULL_UTILISATION",
+                "applied_on": applied,
+            }
+            for applied, old, new in zip(
+                (date(2025, 9, 15), date(2025, 10, 15), date(2025, 11, 15)),
+                limits[:3],
+                limits[1:],
+                strict=True,
+            )
+        ]
+    con = ibis.duckdb.connect() if name == "duckdb" else request.getfixturevalue(name)
+    for on in iter_days(handover, end):
+        before_end_of_day(states, portfolio, start, on)
+        set_based = Portfolio.load(tables_from_states(states, HUABEI), HUABEI, con)
+        reviewer = LimitReviewer.load(set_based, changes_table(book, states), LimitReview(params))
+        states = [review(rules.end_of_day(s, on).state, on, book, params) for s in states]
+        set_based.run_day(on)
+        reviewer.run_day(on)
+        if on == date(2026, 2, 1):
+            most = set_based.db.fetch(
+                f"SELECT max(limits) AS most FROM {table_name('review_facts')}",
+                pa.schema([("most", pa.int64())]),
+            )["most"][0].as_py()
+            assert most == 4
+        assert states_from_tables(set_based.tables(), HUABEI) == states, on
+        assert (
+            reviewer.changes().to_pylist()
+            == changes_table(book, states)
+            .sort_by([("account_key", "ascending"), ("review_date", "ascending")])
+            .to_pylist()
+        ), on
+    recorded = {
+        state.id: [r["action"] for r in book.changes[state.id] if r["review_date"] == date(2026, 2, 1)]
+        for state in states
+    }
+    assert recorded[states[0].id] == ["raise"], recorded
+    assert recorded[states[1].id] == [], recorded
+    assert recorded[states[2].id] == ["raise"], recorded

@@ -28,7 +28,8 @@ Exactness: limits and amounts are integer fen; shares of a limit are rounded dow
 10^-k, ``FLOOR``), steps by integer remainders. Utilisation is compared without dividing: a cycle is near
 full when ``amount × 10^k ≥ units × limit``, and the mean utilisation of the raise window — cycles measured
 against up to three different limits — is compared with the healthy range over a common denominator in
-``DECIMAL(38, 0)``; more than three limits in one window is refused before anything changes. The reference
+``DECIMAL(38, 0)``; the rare window with more limits is measured in Python by
+:class:`~overdue.setbased.limits_run.LimitReviewer`, as the reference measures it. The reference
 divides ``Decimal``\\ s to 28 digits, which agrees with the exact comparison except for a mean that lies
 within 10^-27 of a bound without being equal to it.
 """
@@ -168,12 +169,18 @@ def subjects(
     day: Today,
     review_day: bool,
 ) -> ir.Table:
-    """The accounts the review concerns today, with the change due on each (``due_*``, null: none).
+    """The accounts the review concerns today, with the change due on each (``due_*``, null: none): when
+    several are due, the first by effective date (then review date), as the reference applies them in turn
+    (:class:`~overdue.setbased.limits_run.LimitReviewer` applies the others in further rounds).
 
     accounts: the accounts after the day (``runs`` says which ran); facts: their limits; owed:
     :func:`owed_principal`."""
     ran = accounts.filter(accounts.runs)
     due = changes.filter(changes.applied_on.isnull() & (changes.effective_on <= day.on))
+    due = due.mutate(
+        turn=ibis.row_number().over(group_by=due.account_key, order_by=[due.effective_on, due.review_date])
+    )
+    due = due.filter(due.turn == 0)
     due = due.select(
         "account_key",
         due_review_date=due.review_date,
@@ -344,7 +351,8 @@ def _decimal(value: ir.IntegerValue | int) -> ir.DecimalValue:
 def cycle_facts(cyc: ir.Table, p: ReviewParameters) -> ir.Table:
     """Per account, what the rules read of its last cycles: counts over the cut and raise windows, and the
     mean utilisation of the raise window against the healthy range (``healthy``), exactly; ``limits`` is the
-    number of different limits in the raise window (at most three are supported)."""
+    number of different limits in the raise window (the common denominator holds three;
+    :class:`~overdue.setbased.limits_run.LimitReviewer` measures the windows with more)."""
     near_scale = decimal_places(p.near_full_utilisation)
     near = cyc.amount * 10**near_scale >= to_units(p.near_full_utilisation, near_scale) * cyc.cycle_limit
     counts = cyc.group_by("account_key").aggregate(

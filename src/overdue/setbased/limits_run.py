@@ -30,6 +30,7 @@ import re
 import string
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
 import ibis  # type: ignore[import-untyped]
 import ibis.expr.types as ir  # type: ignore[import-untyped]
@@ -49,7 +50,6 @@ from overdue.setbased.day import Portfolio
 from overdue.setbased.encode import CLOSED, ENGINE, day_number, encode
 from overdue.setbased.layout import SPELLS
 from overdue.setbased.limits import NOTICE_ACTION_ROWS, NOTICE_MESSAGES
-from overdue.setbased.params import Unsupported
 from overdue.setbased.plan import Query, bindings, day_plan
 from overdue.setbased.steps import PLACEHOLDERS, Today
 
@@ -62,6 +62,14 @@ DECISIONS = pa.schema(
         pa.field("new_limit", pa.int64()),
         pa.field("reasons", pa.string()),
         pa.field("old_limit", pa.int64()),
+    ]
+)
+MANY_LIMITS = pa.schema(
+    [
+        pa.field("account_key", pa.int64()),
+        pa.field("n", pa.int64()),
+        pa.field("amount", pa.int64()),
+        pa.field("cycle_limit", pa.int64()),
     ]
 )
 RENAMED = {"limit_changes_next": "limit_changes", "accounts_next": "accounts", "facts_next": "facts"}
@@ -137,7 +145,10 @@ def review_queries(
         )
         spells = limits.all_spells(closed_spells, accounts)
         window = max(params.raise_after_cycles, params.near_full_cycles, params.minimum_only_window)
-        cycles = limits.cycles(every, spells, in_force, reviewed, day, terms.grace_days, window)
+        queries["review_cycles"] = limits.cycles(
+            every, spells, in_force, reviewed, day, terms.grace_days, window
+        )
+        cycles = _table("review_cycles", queries["review_cycles"].schema().to_pyarrow())
         queries["review_facts"] = limits.cycle_facts(cycles, params)
         cycle_facts = _table("review_facts", queries["review_facts"].schema().to_pyarrow())
         history = limits.history_facts(in_force, spells, reviewed)
@@ -182,9 +193,8 @@ class LimitReviewer:
         self.portfolio = portfolio
         self.review = review or LimitReview()
         self.params = parameters_for(self.review.parameters, portfolio.terms)
-        if self.params.cut_notice_days >= 28:
-            raise Unsupported("a cut notice of 28 days or more (two changes could be due on one date)")
         self.last_run: ReviewRun | None = None
+        self._rounds = 0
 
     @classmethod
     def load(
@@ -216,12 +226,17 @@ class LimitReviewer:
 
     def run_day(self, on: date) -> ReviewRun:
         """Apply the changes due by ``on`` and, on a review day, review, record and apply; run after the
-        portfolio's day of ``on`` (the accounts that ran it are those reviewed)."""
+        portfolio's day of ``on`` (the accounts that ran it are those reviewed).
+
+        An account with several changes due (a cut whose notice outlasts the next review, an account that
+        did not run on a change's date) has them applied in turn, by effective date, as the reference does:
+        each round applies every account's first change due, until no account has more than one left."""
         plan = self.queries(on)
         db = self.portfolio.db
         changes = table_name("limit_changes")
+        number = day_number(on)
+        self._rounds = 0
         if not plan.review_day:
-            number = day_number(on)
             waiting = db.fetch(
                 f"SELECT count(*) AS due FROM {changes} "
                 f"WHERE applied_on IS NULL AND effective_on <= {number}",
@@ -230,19 +245,15 @@ class LimitReviewer:
             if not waiting:
                 self.last_run = ReviewRun(on, False)
                 return self.last_run
-        row = db.fetch(_bind(plan.checks, on, self.portfolio.terms).sql, CHECKS).to_pylist()
-        if row and row[0]["several_due"]:
-            raise Unsupported(
-                f"{row[0]['several_due']} account(s) with several limit changes due by {on.isoformat()} "
-                f"(the first: key {row[0]['first_several']})"
-            )
-        for name, query in plan.steps.items():
-            db.create(name, _bind(query, on, self.portfolio.terms).sql)
-            if name == "review_facts":
-                self._check_limits()
-        number = day_number(on)
+        while self._several_due(plan, on):
+            if not self._rounds:
+                self._keep_before()
+            p = self.portfolio
+            self._run_steps(review_queries(p.terms, p.carry_scale, self.params, False, db.dialect), on)
+            self._rounds += 1
+        self._run_steps(plan, on)
         counts = db.fetch(
-            f"SELECT count(*) AS applied FROM {table_name('limit_changes_next')} WHERE applied_on = {number}",
+            f"SELECT count(*) AS applied FROM {changes} WHERE applied_on = {number}",
             pa.schema([("applied", pa.int64())]),
         )["applied"][0].as_py()
         recorded: dict[str, int] = {}
@@ -252,30 +263,97 @@ class LimitReviewer:
                 pa.schema([("action", pa.string()), ("n", pa.int64())]),
             )
             recorded = dict(sorted(zip(rows["action"].to_pylist(), rows["n"].to_pylist(), strict=True)))
-        for step, state in RENAMED.items():
-            db.rename(step, state)
         self.last_run = ReviewRun(on, plan.review_day, counts, recorded)
         return self.last_run
+
+    def _several_due(self, plan: ReviewQueries, on: date) -> bool:
+        row = self.portfolio.db.fetch(_bind(plan.checks, on, self.portfolio.terms).sql, CHECKS).to_pylist()
+        return bool(row and row[0]["several_due"])
+
+    def _run_steps(self, plan: ReviewQueries, on: date) -> None:
+        db = self.portfolio.db
+        for name, query in plan.steps.items():
+            db.create(name, _bind(query, on, self.portfolio.terms).sql)
+            if name == "review_facts":
+                self._many_limits(query.schema)
+        for step, state in RENAMED.items():
+            db.rename(step, state)
+
+    def _keep_before(self) -> None:
+        """Keep every account's limit and status before the first round (what :meth:`changed_accounts`
+        compares with when the day took several rounds)."""
+        self.portfolio.db.create(
+            "review_before",
+            f"SELECT a.account_key, a.status, f.credit_limit FROM {table_name('accounts')} a "
+            f"JOIN {table_name('facts')} f ON a.account_key = f.account_key",
+        )
 
     def changed_accounts(self) -> dict[int, int]:
         """``account_key`` → credit limit of the accounts whose limit or status the last run changed."""
         run = self.last_run
         if run is None or not (run.review_day or run.applied):
             return {}
+        if self._rounds:
+            sql = (
+                f"SELECT f.account_key, f.credit_limit FROM {table_name('facts')} f "
+                f"JOIN {table_name('accounts')} a ON f.account_key = a.account_key "
+                f"JOIN {table_name('review_before')} b ON f.account_key = b.account_key "
+                "WHERE f.credit_limit <> b.credit_limit OR a.status <> b.status"
+            )
+        else:
+            sql = (
+                f"SELECT s.account_key, s.credit_limit FROM {table_name('review_settled')} s "
+                f"JOIN {table_name('review_subjects')} b ON s.account_key = b.account_key "
+                "WHERE s.credit_limit <> b.credit_limit OR s.status <> b.status"
+            )
         rows = self.portfolio.db.fetch(
-            f"SELECT s.account_key, s.credit_limit FROM {table_name('review_settled')} s "
-            f"JOIN {table_name('review_subjects')} b ON s.account_key = b.account_key "
-            "WHERE s.credit_limit <> b.credit_limit OR s.status <> b.status",
-            pa.schema([("account_key", pa.int64()), ("credit_limit", pa.int64())]),
+            sql, pa.schema([("account_key", pa.int64()), ("credit_limit", pa.int64())])
         )
         return dict(zip(rows["account_key"].to_pylist(), rows["credit_limit"].to_pylist(), strict=True))
 
-    def _check_limits(self) -> None:
-        row = self.portfolio.db.fetch(
-            f"SELECT max(limits) AS most FROM {table_name('review_facts')}", pa.schema([("most", pa.int64())])
-        )["most"][0].as_py()
-        if row is not None and row > 3:
-            raise Unsupported("more than three different limits within an account's raise window")
+    def _many_limits(self, facts_schema: pa.Schema) -> None:
+        """``healthy`` of the accounts whose raise window measured its cycles against more than three
+        limits (rare: three limit changes within the window), which the common denominator of
+        :func:`~overdue.setbased.limits.cycle_facts` does not hold: their window's cycles are fetched and
+        the mean computed as the reference computes it (:func:`overdue.risk.review.review_limit`: each
+        utilisation a ``Decimal`` quotient, summed oldest first, divided by the window's length)."""
+        db = self.portfolio.db
+        p = self.params
+        rows = db.fetch(
+            f"SELECT c.account_key, c.n, c.amount, c.cycle_limit FROM {table_name('review_cycles')} c "
+            f"JOIN {table_name('review_facts')} f ON c.account_key = f.account_key "
+            f"WHERE f.limits > 3 AND c.n < {p.raise_after_cycles}",
+            MANY_LIMITS,
+        )
+        if not rows.num_rows:
+            return
+        windows: dict[int, list[tuple[int, int, int]]] = {}
+        for row in rows.to_pylist():
+            windows.setdefault(row["account_key"], []).append((row["n"], row["amount"], row["cycle_limit"]))
+        healthy: dict[int, bool] = {}
+        for key, window in windows.items():
+            oldest_first = sorted(window, reverse=True)
+            used = sum((Decimal(amount) / Decimal(limit) for _, amount, limit in oldest_first), Decimal(0))
+            mean = used / p.raise_after_cycles
+            healthy[key] = p.healthy_utilisation_min <= mean <= p.healthy_utilisation_max
+        db.load(
+            "review_healthy",
+            pa.table(
+                {"healthy_key": list(healthy), "many_healthy": list(healthy.values())},
+                schema=pa.schema([("healthy_key", pa.int64()), ("many_healthy", pa.bool_())]),
+            ),
+        )
+        facts = table_name("review_facts")
+        columns = ", ".join(
+            "COALESCE(h.many_healthy, f.healthy) AS healthy" if name == "healthy" else f"f.{name}"
+            for name in facts_schema.names
+        )
+        db.create(
+            "review_facts_many",
+            f"SELECT {columns} FROM {facts} f "
+            f"LEFT JOIN {table_name('review_healthy')} h ON f.account_key = h.healthy_key",
+        )
+        db.rename("review_facts_many", "review_facts")
 
     def changes(self) -> pa.Table:
         """Every limit change recorded (:data:`~overdue.setbased.limits.LIMIT_CHANGES`), by account and
