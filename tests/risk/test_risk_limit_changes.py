@@ -10,6 +10,7 @@ import pytest
 
 from overdue.compliance.lint import LintProblem, TemplateUse, lint
 from overdue.domain import account as rules
+from overdue.domain.calendar import iter_days
 from overdue.domain.state import AccountStatus, BucketSpell
 from overdue.domain.terms import product_terms
 from overdue.errors import InvalidInput
@@ -17,11 +18,13 @@ from overdue.risk.changes import (
     PastChange,
     ReviewSchedule,
     apply_change,
+    change_to_record,
     delinquent_since,
     is_change,
     limit_in_force,
     limit_to_apply,
     parameters_for,
+    review_input,
 )
 from overdue.risk.notices import TEMPLATES, lint_notices, notice_text
 from overdue.risk.review import CycleRecord, ReviewDecision, ReviewInput, ReviewParameters, review_limit
@@ -152,3 +155,27 @@ def test_notice_text_in_both_languages() -> None:
     )
     assert en.startswith("Huabei: Hello customer") and "raised from 5000.00 to 6000.00 CNY" in en
     assert "Reply STOP to opt out." in en
+
+
+def test_a_closed_line_is_not_reviewed_and_a_delinquent_one_is_frozen_once() -> None:
+    """The review of one account (what the end-of-day and the simulator both call): a line past due is frozen
+    once per episode; a closed line is not reviewed at all, however delinquent (the review would say
+    ``close``); an account without a finished cycle is not reviewed."""
+    terms = product_terms("huabei")
+    state = rules.open_account("L1", "huabei", terms, date(2026, 1, 5), LIMIT)
+    state = rules.purchase(state, date(2026, 1, 5), 200_000).state
+    params = parameters_for(ReviewParameters(), terms)
+    for day in iter_days(date(2026, 1, 5), date(2026, 3, 1)):
+        state = rules.end_of_day(state, day).state
+    on = date(2026, 3, 1)
+    assert state.days_past_due > 0
+    assert (
+        change_to_record(state, state.statements, state.bucket_history, date(2026, 1, 31), (), params) is None
+    )
+    frozen = change_to_record(state, state.statements, state.bucket_history, on, (), params)
+    assert frozen is not None and frozen.action == "freeze"
+    again = past("freeze", on, on)
+    assert change_to_record(state, state.statements, state.bucket_history, on, (again,), params) is None
+    closed = apply_change(state, "close", LIMIT)
+    assert review_limit(review_input(closed, closed.statements, closed.bucket_history, on)).action == "close"
+    assert change_to_record(closed, closed.statements, closed.bucket_history, on, (), params) is None

@@ -3,10 +3,9 @@
 Hypothesis draws borrowers (purchases, repayments, bill installments, due-date habits) and runs them day by
 day with the domain's rules and, after each day, the limit review as :func:`overdue.engine.limits.
 review_account` makes it — the same pure functions (:func:`~overdue.risk.changes.limit_to_apply`,
-:func:`~overdue.risk.review.review_limit` on :func:`~overdue.risk.changes.review_input`,
-:func:`~overdue.risk.changes.is_change`, :func:`~overdue.risk.changes.apply_change`), without a store. From
-a hand-over date the set-based day and review run on DuckDB too (the tables loaded again after the
-borrowers' events), and after every date the accounts, every limit change and the notices must be equal.
+:func:`~overdue.risk.changes.change_to_record`, :func:`~overdue.risk.changes.apply_change`), without a
+store. From a hand-over date the set-based day and review run on DuckDB too (the tables loaded again after
+the borrowers' events), and after every date the accounts, every limit change and the notices must be equal.
 The store-backed tests (``test_setbased_limits.py``, ``test_setbased_limits_store.py``) compare with the
 reference runner itself.
 """
@@ -41,16 +40,13 @@ from overdue.risk.changes import (
     NOTICE_ACTIONS,
     ReviewSchedule,
     apply_change,
-    delinquent_since,
-    has_finished_cycle,
-    is_change,
+    change_to_record,
     limit_to_apply,
     parameters_for,
     past_changes,
-    review_input,
 )
 from overdue.risk.notices import notice_text
-from overdue.risk.review import ReviewParameters, review_limit
+from overdue.risk.review import ReviewParameters
 from overdue.setbased import Portfolio, states_from_tables, tables_from_states
 from overdue.setbased.backend import table_name
 from overdue.setbased.limits import LIMIT_CHANGES
@@ -93,14 +89,12 @@ def review(state: AccountState, on: date, book: Book, params: ReviewParameters =
     for row in sorted(rows, key=lambda r: r["effective_on"]):
         if row["applied_on"] is None and row["effective_on"] <= on:
             current = _apply(current, row, on, params)
-    if not ReviewSchedule().due(state.terms, on) or current.status is AccountStatus.CLOSED:
+    if not ReviewSchedule().due(state.terms, on):
         return current
-    if not has_finished_cycle(current.statements, on, current.terms.grace_days):
-        return current
-    changes = past_changes(rows)
-    spells = current.bucket_history
-    decision = review_limit(review_input(current, current.statements, spells, on, changes), params)
-    if not is_change(decision, changes[-1] if changes else None, delinquent_since(spells)):
+    decision = change_to_record(
+        current, current.statements, current.bucket_history, on, past_changes(rows), params
+    )
+    if decision is None:
         return current
     row = {
         "review_date": on,

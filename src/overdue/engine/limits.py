@@ -37,17 +37,14 @@ from overdue.risk.changes import (
     NOTICE_ACTIONS,
     ReviewSchedule,
     apply_change,
-    delinquent_since,
-    has_finished_cycle,
-    is_change,
+    change_to_record,
     limit_in_force,
     limit_to_apply,
     parameters_for,
     past_changes,
-    review_input,
 )
 from overdue.risk.notices import NOTICE_CHANNEL, TEMPLATE_FOR, notice_text
-from overdue.risk.review import ReviewDecision, ReviewParameters, review_limit
+from overdue.risk.review import ReviewDecision, ReviewParameters
 from overdue.store import collections_repository as collections_store
 from overdue.store import limit_repository as store
 from overdue.store import repository
@@ -121,18 +118,18 @@ def _apply(
 def _review(
     conn: Connection, state: AccountState, on: date, params: ReviewParameters
 ) -> ReviewDecision | None:
-    """The review's decision for ``state`` on ``on`` when it is a change to record (else None). A closed line
-    is not reviewed: it stays closed."""
+    """The review's decision for ``state`` on ``on`` when it is a change to record (else None,
+    :func:`~overdue.risk.changes.change_to_record`); a closed line is not read from the store at all."""
     if state.status is AccountStatus.CLOSED:
         return None
-    statements = all_statements(conn, state.id, on)
-    if not has_finished_cycle(statements, on, state.terms.grace_days):
-        return None
-    spells = store.bucket_spells(conn, state.id)
-    changes = past_changes(store.changes_of(conn, state.id))
-    decision = review_limit(review_input(state, statements, spells, on, changes), params)
-    last = changes[-1] if changes else None
-    return decision if is_change(decision, last, delinquent_since(spells)) else None
+    return change_to_record(
+        state,
+        all_statements(conn, state.id, on),
+        store.bucket_spells(conn, state.id),
+        on,
+        past_changes(store.changes_of(conn, state.id)),
+        params,
+    )
 
 
 def _record(

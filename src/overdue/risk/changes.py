@@ -4,6 +4,8 @@ and the simulator, so both follow one rule.
 
 - **Schedule** (:class:`ReviewSchedule`): by default every account is reviewed on its statement day, after
   billing (the end-of-day's *bill* step), once it has at least one finished cycle.
+- **The review of one account** (:func:`change_to_record`): a line that is not closed and has a finished
+  cycle is reviewed (:func:`overdue.risk.review.review_limit`), and its decision kept when it is a change.
 - **Which decisions are changes** (:func:`is_change`): a raise or a cut always; a freeze or a close once per
   delinquency episode (not again while the last recorded change is the same action and the account has not
   been current since); a keep never.
@@ -34,6 +36,7 @@ from overdue.risk.review import (
     ReviewParameters,
     cut_floor,
     cycles_from_history,
+    review_limit,
 )
 
 CHANGE_ACTIONS = ("raise", "cut", "freeze", "close")
@@ -178,6 +181,28 @@ def is_change(decision: ReviewDecision, last: PastChange | None, episode_start: 
     if last is None or last.action != decision.action:
         return True
     return episode_start is not None and last.review_date < episode_start
+
+
+def change_to_record(
+    state: AccountState,
+    statements: Sequence[Statement],
+    spells: Sequence[BucketSpell],
+    on: date,
+    changes: Sequence[PastChange],
+    params: ReviewParameters,
+) -> ReviewDecision | None:
+    """The review's decision for ``state`` after its end-of-day of ``on`` when it is a change to record, else
+    None: a closed line is not reviewed (it stays closed), nor an account without a finished cycle.
+
+    statements: every statement the account has had; spells: its full bucket history; changes: its recorded
+    limit changes, oldest first."""
+    if state.status is AccountStatus.CLOSED:
+        return None
+    if not has_finished_cycle(statements, on, state.terms.grace_days):
+        return None
+    decision = review_limit(review_input(state, statements, spells, on, changes), params)
+    last = changes[-1] if changes else None
+    return decision if is_change(decision, last, delinquent_since(spells)) else None
 
 
 def limit_to_apply(state: AccountState, decided: Fen, params: ReviewParameters) -> tuple[Fen, bool]:

@@ -8,10 +8,9 @@ the band table (:func:`overdue.risk.limits.assign_limit`: score band, thin-file 
 Declined applicants are not booked: the portfolio is the first ``count`` approved ones, renumbered in order.
 
 **Review** (:class:`LimitBook`): on each review day (:class:`~overdue.risk.changes.ReviewSchedule`, default
-the statement day, after billing) every account with a finished cycle is reviewed with
-:func:`overdue.risk.review.review_limit` on the input :func:`overdue.risk.changes.review_input` builds;
-decisions that are changes (:func:`~overdue.risk.changes.is_change`) are kept and applied on their effective
-date (:func:`~overdue.risk.changes.apply_change`). Tallies: ``("limit_changes", action, month)`` and
+the statement day, after billing) every account is reviewed by the end-of-day's own rule,
+:func:`overdue.risk.changes.change_to_record` (a line not closed, with a finished cycle; the decision kept when
+it is a change); changes are applied on their effective date (:func:`~overdue.risk.changes.apply_change`). Tallies: ``("limit_changes", action, month)`` and
 ``("limit_band", band)``.
 """
 
@@ -31,17 +30,14 @@ from overdue.risk.changes import (
     PastChange,
     ReviewSchedule,
     apply_change,
-    delinquent_since,
-    has_finished_cycle,
-    is_change,
+    change_to_record,
     limit_to_apply,
     parameters_for,
-    review_input,
 )
 from overdue.risk.data import APPLICATION_STREAM, application_form
 from overdue.risk.limits import assign_limit, load_limit_table
 from overdue.risk.modelfiles import shipped_scorecard
-from overdue.risk.review import ReviewParameters, review_limit
+from overdue.risk.review import ReviewParameters
 from overdue.sim.borrowers import Borrower, make_borrowers
 
 DRAW_MARGIN = 1.25
@@ -119,16 +115,12 @@ class LimitBook:
         return self.schedule.due(self.terms, on)
 
     def review(self, i: int, state: AccountState, statements: Sequence[Statement], on: date) -> AccountState:
-        """Review account ``i`` (``statements``: all it has had); returns its state with a change applied
-        when the change takes effect today."""
-        if not has_finished_cycle(statements, on, state.terms.grace_days):
-            return state
+        """Review account ``i`` (``statements``: all it has had) as the end-of-day does
+        (:func:`~overdue.risk.changes.change_to_record`); returns its state with a change applied when the
+        change takes effect today."""
         changes = self.changes[i]
-        decision = review_limit(
-            review_input(state, statements, state.bucket_history, on, changes), self.params
-        )
-        last = changes[-1] if changes else None
-        if not is_change(decision, last, delinquent_since(state.bucket_history)):
+        decision = change_to_record(state, statements, state.bucket_history, on, changes, self.params)
+        if decision is None:
             return state
         self.counts[("limit_changes", decision.action, f"{on.year:04d}-{on.month:02d}")] += 1
         changes.append(
