@@ -9,9 +9,9 @@ Declined applicants are not booked: the portfolio is the first ``count`` approve
 
 **Review** (:class:`LimitBook`): on each review day (:class:`~overdue.risk.changes.ReviewSchedule`, default
 the statement day, after billing) every account is reviewed by the end-of-day's own rule,
-:func:`overdue.risk.changes.change_to_record` (a line not closed, with a finished cycle; the decision kept when
-it is a change); changes are applied on their effective date (:func:`~overdue.risk.changes.apply_change`). Tallies: ``("limit_changes", action, month)`` and
-``("limit_band", band)``.
+:func:`overdue.risk.changes.change_to_record` (a line not closed, with a finished cycle; the decision kept
+when it is a change); changes are applied on their effective date (:func:`~overdue.risk.changes.
+apply_change`). Tallies: ``("limit_changes", action, month)`` and ``("limit_band", band)``.
 """
 
 from __future__ import annotations
