@@ -89,17 +89,27 @@ def eod(
             help="Set-based engines: run again from this date (default: resume).",
         ),
     ] = None,
+    checkpoint_dir: Annotated[
+        str | None,
+        typer.Option(
+            "--checkpoint-dir",
+            help="--engine spark: checkpoint the tables reliably in this directory (HDFS, object store) "
+            "instead of locally.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Run the end-of-day (accrue → age → bill → decide → act) for every account, catching up missed dates."""
     through: date = parse_date(on, field="--date")
     if engine_name != "reference" and engine_name not in nightly.ENGINES:
         raise InvalidInput(f"unknown engine {engine_name!r}; choose reference, {', '.join(nightly.ENGINES)}")
+    if checkpoint_dir is not None and (engine_name != "spark" or on_store):
+        raise InvalidInput("--checkpoint-dir goes with --engine spark --state DIR")
     if engine_name != "reference" and on_store:
         _set_based_on_store(ctx, engine_name, state_dir, through, start, strategy_file, as_json)
         return
     if engine_name != "reference":
-        _set_based(ctx, engine_name, state_dir, through, start, strategy_file, as_json)
+        _set_based(ctx, engine_name, state_dir, through, start, strategy_file, as_json, checkpoint_dir)
         return
     if state_dir is not None or start is not None or on_store:
         raise InvalidInput(
@@ -132,6 +142,7 @@ def _set_based(
     start: str | None,
     strategy_file: Path | None,
     as_json: bool,
+    checkpoint_dir: str | None = None,
 ) -> None:
     if state_dir is None:
         raise InvalidInput(
@@ -139,7 +150,7 @@ def _set_based(
             "(or run on the --db store with --store)"
         )
     first = parse_date(start, field="--from") if start is not None else None
-    backend = nightly.connect(engine_name, state(ctx).db_url)
+    backend = nightly.connect(engine_name, state(ctx).db_url, checkpoint_dir)
     with _days_bar(f"end-of-day ({engine_name})", as_json) as progress:
         summary = nightly.run_nightly(
             state_dir,

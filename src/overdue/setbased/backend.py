@@ -11,13 +11,20 @@ comes back out; :class:`Workspace` is that seam:
 - **Spark**: temporary views over rows checkpointed locally after each step, so that a day reads the
   materialised result of the one before rather than re-running its lineage (which would grow with every
   day), and whose size estimate does not grow either (:class:`SparkWorkspace` says why that matters);
-  Arrow in and out through PySpark's own Arrow support.
+  Arrow in and out through PySpark's own Arrow support. On a cluster the rows are checkpointed reliably
+  instead (to the checkpoint directory of :data:`CHECKPOINT_DIR`), so that a lost executor does not lose
+  them.
+
+DuckDB and Spark also read and write Parquet themselves (:meth:`Workspace.load_parquet`,
+:meth:`Workspace.save_parquet`): a table need not pass through the driver on its way to or from a file.
+PostgreSQL has no Parquet reader or writer of its own; there the tables come and go as Arrow.
 
 Every name the workspace manages starts with :data:`PREFIX`.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pyarrow as pa  # type: ignore[import-untyped]
@@ -28,6 +35,9 @@ from overdue.setbased.params import Unsupported
 PREFIX = "overdue_eod_"
 DIALECTS = {"duckdb": "duckdb", "postgres": "postgres", "pyspark": "pyspark"}
 """Ibis backend name → the dialect the queries are compiled for."""
+CHECKPOINT_DIR = "spark.overdue.checkpointDir"
+"""The Spark setting naming a directory for reliable checkpoints (``--conf`` of ``spark-submit``, or set by
+:func:`overdue.setbased.nightly.connect`); unset, the rows are checkpointed locally."""
 
 
 def table_name(name: str) -> str:
@@ -38,6 +48,10 @@ class Workspace:
     """Tables of one portfolio inside one backend connection (one run at a time per connection)."""
 
     dialect: str
+    native_parquet = False
+    """Whether the engine reads and writes Parquet itself (:meth:`load_parquet`, :meth:`save_parquet`)."""
+    writes_folder = False
+    """Whether :meth:`save_parquet` writes a folder of part files (Spark) rather than one file (DuckDB)."""
 
     def load(self, name: str, table: pa.Table) -> None:
         """Create (or replace) table ``name`` holding ``table``."""
@@ -62,6 +76,16 @@ class Workspace:
         """The rows of ``sql`` as Arrow, cast to ``schema``."""
         raise NotImplementedError
 
+    def load_parquet(self, name: str, path: str) -> None:
+        """Create (or replace) table ``name`` holding the rows of the Parquet at ``path``: one file, or a
+        folder of ``*.parquet`` part files (as :meth:`save_parquet` writes on Spark)."""
+        raise Unsupported(f"Parquet read by the {self.dialect} engine itself: load the tables as Arrow")
+
+    def save_parquet(self, sql: str, path: str) -> int:
+        """Write the rows of ``sql`` as Parquet at ``path`` (one file, or a folder of part files when
+        :attr:`writes_folder`), in the types the query gives them; returns how many rows were written."""
+        raise Unsupported(f"Parquet written by the {self.dialect} engine itself: fetch the tables as Arrow")
+
 
 def workspace(backend: BaseBackend) -> Workspace:
     """The workspace for an Ibis backend connection: DuckDB, PostgreSQL or PySpark."""
@@ -70,12 +94,23 @@ def workspace(backend: BaseBackend) -> Workspace:
     if backend.name == "postgres":
         return PostgresWorkspace(backend.con)
     if backend.name == "pyspark":
-        return SparkWorkspace(backend._session)
+        session = backend._session
+        return SparkWorkspace(session, session.conf.get(CHECKPOINT_DIR, None) or None)
     raise Unsupported(f"the {backend.name} backend: the set-based day runs on DuckDB, PostgreSQL or PySpark")
+
+
+def parquet_files(path: str) -> str:
+    """What a reader takes for the Parquet at ``path``: the file itself, or the part files of a folder."""
+    return f"{path.rstrip('/')}/*.parquet" if os.path.isdir(path) else path
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 class DuckDBWorkspace(Workspace):
     dialect = "duckdb"
+    native_parquet = True
 
     def __init__(self, con: Any) -> None:
         self.con = con
@@ -105,6 +140,16 @@ class DuckDBWorkspace(Workspace):
         # DuckDB sums int64 into int128: the cast brings the expression's types back.
         result: pa.Table = self.con.sql(sql).to_arrow_table()
         return result.select(schema.names).cast(schema)
+
+    def load_parquet(self, name: str, path: str) -> None:
+        source = _literal(parquet_files(path))
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table_name(name)} AS SELECT * FROM read_parquet({source})"
+        )
+
+    def save_parquet(self, sql: str, path: str) -> int:
+        row = self.con.execute(f"COPY ({sql}) TO {_literal(path)} (FORMAT parquet)").fetchone()
+        return int(row[0]) if row else 0
 
 
 POSTGRES_TYPES = {
@@ -184,7 +229,7 @@ class PostgresWorkspace(Workspace):
 
 
 class SparkWorkspace(Workspace):
-    """Tables as temporary views over locally checkpointed rows.
+    """Tables as temporary views over checkpointed rows (locally, or reliably to ``checkpoint_dir``).
 
     Why not ``DataFrame.localCheckpoint``: since Spark 3.4 a checkpointed DataFrame keeps the planner's
     size estimate of the query that made it, and Spark estimates a join (without cost-based statistics) as
@@ -198,12 +243,24 @@ class SparkWorkspace(Workspace):
     execution picks the joins from the real sizes at run time. The checkpointed rows of a table are
     released (``unpersist``) as soon as the table is dropped or replaced, so what the executors hold is
     the tables of one day, not of every day run.
+
+    Local checkpoints live in the executors' storage: an executor lost on a cluster loses them, and the
+    run with it. With ``checkpoint_dir`` (a directory every executor reaches: HDFS, an object store) the
+    rows are checkpointed reliably there instead (``RDD.checkpoint``, kept in memory meanwhile so that
+    writing them does not compute them twice), and a table's files are deleted when it is dropped or
+    replaced.
     """
 
     dialect = "pyspark"
+    native_parquet = True
+    writes_folder = True
 
-    def __init__(self, session: Any) -> None:
+    def __init__(self, session: Any, checkpoint_dir: str | None = None) -> None:
         self.session = session
+        self.checkpoint_dir = checkpoint_dir
+        """Where rows are checkpointed reliably (None: locally)."""
+        if checkpoint_dir is not None:
+            session.sparkContext.setCheckpointDir(checkpoint_dir)
         self.frames: dict[str, Any] = {}
         self.rows: dict[str, Any] = {}
         """The checkpointed rows (a JVM ``JavaRDD[Row]``) under each table."""
@@ -214,7 +271,11 @@ class SparkWorkspace(Workspace):
         # Materialise now and cut the lineage: tomorrow reads today's rows, not today's plan (nor its
         # size estimate).
         rows = frame._jdf.javaRDD()
-        rows.rdd().localCheckpoint()
+        if self.checkpoint_dir is None:
+            rows.rdd().localCheckpoint()
+        else:
+            rows.rdd().persist(self.session._jvm.org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK())
+            rows.rdd().checkpoint()
         rows.count()
         kept = DataFrame(self.session._jsparkSession.createDataFrame(rows, frame._jdf.schema()), self.session)
         self._release(name)
@@ -225,6 +286,9 @@ class SparkWorkspace(Workspace):
     def _release(self, name: str) -> None:
         rows = self.rows.pop(name, None)
         if rows is None:
+            return
+        if self.checkpoint_dir is not None:
+            self._delete_checkpoint(rows)
             return
         # Spark warns at every unpersist of locally checkpointed rows that they cannot be recomputed; these
         # go because their table is gone, so the warning is silenced for this one call.
@@ -237,6 +301,14 @@ class SparkWorkspace(Workspace):
             rows.unpersist(False)
         finally:
             configurator.setLevel(logger, previous)
+
+    def _delete_checkpoint(self, rows: Any) -> None:
+        rows.unpersist(False)
+        written = rows.rdd().getCheckpointFile()
+        if written.isDefined():
+            jvm = self.session._jvm
+            path = jvm.org.apache.hadoop.fs.Path(written.get())
+            path.getFileSystem(self.session._jsc.hadoopConfiguration()).delete(path, True)
 
     def load(self, name: str, table: pa.Table) -> None:
         self._keep(name, self.session.createDataFrame(table))
@@ -264,3 +336,13 @@ class SparkWorkspace(Workspace):
     def fetch(self, sql: str, schema: pa.Schema) -> pa.Table:
         result: pa.Table = self.session.sql(sql).toArrow()
         return result.select(schema.names).cast(schema)
+
+    def load_parquet(self, name: str, path: str) -> None:
+        self._keep(name, self.session.read.parquet(path))
+
+    def save_parquet(self, sql: str, path: str) -> int:
+        # Spark writes a folder of part files (and a ``_SUCCESS`` marker, which Parquet readers skip); the
+        # count reads the files' footers, not their rows.
+        self.session.sql(sql).write.mode("overwrite").parquet(path)
+        written: int = self.session.read.parquet(path).count()
+        return written

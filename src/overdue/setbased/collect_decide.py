@@ -40,10 +40,22 @@ import pyarrow as pa  # type: ignore[import-untyped]
 from overdue.domain.collections import PROMISE_MEMORY_DAYS
 from overdue.domain.terms import ProductTerms
 from overdue.engine.collect import CONTACT_CHANNEL, MESSAGE_CHANNELS, WORK_QUEUES
+from overdue.setbased.backend import table_name
 from overdue.setbased.collect_act import reviewed_promises
 from overdue.setbased.collect_score import ScoreInputs, with_score
 from overdue.setbased.collect_tables import HOLDS, combinations
-from overdue.setbased.encode import CODE, DAY, STATUSES, WRITTEN_OFF, bucket_names, day_number
+from overdue.setbased.encode import (
+    ACTIVE_ARRANGEMENT,
+    BROKEN_ARRANGEMENT,
+    CODE,
+    DAY,
+    ENGINE,
+    PLAN_KIND,
+    STATUSES,
+    WRITTEN_OFF,
+    bucket_names,
+    day_number,
+)
 from overdue.setbased.params import Unsupported
 from overdue.setbased.steps import Today, left_join, outstanding, past_due, short_of_minimum
 from overdue.strategy.conditions import Condition, Ref, Test, Value
@@ -167,6 +179,7 @@ def account_facts(
     day: Today,
     names: bool = False,
     score: ScoreInputs | None = None,
+    arrangements: ir.Table | None = None,
 ) -> ir.Table:
     """One row per account that ran today and needs a decision — something billed unpaid, or overdue
     (:func:`overdue.engine.collect.needs_decision`) — with every fact under its
@@ -180,6 +193,8 @@ def account_facts(
     names: whether to join ``account_id`` and ``product`` (strings, from ``facts``): only when a
     condition reads them. score: the tables the collection score reads (only when a condition reads it,
     :func:`reads_score`): gives the ``score`` column (:func:`overdue.setbased.collect_score.with_score`).
+    arrangements: the relief arrangements (engine ``arrangements``; default: the portfolio's table), whose
+    kind and status give the ``plan`` fact as :func:`overdue.domain.relief_arrangements.plan_fact` does.
     """
     on = day.on
     a = accounts.filter(accounts.last_eod == on)
@@ -216,6 +231,16 @@ def account_facts(
         combo=t.combo.fill_null(0),
     )
     t = reviewed(t, day)
+    if arrangements is None:
+        arrangements = ibis.table(
+            ibis.Schema.from_pyarrow(ENGINE["arrangements"]), name=table_name("arrangements")
+        )
+    t = left_join(
+        t,
+        arrangements.select(
+            "account_key", arrangement_kind=arrangements.kind, arrangement_status=arrangements.status
+        ),
+    )
     if score is not None:
         t = with_score(t, a, promises, score, day)
     promise = ibis.cases(
@@ -246,7 +271,11 @@ def account_facts(
         "escalated_from",
         days_to_due=t.latest_due - on,
         promise=promise,
-        plan=ibis.ifelse(t.hold_plan, "active", "none"),
+        plan=ibis.cases(
+            (t.hold_plan | (t.arrangement_status == ACTIVE_ARRANGEMENT), "active"),
+            ((t.arrangement_kind == PLAN_KIND) & (t.arrangement_status == BROKEN_ARRANGEMENT), "broken"),
+            else_="none",
+        ),
         dispute=t.dispute_open | t.hold_dispute,
         litigation_hold=t.litigation_hold | t.hold_litigation,
         cease=t.hold_cease,

@@ -7,10 +7,11 @@ and back compares equal to itself. The reference runner and the set-based runner
 state and be compared field by field.
 
 What the layout cannot hold exactly is refused with :class:`~overdue.setbased.params.Unsupported` before any
-table is built: accounts on different product terms or in a relief plan or settlement, statement ids that do
-not follow the domain's pattern, a bill-installment plan naming its statement otherwise, bureau months with
-gaps, an open bucket spell that is not the last. Installment plans of both origins (a statement's, a
-purchase's) keep their ids and their order (``plan_number``).
+table is built: accounts on different product terms or with an active relief plan or settlement
+(:mod:`~overdue.setbased.arrangements`; one pending, completed, broken or lapsed is laid out and carried),
+statement ids that do not follow the domain's pattern, a bill-installment plan naming its statement otherwise,
+bureau months with gaps, an open bucket spell that is not the last. Installment plans of both origins (a
+statement's, a purchase's) keep their ids and their order (``plan_number``).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from overdue.domain.state import (
     UnbilledCycle,
 )
 from overdue.domain.terms import ProductTerms
+from overdue.setbased import arrangements as relief
 from overdue.setbased import layout
 from overdue.setbased.layout import PortfolioTables
 from overdue.setbased.params import MAX_CARRY_SCALE, Unsupported, day_terms, decimal_places, to_units
@@ -86,8 +88,7 @@ def _check_state(state: AccountState, terms: ProductTerms) -> None:
             f"account {state.id} has other product terms than the run's ({terms.name!r}); "
             "run each product's accounts separately"
         )
-    if state.arrangement is not None:
-        raise Unsupported(f"account {state.id}: relief arrangements (a negotiated plan or settlement)")
+    relief.check_arrangement(state)
     dates = [s.statement_date for s in state.statements]
     if len(set(dates)) != len(dates):
         raise Unsupported(f"account {state.id}: two statements on one date")
@@ -142,6 +143,8 @@ def tables_from_states(
     accounts, statements = _columns(layout.ACCOUNTS), _columns(layout.STATEMENTS)
     unbilled, plans = _columns(layout.UNBILLED), _columns(layout.PLANS)
     periods, spells = _columns(layout.PERIODS), _columns(layout.SPELLS)
+    arrangements, payments = _columns(layout.ARRANGEMENTS), _columns(layout.ARRANGEMENT_PAYMENTS)
+    set_asides = _columns(layout.ARRANGEMENT_SET_ASIDES)
     for key, state in enumerate(states):
         history = state.bucket_history
         open_spell = history[-1] if history and history[-1].left is None else None
@@ -221,10 +224,15 @@ def tables_from_states(
             spells["bucket"].append(spell.bucket)
             spells["entered"].append(spell.entered)
             spells["left"].append(spell.left)
+        relief.add_rows(key, state, arrangements, payments, set_asides)
     try:
         plan_table = _table(plans, layout.PLANS)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise Unsupported(f"installment fee rates finer than the layout's decimal(12, 6): {exc}") from None
+    try:
+        arrangement_table = _table(arrangements, layout.ARRANGEMENTS)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise Unsupported(f"relief plan rates finer than the layout's decimal(12, 6): {exc}") from None
     return PortfolioTables(
         accounts=_table(accounts, layout.ACCOUNTS),
         statements=_table(statements, layout.STATEMENTS),
@@ -233,6 +241,9 @@ def tables_from_states(
         periods=_table(periods, layout.PERIODS),
         bucket_spells=_table(spells, layout.SPELLS),
         carry_scale=scale,
+        arrangements=arrangement_table,
+        arrangement_payments=_table(payments, layout.ARRANGEMENT_PAYMENTS),
+        arrangement_set_asides=_table(set_asides, layout.ARRANGEMENT_SET_ASIDES),
     )
 
 
@@ -257,6 +268,11 @@ def states_from_tables(tables: PortfolioTables, terms: ProductTerms) -> list[Acc
     plans = _by_account(tables.plans, ["plan_number"])
     periods = _by_account(tables.periods, ["plan_number", "number"])
     spells = _by_account(tables.bucket_spells, ["entered", "left"])
+    keys, names = tables.accounts["account_key"].to_pylist(), tables.accounts["account_id"].to_pylist()
+    ids = dict(zip(keys, names, strict=True))
+    arrangements = relief.arrangements_by_account(
+        tables.arrangements, tables.arrangement_payments, tables.arrangement_set_asides, ids
+    )
     out: list[AccountState] = []
     for row in tables.accounts.sort_by("account_key").to_pylist():
         key, account_id = row["account_key"], row["account_id"]
@@ -334,6 +350,7 @@ def states_from_tables(tables: PortfolioTables, terms: ProductTerms) -> list[Acc
                 written_off_on=row["written_off_on"],
                 negative_notice_on=row["negative_notice_on"],
                 last_deferral_on=row["last_deferral_on"],
+                arrangement=arrangements.get(key),
             )
         )
     return out

@@ -10,7 +10,9 @@ outputs (:meth:`Portfolio.outputs`).
 
 What changes on a day: the statements with something unpaid (accrual), the accounts (ageing), and on a
 statement day the unbilled cycles and installment periods, on a month end the bureau grids. The account
-facts (ids, product, time zone, limit) and the installment plans are never read or rewritten; settled
+facts (ids, product, time zone, limit), the installment plans and the relief arrangements (none of them
+active: :mod:`~overdue.setbased.arrangements`; the collection half reads their ``plan`` fact) are never
+read or rewritten; settled
 statements (nothing unpaid: no rule of the day reads or changes them, and nothing in a day makes them
 unpaid again) are kept apart and only appended to, on a statement day, by the statements it rolls; the
 closed bucket spells are only appended to. So the tables a day reads do not grow with the portfolio's
@@ -35,6 +37,7 @@ from overdue.domain.calendar import is_month_end, month_key
 from overdue.domain.errors import InvalidDate
 from overdue.domain.terms import ProductTerms
 from overdue.setbased import layout
+from overdue.setbased.arrangements import refuse_active
 from overdue.setbased.backend import Workspace, table_name, workspace
 from overdue.setbased.encode import DAY, ENGINE, day_of, decode, encode
 from overdue.setbased.layout import DayResult, PortfolioTables
@@ -51,6 +54,9 @@ STATE = (
     "plans",
     "periods",
     "bucket_spells",
+    "arrangements",
+    "arrangement_payments",
+    "arrangement_set_asides",
 )
 """The state tables inside the backend."""
 RENAMED = {
@@ -96,6 +102,7 @@ class Portfolio:
         """Load ``tables`` (all on ``terms``) into ``backend``."""
         portfolio = cls(backend, terms, tables.carry_scale)
         tables = tables.conform()
+        refuse_active(tables.arrangements, tables.accounts)
         s = tables.statements
         unpaid = pc.greater(
             pc.add(
@@ -114,6 +121,9 @@ class Portfolio:
             "plans": tables.plans,
             "periods": tables.periods,
             "bucket_spells": tables.bucket_spells,
+            "arrangements": tables.arrangements,
+            "arrangement_payments": tables.arrangement_payments,
+            "arrangement_set_asides": tables.arrangement_set_asides,
         }
         for name in STATE:
             portfolio.db.load(name, encode(edge[name], name, terms.last_bucket))
@@ -208,6 +218,13 @@ class Portfolio:
             periods=self._fetch("periods", layout.PERIODS),
             bucket_spells=self._fetch("bucket_spells", layout.SPELLS),
             carry_scale=self.carry_scale,
+            arrangements=self._fetch("arrangements", layout.ARRANGEMENTS).sort_by("account_key"),
+            arrangement_payments=self._fetch("arrangement_payments", layout.ARRANGEMENT_PAYMENTS).sort_by(
+                [("account_key", "ascending"), ("number", "ascending")]
+            ),
+            arrangement_set_asides=self._fetch(
+                "arrangement_set_asides", layout.ARRANGEMENT_SET_ASIDES
+            ).sort_by([("account_key", "ascending"), ("position", "ascending")]),
         )
 
     def _fetch(self, name: str, schema: pa.Schema) -> pa.Table:

@@ -23,6 +23,12 @@ import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from overdue.domain.ledger import LedgerAccount, TransactionKind
+from overdue.domain.relief_state import ACTIVE as ARRANGEMENT_ACTIVE
+from overdue.domain.relief_state import ARRANGEMENT_KINDS
+from overdue.domain.relief_state import BROKEN as ARRANGEMENT_BROKEN
+from overdue.domain.relief_state import COMPLETED as ARRANGEMENT_COMPLETED
+from overdue.domain.relief_state import LAPSED as ARRANGEMENT_LAPSED
+from overdue.domain.relief_state import PENDING as ARRANGEMENT_PENDING
 from overdue.domain.state import AccountStatus
 from overdue.setbased import layout
 from overdue.setbased.params import Unsupported
@@ -50,6 +56,20 @@ KINDS = tuple(
 )
 """Posting kinds by code."""
 OVERDUE_INTEREST, REVOLVING_INTEREST, WRITE_OFF, INSTALLMENT_FEE = range(4)
+ARRANGEMENT_KIND_NAMES = ARRANGEMENT_KINDS
+"""Relief arrangement kinds by code: ``plan`` 0, ``settlement`` 1."""
+PLAN_KIND, SETTLEMENT_KIND = range(2)
+ARRANGEMENT_STATUSES = (
+    ARRANGEMENT_PENDING,
+    ARRANGEMENT_ACTIVE,
+    ARRANGEMENT_COMPLETED,
+    ARRANGEMENT_BROKEN,
+    ARRANGEMENT_LAPSED,
+)
+"""Relief arrangement statuses by code (a cancelled one is never an account's arrangement)."""
+PENDING_ARRANGEMENT, ACTIVE_ARRANGEMENT, COMPLETED_ARRANGEMENT, BROKEN_ARRANGEMENT, LAPSED_ARRANGEMENT = (
+    range(5)
+)
 LEDGER_ACCOUNTS = tuple(str(a) for a in LedgerAccount)
 """Ledger accounts by code (the enum's order)."""
 
@@ -118,12 +138,15 @@ ENGINE: dict[str, pa.Schema] = {
     "plans": _engine_schema(layout.PLANS),
     "periods": _engine_schema(layout.PERIODS),
     "bucket_spells": _engine_schema(layout.SPELLS),
+    "arrangements": _engine_schema(layout.ARRANGEMENTS),
+    "arrangement_payments": _engine_schema(layout.ARRANGEMENT_PAYMENTS),
+    "arrangement_set_asides": _engine_schema(layout.ARRANGEMENT_SET_ASIDES),
     "postings": _engine_schema(layout.POSTINGS),
     "bureau_months": _engine_schema(layout.BUREAU_MONTHS, month=pa.int32(), status=pa.string()),
 }
 """The engine's schema of every table: the state tables (``accounts`` split into ``accounts``, ``facts``
-and ``bureau``; ``statements`` into the statements with something unpaid and the ``settled`` ones) and the
-day's outputs."""
+and ``bureau``; ``statements`` into the statements with something unpaid and the ``settled`` ones, the
+relief arrangements' ``kind`` and ``status`` as codes) and the day's outputs."""
 
 
 def _codes(values: pa.ChunkedArray | pa.Array, names: tuple[str, ...], what: str) -> pa.Array:
@@ -157,7 +180,11 @@ def encode(table: pa.Table, name: str, last_bucket: int) -> pa.Table:
     columns = []
     for field in target:
         values = table[field.name]
-        if field.name == "status":
+        if name == "arrangements" and field.name == "status":
+            values = _codes(values, ARRANGEMENT_STATUSES, "relief arrangement status")
+        elif name == "arrangements" and field.name == "kind":
+            values = _codes(values, ARRANGEMENT_KIND_NAMES, "relief arrangement kind")
+        elif field.name == "status":
             values = _codes(values, STATUSES, "status")
         elif field.name == "bucket":
             values = _codes(values, bucket_names(last_bucket), "bucket")
@@ -169,10 +196,15 @@ def encode(table: pa.Table, name: str, last_bucket: int) -> pa.Table:
 
 def decode(table: pa.Table, schema: pa.Schema, last_bucket: int) -> pa.Table:
     """An engine table back in the layout's ``schema`` (the columns of ``schema`` only)."""
+    arrangements = schema.equals(layout.ARRANGEMENTS)
     columns = []
     for field in schema:
         values = table[field.name]
-        if field.name == "status" and pa.types.is_integer(values.type):
+        if arrangements and field.name == "status":
+            values = _names(values, ARRANGEMENT_STATUSES)
+        elif arrangements and field.name == "kind":
+            values = _names(values, ARRANGEMENT_KIND_NAMES)
+        elif field.name == "status" and pa.types.is_integer(values.type):
             values = _names(values, STATUSES)
         elif field.name == "bucket":
             values = _names(values, bucket_names(last_bucket))

@@ -11,8 +11,9 @@ It runs :func:`overdue.setbased.nightly.run_nightly` from the newest snapshot (o
 days again) and prints the summary as JSON on the last line of its output. With ``--strategy FILE`` (a
 strategy file, or ``huabei`` for the shipped one) each day also runs decide → comply → act over the tables,
 as ``overdue eod --engine spark --state DIR --strategy FILE`` does; without it the job stops after the
-accounts' day. ``--engine duckdb`` runs the same job without Spark. ``docs/setbased.md`` describes a
-cluster run and what it still lacks.
+accounts' day. ``--engine duckdb`` runs the same job without Spark. ``--checkpoint-dir DIR`` (a directory
+every executor reaches: HDFS, an object store) checkpoints the tables reliably there instead of locally, as
+a cluster needs. ``docs/setbased.md`` describes a cluster run and what it still lacks.
 """
 
 from __future__ import annotations
@@ -47,13 +48,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--strategy", help=f"a collection strategy file, or {SHIPPED} for the shipped one (default: none)"
     )
+    parser.add_argument(
+        "--checkpoint-dir",
+        help="Spark: checkpoint the tables reliably in this directory (default: local checkpoints)",
+    )
     args = parser.parse_args(argv)
     try:
         strategy = _strategy(args.strategy)
         summary = run_nightly(
             args.state,
             args.through,
-            connect(args.engine),
+            connect(args.engine, checkpoint_dir=args.checkpoint_dir),
             engine=args.engine,
             start=args.start,
             strategy=strategy,

@@ -14,7 +14,11 @@ portfolio's day can be computed as a few set operations. Conventions:
 - the bureau's months are one string per account (``bureau_grid``, oldest first, one character a month),
   the way the bureau file reports them, so a month end touches one row per account, not 24;
 - the bucket history is split: the open spell lives on the account row (``bucket``, ``bucket_entered``), the
-  closed spells in ``bucket_spells``, which a day only appends to and never reads.
+  closed spells in ``bucket_spells``, which a day only appends to and never reads;
+- an account's relief arrangement (a negotiated plan or settlement,
+  :class:`overdue.domain.relief_state.Arrangement`) is one row of ``arrangements``, its schedule rows of
+  ``arrangement_payments`` and what a plan set aside rows of ``arrangement_set_asides``; an account without
+  an arrangement has no rows there.
 
 :data:`TABLES` lists every table with its columns and what each column is; ``docs/setbased.md`` shows the
 same list.
@@ -22,7 +26,7 @@ same list.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyarrow as pa  # type: ignore[import-untyped]
 
@@ -138,6 +142,45 @@ BUREAU_MONTH_COLUMNS: tuple[Column, ...] = (
     ("status", pa.string(), "N, 1–7, C or B"),
 )
 
+ARRANGEMENT_COLUMNS: tuple[Column, ...] = (
+    ("account_key", pa.int64(), "the account (one row per account with an arrangement)"),
+    ("arrangement_id", pa.string(), "the arrangement's id"),
+    ("kind", pa.string(), "plan (协商还款) | settlement"),
+    ("status", pa.string(), "pending_approval | active | completed | broken | lapsed"),
+    ("agreed_on", DAY, "the business date the borrower agreed"),
+    ("started_on", DAY, "when it became active (null: not approved yet)"),
+    ("ended_on", DAY, "when it was completed, broken or lapsed (null: not ended)"),
+    ("waived", FEN, "what it forgives (a plan's set-aside interest and fees; a settlement's rest), fen"),
+    ("waived_interest", FEN, "of ``waived``, the interest (the rest is fees), fen"),
+    ("paid", FEN, "repaid since it became active, fen"),
+    ("monthly_rate", PLAN_FEE_RATE, "a plan's monthly interest rate on what is left to repay (0: stopped)"),
+    ("breach_days", pa.int64(), "a plan payment more than this many days late breaks the plan"),
+    ("closes_line", pa.bool_(), "whether the line is closed for good once it is completed"),
+    ("maker", pa.string(), "who made the request"),
+    ("approver", pa.string(), "who approved it (null: nobody needed to)"),
+    ("approver_role", pa.string(), "the approver's role (null: nobody needed to)"),
+    ("fingerprint", pa.string(), "fingerprint of the balance it was quoted on"),
+)
+
+ARRANGEMENT_PAYMENT_COLUMNS: tuple[Column, ...] = (
+    ("account_key", pa.int64(), "the account (its arrangement)"),
+    ("number", pa.int64(), "payment number: 0 a plan's down payment, then 1, 2, … monthly"),
+    ("due_date", DAY, "when the payment is due"),
+    ("principal", FEN, "what it repays of the amount restructured (a settlement: the agreed amount), fen"),
+    ("interest", FEN, "the plan's own interest of the period, fen"),
+)
+
+ARRANGEMENT_SET_ASIDE_COLUMNS: tuple[Column, ...] = (
+    ("account_key", pa.int64(), "the account (its arrangement)"),
+    ("position", pa.int64(), "its place in what the plan set aside, 0 first"),
+    ("statement_date", DAY, "the statement the interest and fees were taken off"),
+    ("interest", FEN, "interest set aside, fen"),
+    ("overdue_interest", FEN, "overdue interest set aside, fen"),
+    ("fees", FEN, "fees set aside, fen"),
+    ("late_charges", FEN, "late charges no longer needed to cure the statement, fen"),
+    ("minimum", FEN, "how much the statement's minimum went down, fen"),
+)
+
 TABLES: dict[str, tuple[Column, ...]] = {
     "accounts": ACCOUNT_COLUMNS,
     "statements": STATEMENT_COLUMNS,
@@ -145,6 +188,9 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "plans": PLAN_COLUMNS,
     "periods": PERIOD_COLUMNS,
     "bucket_spells": SPELL_COLUMNS,
+    "arrangements": ARRANGEMENT_COLUMNS,
+    "arrangement_payments": ARRANGEMENT_PAYMENT_COLUMNS,
+    "arrangement_set_asides": ARRANGEMENT_SET_ASIDE_COLUMNS,
     "postings": POSTING_COLUMNS,
     "bureau_months": BUREAU_MONTH_COLUMNS,
 }
@@ -163,6 +209,9 @@ PERIODS = schema(PERIOD_COLUMNS)
 SPELLS = schema(SPELL_COLUMNS)
 POSTINGS = schema(POSTING_COLUMNS)
 BUREAU_MONTHS = schema(BUREAU_MONTH_COLUMNS)
+ARRANGEMENTS = schema(ARRANGEMENT_COLUMNS)
+ARRANGEMENT_PAYMENTS = schema(ARRANGEMENT_PAYMENT_COLUMNS)
+ARRANGEMENT_SET_ASIDES = schema(ARRANGEMENT_SET_ASIDE_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -178,6 +227,10 @@ class PortfolioTables:
     """Closed bucket spells (history): a day appends, never reads."""
     carry_scale: int
     """``interest_carry`` is in units of ``10 ** -carry_scale`` fen."""
+    arrangements: pa.Table = field(default_factory=ARRANGEMENTS.empty_table)
+    """Each account's relief arrangement (none: no row)."""
+    arrangement_payments: pa.Table = field(default_factory=ARRANGEMENT_PAYMENTS.empty_table)
+    arrangement_set_asides: pa.Table = field(default_factory=ARRANGEMENT_SET_ASIDES.empty_table)
 
     def conform(self) -> PortfolioTables:
         """The same tables cast to the layout's schemas (columns in order, exact types)."""
@@ -189,6 +242,13 @@ class PortfolioTables:
             periods=self.periods.select(PERIODS.names).cast(PERIODS),
             bucket_spells=self.bucket_spells.select(SPELLS.names).cast(SPELLS),
             carry_scale=self.carry_scale,
+            arrangements=self.arrangements.select(ARRANGEMENTS.names).cast(ARRANGEMENTS),
+            arrangement_payments=self.arrangement_payments.select(ARRANGEMENT_PAYMENTS.names).cast(
+                ARRANGEMENT_PAYMENTS
+            ),
+            arrangement_set_asides=self.arrangement_set_asides.select(ARRANGEMENT_SET_ASIDES.names).cast(
+                ARRANGEMENT_SET_ASIDES
+            ),
         )
 
 

@@ -7,6 +7,11 @@ once (:class:`~overdue.setbased.day.Portfolio`), and for each business date up t
 set-based end-of-day and writes that day's outputs and state partition. A day that fails leaves the days
 before it written and its own not: running the job again resumes from the last written day.
 
+On DuckDB and Spark the engine reads the snapshot's state tables and writes each day's state tables and
+outputs itself (:mod:`~overdue.setbased.parquet_engine`), so the portfolio does not pass through the
+driver; on PostgreSQL (no Parquet of its own) they pass through it as Arrow. The collection records, the
+limit review's tables and the manifest are written by the driver either way.
+
 :func:`export_store` writes the first snapshot from the operational store (the accounts and their
 collection records as the reference runner left them, read in bulk); :mod:`overdue.setbased.store_run`
 runs days on the store itself.
@@ -30,21 +35,31 @@ from sqlalchemy import Engine
 from overdue.compliance import rulebook
 from overdue.domain.calendar import iter_days
 from overdue.domain.errors import InvalidDate, InvalidInput, NotFound
+from overdue.domain.terms import terms_from_json
 from overdue.engine.limits import LimitReview
-from overdue.setbased import layout, limits, store_io
+from overdue.setbased import layout, limits, parquet_engine, store_io
+from overdue.setbased.backend import CHECKPOINT_DIR
 from overdue.setbased.collect import Collector
 from overdue.setbased.day import Portfolio
+from overdue.setbased.layout import PortfolioTables
 from overdue.setbased.limits_io import read_review
 from overdue.setbased.limits_run import LimitReviewer
 from overdue.setbased.snapshots import (
     COLLECTION_TABLES,
+    STATE_TABLES,
+    Snapshot,
     latest_state_before,
+    read_manifest,
+    read_records,
     read_state,
     state_dates,
+    state_partition,
     write_collection_outputs,
     write_limit_outputs,
+    write_output_with,
     write_outputs,
     write_state,
+    write_state_with,
 )
 from overdue.setbased.store_collect import read_collections
 from overdue.strategy.model import Strategy
@@ -98,9 +113,15 @@ class NightlySummary:
         }
 
 
-def connect(engine: str, postgres_url: str | None = None) -> BaseBackend:
+def connect(engine: str, postgres_url: str | None = None, checkpoint_dir: str | None = None) -> BaseBackend:
     """An Ibis connection for ``engine``: an in-process DuckDB, the PostgreSQL at ``postgres_url``, or the
-    active Spark session (``spark-submit``'s, or a new ``local[*]`` one)."""
+    active Spark session (``spark-submit``'s, or a new ``local[*]`` one).
+
+    checkpoint_dir: Spark only, a directory every executor reaches (HDFS, an object store): the tables
+    are checkpointed reliably there rather than locally (:class:`~overdue.setbased.backend.SparkWorkspace`).
+    """
+    if checkpoint_dir is not None and engine != "spark":
+        raise InvalidInput(f"--checkpoint-dir goes with --engine spark, not {engine}")
     if engine == "duckdb":
         return ibis.duckdb.connect()
     if engine == "postgres":
@@ -118,6 +139,8 @@ def connect(engine: str, postgres_url: str | None = None) -> BaseBackend:
 
         builder = SparkSession.builder.appName("overdue-eod")
         session = builder.getOrCreate() if _in_spark_submit() else builder.master("local[*]").getOrCreate()
+        if checkpoint_dir is not None:
+            session.conf.set(CHECKPOINT_DIR, checkpoint_dir)
         return ibis.pyspark.connect(session)
     raise InvalidInput(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)} (or reference)")
 
@@ -136,6 +159,7 @@ def run_nightly(
     progress: Callable[[date, int, int], None] | None = None,
     strategy: Strategy | None = None,
     review: LimitReview | None = None,
+    native_parquet: bool = True,
 ) -> NightlySummary:
     """Run the end-of-days from ``start`` (default: the day after the newest snapshot) through ``through``.
 
@@ -151,6 +175,10 @@ def run_nightly(
 
     ``start`` runs days again: the snapshot of the day before it must exist, and the run must reach the
     newest snapshot (later snapshots would no longer follow from the days run again).
+
+    native_parquet: on DuckDB and Spark, the engine reads the state tables and writes each day's state
+    tables and outputs itself (:mod:`~overdue.setbased.parquet_engine`); False: through the driver with
+    PyArrow, as on PostgreSQL. Either writes the same files (Spark: folders of part files).
     """
     dates = state_dates(root)
     if not dates:
@@ -178,8 +206,8 @@ def run_nightly(
     if start > through:
         return summary
     began = time.perf_counter()
-    snapshot = read_state(root, base)
-    portfolio = Portfolio.load(snapshot.tables, snapshot.terms, backend)
+    snapshot, portfolio = _load(root, base, backend, native_parquet)
+    native = native_parquet and portfolio.db.native_parquet
     changes, statement_history, spell_history = snapshot.limits or (None, None, None)
     reviewer = LimitReviewer.load(
         portfolio, changes, review, statement_history=statement_history, spell_history=spell_history
@@ -196,8 +224,12 @@ def run_nightly(
         began = time.perf_counter()
         run = portfolio.run_day(on)
         reviewed = reviewer.run_day(on)
-        postings, spells, bureau_months = portfolio.outputs()
-        write_outputs(root, on, postings, spells, bureau_months)
+        if native:
+            posting_rows = _save_outputs(root, on, portfolio, run.month_end)
+        else:
+            postings, spells, bureau_months = portfolio.outputs()
+            write_outputs(root, on, postings, spells, bureau_months)
+            posting_rows = postings.num_rows
         write_limit_outputs(root, on, *reviewer.outputs())
         for action, count in reviewed.recorded.items():
             summary.limit_changes[action] = summary.limit_changes.get(action, 0) + count
@@ -211,11 +243,48 @@ def run_nightly(
             reviewer.changes(),
             *(snapshot.limits[1:] if snapshot.limits else (_empty_history(), _empty_spells())),
         )
-        write_state(root, on, portfolio.tables(), snapshot.terms, kept, limit_tables)
-        summary.days.append(NightlyDay(on, run.accounts_run, postings.num_rows, time.perf_counter() - began))
+        if native:
+            writer = parquet_engine.save_state_tables(portfolio, tuple(STATE_TABLES))
+            write_state_with(root, on, writer, portfolio.carry_scale, snapshot.terms, kept, limit_tables)
+        else:
+            write_state(root, on, portfolio.tables(), snapshot.terms, kept, limit_tables)
+        summary.days.append(NightlyDay(on, run.accounts_run, posting_rows, time.perf_counter() - began))
         if progress is not None:
             progress(on, done + 1, len(days))
     return summary
+
+
+def _load(root: Path, on: date, backend: BaseBackend, native_parquet: bool) -> tuple[Snapshot, Portfolio]:
+    """The snapshot of ``on`` and its portfolio loaded into ``backend``: the state tables read by the engine
+    itself where it can (the snapshot's ``tables`` then empty: they are not read into the driver)."""
+    manifest = read_manifest(root, on)
+    terms = terms_from_json(manifest["terms"])
+    carry_scale = int(manifest["carry_scale"])
+    portfolio = Portfolio(backend, terms, carry_scale)
+    if not (
+        native_parquet
+        and portfolio.db.native_parquet
+        and parquet_engine.state_tables_known(tuple(STATE_TABLES))
+    ):
+        snapshot = read_state(root, on)
+        return snapshot, Portfolio.load(snapshot.tables, snapshot.terms, backend)
+    present = tuple(manifest["rows"])
+    parquet_engine.load_portfolio(state_partition(root, on), terms, carry_scale, portfolio, present)
+    collection, kept = read_records(root, on)
+    empty = PortfolioTables(**{n: s.empty_table() for n, s in STATE_TABLES.items()}, carry_scale=carry_scale)
+    return Snapshot(on, empty, terms, collection, kept), portfolio
+
+
+def _save_outputs(root: Path, on: date, portfolio: Portfolio, month_end: bool) -> int:
+    """Write the day's postings, bucket spells and bureau months by the engine; returns the postings' rows."""
+    rows: dict[str, int] = {}
+    for name, sql in parquet_engine.output_queries(portfolio, on, month_end).items():
+
+        def write(folder: Path, name: str = name, sql: str = sql) -> None:
+            rows[name] = parquet_engine.save_output(portfolio.db, sql, folder)
+
+        write_output_with(root, name, on, write)
+    return rows["postings"]
 
 
 def export_store(engine: Engine, root: Path, progress: Callable[[int, int], None] | None = None) -> date:

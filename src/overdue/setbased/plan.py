@@ -183,7 +183,8 @@ def day_plan(
     aged = _table("aged", age.schema())
     queries = {"accrued": accrue, "aged": age}
     if month_end:
-        queries["bureau_next"] = steps.bureau_month(bureau, aged, day, terms.bureau_grid_months)
+        arrangements = _table("arrangements", ENGINE["arrangements"])
+        queries["bureau_next"] = steps.bureau_month(bureau, aged, day, terms.bureau_grid_months, arrangements)
     day_postings = [
         *postings.interest(accrued, day),
         *postings.write_off(aged, accrued, unbilled, periods, day),

@@ -21,6 +21,10 @@ day can be read with DuckDB, Spark, Polars or pandas and inspected, or loaded an
 end-of-day of ``D`` produced (hive-style partitions: ``read_parquet('ROOT/postings/*/*.parquet',
 hive_partitioning = true)`` in DuckDB, ``spark.read.parquet('ROOT/postings')`` in Spark).
 
+When Spark writes a partition itself (:mod:`~overdue.setbased.parquet_engine`), a state table
+``NAME.parquet`` is a folder of part files of that name, and an output partition holds Spark's
+``part-*.parquet`` files instead of ``part-0.parquet``; the readers here take both.
+
 A day reads one partition and writes one, so its cost does not grow with the number of days kept. A
 partition is written into a temporary folder next to it and renamed into place, with the manifest written
 last: a crash leaves either the old partition or the new one, never half of one, and a folder without a
@@ -33,6 +37,7 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -58,6 +63,14 @@ STATE_TABLES = {
 }
 """The tables of a state partition (named as :class:`~overdue.setbased.layout.PortfolioTables` names them)
 → schema."""
+ARRANGEMENT_TABLES = {
+    "arrangements": layout.ARRANGEMENTS,
+    "arrangement_payments": layout.ARRANGEMENT_PAYMENTS,
+    "arrangement_set_asides": layout.ARRANGEMENT_SET_ASIDES,
+}
+"""The relief arrangements of a state partition; a partition without them (written before they were kept)
+reads as one whose accounts have none."""
+STATE_TABLES.update(ARRANGEMENT_TABLES)
 OUTPUTS = {
     "postings": layout.POSTINGS,
     "bucket_spells": layout.SPELLS,
@@ -143,14 +156,34 @@ def write_state(
     the collection records (:data:`COLLECTION_TABLES`, in order) and the limit review's tables
     (:data:`LIMIT_TABLES`, in order) when given."""
     conformed = tables.conform()
-    target = _partition(root / "state", on)
 
-    def write(folder: Path) -> None:
+    def write_tables(folder: Path) -> dict[str, int]:
         rows: dict[str, int] = {}
         for name in STATE_TABLES:
             table: pa.Table = getattr(conformed, name)
             pq.write_table(table, folder / f"{name}.parquet")
             rows[name] = table.num_rows
+        return rows
+
+    return write_state_with(root, on, write_tables, conformed.carry_scale, terms, collection, limit_tables)
+
+
+def write_state_with(
+    root: Path,
+    on: date,
+    write_tables: Callable[[Path], dict[str, int]],
+    carry_scale: int,
+    terms: ProductTerms,
+    collection: tuple[pa.Table, ...] | None = None,
+    limit_tables: tuple[pa.Table, ...] | None = None,
+) -> Path:
+    """:func:`write_state` with the state tables (:data:`STATE_TABLES`) written by ``write_tables(folder)``,
+    which returns their row counts (the engine writing them itself:
+    :mod:`~overdue.setbased.parquet_engine`); the rest as :func:`write_state` writes it, the manifest last."""
+    target = _partition(root / "state", on)
+
+    def write(folder: Path) -> None:
+        rows = dict(write_tables(folder))
         for (name, schema), records in zip(COLLECTION_TABLES.items(), collection or (), strict=False):
             records = records.select(schema.names).cast(schema)
             pq.write_table(records, folder / f"{name}.parquet")
@@ -162,7 +195,7 @@ def write_state(
         manifest = {
             "format": FORMAT,
             "business_date": on.isoformat(),
-            "carry_scale": conformed.carry_scale,
+            "carry_scale": carry_scale,
             "terms": terms.to_json(),
             "rows": rows,
         }
@@ -204,6 +237,11 @@ def read_manifest(root: Path, on: date) -> dict[str, Any]:
     return manifest
 
 
+def state_partition(root: Path, on: date) -> Path:
+    """The folder of the state snapshot of ``on`` (whether it exists or not)."""
+    return _partition(root / "state", on)
+
+
 def read_state(root: Path, on: date) -> Snapshot:
     """The state snapshot of ``on``, in the layout's types, with its terms."""
     manifest = read_manifest(root, on)
@@ -211,8 +249,18 @@ def read_state(root: Path, on: date) -> Snapshot:
     loaded = {
         name: pq.read_table(folder / f"{name}.parquet", schema=schema)
         for name, schema in STATE_TABLES.items()
+        if name not in ARRANGEMENT_TABLES or name in manifest["rows"]
     }
     tables = PortfolioTables(**loaded, carry_scale=int(manifest["carry_scale"])).conform()
+    collection, kept = read_records(root, on)
+    return Snapshot(on, tables, terms_from_json(manifest["terms"]), collection, kept)
+
+
+def read_records(root: Path, on: date) -> tuple[tuple[pa.Table, ...] | None, tuple[pa.Table, ...] | None]:
+    """The collection records and the limit review's tables of the snapshot of ``on`` (each None when the
+    partition has none), without its state tables."""
+    manifest = read_manifest(root, on)
+    folder = _partition(root / "state", on)
     collection = None
     if all(name in manifest["rows"] for name in COLLECTION_TABLES):
         collection = tuple(
@@ -224,7 +272,7 @@ def read_state(root: Path, on: date) -> Snapshot:
         kept = tuple(
             pq.read_table(folder / f"{name}.parquet", schema=schema) for name, schema in LIMIT_TABLES.items()
         )
-    return Snapshot(on, tables, terms_from_json(manifest["terms"]), collection, kept)
+    return collection, kept
 
 
 def write_outputs(
@@ -263,14 +311,21 @@ def write_limit_outputs(
         )
 
 
+def write_output_with(root: Path, name: str, on: date, write: Callable[[Path], None]) -> None:
+    """Write output ``name`` of ``on`` with ``write(folder)`` (the engine writing it itself), replacing an
+    earlier run of that date as the other writers here do."""
+    _replace_folder(_partition(root / name, on), write)
+
+
 def read_outputs(root: Path, name: str, on: date) -> pa.Table:
     """One output table (``postings``, ``bucket_spells`` or ``bureau_months``) of the end-of-day of ``on``."""
     if name not in OUTPUTS:
         raise NotFound(f"no output table {name!r}; outputs are {', '.join(OUTPUTS)}")
-    part = _partition(root / name, on) / "part-0.parquet"
-    if not part.is_file():
+    folder = _partition(root / name, on)
+    # part-0.parquet as PyArrow and DuckDB write it, or the part files Spark writes.
+    if not folder.is_dir() or not any(folder.glob("*.parquet")):
         raise NotFound(f"no {name} of {on.isoformat()} in {root}")
-    return pq.read_table(part, schema=OUTPUTS[name])
+    return pq.read_table(folder, schema=OUTPUTS[name], partitioning=None)
 
 
 def describe(root: Path, on: date, account_id: str | None = None) -> dict[str, Any]:

@@ -32,7 +32,16 @@ import ibis  # type: ignore[import-untyped]
 import ibis.expr.datatypes as dt  # type: ignore[import-untyped]
 import ibis.expr.types as ir  # type: ignore[import-untyped]
 
-from overdue.setbased.encode import ACTIVE, CLOSED, CODE, DAY, FROZEN, WRITTEN_OFF
+from overdue.setbased.encode import (
+    ACTIVE,
+    CLOSED,
+    CODE,
+    COMPLETED_ARRANGEMENT,
+    DAY,
+    FROZEN,
+    SETTLEMENT_KIND,
+    WRITTEN_OFF,
+)
 from overdue.setbased.params import DayTerms, decimal_places, to_units
 
 STOPPED = (WRITTEN_OFF, CLOSED)
@@ -289,14 +298,27 @@ def age(
     return aged
 
 
-def bureau_month(bureau: ir.Table, aged: ir.Table, day: Today, months: int) -> ir.Table:
+def bureau_month(
+    bureau: ir.Table, aged: ir.Table, day: Today, months: int, arrangements: ir.Table | None = None
+) -> ir.Table:
     """The ``bureau`` table after a month end: this month's status
     (:func:`overdue.domain.delinquency.bureau_status`) appended to the grid of every account that ran,
     keeping the last ``months``; a month already on the grid is replaced. ``bureau_status`` is the status
-    reported today (null: the account did not run)."""
+    reported today (null: the account did not run).
+
+    arrangements: the relief arrangements (engine ``arrangements``): an account whose settlement was
+    completed is reported ``G`` (settled for less)."""
     b = bureau.join(aged.select("account_key", "runs", "status", "bucket", "closed_owing"), "account_key")
+    settled = ibis.literal(False)
+    if arrangements is not None:
+        done = arrangements.filter(
+            (arrangements.kind == SETTLEMENT_KIND) & (arrangements.status == COMPLETED_ARRANGEMENT)
+        )
+        b = left_join(b, done.select("account_key", settled=ibis.literal(True)))
+        settled = b.settled.fill_null(False)
     this = day.month
     code = ibis.cases(
+        (settled, "G"),
         (b.status == WRITTEN_OFF, "B"),
         ((b.status == CLOSED) & ~b.closed_owing, "C"),
         (b.bucket == 0, "N"),

@@ -12,14 +12,18 @@ those :func:`~overdue.setbased.convert.tables_from_states` lays out from the loa
 - ``statements``: the open ones and each account's latest; ``unbilled``: every unbilled cycle;
 - ``plans`` and ``periods``: the installment plans not finished (bill and purchase installments), numbered
   within each account in the order the repository loads them;
-- ``bucket_spells``: empty (the store keeps the closed spells; the next day never reads them).
+- ``bucket_spells``: empty (the store keeps the closed spells; the next day never reads them);
+- ``arrangements``, ``arrangement_payments`` and ``arrangement_set_asides``: each account's relief
+  arrangement as :func:`overdue.store.relief_repository.load_arrangement` picks it (the active one, else the
+  latest not cancelled), with its schedule and what it set aside.
 
-What the set-based day does not cover is refused with :class:`~overdue.setbased.params.Unsupported`, found
-by query and naming the first account by id, as the conversion refuses it: relief arrangements (any not
-cancelled), and what the layout cannot hold (other terms than the first account's, ids out of the domain's
-pattern, an open bucket spell that is not the account's bucket, bureau months with gaps, carries beyond
-±0.5 fen). A line closed with something still owed, a deferred statement (with its ``original_due_date``)
-and a purchase installment plan are read like the rest: the set-based day runs them as the domain does.
+What the set-based day does not cover is refused with :class:`~overdue.setbased.params.Unsupported`, found by
+query and naming the first account by id, as the conversion refuses it: an active relief arrangement
+(:mod:`~overdue.setbased.arrangements`), and what the layout cannot hold (other terms than the first
+account's, ids out of the domain's pattern, an open bucket spell that is not the account's bucket, bureau
+months with gaps, carries beyond ±0.5 fen). A line closed with something still owed, a deferred statement
+(with its ``original_due_date``) and a purchase installment plan are read like the rest: the set-based day
+runs them as the domain does.
 """
 
 from __future__ import annotations
@@ -34,12 +38,13 @@ from typing import Any
 import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
-from sqlalchemy import Connection, Select, func, or_, select
+from sqlalchemy import Connection, Select, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from overdue.domain.errors import InvalidDate, InvalidInput, NotFound
 from overdue.domain.terms import ProductTerms, terms_from_json
 from overdue.setbased import layout
+from overdue.setbased.arrangements import ACTIVE_REFUSAL
 from overdue.setbased.convert import month_after
 from overdue.setbased.layout import PortfolioTables
 from overdue.setbased.params import MAX_CARRY_SCALE, Unsupported, day_terms, decimal_places, to_units
@@ -52,10 +57,11 @@ from overdue.store.account_tables import (
     statements,
     unbilled_cycles,
 )
-from overdue.store.relief_tables import relief_arrangements, relief_deferrals
+from overdue.store.relief_tables import relief_arrangements, relief_deferrals, relief_payments
 
 CANCELLED = "cancelled"
 """An arrangement replaced before approval: the only status the account's state does not carry."""
+ACTIVE = "active"
 
 
 @dataclass(frozen=True)
@@ -107,8 +113,8 @@ def _check_unsupported(conn: Connection) -> None:
     """Refuse (naming the first account) what the set-based day does not cover; one query per refusal."""
     _refuse(
         conn,
-        select(relief_arrangements.c.account_id).where(relief_arrangements.c.status != CANCELLED),
-        "account {}: relief arrangements (a negotiated plan or settlement)",
+        select(relief_arrangements.c.account_id).where(relief_arrangements.c.status == ACTIVE),
+        ACTIVE_REFUSAL,
     )
     two_open = (
         select(bucket_history.c.account_id)
@@ -397,6 +403,113 @@ def _unbilled(conn: Connection, ids: pa.Array) -> pa.Table:
     return rows.set_column(0, "account_key", _keys(rows["account_id"], ids)).cast(layout.UNBILLED)
 
 
+def _arrangements(conn: Connection, ids: pa.Array) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """The ``arrangements``, ``arrangement_payments`` and ``arrangement_set_asides`` tables: each account's
+    arrangement as :func:`overdue.store.relief_repository.load_arrangement` picks it (none is active: those
+    are refused before), one query for the arrangements and one for their schedules."""
+    ra = relief_arrangements.c
+    ranked = (
+        select(
+            ra.id,
+            ra.account_id,
+            func.row_number()
+            .over(
+                partition_by=ra.account_id,
+                order_by=(case((ra.status == ACTIVE, 0), else_=1), ra.agreed_on.desc(), ra.id.desc()),
+            )
+            .label("rank"),
+        )
+        .where(ra.status != CANCELLED)
+        .subquery()
+    )
+    chosen = select(ranked.c.id).where(ranked.c.rank == 1)
+    rows = conn.execute(
+        select(
+            ra.account_id,
+            ra.id,
+            ra.kind,
+            ra.status,
+            ra.agreed_on,
+            ra.started_on,
+            ra.ended_on,
+            ra.waived_fen,
+            ra.waived_interest_fen,
+            ra.paid_fen,
+            ra.monthly_rate,
+            ra.breach_days,
+            ra.closes_line,
+            ra.maker,
+            ra.approver,
+            ra.approver_role,
+            ra.fingerprint,
+            ra.set_aside_json,
+        )
+        .where(ra.id.in_(chosen))
+        .order_by(ra.account_id)
+    ).all()
+    keys = dict(zip(ids.to_pylist(), range(len(ids)), strict=True))
+    names = [n for n in layout.ARRANGEMENTS.names if n != "account_key"]
+    columns: dict[str, list[Any]] = {name: [] for name in layout.ARRANGEMENTS.names}
+    asides: dict[str, list[Any]] = {name: [] for name in layout.ARRANGEMENT_SET_ASIDES.names}
+    by_id: dict[str, int] = {}
+    for row in rows:
+        account_id, arrangement_id, *values, set_aside_json = row
+        key = keys[account_id]
+        by_id[arrangement_id] = key
+        columns["account_key"].append(key)
+        for name, value in zip(names, (arrangement_id, *values), strict=True):
+            columns[name].append(Decimal(value) if name == "monthly_rate" else value)
+        for position, aside in enumerate(json.loads(set_aside_json)):
+            made_on = str(aside["statement_id"]).removeprefix(f"{account_id}/")
+            try:
+                day = date.fromisoformat(made_on)
+            except ValueError:
+                day = None
+            if day is None or aside["statement_id"] != f"{account_id}/{day.isoformat()}":
+                raise Unsupported(
+                    f"relief arrangement {arrangement_id!r} of account {account_id}: a set-aside on "
+                    f"statement {aside['statement_id']!r} (the layout keeps '{{account}}/{{statement date}}')"
+                )
+            asides["account_key"].append(key)
+            asides["position"].append(position)
+            asides["statement_date"].append(day)
+            for name in ("interest", "overdue_interest", "fees", "late_charges", "minimum"):
+                asides[name].append(aside.get(name, 0))
+    try:
+        arrangement_rows = pa.table(
+            {f.name: pa.array(columns[f.name], f.type) for f in layout.ARRANGEMENTS},
+            schema=layout.ARRANGEMENTS,
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise Unsupported(f"relief plan rates finer than the layout's decimal(12, 6): {exc}") from None
+    rp = relief_payments.c
+    payment_rows = conn.execute(
+        select(rp.arrangement_id, rp.number, rp.due_date, rp.principal_fen, rp.interest_fen)
+        .where(rp.arrangement_id.in_(chosen))
+        .order_by(rp.arrangement_id, rp.number)
+    ).all()
+    payments = pa.table(
+        {
+            "account_key": pa.array([by_id[r[0]] for r in payment_rows], pa.int64()),
+            "number": pa.array([r[1] for r in payment_rows], pa.int64()),
+            "due_date": pa.array([r[2] for r in payment_rows], layout.DAY),
+            "principal": pa.array([r[3] for r in payment_rows], layout.FEN),
+            "interest": pa.array([r[4] for r in payment_rows], layout.FEN),
+        },
+        schema=layout.ARRANGEMENT_PAYMENTS,
+    )
+    set_asides = pa.table(
+        {f.name: pa.array(asides[f.name], f.type) for f in layout.ARRANGEMENT_SET_ASIDES},
+        schema=layout.ARRANGEMENT_SET_ASIDES,
+    )
+    order = [("account_key", "ascending")]
+    return (
+        arrangement_rows.sort_by(order),
+        payments.sort_by([*order, ("number", "ascending")]),
+        set_asides.sort_by([*order, ("position", "ascending")]),
+    )
+
+
 def read_store(conn: Connection) -> StoreTables:
     """Every account of the store as the set-based runner's tables (one query per table).
 
@@ -414,6 +527,7 @@ def read_store(conn: Connection) -> StoreTables:
     statement_rows, scale = _statements(conn, ids, terms)
     day_terms(terms, scale)
     plans, periods = _plans(conn, ids)
+    arrangements, payments, set_asides = _arrangements(conn, ids)
     tables = PortfolioTables(
         accounts=account_rows.select(layout.ACCOUNTS.names).cast(layout.ACCOUNTS),
         statements=statement_rows.cast(layout.STATEMENTS),
@@ -422,6 +536,9 @@ def read_store(conn: Connection) -> StoreTables:
         periods=periods,
         bucket_spells=layout.SPELLS.empty_table(),
         carry_scale=scale,
+        arrangements=arrangements,
+        arrangement_payments=payments,
+        arrangement_set_asides=set_asides,
     )
     return StoreTables(tables, terms, versions)
 

@@ -1,0 +1,195 @@
+"""Relief arrangements (negotiated plans and settlements) in the set-based day: one that is not active
+(pending approval, completed, broken, lapsed) goes to tables and back exactly, is carried unchanged day after
+day while the set-based day equals the reference's, and gives the strategy's ``plan`` fact (``broken`` after
+a broken plan) as the reference does; an active one is refused."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import ibis
+import pytest
+from ibis.backends import BaseBackend
+from setbased_collect_helpers import assert_same_plans
+from setbased_helpers import HUABEI, assert_same_day
+
+from overdue.compliance import NoRulebook
+from overdue.domain import account as rules
+from overdue.domain import relief_arrangements
+from overdue.domain.calendar import iter_days
+from overdue.domain.relief_terms import relief_terms
+from overdue.domain.state import AccountState
+from overdue.setbased import Portfolio, Unsupported, states_from_tables, tables_from_states
+from overdue.setbased.snapshots import ARRANGEMENT_TABLES, MANIFEST, read_state, state_partition, write_state
+from overdue.strategy import parse_strategy
+
+RELIEF = relief_terms("huabei")
+OPENED = date(2026, 1, 5)
+AGREED = date(2026, 3, 20)
+KINDS = (
+    "none",
+    "plan_broken",
+    "plan_completed",
+    "settlement_lapsed",
+    "settlement_paid",
+    "pending",
+    "down_missed",
+)
+"""What each account of the portfolio does with relief, in turn."""
+PLAN_SEGMENT = """
+strategy: plans
+description: a segment for broken plans
+templates:
+  note: {zh-CN: "{amount}", en: "{amount}"}
+stages:
+  - name: broken_plan
+    when: {days_past_due: {min: 1}, plan: broken}
+    treatments:
+      - {id: broken_sms, type: sms, template: note, priority: 5}
+  - name: late
+    when: {days_past_due: {min: 1}, plan: {in: [none, active]}}
+    treatments:
+      - {id: late_sms, type: sms, template: note, priority: 5, when: {plan: none}}
+      - {id: kept_sms, type: sms, template: note, priority: 6, when: {plan: active}}
+"""
+
+
+def _agree(state: AccountState, on: date, kind: str) -> AccountState:
+    """Offer, accept and (when it forgives anything and is not left pending) approve the account's relief."""
+    owed = state.outstanding
+    if kind in ("plan_broken", "pending"):
+        quote, draft = relief_arrangements.offer_plan(state, on, RELIEF, 6, waive_interest=True)
+    elif kind == "plan_completed":
+        quote, draft = relief_arrangements.offer_plan(state, on, RELIEF, 2, waive_interest=True)
+    elif kind == "down_missed":
+        quote, draft = relief_arrangements.offer_plan(
+            state, on, RELIEF, 3, owed // 5, monthly_rate=Decimal("0.005")
+        )
+    else:
+        quote, draft = relief_arrangements.offer_settlement(
+            state, on, RELIEF, owed * 6 // 10, on + timedelta(11)
+        )
+    arrangement_id = f"{state.id}/{draft.kind}/{on}/1"
+    state, _ = relief_arrangements.accept(state, on, draft, arrangement_id, "agent1", quote.fingerprint)
+    assert state.arrangement is not None
+    if state.arrangement.status == "pending_approval" and kind != "pending":
+        state, _ = relief_arrangements.approve(state, on, RELIEF, arrangement_id, "lead1", "supervisor")
+    return state
+
+
+def _borrow(state: AccountState, on: date, kind: str) -> AccountState:
+    """The borrower's day: a purchase in January, the relief agreed on :data:`AGREED`, then what it pays."""
+    if on == date(2026, 1, 10):
+        return rules.purchase(state, on, 100_000 + 7_777 * KINDS.index(kind)).state
+    if on == AGREED and kind != "none":
+        return _agree(state, on, kind)
+    arrangement = state.arrangement
+    if arrangement is None or not arrangement.is_active:
+        return state
+    if kind == "plan_completed" and on == AGREED + timedelta(days=3):
+        return rules.repay(state, on, state.outstanding).state
+    if kind == "settlement_paid" and on == AGREED + timedelta(days=5):
+        return rules.repay(state, on, arrangement.amount).state
+    if kind == "settlement_lapsed" and on == AGREED + timedelta(days=5):
+        return rules.repay(state, on, arrangement.amount // 3).state
+    return state
+
+
+def _portfolio() -> list[AccountState]:
+    return [rules.open_account(f"R{n}", "huabei", HUABEI, OPENED, 500_000) for n in range(len(KINDS))]
+
+
+def test_arrangements_that_are_not_active_round_trip() -> None:
+    states = _portfolio()
+    for on in iter_days(OPENED, date(2026, 5, 3)):
+        states = [rules.end_of_day(_borrow(s, on, k), on).state for s, k in zip(states, KINDS, strict=True)]
+    statuses = {s.arrangement.status for s in states if s.arrangement is not None}
+    assert statuses == {"completed", "broken", "lapsed", "pending_approval"}
+    assert any(s.arrangement is not None and s.arrangement.set_aside for s in states)
+    tables = tables_from_states(states, HUABEI)
+    assert tables.arrangements.num_rows == len(KINDS) - 1
+    assert states_from_tables(tables, HUABEI) == states
+
+
+def test_the_state_folder_keeps_them_and_reads_an_older_folder_as_without(tmp_path: Path) -> None:
+    states = _portfolio()
+    for on in iter_days(OPENED, date(2026, 5, 3)):
+        states = [rules.end_of_day(_borrow(s, on, k), on).state for s, k in zip(states, KINDS, strict=True)]
+    on = date(2026, 5, 3)
+    write_state(tmp_path, on, tables_from_states(states, HUABEI), HUABEI)
+    assert states_from_tables(read_state(tmp_path, on).tables, HUABEI) == states
+    folder = state_partition(tmp_path, on)
+    manifest = json.loads((folder / MANIFEST).read_text())
+    for name in ARRANGEMENT_TABLES:
+        (folder / f"{name}.parquet").unlink()
+        del manifest["rows"][name]
+    (folder / MANIFEST).write_text(json.dumps(manifest))
+    without = [dataclasses.replace(s, arrangement=None) for s in states]
+    assert states_from_tables(read_state(tmp_path, on).tables, HUABEI) == without
+
+
+def test_not_active_arrangements_day_by_day_equal_the_reference() -> None:
+    """From the agreement on, each day the accounts whose arrangement is not active run set-based and equal
+    the reference: pending ones accruing as if nothing were agreed, completed ones closed, a lapsed
+    settlement and broken plans delinquent again, through a month end and a statement day."""
+    states = _portfolio()
+    seen: set[str] = set()
+    for on in iter_days(OPENED, date(2026, 6, 5)):
+        states = [_borrow(s, on, k) for s, k in zip(states, KINDS, strict=True)]
+        if on < AGREED:
+            states = [rules.end_of_day(s, on).state for s in states]
+            continue
+        kept = [n for n, s in enumerate(states) if s.arrangement is None or not s.arrangement.is_active]
+        after = assert_same_day([states[n] for n in kept], on)
+        for n, state in zip(kept, after, strict=True):
+            states[n] = state
+            seen |= {state.arrangement.status} if state.arrangement is not None else set()
+        for n, state in enumerate(states):
+            if n not in kept:
+                states[n] = rules.end_of_day(state, on).state
+    assert seen == {"completed", "broken", "lapsed", "pending_approval"}
+    broken = [s for s in states if s.arrangement is not None and s.arrangement.status == "broken"]
+    assert len(broken) == 2 and all(s.days_past_due > 0 for s in broken)
+
+
+def test_every_backend_carries_them_through_a_month_end_and_a_statement_day(backend: BaseBackend) -> None:
+    """On DuckDB, PostgreSQL and Spark (slow): the settled account reports ``G``, the broken plans age."""
+    states = _portfolio()
+    for on in iter_days(OPENED, date(2026, 5, 29)):
+        states = [rules.end_of_day(_borrow(s, on, k), on).state for s, k in zip(states, KINDS, strict=True)]
+    for on in iter_days(date(2026, 5, 30), date(2026, 6, 1)):
+        states = assert_same_day(states, on, con=backend)
+    assert [s.bureau[-1].status for s in states].count("G") == 1
+
+
+def test_an_active_arrangement_is_refused() -> None:
+    states = _portfolio()
+    for on in iter_days(OPENED, AGREED):
+        states = [rules.end_of_day(_borrow(s, on, k), on).state for s, k in zip(states, KINDS, strict=True)]
+    active = next(s for s in states if s.arrangement is not None and s.arrangement.is_active)
+    with pytest.raises(Unsupported, match=f"account {active.id}: active relief arrangements"):
+        tables_from_states(states, HUABEI)
+    quiet = [s for s in states if s.arrangement is None or not s.arrangement.is_active]
+    tables = tables_from_states(quiet, HUABEI)
+    rows = tables.arrangements.to_pylist()
+    rows[0]["status"] = "active"
+    forged = type(tables)(**{**tables.__dict__, "arrangements": tables.arrangements.from_pylist(rows)})
+    with pytest.raises(Unsupported, match="active relief arrangements"):
+        Portfolio.load(forged, HUABEI, ibis.duckdb.connect())
+
+
+def test_a_segment_on_a_broken_plan_decides_as_the_reference() -> None:
+    states = _portfolio()
+    for on in iter_days(OPENED, date(2026, 5, 3)):
+        states = [rules.end_of_day(_borrow(s, on, k), on).state for s, k in zip(states, KINDS, strict=True)]
+    assert [relief_arrangements.plan_fact(s) for s in states].count("broken") == 2
+    strategy = parse_strategy(PLAN_SEGMENT)
+    plans = assert_same_plans(
+        states, date(2026, 5, 4), HUABEI, strategy, NoRulebook(), ibis.duckdb.connect(), seed=11, days=3
+    )
+    stages = {stage for stage, _ in plans.decisions.values()}
+    assert "broken_plan" in stages and "late" in stages

@@ -1,0 +1,126 @@
+"""Relief arrangements on the operational store: plans and settlements agreed through the services and
+ended by the reference end-of-day (completed, broken, lapsed; one left pending approval) are read in bulk as
+the repository loads them, and the set-based days on the store equal the reference's, leaving the
+arrangements as they were; an active one is refused by query."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from setbased_store_helpers import NO_REVIEW, OPENED, twin_stores
+from sqlalchemy import Engine, text
+from test_setbased_store_read import assert_same_tables, through_states
+from test_setbased_store_write import assert_same_stores
+
+from overdue.engine.reference import run_eod
+from overdue.services import accounts, relief
+from overdue.setbased import Unsupported
+from overdue.setbased.nightly import connect
+from overdue.setbased.store_io import read_store
+from overdue.setbased.store_run import run_on_store
+from overdue.store import repository
+
+AGREED = date(2026, 3, 13)
+"""Every account is 32 days past due by then (bought on 10 January, nothing repaid)."""
+ENDED = date(2026, 3, 31)
+"""By then every arrangement has ended, but the pending one (the plan missing its down payment breaks)."""
+THROUGH = date(2026, 4, 3)
+KINDS = ("plan_completed", "settlement_paid", "settlement_lapsed", "down_missed", "pending", "none")
+ARRANGEMENTS = "SELECT * FROM relief_arrangements ORDER BY id"
+
+
+def _request(kind: str, owed: int) -> relief.ReliefRequest:
+    if kind in ("plan_completed", "pending"):
+        return relief.ReliefRequest("plan", periods=2, waive_interest=True)
+    if kind == "down_missed":
+        return relief.ReliefRequest("plan", periods=3, down_payment=owed // 5, monthly_rate=Decimal("0.005"))
+    return relief.ReliefRequest("settlement", amount=owed * 6 // 10, pay_by=AGREED + timedelta(days=5))
+
+
+def _agree(engine: Engine, account_id: str, kind: str) -> None:
+    with engine.connect() as conn:
+        owed = repository.load_account(conn, account_id)[0].outstanding
+    request = _request(kind, owed)
+    offer = relief.quote(engine, account_id, request, on=AGREED)
+    accepted = relief.accept(engine, account_id, request, offer["fingerprint"], maker="agent1", on=AGREED)
+    if accepted["status"] == "pending_approval" and kind != "pending":
+        relief.approve(engine, account_id, accepted["id"], "lead1", "supervisor", on=AGREED)
+
+
+def _repay(engine: Engine, account_id: str, kind: str, on: date) -> None:
+    with engine.connect() as conn:
+        state = repository.load_account(conn, account_id)[0]
+    arrangement = state.arrangement
+    if arrangement is None or not arrangement.is_active or on != AGREED + timedelta(days=1):
+        return
+    amount = {
+        "plan_completed": state.outstanding,
+        "settlement_paid": arrangement.amount,
+        "settlement_lapsed": arrangement.amount // 3,
+    }.get(kind)
+    if amount:
+        accounts.repay(engine, account_id, amount, on=on)
+
+
+def build_relief_store(engine: Engine, through: date) -> list[str]:
+    """One account per :data:`KINDS`: bought on 10 January, unpaid, relief agreed on :data:`AGREED` and
+    kept, paid or not, run by the reference through ``through``; the ids."""
+    ids = [f"R{n}" for n in range(len(KINDS))]
+    for a in ids:
+        accounts.open_account(engine, a, OPENED, 500_000)
+    day = OPENED
+    while day <= through:
+        for a, kind in zip(ids, KINDS, strict=True):
+            if day == date(2026, 1, 10):
+                accounts.purchase(engine, a, 100_000 + 9_999 * len(a + kind), on=day)
+            if day == AGREED and kind != "none":
+                _agree(engine, a, kind)
+            if day > AGREED:
+                _repay(engine, a, kind, day)
+        run_eod(engine, day, collection=NO_REVIEW)
+        day += timedelta(days=1)
+    return ids
+
+
+@pytest.fixture
+def twins(db_url: str, tmp_path: Path) -> Iterator[tuple[Engine, Engine, str]]:
+    yield from twin_stores(db_url, tmp_path, lambda first: build_relief_store(first, ENDED))
+
+
+def test_ended_arrangements_on_the_store_equal_the_reference(twins: tuple[Engine, Engine, str]) -> None:
+    reference, set_based, url = twins
+    with set_based.connect() as conn:
+        read = read_store(conn).tables
+        assert_same_tables(read, through_states(conn))
+        for name in ("arrangements", "arrangement_payments", "arrangement_set_asides"):
+            assert getattr(read, name).to_pylist() == getattr(through_states(conn), name).to_pylist(), name
+        before = [tuple(r) for r in conn.execute(text(ARRANGEMENTS))]
+    assert sorted(read.arrangements["status"].to_pylist()) == [
+        "broken",
+        "completed",
+        "completed",
+        "lapsed",
+        "pending_approval",
+    ]
+    assert read.arrangement_set_asides.num_rows > 0
+    run_eod(reference, THROUGH)
+    name = "postgres" if url.startswith("postgresql") else "duckdb"
+    backend = connect(name, url)
+    try:
+        run_on_store(set_based, THROUGH, backend, engine_name=name)
+    finally:
+        backend.disconnect()
+    assert_same_stores(set_based, reference)
+    with set_based.connect() as mine, reference.connect() as theirs:
+        after = [tuple(r) for r in mine.execute(text(ARRANGEMENTS))]
+        assert after == before == [tuple(r) for r in theirs.execute(text(ARRANGEMENTS))]
+
+
+def test_an_active_arrangement_on_the_store_is_refused(sqlite_engine: Engine) -> None:
+    build_relief_store(sqlite_engine, AGREED)
+    with sqlite_engine.connect() as conn, pytest.raises(Unsupported, match="account R0: active relief"):
+        read_store(conn)
