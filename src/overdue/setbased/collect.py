@@ -13,16 +13,19 @@ A strategy whose conditions read the collection score (``score``) needs the full
 (:mod:`~overdue.setbased.collect_score`): the portfolio's closed spells and, for a portfolio whose tables do
 not hold them all (read from the store), the rest, given to :meth:`Collector.load` as ``spell_history``.
 
+Under a rulebook requiring the US validation notice, the day's facts read the notices sent today and the
+day's actions, messages and ``notices`` include them (:mod:`~overdue.setbased.collect_notice`).
+
 The rows are written into the operational store by :mod:`~overdue.setbased.store_collect` (``overdue eod
---store``) or as Parquet by the nightly job. Not built (``docs/setbased.md``): the US validation notice and
-rules not compiled.
+--store``) or as Parquet by the nightly job. Not built (``docs/setbased.md``): rules not compiled (a
+lender's own).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import ibis  # type: ignore[import-untyped]
@@ -55,6 +58,14 @@ from overdue.setbased.collect_decide import (
     reads_names,
     reads_score,
 )
+from overdue.setbased.collect_notice import (
+    NOTICE_TREATMENT,
+    NOTICES,
+    SENT,
+    notice_rows,
+    notices_sent,
+    with_notice,
+)
 from overdue.setbased.collect_score import (
     CONTRIBUTIONS,
     THRESHOLDS,
@@ -85,6 +96,9 @@ class CollectionDay:
     """The outbox's rows (:data:`~overdue.setbased.collect_act.MESSAGES`)."""
     work: pa.Table
     """The work queues' rows (:data:`~overdue.setbased.collect_act.WORK`)."""
+    notices: pa.Table = field(default_factory=NOTICES.empty_table)
+    """The US validation notices sent (:data:`~overdue.setbased.collect_notice.NOTICES`); their actions and
+    messages are among ``actions`` and ``messages``."""
 
 
 def _table(name: str, schema: pa.Schema) -> ir.Table:
@@ -103,6 +117,8 @@ class Queries:
     done_next: str
     scores: str | None
     """Each account's ``score`` fact (only when a condition reads it)."""
+    notices: str | None = None
+    """The accounts sending the US validation notice (only under a rulebook requiring it)."""
 
 
 SCORES = pa.schema([pa.field("account_key", pa.int64()), pa.field("score", pa.int64())])
@@ -142,6 +158,8 @@ def _compile(compiled: CompiledStrategy, rules: CompiledRulebook, dialect: str) 
         names=reads_names(compiled.strategy),
         score=score,
     )
+    if rules.validation_notice:
+        facts = with_notice(facts, day)
     decided = decisions(facts, compiled, day)
     decided_table = ibis.table(decided.schema(), name=table_name("collect_decided"))
     planned = planned_actions(
@@ -186,6 +204,7 @@ def _compile(compiled: CompiledStrategy, rules: CompiledRulebook, dialect: str) 
         promises_next=sql(promises_next(promises, accounts, day)),
         done_next=sql(done_next(_table("done", engine["done"]), actions_table, day)),
         scores=None if score is None else sql(facts.select("account_key", "score")),
+        notices=sql(notices_sent(decided_table, collections)) if rules.validation_notice else None,
     )
 
 
@@ -208,6 +227,15 @@ class Collector:
             _COMPILED[key] = cached
         self.strategy: CompiledStrategy = cached[0]
         self.rulebook: CompiledRulebook = rules
+        if rules.validation_notice and NOTICE_TREATMENT in self.strategy.treatment_ids:
+            raise Unsupported(
+                f"strategy {strategy.name}: treatment {NOTICE_TREATMENT} is the id of the validation "
+                f"notice's action under rulebook {rules.name}"
+            )
+        self.account_ids = pa.table(
+            {"account_key": pa.array([], pa.int64()), "account_id": pa.array([], pa.string())}
+        )
+        """Every account's id by ``account_key`` (the notices' texts quote it)."""
         self.queries: Queries = cached[1]
         template_parts(strategy)
         self.loaded = False
@@ -241,6 +269,7 @@ class Collector:
             f"SELECT account_key, account_id, timezone FROM {table_name('facts')}",
             pa.schema([("account_key", pa.int64()), ("account_id", pa.string()), ("timezone", pa.string())]),
         )
+        self.account_ids = accounts.select(["account_key", "account_id"])
         db.load("collections", collect_tables.encode_collections(collections))
         db.load("promises", collect_tables.encode_promises(promises))
         db.load("done", collect_tables.encode_done(done, self.strategy.treatment_ids))
@@ -295,22 +324,35 @@ class Collector:
         rows = db.fetch(f"SELECT * FROM {table_name('collect_actions')}", queries.actions_schema).sort_by(
             [("account_key", "ascending"), ("position", "ascending")]
         )
+        sent = None if queries.notices is None else db.fetch(bound(queries.notices), SENT)
         for name in ("collections", "promises", "done"):
             db.create(f"{name}_next", bound(getattr(queries, f"{name}_next")))
         for name in ("collections", "promises", "done"):
             db.rename(f"{name}_next", name)
         db.drop("collect_decided")
         actions = self._actions(rows, on)
-        return CollectionDay(
-            on,
-            self._decisions(decided, on),
-            actions,
+        outbox = (
             messages(
                 rows.append_column("business_date", actions["business_date"]), on, self.strategy.strategy
             )
             if rows.num_rows
-            else MESSAGES.empty_table(),
-            work_items(actions),
+            else MESSAGES.empty_table()
+        )
+        work = work_items(actions)
+        if sent is None or sent.num_rows == 0:
+            return CollectionDay(on, self._decisions(decided, on), actions, outbox, work)
+        stages = pa.array([s.name for s in self.strategy.strategy.stages], pa.string())
+        notice_actions, notice_messages, notices = notice_rows(sent, on, stages, self.account_ids)
+        # The notice goes before the decision's actions (position -1) and messages; sorting is stable.
+        return CollectionDay(
+            on,
+            self._decisions(decided, on),
+            pa.concat_tables([notice_actions, actions]).sort_by(
+                [("account_key", "ascending"), ("position", "ascending")]
+            ),
+            pa.concat_tables([notice_messages, outbox]).sort_by("account_key"),
+            work,
+            notices,
         )
 
     def state(self) -> tuple[pa.Table, pa.Table, pa.Table]:

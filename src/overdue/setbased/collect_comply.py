@@ -16,10 +16,20 @@ makes the contact. The others read the facts and the contacts already made:
   (unanswered calls to the party: the plans do not say which number they will dial, so every call to the
   party counts, as the reference counts it), ``cn.field_visit_per_day``.
 
+- ``us.seven_in_seven`` (Regulation F, calls only): the calls (``voice``, ``ai_voice``, any party, any
+  outcome) of the ``call_window_days`` local days to today, today included, against
+  ``max_calls_in_window``; before that, the last telephone conversation on a call up to today, which
+  stops calls for ``days_after_conversation`` days counting its own. The plans have no time, so "today" is
+  the business date (the reference's ``facts.on``) and each past contact counts on its local day. Numbers
+  over ``HISTORY_DAYS - 1`` days are refused: the reference's history is ``HISTORY_DAYS`` of contacts by
+  business date;
+- ``us.validation_notice``: an account past due needs its validation notice sent on or before today; the
+  notice the end-of-day sends today (:mod:`~overdue.setbased.collect_notice`) is in the facts already.
+
 Each is a boolean column; the refusing rule is a ``CASE`` over them in the rulebook's order, with the count
 or date its reason quotes. The reason's text is written when the rows are fetched
-(:func:`refusal_reasons`). Rules not listed here (``us.seven_in_seven``, ``us.validation_notice``, a
-lender's own) are refused with :class:`~overdue.setbased.params.Unsupported`: never checked differently.
+(:func:`refusal_reasons`). Rules not listed here (a lender's own) are refused with
+:class:`~overdue.setbased.params.Unsupported`: never checked differently.
 """
 
 from __future__ import annotations
@@ -35,6 +45,7 @@ import pyarrow.compute as pc  # type: ignore[import-untyped]
 from overdue.compliance import NoRulebook, RuleSetRulebook
 from overdue.compliance.rules import CALL_CHANNELS, LEGAL_STEPS, UNANSWERED, ParamValue
 from overdue.domain.collections import CONVERSATIONS
+from overdue.engine.collect import HISTORY_DAYS
 from overdue.setbased.params import Unsupported
 from overdue.setbased.steps import Today, left_join
 
@@ -54,6 +65,7 @@ FIXED_REASONS = {
     "us.no_contact_during_dispute": "a dispute is open",
     "cn.no_contact_during_plan": "a negotiated repayment plan is active",
     "us.cease_communication": "the debtor asked that communication cease",
+    "us.validation_notice": "no validation notice has been sent for this debt yet",
 }
 """The reason each hold rule gives (as :mod:`overdue.compliance.rules` words it)."""
 CAP_REASONS = {
@@ -65,6 +77,8 @@ CAP_REASONS = {
 }
 """The reason of each cap, after the count (as :mod:`overdue.compliance.rules` words it)."""
 LOST_CONTACT_ONLY = "a pre-agreed contact may be contacted only while the debtor has lost contact"
+SEVEN_IN_SEVEN = ("max_calls_in_window", "call_window_days", "days_after_conversation")
+"""The numbers ``us.seven_in_seven`` reads, in :attr:`CompiledRulebook.seven_in_seven`'s order."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +90,10 @@ class CompiledRulebook:
     """The rules that can object to an end-of-day plan (those in :data:`UNSCHEDULED` left out)."""
     limits: tuple[tuple[str, int], ...]
     """The caps' numbers, by rule."""
+    seven_in_seven: tuple[int, int, int] | None = None
+    """``us.seven_in_seven``'s numbers (:data:`SEVEN_IN_SEVEN`), when the rulebook has it."""
+    validation_notice: bool = False
+    """Whether the rulebook requires the US validation notice (the end-of-day sends it)."""
 
     def limit(self, rule: str) -> int | None:
         return dict(self.limits).get(rule)
@@ -89,6 +107,7 @@ COMPILED = (
         "cn.connected_voice_per_day",
         "cn.unanswered_per_number_per_day",
         "cn.field_visit_per_day",
+        "us.seven_in_seven",
     }
 )
 """Every rule the expressions cover."""
@@ -115,7 +134,19 @@ def compile_rulebook(rulebook: object) -> CompiledRulebook:
         )
     limits = tuple((rule, _count(rulebook.params, LIMITS[rule])) for rule in rulebook.rules if rule in LIMITS)
     kept = tuple(rule for rule in rulebook.rules if rule not in UNSCHEDULED)
-    return CompiledRulebook(rulebook.name, kept, limits)
+    seven = None
+    if "us.seven_in_seven" in rulebook.rules:
+        limit, window, quiet = (_count(rulebook.params, key) for key in SEVEN_IN_SEVEN)
+        if max(window, quiet) > HISTORY_DAYS - 1:
+            # The reference reads HISTORY_DAYS of contacts by business date; a longer window would count
+            # what each date's history happens to hold, which the tables of a run of several dates do not.
+            raise Unsupported(
+                f"rulebook {rulebook.name}: us.seven_in_seven over more than {HISTORY_DAYS - 1} days "
+                f"(call_window_days {window}, days_after_conversation {quiet}): the contact history the "
+                f"end-of-day reads covers {HISTORY_DAYS} days"
+            )
+        seven = (limit, window, quiet)
+    return CompiledRulebook(rulebook.name, kept, limits, seven, rulebook.requires_validation_notice)
 
 
 def _count(params: Mapping[str, ParamValue], key: str) -> int:
@@ -127,7 +158,7 @@ def _count(params: Mapping[str, ParamValue], key: str) -> int:
 
 def comply(planned: ir.Table, contacts: ir.Table, rulebook: CompiledRulebook, day: Today) -> ir.Table:
     """The planned actions with ``refused_rule`` (null: allowed) and ``refusal_count``/``refusal_day``, the
-    number or date its reason quotes.
+    number or date its reason quotes (null ``refusal_day`` when it quotes none).
 
     planned: :func:`overdue.setbased.collect_decide.planned_actions` (the facts and ``contact_channel``,
     the channel the rulebook sees). contacts: the engine's contacts (local day numbers).
@@ -152,6 +183,8 @@ def comply(planned: ir.Table, contacts: ir.Table, rulebook: CompiledRulebook, da
     p = p.left_join(
         unanswered, (p.account_key == unanswered.unanswered_key) & (p.party == unanswered.unanswered_party)
     ).drop("unanswered_key", "unanswered_party")
+    if rulebook.seven_in_seven is not None:
+        p = left_join(p, _recent_calls(h, rulebook.seven_in_seven[1], day))
     p = p.mutate(
         conversations=p.conversations.fill_null(0),
         field_visits=p.field_visits.fill_null(0),
@@ -163,6 +196,25 @@ def comply(planned: ir.Table, contacts: ir.Table, rulebook: CompiledRulebook, da
         p.contactability == "lost_contact", p.objected_on, ibis.null(p.objected_on.type())
     )
     zero = ibis.literal(0, type="int64")
+    no_day = ibis.null(p.objected_on.type())
+
+    def seven_in_seven(limit: int, quiet: int) -> tuple[ir.BooleanValue, ir.IntegerValue, ir.Value]:
+        """Refused: a conversation within ``quiet`` days (its day quoted), or ``limit`` calls placed in
+        the window (:func:`_recent_calls`; their count quoted)."""
+        placed = p.window_calls.fill_null(0).cast("int64")
+        talked = calls & p.last_talk.notnull() & ((on - p.last_talk) < quiet)
+        return (
+            calls & (talked | (placed >= limit)),
+            placed,
+            ibis.ifelse(talked, p.last_talk, no_day),
+        )
+
+    def notice_missing() -> ir.BooleanValue:
+        missing: ir.BooleanValue = (p.days_past_due > 0) & (
+            p.validation_notice_on.isnull() | (p.validation_notice_on > on)
+        )
+        return missing
+
     refusals: dict[str, Callable[[], tuple[ir.BooleanValue, ir.IntegerValue]]] = {
         "cn.no_contact_after_sale": lambda: (p.sold, zero),
         "us.no_contact_after_sale": lambda: (p.sold, zero),
@@ -195,24 +247,48 @@ def comply(planned: ir.Table, contacts: ir.Table, rulebook: CompiledRulebook, da
             (p.contact_channel == "field") & (p.field_visits >= rulebook.limit("cn.field_visit_per_day")),
             p.field_visits.cast("int64"),
         ),
+        "us.validation_notice": lambda: (notice_missing(), zero),
     }
-    checks = [(rule, *refusals[rule]()) for rule in rulebook.rules]
+    checks: list[tuple[str, ir.BooleanValue, ir.IntegerValue, ir.Value]] = []
+    for rule in rulebook.rules:
+        if rule == "us.seven_in_seven" and rulebook.seven_in_seven is not None:
+            limit, _, quiet = rulebook.seven_in_seven
+            checks.append((rule, *seven_in_seven(limit, quiet)))
+        else:
+            when, count = refusals[rule]()
+            checks.append((rule, when, count, objected_on if rule == "cn.third_party" else no_day))
     if not checks:
         refused: ir.Table = p.mutate(
             refused_rule=ibis.null("string"), refusal_count=zero, refusal_day=objected_on
         )
         return refused
     refused = p.mutate(
-        refused_rule=ibis.cases(*((when, rule) for rule, when, _ in checks), else_=ibis.null("string")),
-        refusal_count=ibis.cases(*((when, count) for _, when, count in checks), else_=zero).cast("int64"),
-        refusal_day=objected_on,
+        refused_rule=ibis.cases(*((when, rule) for rule, when, _, _ in checks), else_=ibis.null("string")),
+        refusal_count=ibis.cases(*((when, count) for _, when, count, _ in checks), else_=zero).cast("int64"),
+        refusal_day=ibis.cases(*((when, on_day) for _, when, _, on_day in checks), else_=no_day),
     )
     return refused
 
 
+def _recent_calls(contacts: ir.Table, window: int, day: Today) -> ir.Table:
+    """Per account, for ``us.seven_in_seven``: ``window_calls``, the calls of the ``window`` local days to
+    today (today included), and ``last_talk``, the local day of the last conversation on a call up to
+    today. Contacts after today (none on an end-of-day's run, a history may still hold them) do not
+    count."""
+    on = day.on
+    h = contacts
+    calls = h.filter(h.channel.isin(sorted(CALL_CHANNELS)) & (h.day <= on))
+    recent: ir.Table = calls.group_by("account_key").aggregate(
+        window_calls=calls.account_key.count(where=calls.day >= on - (window - 1)),
+        last_talk=calls.day.max(where=calls.outcome.isin(sorted(CONVERSATIONS))),
+    )
+    return recent
+
+
 def refusal_reasons(rows: pa.Table, on_iso: str, rulebook: CompiledRulebook) -> pa.Array:
     """The reason each refused row gives, as the rule words it (null for allowed rows): from the rows'
-    ``refused_rule``, ``refusal_count``, ``refusal_day`` (a date) and ``party``."""
+    ``refused_rule``, ``refusal_count``, ``refusal_day`` (a date: a third party's objection, or the
+    conversation that stops calls) and ``party``."""
     refused_rule = rows["refused_rule"]
     count = pc.cast(rows["refusal_count"], pa.string())
     objected = pc.cast(rows["refusal_day"], pa.string())
@@ -242,4 +318,13 @@ def refusal_reasons(rows: pa.Table, on_iso: str, rulebook: CompiledRulebook) -> 
         limit = rulebook.limit(cap)
         if limit is not None:
             when(cap, joined(count, text.format(on=on_iso, limit=limit)))
+    if rulebook.seven_in_seven is not None:
+        calls, window, quiet = rulebook.seven_in_seven
+        talked = joined("a telephone conversation on ", objected, f"; no call for {quiet} days")
+        placed = (
+            pa.scalar("calls are not allowed (max_calls_in_window is 0)")
+            if calls == 0
+            else joined(count, f" calls in the {window} days to {on_iso}; at most {calls}")
+        )
+        when("us.seven_in_seven", pc.if_else(pc.is_valid(rows["refusal_day"]), talked, placed))
     return reason

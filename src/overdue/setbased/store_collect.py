@@ -28,9 +28,12 @@ transaction: the ``collection_actions`` rows as ``collections_repository.record_
 (account, date, treatment) already recorded is skipped, and so are its message and work), an outbox row
 per allowed message and a work-queue row per allowed piece of work naming the new action ids, and the
 collection records that changed (``collection_states`` and ``promises``, as ``save_collection_state``
-writes them). One statement per table: on SQLite ``executemany`` (the actions' ``INSERT … ON CONFLICT DO
-NOTHING RETURNING`` batched by SQLAlchemy), on PostgreSQL the rows copied into a temporary table
-(``COPY … FROM STDIN``) and inserted from it, the outbox and work rows copied straight in.
+writes them), and under a rulebook requiring it the US validation notices sent (``validation_notices``,
+as ``compliance_repository.record_validation_notice`` writes them: sent at the start of the date in the
+debtor's time zone; only those whose action was recorded now). One statement per table: on SQLite
+``executemany`` (the actions' ``INSERT … ON CONFLICT DO NOTHING RETURNING`` batched by SQLAlchemy), on
+PostgreSQL the rows copied into a temporary table (``COPY … FROM STDIN``) and inserted from it, the
+outbox and work rows copied straight in.
 """
 
 from __future__ import annotations
@@ -48,9 +51,11 @@ from sqlalchemy.dialects import sqlite
 
 from overdue.compliance import Rulebook
 from overdue.domain.collections import CollectionState
+from overdue.domain.errors import InvalidInput
 from overdue.engine.collect import HISTORY_DAYS
 from overdue.engine.reference import check_templates
 from overdue.setbased.collect import CollectionDay, Collector
+from overdue.setbased.collect_notice import NOTICE_TREATMENT
 from overdue.setbased.collect_tables import ACTIONS, COLLECTIONS, CONTACTS, DONE, HOLDS, PROMISES
 from overdue.setbased.day import Portfolio
 from overdue.setbased.params import Unsupported
@@ -181,7 +186,7 @@ class StoreCollector:
     ) -> Recorded:
         """Write ``day`` and the records that changed (``after``: :meth:`run`'s) in the caller's
         transaction; ``ids``: every account's id by ``account_key``."""
-        recorded = write_collections(conn, ids, day, self.kept[:2], after[:2])
+        recorded = write_collections(conn, ids, day, self.kept[:2], after[:2], self.timezones)
         self.kept = after
         return recorded
 
@@ -384,12 +389,14 @@ def write_collections(
     day: CollectionDay,
     before: tuple[pa.Table, pa.Table],
     after: tuple[pa.Table, pa.Table],
+    timezones: pa.Array | None = None,
 ) -> Recorded:
     """Write ``day`` into the store in the caller's transaction (see the module docstring).
 
     ids: every account's id by ``account_key``. before, after: the ``collections`` and ``promises`` tables
     before and after the day (:meth:`~overdue.setbased.collect.Collector.state`); the rows that differ are
-    saved.
+    saved. timezones: every account's time zone by ``account_key`` (needed when ``day`` sends validation
+    notices).
     """
     recorded = Recorded()
     actions = day.actions.sort_by([("account_key", "ascending"), ("position", "ascending")]).to_pylist()
@@ -413,8 +420,35 @@ def write_collections(
     _insert(
         conn, work_items, _linked(day.work, ids, action_ids, ("queue", "business_date", "priority"), "open")
     )
+    _write_notices(conn, ids, day.notices, action_ids, timezones)
     recorded.collection_states = _write_records(conn, ids, before, after)
     return recorded
+
+
+def _write_notices(
+    conn: Connection,
+    ids: Sequence[str],
+    notices: pa.Table,
+    action_ids: dict[tuple[str, str], int],
+    timezones: pa.Array | None,
+) -> None:
+    """The ``validation_notices`` rows of the notices whose action was recorded now."""
+    if notices.num_rows == 0:
+        return
+    if timezones is None:
+        raise InvalidInput("validation notices to write, but no time zones to date them in")
+    zones = pc.take(timezones, notices["account_key"]).to_pylist()
+    rows = [
+        {
+            "account_id": ids[r["account_key"]],
+            "sent_at": datetime.combine(r["business_date"], time(0), tzinfo=ZoneInfo(zone)).astimezone(UTC),
+            "period_ends_on": r["period_ends_on"],
+            "channel": r["channel"],
+        }
+        for r, zone in zip(notices.to_pylist(), zones, strict=True)
+        if (ids[r["account_key"]], NOTICE_TREATMENT) in action_ids
+    ]
+    _insert(conn, validation_notices, rows)
 
 
 def _linked(

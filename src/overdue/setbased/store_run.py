@@ -16,8 +16,8 @@ With a strategy, decide → comply → act runs after the review (:class:`~overd
 over the collection records read in bulk: :func:`overdue.setbased.store_collect.read_collections`), and the
 date's actions, outbox messages, work items and changed collection records go in the same transaction
 (:func:`overdue.setbased.store_collect.write_collections`). What the collection half does not compile
-(:class:`~overdue.setbased.params.Unsupported`: the US rulebook, a strategy reading ``behaviour_score``, …)
-is refused, as are templates failing the lint, before any date is written.
+(:class:`~overdue.setbased.params.Unsupported`: a lender's own rule, a strategy reading ``behaviour_score``,
+…) is refused, as are templates failing the lint, before any date is written.
 
 Not done by this path (``docs/setbased.md``): the month-end behaviour scores.
 """
