@@ -119,6 +119,19 @@ def review(state: AccountState, on: date, book: Book, params: ReviewParameters =
     return _apply(current, row, on, params) if decision.effective_on <= on else current
 
 
+def run_until(
+    portfolio: list[Borrower], start: date, until: date, params: ReviewParameters = PARAMS
+) -> tuple[list[AccountState], Book]:
+    """The portfolio opened on ``start`` and run by the rules, each day reviewed, through the day before
+    ``until``."""
+    states = open_portfolio(start, portfolio)
+    book = Book()
+    for on in iter_days(start, until - timedelta(days=1)):
+        before_end_of_day(states, portfolio, start, on)
+        states = [review(rules.end_of_day(s, on).state, on, book, params) for s in states]
+    return states, book
+
+
 def changes_table(book: Book, states: list[AccountState]) -> pa.Table:
     keys = {s.id: n for n, s in enumerate(states)}
     rows = [
@@ -158,11 +171,7 @@ borrowers = st.builds(
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(portfolio=st.lists(borrowers, min_size=3, max_size=6))
 def test_random_portfolios_review_as_the_rules(portfolio: list[Borrower]) -> None:
-    states = open_portfolio(START, portfolio)
-    book = Book()
-    for on in iter_days(START, HANDOVER - timedelta(days=1)):
-        before_end_of_day(states, portfolio, START, on)
-        states = [review(rules.end_of_day(s, on).state, on, book) for s in states]
+    states, book = run_until(portfolio, START, HANDOVER)
     loaded: tuple[Portfolio, LimitReviewer] | None = None
     told = len(book.notices)
     for on in iter_days(HANDOVER, END):
@@ -210,11 +219,7 @@ def test_several_changes_due_on_one_date_are_applied_in_turn() -> None:
         Borrower(1, 2_000_000, "minimum", spend),
         Borrower(3, 300_000, "statement", spend),
     ]
-    states = open_portfolio(START, portfolio)
-    book = Book()
-    for on in iter_days(START, HANDOVER - timedelta(days=1)):
-        before_end_of_day(states, portfolio, START, on)
-        states = [review(rules.end_of_day(s, on).state, on, book) for s in states]
+    states, book = run_until(portfolio, START, HANDOVER)
 
     def waiting(review_date: date, days: int, action: str, old: int, new: int) -> dict[str, Any]:
         return {
@@ -289,11 +294,7 @@ def test_a_raise_window_with_four_limits_is_measured_as_the_reference(
         Borrower(0, 2_000_000, "statement", little),
         Borrower(0, 1_000_000, "statement", edge),
     ]
-    states = open_portfolio(start, portfolio)
-    book = Book()
-    for on in iter_days(start, handover - timedelta(days=1)):
-        before_end_of_day(states, portfolio, start, on)
-        states = [review(rules.end_of_day(s, on).state, on, book, params) for s in states]
+    states, book = run_until(portfolio, start, handover, params)
     for state in states:
         now = state.credit_limit
         limits = [now - 200_000, now + 50_000, now - 100_000, now]
