@@ -152,6 +152,19 @@ def changes_table(book: Book, states: list[AccountState]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=LIMIT_CHANGES)
 
 
+def assert_as_the_rules(
+    set_based: Portfolio, reviewer: LimitReviewer, states: list[AccountState], book: Book, on: date
+) -> None:
+    """The set-based accounts and every limit change equal the rules' after the day of ``on``."""
+    assert states_from_tables(set_based.tables(), HUABEI) == states, on
+    assert (
+        reviewer.changes().to_pylist()
+        == changes_table(book, states)
+        .sort_by([("account_key", "ascending"), ("review_date", "ascending")])
+        .to_pylist()
+    ), on
+
+
 events = st.builds(
     Event,
     day=st.integers(0, 98),
@@ -189,13 +202,7 @@ def test_random_portfolios_review_as_the_rules(portfolio: list[Borrower]) -> Non
         set_based.run_day(on)
         reviewer.run_day(on)
         _, actions, messages = reviewer.outputs()
-        assert states_from_tables(set_based.tables(), HUABEI) == states, on
-        assert (
-            reviewer.changes().to_pylist()
-            == changes_table(book, states)
-            .sort_by([("account_key", "ascending"), ("review_date", "ascending")])
-            .to_pylist()
-        ), on
+        assert_as_the_rules(set_based, reviewer, states, book, on)
         ids = [s.id for s in states]
         got = sorted(
             (ids[a["account_key"]], a["business_date"], a["reason"], m["body"])
@@ -261,13 +268,7 @@ def test_several_changes_due_on_one_date_are_applied_in_turn() -> None:
                 run.applied == sum(r["applied_on"] == on for rows in book.changes.values() for r in rows) >= 7
             )
             assert {1, 2} <= set(reviewer.changed_accounts()) <= {0, 1, 2}
-        assert states_from_tables(set_based.tables(), HUABEI) == states, on
-        assert (
-            reviewer.changes().to_pylist()
-            == changes_table(book, states)
-            .sort_by([("account_key", "ascending"), ("review_date", "ascending")])
-            .to_pylist()
-        ), on
+        assert_as_the_rules(set_based, reviewer, states, book, on)
     after = {s.id: (s.status, s.credit_limit) for s in states}
     assert after[first.id][0] is AccountStatus.FROZEN
     assert after[third.id][0] is AccountStatus.CLOSED
@@ -329,13 +330,7 @@ def test_a_raise_window_with_four_limits_is_measured_as_the_reference(
                 pa.schema([("most", pa.int64())]),
             )["most"][0].as_py()
             assert most == 4
-        assert states_from_tables(set_based.tables(), HUABEI) == states, on
-        assert (
-            reviewer.changes().to_pylist()
-            == changes_table(book, states)
-            .sort_by([("account_key", "ascending"), ("review_date", "ascending")])
-            .to_pylist()
-        ), on
+        assert_as_the_rules(set_based, reviewer, states, book, on)
     recorded = {
         state.id: [r["action"] for r in book.changes[state.id] if r["review_date"] == date(2026, 2, 1)]
         for state in states

@@ -31,6 +31,16 @@ def statement_id(account_id: str, statement_date: date) -> str:
     return f"{account_id}/{statement_date.isoformat()}"
 
 
+def statement_date_of(account_id: str, statement: str) -> date | None:
+    """The date in ``statement``, an id of ``account_id``'s statements (:func:`statement_id`); None when the
+    id does not follow that pattern."""
+    try:
+        day = date.fromisoformat(statement.removeprefix(f"{account_id}/"))
+    except ValueError:
+        return None
+    return day if statement == statement_id(account_id, day) else None
+
+
 def minimum_payment(principal: Fen, installments: Fen, interest: Fen, fees: Fen, terms: ProductTerms) -> Fen:
     """The minimum payment of a statement.
 

@@ -23,13 +23,25 @@ from typing import Any
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 
-from overdue.domain.billing import statement_id
+from overdue.domain.billing import statement_date_of, statement_id
 from overdue.domain.relief_state import ACTIVE, Arrangement, ScheduledPayment, SetAside
 from overdue.domain.state import AccountState
 from overdue.setbased.params import Unsupported
 
 ACTIVE_REFUSAL = "account {}: active relief arrangements (a negotiated plan or settlement)"
 """The refusal of an account whose arrangement is active (``{}``: its id)."""
+
+
+def set_aside_date(account_id: str, arrangement_id: str, statement: str) -> date:
+    """The date of the statement a set-aside names; refuses one named other than by the statements' id
+    pattern (the layout keeps the date)."""
+    day = statement_date_of(account_id, statement)
+    if day is None:
+        raise Unsupported(
+            f"relief arrangement {arrangement_id!r} of account {account_id}: a set-aside on statement "
+            f"{statement!r} (the layout keeps '{{account}}/{{statement date}}')"
+        )
+    return day
 
 
 def check_arrangement(state: AccountState) -> None:
@@ -41,16 +53,7 @@ def check_arrangement(state: AccountState) -> None:
     if arrangement.status == ACTIVE:
         raise Unsupported(ACTIVE_REFUSAL.format(state.id))
     for aside in arrangement.set_aside:
-        prefix = f"{state.id}/"
-        try:
-            day = date.fromisoformat(aside.statement_id.removeprefix(prefix))
-        except ValueError:
-            day = None
-        if day is None or aside.statement_id != statement_id(state.id, day):
-            raise Unsupported(
-                f"relief arrangement {arrangement.id!r} of account {state.id}: a set-aside on statement "
-                f"{aside.statement_id!r} (the layout keeps '{{account}}/{{statement date}}')"
-            )
+        set_aside_date(state.id, arrangement.id, aside.statement_id)
 
 
 def add_rows(
@@ -98,7 +101,7 @@ def add_rows(
         for name, value in {
             "account_key": key,
             "position": position,
-            "statement_date": date.fromisoformat(aside.statement_id.removeprefix(f"{state.id}/")),
+            "statement_date": set_aside_date(state.id, a.id, aside.statement_id),
             "interest": aside.interest,
             "overdue_interest": aside.overdue_interest,
             "fees": aside.fees,

@@ -24,7 +24,7 @@ from typing import Any
 
 import pyarrow as pa  # type: ignore[import-untyped]
 
-from overdue.domain.billing import statement_id
+from overdue.domain.billing import statement_date_of, statement_id
 from overdue.domain.calendar import add_months
 from overdue.domain.ledger import LedgerAccount, Posting, Transaction, TransactionKind
 from overdue.domain.state import (
@@ -63,18 +63,8 @@ def plan_statement_date(state: AccountState, plan: InstallmentPlan) -> date | No
     plan naming a statement other than by the statements' id pattern, or a purchase plan naming one."""
     if plan.origin is PlanOrigin.PURCHASE and plan.statement_id is None:
         return None
-    prefix = f"{state.id}/"
-    try:
-        day = (
-            None if plan.statement_id is None else date.fromisoformat(plan.statement_id.removeprefix(prefix))
-        )
-    except ValueError:
-        day = None
-    if (
-        day is None
-        or plan.origin is not PlanOrigin.STATEMENT
-        or plan.statement_id != statement_id(state.id, day)
-    ):
+    day = None if plan.statement_id is None else statement_date_of(state.id, plan.statement_id)
+    if day is None or plan.origin is not PlanOrigin.STATEMENT:
         raise Unsupported(
             f"installment plan {plan.id!r} of account {state.id}: a {plan.origin.value} plan made from "
             f"statement {plan.statement_id!r} (the layout keeps '{{account}}/{{statement date}}')"

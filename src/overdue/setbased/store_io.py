@@ -44,7 +44,7 @@ from sqlalchemy.orm import aliased
 from overdue.domain.errors import InvalidDate, InvalidInput, NotFound
 from overdue.domain.terms import ProductTerms, terms_from_json
 from overdue.setbased import layout
-from overdue.setbased.arrangements import ACTIVE_REFUSAL
+from overdue.setbased.arrangements import ACTIVE_REFUSAL, set_aside_date
 from overdue.setbased.convert import month_after
 from overdue.setbased.layout import PortfolioTables
 from overdue.setbased.params import MAX_CARRY_SCALE, Unsupported, day_terms, decimal_places, to_units
@@ -460,16 +460,7 @@ def _arrangements(conn: Connection, ids: pa.Array) -> tuple[pa.Table, pa.Table, 
         for name, value in zip(names, (arrangement_id, *values), strict=True):
             columns[name].append(Decimal(value) if name == "monthly_rate" else value)
         for position, aside in enumerate(json.loads(set_aside_json)):
-            made_on = str(aside["statement_id"]).removeprefix(f"{account_id}/")
-            try:
-                day = date.fromisoformat(made_on)
-            except ValueError:
-                day = None
-            if day is None or aside["statement_id"] != f"{account_id}/{day.isoformat()}":
-                raise Unsupported(
-                    f"relief arrangement {arrangement_id!r} of account {account_id}: a set-aside on "
-                    f"statement {aside['statement_id']!r} (the layout keeps '{{account}}/{{statement date}}')"
-                )
+            day = set_aside_date(account_id, arrangement_id, str(aside["statement_id"]))
             asides["account_key"].append(key)
             asides["position"].append(position)
             asides["statement_date"].append(day)
