@@ -1,7 +1,7 @@
 """Relief arrangements (negotiated plans and settlements) in the set-based day: one that is not active
 (pending approval, completed, broken, lapsed) goes to tables and back exactly, is carried unchanged day after
 day while the set-based day equals the reference's, and gives the strategy's ``plan`` fact (``broken`` after
-a broken plan) as the reference does; an active one is refused."""
+a broken plan) as the reference does; an active one goes to tables and back too."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import ibis
-import pytest
 from ibis.backends import BaseBackend
 from setbased_collect_helpers import assert_same_plans
 from setbased_helpers import HUABEI, assert_same_day
@@ -23,7 +22,7 @@ from overdue.domain import relief_arrangements
 from overdue.domain.calendar import iter_days
 from overdue.domain.relief_terms import relief_terms
 from overdue.domain.state import AccountState
-from overdue.setbased import Portfolio, Unsupported, states_from_tables, tables_from_states
+from overdue.setbased import Portfolio, states_from_tables, tables_from_states
 from overdue.setbased.snapshots import ARRANGEMENT_TABLES, MANIFEST, read_state, state_partition, write_state
 from overdue.strategy import parse_strategy
 
@@ -166,20 +165,17 @@ def test_every_backend_carries_them_through_a_month_end_and_a_statement_day(back
     assert [s.bureau[-1].status for s in states].count("G") == 1
 
 
-def test_an_active_arrangement_is_refused() -> None:
+def test_an_active_arrangement_goes_to_tables_and_back() -> None:
+    """Active ones are no longer refused by the conversion (the day reviews them:
+    ``test_setbased_active_arrangements.py``)."""
     states = _portfolio()
     for on in iter_days(OPENED, AGREED):
         states = [rules.end_of_day(_borrow(s, on, k), on).state for s, k in zip(states, KINDS, strict=True)]
-    active = next(s for s in states if s.arrangement is not None and s.arrangement.is_active)
-    with pytest.raises(Unsupported, match=f"account {active.id}: active relief arrangements"):
-        tables_from_states(states, HUABEI)
-    quiet = [s for s in states if s.arrangement is None or not s.arrangement.is_active]
-    tables = tables_from_states(quiet, HUABEI)
-    rows = tables.arrangements.to_pylist()
-    rows[0]["status"] = "active"
-    forged = type(tables)(**{**tables.__dict__, "arrangements": tables.arrangements.from_pylist(rows)})
-    with pytest.raises(Unsupported, match="active relief arrangements"):
-        Portfolio.load(forged, HUABEI, ibis.duckdb.connect())
+    assert any(s.arrangement is not None and s.arrangement.is_active for s in states)
+    tables = tables_from_states(states, HUABEI)
+    assert "active" in tables.arrangements["status"].to_pylist()
+    assert states_from_tables(tables, HUABEI) == states
+    Portfolio.load(tables, HUABEI, ibis.duckdb.connect())
 
 
 def test_a_segment_on_a_broken_plan_decides_as_the_reference() -> None:

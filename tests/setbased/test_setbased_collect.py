@@ -234,12 +234,13 @@ def test_a_strategy_reading_the_score_needs_the_bucket_history() -> None:
         collector.load(*collection_tables({}, {}, {}, {}))
 
 
-def test_a_strategy_reading_the_behaviour_score_is_refused() -> None:
+def test_a_strategy_reading_the_behaviour_score_needs_the_month_end_scores() -> None:
     text = (Path(__file__).parent / "setbased_sink_strategy.yaml").read_text()
     scored = text.replace("when: {agency: null}}", "when: {agency: null, behaviour_score: {max: 600}}}")
     strategy: Strategy = parse_strategy(scored)
-    with pytest.raises(Unsupported, match=r"treatment deep_visit reads behaviour_score"):
-        Collector(portfolio_of_one(), strategy, rulebook("cn"))
+    collector = Collector(portfolio_of_one(), strategy, rulebook("cn"))
+    with pytest.raises(Unsupported, match=r"strategy sink reads behaviour_score: .* BehaviourScorer"):
+        collector.load(*collection_tables({}, {}, {}, {}))
 
 
 def test_rules_that_are_not_compiled_are_refused() -> None:

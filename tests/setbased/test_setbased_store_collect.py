@@ -25,6 +25,7 @@ from overdue.cli.main import app
 from overdue.engine.collect import Collections, contact_history
 from overdue.engine.reference import run_eod
 from overdue.services import collections as collection_services
+from overdue.setbased import collect_decide
 from overdue.setbased.collect_tables import collection_tables
 from overdue.setbased.nightly import connect
 from overdue.setbased.store_collect import read_collections
@@ -198,7 +199,7 @@ def test_collections_on_the_store_equal_the_reference(twins: tuple[Engine, Engin
     finally:
         backend.disconnect()
     assert summary.dates[0] == EVENTS and summary.dates[-1] == THROUGH
-    assert summary.to_json()["not_run"] == ["month-end behaviour scores"]
+    assert summary.to_json()["not_run"] == []
     mine, theirs = _rows(set_based), _rows(reference)
     for table in COMPARED:
         assert len(mine[table]) == len(theirs[table]), table
@@ -245,7 +246,7 @@ def test_overdue_eod_on_the_store_with_a_strategy(sqlite_url: str, sqlite_engine
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     assert out["dates"] == ["2026-02-06", "2026-02-07", "2026-02-08", "2026-02-09", "2026-02-10"]
-    assert out["not_run"] == ["month-end behaviour scores"]
+    assert out["not_run"] == []
     with sqlite_engine.connect() as conn:
         recorded = conn.execute(
             text(
@@ -264,8 +265,10 @@ def test_overdue_eod_on_the_store_with_a_strategy(sqlite_url: str, sqlite_engine
 
 
 def test_a_strategy_the_set_based_collections_do_not_compile_is_refused_before_any_date(
-    sqlite_url: str, sqlite_engine: Engine, tmp_path: Path
+    sqlite_url: str, sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Every fact compiles now: a fact marked not compiled stands for what the collections refuse.
+    monkeypatch.setitem(collect_decide.NOT_COMPILED, "behaviour_score", "marked not compiled by the test")
     build_store(sqlite_engine, 14, date(2026, 1, 20), count=2)
     shipped = HUABEI_FILE.read_text(encoding="utf-8")
     call = "      - {id: call_human, type: call, priority: 10, every_days: $call_every_days}\n"

@@ -9,9 +9,11 @@ What the set-based day covers: an arrangement that is not active (pending approv
 lapsed) changes nothing in the end-of-day (:func:`overdue.domain.relief_arrangements.review` and
 :func:`~overdue.domain.relief_arrangements.pauses_delinquency` only act on an active one); it is carried
 unchanged, day after day, and only gives the strategy's ``plan`` fact (``broken`` after a broken plan,
-:func:`overdue.domain.relief_arrangements.plan_fact`). An *active* arrangement pauses the account's
-interest, ageing and billing and is reviewed first each day: that is not computed over tables, and such an
-account is refused with :class:`~overdue.setbased.params.Unsupported` (:data:`ACTIVE_REFUSAL`).
+:func:`overdue.domain.relief_arrangements.plan_fact`). An *active* arrangement is reviewed first each day and
+pauses the account's interest, ageing and billing while it is kept: :mod:`~overdue.setbased.relief_review`
+does both over the tables, and the day rewrites ``arrangements`` when the review ends one. Where the rest
+of a caller does not follow an ending arrangement (the store read for collections, a snapshot of the store),
+an active one is still refused with :class:`~overdue.setbased.params.Unsupported` (:data:`ACTIVE_REFUSAL`).
 """
 
 from __future__ import annotations
@@ -21,10 +23,9 @@ from datetime import date
 from typing import Any
 
 import pyarrow as pa  # type: ignore[import-untyped]
-import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from overdue.domain.billing import statement_date_of, statement_id
-from overdue.domain.relief_state import ACTIVE, Arrangement, ScheduledPayment, SetAside
+from overdue.domain.relief_state import Arrangement, ScheduledPayment, SetAside
 from overdue.domain.state import AccountState
 from overdue.setbased.params import Unsupported
 
@@ -45,13 +46,11 @@ def set_aside_date(account_id: str, arrangement_id: str, statement: str) -> date
 
 
 def check_arrangement(state: AccountState) -> None:
-    """Refuse what the layout or the set-based day does not cover of ``state``'s arrangement: an active
-    one, or a set-aside naming a statement other than by the statements' id pattern."""
+    """Refuse what the layout does not hold of ``state``'s arrangement: a set-aside naming a statement
+    other than by the statements' id pattern."""
     arrangement = state.arrangement
     if arrangement is None:
         return
-    if arrangement.status == ACTIVE:
-        raise Unsupported(ACTIVE_REFUSAL.format(state.id))
     for aside in arrangement.set_aside:
         set_aside_date(state.id, arrangement.id, aside.statement_id)
 
@@ -165,13 +164,3 @@ def arrangements_by_account(
             ended_on=row["ended_on"],
         )
     return out
-
-
-def refuse_active(arrangements: pa.Table, accounts: pa.Table) -> None:
-    """Refuse tables holding an active arrangement (layout types), naming the first such account."""
-    active = arrangements.filter(pc.equal(arrangements["status"], ACTIVE))
-    if active.num_rows == 0:
-        return
-    first = pc.min(active["account_key"]).as_py()
-    found = accounts.filter(pc.equal(accounts["account_key"], first))["account_id"].to_pylist()
-    raise Unsupported(ACTIVE_REFUSAL.format(found[0] if found else first))

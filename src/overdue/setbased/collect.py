@@ -13,6 +13,11 @@ A strategy whose conditions read the collection score (``score``) needs the full
 (:mod:`~overdue.setbased.collect_score`): the portfolio's closed spells and, for a portfolio whose tables do
 not hold them all (read from the store), the rest, given to :meth:`Collector.load` as ``spell_history``.
 
+A strategy whose conditions read the month-end behaviour score (``behaviour_score``) needs a
+:class:`~overdue.setbased.behaviour.BehaviourScorer` given to :meth:`Collector.load`: at a month end
+:meth:`Collector.run` scores the accounts first (the day's ``behaviour_scores``), as the reference scores
+them before deciding, and the fact is each account's latest score.
+
 Under a rulebook requiring the US validation notice, the day's facts read the notices sent today and the
 day's actions, messages and ``notices`` include them (:mod:`~overdue.setbased.collect_notice`).
 
@@ -37,13 +42,15 @@ from overdue.compliance.seam import Rulebook
 from overdue.domain.errors import InvalidInput
 from overdue.setbased import collect_tables
 from overdue.setbased.backend import table_name
+from overdue.setbased.behaviour import LATEST, BehaviourScorer
+from overdue.setbased.behaviour import SCORES as BEHAVIOUR_SCORES
 from overdue.setbased.collect_act import (
     MESSAGES,
     collections_next,
     done_next,
     messages,
     promises_next,
-    template_parts,
+    with_quoted_agency,
     work_items,
 )
 from overdue.setbased.collect_comply import CompiledRulebook, compile_rulebook, comply, refusal_reasons
@@ -55,6 +62,7 @@ from overdue.setbased.collect_decide import (
     compile_strategy,
     decisions,
     planned_actions,
+    reads_behaviour,
     reads_names,
     reads_score,
 )
@@ -99,6 +107,9 @@ class CollectionDay:
     notices: pa.Table = field(default_factory=NOTICES.empty_table)
     """The US validation notices sent (:data:`~overdue.setbased.collect_notice.NOTICES`); their actions and
     messages are among ``actions`` and ``messages``."""
+    behaviour_scores: pa.Table = field(default_factory=BEHAVIOUR_SCORES.empty_table)
+    """The month-end behaviour scores recorded before the decision (:data:`~overdue.setbased.behaviour.
+    SCORES`; only at a month end, with a :class:`~overdue.setbased.behaviour.BehaviourScorer`)."""
 
 
 def _table(name: str, schema: pa.Schema) -> ir.Table:
@@ -157,6 +168,7 @@ def _compile(compiled: CompiledStrategy, rules: CompiledRulebook, dialect: str) 
         day,
         names=reads_names(compiled.strategy),
         score=score,
+        behaviour=_table("behaviour_latest", LATEST) if reads_behaviour(compiled.strategy) else None,
     )
     if rules.validation_notice:
         facts = with_notice(facts, day)
@@ -166,6 +178,7 @@ def _compile(compiled: CompiledStrategy, rules: CompiledRulebook, dialect: str) 
         decided_table, _table("treatments", TREATMENTS), _table("done", engine["done"]), compiled, day
     )
     checked = comply(planned, _table("contacts", engine["contacts"]), rules, day)
+    checked = with_quoted_agency(checked, compiled.strategy)
     actions = checked.select(
         "account_key",
         "position",
@@ -189,6 +202,7 @@ def _compile(compiled: CompiledStrategy, rules: CompiledRulebook, dialect: str) 
         "days_to_due",
         "days_past_due",
         "minimum_remaining",
+        *(["quoted_agency"] if "quoted_agency" in checked.columns else []),
     )
     actions_table = ibis.table(actions.schema(), name=table_name("collect_actions"))
     carried = carried_records(accounts, decided_table, collections, promises, day)
@@ -237,7 +251,7 @@ class Collector:
         )
         """Every account's id by ``account_key`` (the notices' texts quote it)."""
         self.queries: Queries = cached[1]
-        template_parts(strategy)
+        self.behaviour: BehaviourScorer | None = None
         self.loaded = False
 
     def load(
@@ -248,6 +262,7 @@ class Collector:
         contacts: pa.Table,
         *,
         spell_history: pa.Table | None = None,
+        behaviour: BehaviourScorer | None = None,
     ) -> None:
         """Take the collection records into the backend (layout: :mod:`~overdue.setbased.collect_tables`),
         with every account's experiment arms and the strategy's treatments.
@@ -257,12 +272,34 @@ class Collector:
         :func:`overdue.setbased.limits_io.read_review`'s), an empty table when they hold every spell (built
         from states, :func:`~overdue.setbased.convert.tables_from_states`). Needed only by a strategy whose
         conditions read ``score``; such a strategy without it is refused with
-        :class:`~overdue.setbased.params.Unsupported`."""
+        :class:`~overdue.setbased.params.Unsupported`.
+
+        behaviour: the portfolio's month-end behaviour scores (its latest scores loaded), run by
+        :meth:`run` at each month end before deciding. Needed by a strategy whose conditions read
+        ``behaviour_score`` (refused without it); given with another, its scores are still recorded.
+
+        A portfolio with an active relief arrangement is refused
+        (:class:`~overdue.setbased.params.Unsupported`): no arrangement becomes active during a run, so one
+        without any at the start never has one."""
+        if behaviour is None and reads_behaviour(self.strategy.strategy):
+            raise Unsupported(
+                f"strategy {self.strategy.strategy.name} reads behaviour_score: the latest month-end "
+                "behaviour score; pass a BehaviourScorer (behaviour) with the scores recorded so far"
+            )
+        if behaviour is not None and behaviour.portfolio is not self.portfolio:
+            raise InvalidInput("the behaviour scorer is of another portfolio")
+        self.behaviour = behaviour
         if self.queries.scores is not None and spell_history is None:
             raise Unsupported(
                 f"strategy {self.strategy.strategy.name} reads score: the collection score counts earlier "
                 "delinquency episodes in the full bucket history; pass the closed bucket spells the "
                 "portfolio's tables do not hold (spell_history; an empty table when they hold every spell)"
+            )
+        if self.portfolio.has_active_arrangements():
+            raise Unsupported(
+                "collections over a portfolio with active relief arrangements: when one ends, the reference "
+                "ends the account's plan hold and escalates a broken plan's collection, which the collection "
+                "records over tables do not follow yet"
             )
         db = self.portfolio.db
         accounts = db.fetch(
@@ -312,6 +349,7 @@ class Collector:
         """Decide and comply for every account whose end-of-day of ``on`` ran (run it first)."""
         if not self.loaded:
             raise InvalidInput("the collection records are not loaded: call Collector.load first")
+        recorded = BEHAVIOUR_SCORES.empty_table() if self.behaviour is None else self.behaviour.run(on)
         bound = self._bound(on)
         db = self.portfolio.db
         queries = self.queries
@@ -340,7 +378,9 @@ class Collector:
         )
         work = work_items(actions)
         if sent is None or sent.num_rows == 0:
-            return CollectionDay(on, self._decisions(decided, on), actions, outbox, work)
+            return CollectionDay(
+                on, self._decisions(decided, on), actions, outbox, work, behaviour_scores=recorded
+            )
         stages = pa.array([s.name for s in self.strategy.strategy.stages], pa.string())
         notice_actions, notice_messages, notices = notice_rows(sent, on, stages, self.account_ids)
         # The notice goes before the decision's actions (position -1) and messages; sorting is stable.
@@ -353,6 +393,7 @@ class Collector:
             pa.concat_tables([notice_messages, outbox]).sort_by("account_key"),
             work,
             notices,
+            recorded,
         )
 
     def state(self) -> tuple[pa.Table, pa.Table, pa.Table]:

@@ -17,19 +17,21 @@ after an allowed placement (``unassigned``, placed today) or recall (none). Over
 
 from __future__ import annotations
 
+import re
 import string
+from dataclasses import dataclass
 from datetime import date
 
 import ibis  # type: ignore[import-untyped]
 import ibis.expr.types as ir  # type: ignore[import-untyped]
+import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 
-from overdue.channels.templates import placeholder_values
+from overdue.channels.templates import placeholder_values, render
 from overdue.engine.collect import DEFAULT_LOCALE, UNASSIGNED_AGENCY
 from overdue.setbased.collect_tables import ENGINE, HOLDS
 from overdue.setbased.encode import DAY, day_number
-from overdue.setbased.params import Unsupported
 from overdue.setbased.steps import Today, left_join
 from overdue.strategy.model import Strategy
 
@@ -153,21 +155,85 @@ def done_next(done: ir.Table, actions: ir.Table, day: Today) -> ir.Table:
     return after
 
 
-def template_parts(strategy: Strategy) -> dict[str, list[tuple[str, str | None]]]:
-    """Each template's zh-CN text as (literal, placeholder) pieces; refuses what :func:`messages` cannot
-    fill in over a whole column: format specs and conversions, and ``{agency}`` (the reference fills it
-    with the agency as the day's earlier placements leave it, action by action)."""
-    parts: dict[str, list[tuple[str, str | None]]] = {}
+@dataclass(frozen=True)
+class Field:
+    """One replacement field of a template's text."""
+
+    name: str
+    """The placeholder it quotes."""
+    written: str | None
+    """The field as written (``{amount:>10}``, ``{name!r}``) when it has a format spec or a conversion,
+    which ``str.format`` applies to the placeholder's text; None for a plain ``{name}``."""
+    reads: frozenset[str]
+    """The placeholders its text depends on: its own, and those its format spec quotes
+    (``{amount:>{days_past_due}}``)."""
+
+
+def template_parts(strategy: Strategy) -> dict[str, list[tuple[str, Field | None]]]:
+    """Each template's zh-CN text as (literal, field) pieces, split as ``str.format`` splits it."""
+    parts: dict[str, list[tuple[str, Field | None]]] = {}
     for template in strategy.templates.values():
-        text = template.texts[DEFAULT_LOCALE]
-        pieces = list(string.Formatter().parse(text))
-        for _, name, spec, conversion in pieces:
-            if name is not None and (spec or conversion):
-                raise Unsupported(f"template {template.id}: a format spec or conversion in {{{name}}}")
-            if name == "agency":
-                raise Unsupported(f"template {template.id}: {{agency}} in a message of the set-based day")
-        parts[template.id] = [(literal, name) for literal, name, _, _ in pieces]
+        pieces: list[tuple[str, Field | None]] = []
+        for literal, name, spec, conversion in string.Formatter().parse(template.texts[DEFAULT_LOCALE]):
+            if name is None:
+                pieces.append((literal, None))
+            elif not spec and not conversion:
+                pieces.append((literal, Field(name, None, frozenset([name]))))
+            else:
+                written = (
+                    "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+                )
+                pieces.append((literal, Field(name, written, frozenset([name, *_spec_reads(spec or "")]))))
+        parts[template.id] = pieces
     return parts
+
+
+_FIELD_HEAD = re.compile(r"[^.\[]*")
+"""The placeholder of a field name as ``str.format`` looks it up: before any ``.attribute`` or ``[index]``."""
+
+
+def _spec_reads(spec: str) -> list[str]:
+    """The placeholders the fields nested in a format spec quote (``>{days_past_due}``)."""
+    try:
+        nested = [name for _, name, _, _ in string.Formatter().parse(spec) if name is not None]
+    except ValueError:  # str.format raises it when it fills the text in, as the reference's render does
+        return []
+    return [match.group(0) for name in nested if (match := _FIELD_HEAD.match(name))]
+
+
+def quotes_agency(strategy: Strategy) -> bool:
+    """Whether a message of ``strategy`` quotes ``{agency}`` (in its text or in a format spec)."""
+    parts = template_parts(strategy)
+    return any(f is not None and "agency" in f.reads for pieces in parts.values() for _, f in pieces)
+
+
+def with_quoted_agency(actions: ir.Table, strategy: Strategy) -> ir.Table:
+    """``actions`` with ``quoted_agency``, the agency a message of each row quotes, when a template of
+    ``strategy`` quotes ``{agency}`` (else ``actions`` as they are).
+
+    The reference fills ``{agency}`` in with the agency as the account's earlier actions of the day leave
+    it, one after the other (:func:`overdue.engine.collect.plan_collection`): the records' agency, until an
+    allowed placement makes it ``unassigned`` or an allowed recall none (null; the text is then empty).
+    Over tables: the last allowed placement or recall before the row by ``position``, coded as
+    ``position * 2`` plus 1 for a recall so that one windowed maximum finds it and says which it was.
+
+    actions: the day's planned actions after compliance (``account_key``, ``position``, ``type``,
+    ``refused_rule`` and the records' ``agency``)."""
+    if not quotes_agency(strategy):
+        return actions
+    a = actions
+    placing = a.refused_rule.isnull() & a.type.isin(list(PLACING))
+    code = a.position.cast("int64") * 2 + ibis.ifelse(a.type == "agency_recall", 1, 0)
+    before = ibis.window(group_by=a.account_key, order_by=a.position, rows=(None, -1))
+    t = a.mutate(placing_before=ibis.ifelse(placing, code, ibis.null("int64")).max().over(before))
+    quoted: ir.Table = t.mutate(
+        quoted_agency=ibis.cases(
+            (t.placing_before.isnull(), t.agency),
+            (t.placing_before % 2 == 0, ibis.literal(UNASSIGNED_AGENCY)),
+            else_=ibis.null("string"),
+        )
+    ).drop("placing_before")
+    return quoted
 
 
 def _yuan(fen: pa.Array) -> pa.Array:
@@ -186,8 +252,9 @@ def messages(actions: pa.Table, on: date, strategy: Strategy) -> pa.Table:
     """The outbox's rows of the allowed message actions, in the order of ``actions``.
 
     actions: the day's action rows with the facts a text quotes (``overdue_balance``, ``total_due``,
-    ``days_to_due``, ``days_past_due``, ``minimum_remaining``). Each template is filled in over its own
-    rows only, and the texts are put back in the rows' order at the end."""
+    ``days_to_due``, ``days_past_due``, ``minimum_remaining``, and ``quoted_agency`` when a template quotes
+    ``{agency}``: :func:`with_quoted_agency`). Each template is filled in over its own rows only, and the
+    texts are put back in the rows' order at the end."""
     parts = template_parts(strategy)
     rows = actions.filter(pc.and_(pc.is_valid(actions["channel"]), pc.is_null(actions["refused_rule"])))
     fixed = placeholder_values(
@@ -196,22 +263,22 @@ def messages(actions: pa.Table, on: date, strategy: Strategy) -> pa.Table:
     texts: list[pa.Array] = []
     where: list[pa.Array] = []
     templates = pc.fill_null(rows["template"], "")
-    quoted = rows.select(
-        ["overdue_balance", "total_due", "days_to_due", "days_past_due", "minimum_remaining"]
-    )
+    quoted = rows.select([name for name in QUOTED if name in rows.column_names])
     for template, pieces in parts.items():
         mine = pc.indices_nonzero(pc.equal(templates, template))
         if len(mine) == 0:
             continue
         subset = quoted.take(mine)
+        reads = set().union(*(f.reads for _, f in pieces if f is not None)) & set(ACCOUNT_PLACEHOLDERS)
+        values = {name: _placeholder(name, subset, on) for name in sorted(reads)}
         columns: list[pa.Array | str] = []
-        for literal, name in pieces:
+        for literal, f in pieces:
             columns.append(literal)
-            if name is not None:
-                columns.append(
-                    _placeholder(name, subset, on) if name in ACCOUNT_PLACEHOLDERS else fixed[name]
-                )
-        text = pc.binary_join_element_wise(*columns, "") if len(columns) > 1 else pa.scalar(columns[0])
+            if f is not None and f.written is not None:
+                columns.append(_formatted(f.written, sorted(f.reads & reads), values, fixed))
+            elif f is not None:
+                columns.append(values[f.name] if f.name in values else fixed[f.name])
+        text = pc.binary_join_element_wise(*columns, "") if len(columns) > 1 else pa.scalar("".join(columns))
         if isinstance(text, pa.Scalar):
             texts.append(pa.repeat(text, len(mine)))
         else:
@@ -236,8 +303,17 @@ def messages(actions: pa.Table, on: date, strategy: Strategy) -> pa.Table:
     )
 
 
-ACCOUNT_PLACEHOLDERS = ("amount", "due_date", "days_past_due", "minimum", "total_due")
+ACCOUNT_PLACEHOLDERS = ("agency", "amount", "due_date", "days_past_due", "minimum", "total_due")
 """The placeholders whose value depends on the account (the others are fixed texts)."""
+QUOTED = (
+    "overdue_balance",
+    "total_due",
+    "days_to_due",
+    "days_past_due",
+    "minimum_remaining",
+    "quoted_agency",
+)
+"""The action rows' columns the texts quote."""
 
 
 def _placeholder(name: str, rows: pa.Table, on: date) -> pa.Array:
@@ -251,7 +327,41 @@ def _placeholder(name: str, rows: pa.Table, on: date) -> pa.Array:
         return filled
     if name == "days_past_due":
         return pc.cast(rows["days_past_due"], pa.string())
+    if name == "agency":
+        agency: pa.Array = pc.fill_null(rows["quoted_agency"], "")
+        return agency
     return _yuan(rows["minimum_remaining" if name == "minimum" else "total_due"])
+
+
+def _formatted(
+    written: str, reads: list[str], values: dict[str, pa.Array], fixed: dict[str, str]
+) -> pa.Array | str:
+    """A field with a format spec or a conversion (``written``) filled in on each row by ``str.format``
+    itself, as the reference's :func:`~overdue.channels.templates.render` fills it, once per distinct
+    combination of the texts it reads.
+
+    reads: the account's placeholders it reads (``values``: their texts on the rows); fixed: every
+    placeholder's text where it does not depend on the account."""
+    if not reads:
+        return render(written, fixed)
+    encoded = [pc.dictionary_encode(_chunk(values[name])) for name in reads]
+    codes = np.stack(
+        [np.asarray(e.indices.to_numpy(zero_copy_only=False), np.int64) for e in encoded], axis=1
+    )
+    combinations, inverse = np.unique(codes, axis=0, return_inverse=True)
+    dictionaries = [e.dictionary.to_pylist() for e in encoded]
+    filled = [
+        render(
+            written, fixed | {name: d[code] for name, d, code in zip(reads, dictionaries, row, strict=True)}
+        )
+        for row in combinations.tolist()
+    ]
+    return pa.array(filled, pa.string()).take(pa.array(inverse.reshape(-1)))
+
+
+def _chunk(array: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One array of ``array``'s chunks."""
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
 def work_items(actions: pa.Table) -> pa.Table:

@@ -23,8 +23,8 @@ Experiments: each account's variants are the reference's sticky hash, computed o
 loaded (:func:`overdue.setbased.collect_tables.arms`); a parameter that a variant overrides becomes a
 ``CASE`` on the account's combination of variants, and the reason and arm of each action come from the
 treatments table. The ``score`` fact, only when a condition reads it, is the collection score computed
-exactly as the reference computes it (:mod:`~overdue.setbased.collect_score`). What is not compiled is
-refused with :class:`~overdue.setbased.params.Unsupported`: conditions on the ``behaviour_score`` fact.
+exactly as the reference computes it (:mod:`~overdue.setbased.collect_score`); the ``behaviour_score``
+fact, likewise, the latest month-end behaviour score (:mod:`~overdue.setbased.behaviour`).
 """
 
 from __future__ import annotations
@@ -63,10 +63,7 @@ from overdue.strategy.decide import treatment_reason
 from overdue.strategy.facts import FIELDS
 from overdue.strategy.model import Strategy, Treatment, resolve_int
 
-NOT_COMPILED = {
-    "behaviour_score": "the behaviour score (recorded at month ends by the reference end-of-day) is not "
-    "computed over tables",
-}
+NOT_COMPILED: dict[str, str] = {}
 """Facts a compiled strategy may not read, and why."""
 
 TREATMENTS = pa.schema(
@@ -180,6 +177,7 @@ def account_facts(
     names: bool = False,
     score: ScoreInputs | None = None,
     arrangements: ir.Table | None = None,
+    behaviour: ir.Table | None = None,
 ) -> ir.Table:
     """One row per account that ran today and needs a decision — something billed unpaid, or overdue
     (:func:`overdue.engine.collect.needs_decision`) — with every fact under its
@@ -195,6 +193,9 @@ def account_facts(
     :func:`reads_score`): gives the ``score`` column (:func:`overdue.setbased.collect_score.with_score`).
     arrangements: the relief arrangements (engine ``arrangements``; default: the portfolio's table), whose
     kind and status give the ``plan`` fact as :func:`overdue.domain.relief_arrangements.plan_fact` does.
+    behaviour: each account's latest month-end behaviour score (``account_key``, ``behaviour_score``:
+    :data:`overdue.setbased.behaviour.LATEST`; only when a condition reads it, :func:`reads_behaviour`):
+    gives the ``behaviour_score`` column (null for an account never scored, as the reference).
     """
     on = day.on
     a = accounts.filter(accounts.last_eod == on)
@@ -243,6 +244,8 @@ def account_facts(
     )
     if score is not None:
         t = with_score(t, a, promises, score, day)
+    if behaviour is not None:
+        t = left_join(t, behaviour.select("account_key", "behaviour_score"))
     promise = ibis.cases(
         (t.pending > 0, "pending"),
         (t.latest_resolved.isnull(), "none"),
@@ -265,6 +268,7 @@ def account_facts(
         "agency",
         "validation_notice_on",
         *(["score"] if score is not None else []),
+        *(["behaviour_score"] if behaviour is not None else []),
         "episode_started_on",
         "previous_stage",
         "escalation",
@@ -556,6 +560,13 @@ def reads_score(strategy: Strategy) -> bool:
     conditions = [s.when for s in strategy.stages] + [p.when for p in strategy.pauses]
     conditions += [t.when for t in strategy.treatments]
     return any("score" in c.fields() for c in conditions)
+
+
+def reads_behaviour(strategy: Strategy) -> bool:
+    """Whether any condition of ``strategy`` reads the month-end behaviour score (``behaviour_score``)."""
+    conditions = [s.when for s in strategy.stages] + [p.when for p in strategy.pauses]
+    conditions += [t.when for t in strategy.treatments]
+    return any("behaviour_score" in c.fields() for c in conditions)
 
 
 def reads_names(strategy: Strategy) -> bool:

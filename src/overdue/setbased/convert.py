@@ -7,11 +7,12 @@ and back compares equal to itself. The reference runner and the set-based runner
 state and be compared field by field.
 
 What the layout cannot hold exactly is refused with :class:`~overdue.setbased.params.Unsupported` before any
-table is built: accounts on different product terms or with an active relief plan or settlement
-(:mod:`~overdue.setbased.arrangements`; one pending, completed, broken or lapsed is laid out and carried),
-statement ids that do not follow the domain's pattern, a bill-installment plan naming its statement otherwise,
-bureau months with gaps, an open bucket spell that is not the last. Installment plans of both origins (a
-statement's, a purchase's) keep their ids and their order (``plan_number``).
+table is built: accounts on different product terms, a relief arrangement's set-aside naming a statement
+other than by the statements' id pattern (:mod:`~overdue.setbased.arrangements`; arrangements of every
+status are laid out), statement ids that do not follow the domain's pattern, a bill-installment plan
+naming its statement otherwise, bureau months with gaps, an open bucket spell that is not the last.
+Installment plans of both origins (a statement's, a purchase's) keep their ids and their order
+(``plan_number``).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from overdue.setbased.layout import PortfolioTables
 from overdue.setbased.params import MAX_CARRY_SCALE, Unsupported, day_terms, decimal_places, to_units
 
 KIND_ORDER = {
+    TransactionKind.WAIVER: -1,
     TransactionKind.OVERDUE_INTEREST: 0,
     TransactionKind.REVOLVING_INTEREST: 0,
     TransactionKind.WRITE_OFF: 1,

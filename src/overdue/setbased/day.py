@@ -10,9 +10,9 @@ outputs (:meth:`Portfolio.outputs`).
 
 What changes on a day: the statements with something unpaid (accrual), the accounts (ageing), and on a
 statement day the unbilled cycles and installment periods, on a month end the bureau grids. The account
-facts (ids, product, time zone, limit), the installment plans and the relief arrangements (none of them
-active: :mod:`~overdue.setbased.arrangements`; the collection half reads their ``plan`` fact) are never
-read or rewritten; settled
+facts (ids, product, time zone, limit) and the installment plans are never read or rewritten; the relief
+arrangements only on a day when some are active (:mod:`~overdue.setbased.relief_review`: reviewed before
+the accrual, the accounts still under one paused; the collection half reads their ``plan`` fact); settled
 statements (nothing unpaid: no rule of the day reads or changes them, and nothing in a day makes them
 unpaid again) are kept apart and only appended to, on a statement day, by the statements it rolls; the
 closed bucket spells are only appended to. So the tables a day reads do not grow with the portfolio's
@@ -37,12 +37,13 @@ from overdue.domain.calendar import is_month_end, month_key
 from overdue.domain.errors import InvalidDate
 from overdue.domain.terms import ProductTerms
 from overdue.setbased import layout
-from overdue.setbased.arrangements import refuse_active
 from overdue.setbased.backend import Workspace, table_name, workspace
-from overdue.setbased.encode import DAY, ENGINE, day_of, decode, encode
+from overdue.setbased.encode import ACTIVE_ARRANGEMENT, DAY, ENGINE, day_of, decode, encode
 from overdue.setbased.layout import DayResult, PortfolioTables
 from overdue.setbased.params import MAX_PRINCIPAL, Unsupported, day_terms
 from overdue.setbased.plan import CHECKS, DayPlan, Query, day_plan
+from overdue.setbased.relief_review import REFUSALS
+from overdue.setbased.steps import COMPONENTS
 
 STATE = (
     "accounts",
@@ -69,6 +70,8 @@ RENAMED = {
 }
 """After a day, the steps' tables that become state tables (on a statement day ``statements_next``
 replaces ``accrued``)."""
+REVIEW_STEPS = ("reviewed", "review_pool", "reviewed_statements", "reviewed_accounts")
+"""The review's intermediate tables, dropped once the day has run (on a day with active arrangements)."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,6 @@ class Portfolio:
         """Load ``tables`` (all on ``terms``) into ``backend``."""
         portfolio = cls(backend, terms, tables.carry_scale)
         tables = tables.conform()
-        refuse_active(tables.arrangements, tables.accounts)
         s = tables.statements
         unpaid = pc.greater(
             pc.add(
@@ -136,7 +138,42 @@ class Portfolio:
             on.day == self.terms.statement_day,
             is_month_end(on),
             self.db.dialect,
+            self.has_active_arrangements(),
         )
+
+    def has_active_arrangements(self) -> bool:
+        """Whether any account has an active relief arrangement (the day then begins with the review)."""
+        arrangements = table_name("arrangements")
+        rows = self.db.fetch(
+            f"SELECT COUNT(*) AS active FROM {arrangements} WHERE status = {ACTIVE_ARRANGEMENT}",
+            pa.schema([("active", pa.int64())]),
+        )
+        active: int = rows["active"][0].as_py()
+        return active > 0
+
+    def _pool_counts(self) -> tuple[bool, bool]:
+        """Whether the review changes any statement, and whether any it changes is or becomes settled (else
+        ``statements``, or ``settled``, is read as it is: no copy of it is made)."""
+        empty = " + ".join(_quoted(c, self.db) for c in COMPONENTS) + " = 0"
+        rows = self.db.fetch(
+            f"SELECT COUNT(*) AS touched, "
+            f"SUM(CASE WHEN {_quoted('from_settled', self.db)} OR ({empty}) THEN 1 ELSE 0 END) AS settles "
+            f"FROM {table_name('review_pool')}",
+            pa.schema([("touched", pa.int64()), ("settles", pa.int64())]),
+        ).to_pylist()[0]
+        return bool(rows["touched"]), bool(rows["settles"])
+
+    def _refuse_review(self, query: Query) -> None:
+        """Refuse what the review does not compute (:data:`overdue.setbased.relief_review.REFUSALS`)."""
+        rows = self.db.fetch(query.sql, query.schema).to_pylist()
+        if not rows:
+            return
+        key, reason = rows[0]["account_key"], rows[0]["reason"]
+        found = self.db.fetch(
+            f"SELECT account_id FROM {table_name('facts')} WHERE account_key = {key}",
+            pa.schema([("account_id", pa.string())]),
+        )["account_id"].to_pylist()
+        raise Unsupported(f"account {found[0] if found else key}: {REFUSALS[reason]}")
 
     def check(self, on: date, checks: Query) -> int:
         """Refuse what the reference refuses and what the set-based day cannot compute exactly; returns how
@@ -179,8 +216,24 @@ class Portfolio:
         plan = self.plan(on)
         checks, queries = plan.bind(on, self.terms)
         runs = self.check(on, checks)
+        review = plan.bound_review(on, self.terms)
+        touched, settles = True, True
         for name, query in queries.items():
+            if (name == "reviewed_statements" and not touched) or (name == "settled_next" and not settles):
+                # nothing to change there: the day reads the table as it is
+                if name == "reviewed_statements":
+                    self.db.rename("statements", "reviewed_statements")
+                continue
             self.db.create(name, query.sql)
+            if name == "review_pool" and review is not None:
+                self._refuse_review(review)
+                touched, settles = self._pool_counts()
+        if review is not None:
+            if settles:
+                self.db.rename("settled_next", "settled")
+            self.db.rename("arrangements_next", "arrangements")
+            for name in REVIEW_STEPS:
+                self.db.drop(name)
         if plan.statement_day:
             self.db.append("settled", _select(ENGINE["settled"], "settling", self.db))
         self.db.append(

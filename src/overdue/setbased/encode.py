@@ -52,10 +52,11 @@ KINDS = tuple(
         TransactionKind.REVOLVING_INTEREST,
         TransactionKind.WRITE_OFF,
         TransactionKind.INSTALLMENT_FEE,
+        TransactionKind.WAIVER,
     )
 )
 """Posting kinds by code."""
-OVERDUE_INTEREST, REVOLVING_INTEREST, WRITE_OFF, INSTALLMENT_FEE = range(4)
+OVERDUE_INTEREST, REVOLVING_INTEREST, WRITE_OFF, INSTALLMENT_FEE, WAIVER = range(5)
 ARRANGEMENT_KIND_NAMES = ARRANGEMENT_KINDS
 """Relief arrangement kinds by code: ``plan`` 0, ``settlement`` 1."""
 PLAN_KIND, SETTLEMENT_KIND = range(2)

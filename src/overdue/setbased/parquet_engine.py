@@ -39,7 +39,6 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from overdue.domain.calendar import month_key
 from overdue.domain.terms import ProductTerms
 from overdue.setbased import layout
-from overdue.setbased.arrangements import ACTIVE_REFUSAL
 from overdue.setbased.backend import Workspace, table_name
 from overdue.setbased.day import Portfolio
 from overdue.setbased.encode import (
@@ -222,7 +221,6 @@ def load_portfolio(
         else:
             db.load(RAW + name, SOURCES[name].empty_table())
     _refuse_unknown(db, last)
-    _refuse_active(db)
     for name, engine in ENGINE.items():
         if name not in SOURCES:
             continue
@@ -235,19 +233,6 @@ def load_portfolio(
     for name in KNOWN:
         db.drop(RAW + name)
     return portfolio
-
-
-def _refuse_active(db: Workspace) -> None:
-    """Refuse an active relief arrangement, naming the first such account, as :meth:`Portfolio.load` does
-    (:func:`~overdue.setbased.arrangements.refuse_active`)."""
-    found = db.fetch(
-        f"SELECT a.account_id AS account_id FROM {table_name(RAW + 'accounts')} a "
-        f"WHERE a.account_key = (SELECT min(r.account_key) FROM {table_name(RAW + 'arrangements')} r "
-        f"WHERE r.status = {_string(ARRANGEMENT_STATUSES[1])})",
-        pa.schema([("account_id", pa.string())]),
-    )
-    if found.num_rows:
-        raise Unsupported(ACTIVE_REFUSAL.format(found["account_id"][0].as_py()))
 
 
 def _refuse_unknown(db: Workspace, last_bucket: int) -> None:

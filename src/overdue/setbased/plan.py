@@ -37,7 +37,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 
 from overdue.domain.calendar import due_date_for, month_key
 from overdue.domain.terms import ProductTerms
-from overdue.setbased import postings, steps
+from overdue.setbased import postings, relief_review, steps
 from overdue.setbased.backend import table_name
 from overdue.setbased.encode import DAY, ENGINE, day_number, month_number
 from overdue.setbased.params import day_terms
@@ -81,6 +81,10 @@ class DayPlan:
     checks: Query
     statement_day: bool
     month_end: bool
+    review: Query | None = None
+    """On a day with active relief arrangements: the first account whose review is refused, and why
+    (:func:`overdue.setbased.relief_review.refused`), run after the ``reviewed`` and ``review_pool``
+    steps."""
 
     def bind(self, on: date, terms: ProductTerms) -> tuple[Query, dict[str, Query]]:
         """The checks and the steps with ``on``'s numbers in place of the placeholders."""
@@ -91,6 +95,14 @@ class DayPlan:
             return Query(pattern.sub(lambda m: values[m.group(0)], query.sql), query.schema)
 
         return bound(self.checks), {name: bound(query) for name, query in self.steps.items()}
+
+    def bound_review(self, on: date, terms: ProductTerms) -> Query | None:
+        """The review's refusal query with ``on``'s numbers in place (None: no review today)."""
+        if self.review is None:
+            return None
+        values = {str(steps.PLACEHOLDERS[name]): str(value) for name, value in bindings(on, terms).items()}
+        pattern = re.compile("|".join(values))
+        return Query(pattern.sub(lambda m: values[m.group(0)], self.review.sql), self.review.schema)
 
 
 def _table(name: str, schema: pa.Schema | ibis.Schema) -> ir.Table:
@@ -164,9 +176,17 @@ def spells_of_day(aged: ir.Table, day: steps.Today) -> ir.Table:
 
 @functools.lru_cache(maxsize=64)
 def day_plan(
-    terms: ProductTerms, carry_scale: int, statement_day: bool, month_end: bool, dialect: str = "duckdb"
+    terms: ProductTerms,
+    carry_scale: int,
+    statement_day: bool,
+    month_end: bool,
+    dialect: str = "duckdb",
+    review: bool = False,
 ) -> DayPlan:
-    """The queries of a day on ``terms``, compiled for ``dialect`` (``duckdb``, ``postgres``, ``pyspark``)."""
+    """The queries of a day on ``terms``, compiled for ``dialect`` (``duckdb``, ``postgres``, ``pyspark``).
+
+    review: some account has an active relief arrangement: the day begins with its review
+    (:mod:`~overdue.setbased.relief_review`)."""
     params = day_terms(terms, carry_scale)
     day = steps.Today.placeholders()
     accounts = _table("accounts", ENGINE["accounts"])
@@ -174,18 +194,52 @@ def day_plan(
     unbilled = _table("unbilled", ENGINE["unbilled"])
     periods = _table("periods", ENGINE["periods"])
     bureau = _table("bureau", ENGINE["bureau"])
+    arrangements = _table("arrangements", ENGINE["arrangements"])
     checks = _query(_checks(accounts, statements, bureau, day, month_end), dialect)
+    queries: dict[str, ir.Table] = {}
+    review_postings: list[ir.Table] = []
+    refusal: Query | None = None
+    if review:
+        settled = _table("settled", ENGINE["settled"])
+        set_asides = _table("arrangement_set_asides", ENGINE["arrangement_set_asides"])
+        payments = _table("arrangement_payments", ENGINE["arrangement_payments"])
+        queries["reviewed"] = relief_review.review(
+            accounts, arrangements, payments, statements, settled, unbilled, periods, day
+        )
+        reviewed = _table("reviewed", queries["reviewed"].schema())
+        queries["review_pool"] = relief_review.review_pool(statements, settled, reviewed, set_asides, day)
+        pool = _table("review_pool", queries["review_pool"].schema())
+        refusal = _query(
+            relief_review.refused(reviewed, relief_review.missing_asides(set_asides, reviewed, pool)), dialect
+        )
+        touched = pool.select(pool_key=pool.account_key).distinct()
+        queries["reviewed_statements"] = ibis.union(
+            _state(statements.anti_join(touched, statements.account_key == touched.pool_key), "statements"),
+            _state(pool.filter(steps.outstanding(pool) > 0), "statements"),
+        )
+        queries["settled_next"] = ibis.union(
+            _state(settled.anti_join(touched, settled.account_key == touched.pool_key), "settled"),
+            _state(pool.filter(steps.outstanding(pool) == 0), "settled"),
+        )
+        queries["reviewed_accounts"] = relief_review.accounts_after(accounts, reviewed)
+        queries["arrangements_next"] = _state(
+            relief_review.arrangements_after(arrangements, reviewed, day), "arrangements"
+        )
+        review_postings = relief_review.postings(pool, reviewed, set_asides, day)
+        statements = _table("reviewed_statements", ENGINE["statements"])
+        accounts = _table("reviewed_accounts", queries["reviewed_accounts"].schema())
+        arrangements = _table("arrangements_next", ENGINE["arrangements"])
 
     accrue = _typed(steps.accrue(statements, accounts, day, params), "statements")
     accrued = _table("accrued", accrue.schema())
     elsewhere = steps.closed_lines_owing(accounts, unbilled, periods) if statement_day or month_end else None
     age = _typed(steps.age(accounts, accrued, day, params, elsewhere), "accounts")
     aged = _table("aged", age.schema())
-    queries = {"accrued": accrue, "aged": age}
+    queries |= {"accrued": accrue, "aged": age}
     if month_end:
-        arrangements = _table("arrangements", ENGINE["arrangements"])
         queries["bureau_next"] = steps.bureau_month(bureau, aged, day, terms.bureau_grid_months, arrangements)
     day_postings = [
+        *review_postings,
         *postings.interest(accrued, day),
         *postings.write_off(aged, accrued, unbilled, periods, day),
     ]
@@ -205,5 +259,9 @@ def day_plan(
         queries["unbilled_next"] = _state(steps.unbilled_after(unbilled, aged, day), "unbilled")
         queries["periods_next"] = _state(steps.periods_after(periods, aged, day), "periods")
     return DayPlan(
-        {name: _query(expr, dialect) for name, expr in queries.items()}, checks, statement_day, month_end
+        {name: _query(expr, dialect) for name, expr in queries.items()},
+        checks,
+        statement_day,
+        month_end,
+        refusal,
     )

@@ -23,7 +23,7 @@ def _code(value: int | ir.IntegerValue) -> ir.IntegerValue:
     return code
 
 
-def _rows(
+def posting_rows(
     rows: ir.Table,
     day: Today,
     kind: int | ir.IntegerValue,
@@ -58,8 +58,10 @@ def interest(accrued: ir.Table, day: Today) -> list[ir.Table]:
     amount = rows.overdue_posted + rows.revolving_posted
     no_memo = ibis.null("string")
     return [
-        _rows(rows, day, kind, rows.statement_date, no_memo, 0, ledger_code(LedgerAccount.INTEREST), amount),
-        _rows(rows, day, kind, rows.statement_date, no_memo, 1, income, -amount),
+        posting_rows(
+            rows, day, kind, rows.statement_date, no_memo, 0, ledger_code(LedgerAccount.INTEREST), amount
+        ),
+        posting_rows(rows, day, kind, rows.statement_date, no_memo, 1, income, -amount),
     ]
 
 
@@ -98,8 +100,10 @@ def write_off(
         rows = t.filter(t[column] != 0)
         claim = ledger_code(WRITTEN_OFF[receivable])
         memo = rows.memo_text
-        out.append(_rows(rows, day, kind, no_date, memo, 2 * n, claim, rows[column]))
-        out.append(_rows(rows, day, kind, no_date, memo, 2 * n + 1, ledger_code(receivable), -rows[column]))
+        out.append(posting_rows(rows, day, kind, no_date, memo, 2 * n, claim, rows[column]))
+        out.append(
+            posting_rows(rows, day, kind, no_date, memo, 2 * n + 1, ledger_code(receivable), -rows[column])
+        )
     return out
 
 
@@ -111,6 +115,6 @@ def installment_fees(new_statements: ir.Table, day: Today) -> list[ir.Table]:
     fee = rows.installment_fee
     income = ledger_code(LedgerAccount.INSTALLMENT_FEE_INCOME)
     return [
-        _rows(rows, day, kind, rows.statement_date, no_memo, 0, ledger_code(LedgerAccount.FEES), fee),
-        _rows(rows, day, kind, rows.statement_date, no_memo, 1, income, -fee),
+        posting_rows(rows, day, kind, rows.statement_date, no_memo, 0, ledger_code(LedgerAccount.FEES), fee),
+        posting_rows(rows, day, kind, rows.statement_date, no_memo, 1, income, -fee),
     ]

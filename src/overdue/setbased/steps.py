@@ -164,16 +164,19 @@ def accrue(statements: ir.Table, accounts: ir.Table, day: Today, params: DayTerm
     runs today), which :func:`age` reads instead of joining the accounts again.
     """
     runs = runs_on(accounts, day)
-    quiet = accounts.filter(~runs | accounts.status.isin(STOPPED)).select(
+    paused = accounts.paused if "paused" in accounts.columns else ibis.literal(False)
+    quiet = accounts.filter(~runs | accounts.status.isin(STOPPED) | paused).select(
         "account_key",
         account_quiet=ibis.literal(True),
         account_written_off=accounts.status == WRITTEN_OFF,
         account_closed=runs & (accounts.status == CLOSED),
+        account_paused=paused,
     )
     t = left_join(statements, quiet)
     # Each stage is a column of its own, so that the SQL names it once instead of repeating it.
     t = t.mutate(
-        accrues=t.account_quiet.isnull() | t.account_closed.fill_null(False),
+        accrues=(t.account_quiet.isnull() | t.account_closed.fill_null(False))
+        & ~t.account_paused.fill_null(False),
         account_written_off=t.account_written_off.fill_null(False),
         account_closed=t.account_closed.fill_null(False),
         past=past_due(t, day),
@@ -198,7 +201,17 @@ def accrue(statements: ir.Table, accounts: ir.Table, day: Today, params: DayTerm
         overdue_interest=t.overdue_interest + t.overdue_posted,
         late_charges=t.late_charges + t.overdue_posted,
         interest=t.interest + t.revolving_posted,
-    ).drop("account_quiet", "accrues", "past", "bears", "delinquent_today", "base", "exact", "posted")
+    ).drop(
+        "account_quiet",
+        "account_paused",
+        "accrues",
+        "past",
+        "bears",
+        "delinquent_today",
+        "base",
+        "exact",
+        "posted",
+    )
     return accrued
 
 
@@ -261,11 +274,14 @@ def age(
     t = t.mutate(closed_owing=(t.status == CLOSED) & (owed > 0))
     # Each stage is a column of its own, so that the SQL names it once instead of repeating it.
     days_late = t.oldest_due.notnull().ifelse(day.on - t.oldest_due, 0)
-    t = t.mutate(new_dpd=ibis.ifelse(t.runs, days_late, t.days_past_due).cast("int32"))
+    # an account under an active relief arrangement runs but does not age (nor bill)
+    ages = t.runs & ~t.paused if "paused" in t.columns else t.runs
+    t = t.mutate(ages=ages)
+    t = t.mutate(new_dpd=ibis.ifelse(t.ages, days_late, t.days_past_due).cast("int32"))
     t = t.mutate(
-        new_bucket=ibis.ifelse(t.runs, bucket_of(t.new_dpd, params), t.bucket),
+        new_bucket=ibis.ifelse(t.ages, bucket_of(t.new_dpd, params), t.bucket),
         # a closed line owing nothing has no DPD, so it never reaches the write-off
-        going=t.runs & (t.status != WRITTEN_OFF),
+        going=t.ages & (t.status != WRITTEN_OFF),
     )
     t = t.mutate(writes_off=t.going & (t.new_dpd >= terms.write_off_at_dpd))
     freezes = t.going & ~t.writes_off & (t.status == ACTIVE) & (t.new_dpd >= terms.freeze_at_dpd)
@@ -275,7 +291,7 @@ def age(
         new_status=ibis.cases(
             (t.writes_off, WRITTEN_OFF), (freezes, FROZEN), (unfreezes, ACTIVE), else_=t.status
         ).cast(CODE),
-        bucket_changed=t.runs & (t.new_bucket != t.bucket),
+        bucket_changed=t.ages & (t.new_bucket != t.bucket),
     )
     aged = t.mutate(
         old_bucket=t.bucket,
@@ -284,14 +300,22 @@ def age(
         bucket=t.new_bucket,
         bucket_entered=ibis.ifelse(t.bucket_changed, day.on, t.bucket_entered),
         negative_notice_on=ibis.ifelse(
-            t.runs & (t.new_dpd > 0) & t.negative_notice_on.isnull(), day.on, t.negative_notice_on
+            t.ages & (t.new_dpd > 0) & t.negative_notice_on.isnull(), day.on, t.negative_notice_on
         ),
         status=t.new_status,
         written_off_on=ibis.ifelse(t.writes_off, day.on, t.written_off_on),
-        bills=t.runs & (t.new_status != WRITTEN_OFF) & ((t.new_status != CLOSED) | t.closed_owing),
+        bills=t.ages & (t.new_status != WRITTEN_OFF) & ((t.new_status != CLOSED) | t.closed_owing),
         last_eod=ibis.ifelse(t.runs, day.on, t.last_eod),
     ).drop(
-        "new_dpd", "new_bucket", "going", "new_status", "oldest_due", "unpaid_overdue_interest", "closed_owed"
+        "ages",
+        *(["paused"] if "paused" in t.columns else []),
+        "new_dpd",
+        "new_bucket",
+        "going",
+        "new_status",
+        "oldest_due",
+        "unpaid_overdue_interest",
+        "closed_owed",
     )
     if elsewhere is not None:
         aged = aged.drop("owed_elsewhere")

@@ -54,6 +54,7 @@ from overdue.domain.collections import CollectionState
 from overdue.domain.errors import InvalidInput
 from overdue.engine.collect import HISTORY_DAYS
 from overdue.engine.reference import check_templates
+from overdue.setbased.behaviour import LATEST, BehaviourScorer
 from overdue.setbased.collect import CollectionDay, Collector
 from overdue.setbased.collect_notice import NOTICE_TREATMENT
 from overdue.setbased.collect_tables import ACTIONS, COLLECTIONS, CONTACTS, DONE, HOLDS, PROMISES
@@ -61,7 +62,9 @@ from overdue.setbased.day import Portfolio
 from overdue.setbased.params import Unsupported
 from overdue.setbased.store_io import _fetch, _keys
 from overdue.setbased.store_write import _insert, _stage, _stage_name, _upsert, new_rows
+from overdue.store import behaviour_repository
 from overdue.store.account_tables import accounts
+from overdue.store.behaviour_tables import behaviour_scores
 from overdue.store.collection_tables import (
     collection_actions,
     collection_states,
@@ -143,7 +146,10 @@ class StoreCollector:
     the collection half does not compile (:class:`~overdue.setbased.params.Unsupported`), before any date
     runs. records: :func:`read_collections` of the first date. timezones: by ``account_key``.
     spell_history: the closed bucket spells read with the limit review
-    (:func:`overdue.setbased.limits_io.read_review`), which the collection score reads.
+    (:func:`overdue.setbased.limits_io.read_review`), which the collection score reads. behaviour: the
+    month-end behaviour scores (:class:`~overdue.setbased.behaviour.BehaviourScorer`, with the store's
+    latest scores), which the day's collections run at month ends (a strategy reading
+    ``behaviour_score`` is refused without it).
     """
 
     def __init__(
@@ -154,8 +160,10 @@ class StoreCollector:
         records: StoreCollections,
         timezones: pa.Array,
         spell_history: pa.Table,
+        behaviour: BehaviourScorer | None = None,
     ) -> None:
         check_templates(strategy, rulebook.name)
+        self.behaviour = behaviour
         self.collector = Collector(portfolio, strategy, rulebook)
         self.records = records
         self.timezones = timezones
@@ -175,7 +183,9 @@ class StoreCollector:
         return day, self.collector.state()
 
     def _load(self) -> None:
-        self.collector.load(*self.kept, self.records.contacts, spell_history=self.spell_history)
+        self.collector.load(
+            *self.kept, self.records.contacts, spell_history=self.spell_history, behaviour=self.behaviour
+        )
 
     def write(
         self,
@@ -533,3 +543,51 @@ def _write_records(
         ["id"],
     )
     return len(changed)
+
+
+# --- month-end behaviour scores -------------------------------------------------------------------------
+
+
+def read_behaviour(conn: Connection, ids: pa.Array, on: date) -> pa.Table:
+    """Each account's latest recorded behaviour score on or before ``on`` (:data:`~overdue.setbased.
+    behaviour.LATEST`, by ``account_key``: ``ids`` are every account's id by key), as the reference reads
+    them (:func:`overdue.store.behaviour_repository.latest_scores`); accounts never scored have no row."""
+    latest = behaviour_repository.latest_scores(conn, on)
+    keys = {account_id: key for key, account_id in enumerate(ids.to_pylist())}
+    known = sorted((keys[account_id], points) for account_id, points in latest.items() if account_id in keys)
+    return pa.table(
+        {"account_key": [k for k, _ in known], "behaviour_score": [p for _, p in known]}, schema=LATEST
+    )
+
+
+def write_behaviour(conn: Connection, ids: Sequence[str], scores: pa.Table) -> int:
+    """Record the month-end ``scores`` (:data:`~overdue.setbased.behaviour.SCORES`) in ``behaviour_scores``
+    in the caller's transaction, once per account and month end as the reference's
+    :func:`~overdue.store.behaviour_repository.record_score` (a score already recorded is kept); the rows
+    given."""
+    rows = [
+        {
+            "account_id": ids[r["account_key"]],
+            "month_end": r["month_end"],
+            "score_points": r["score_points"],
+            "probability_bad_ppm": r["probability_bad_ppm"],
+            "model_version": r["model_version"],
+            "reasons": r["reasons"],
+        }
+        for r in scores.to_pylist()
+    ]
+    if not rows:
+        return 0
+    keys = ["account_id", "month_end"]
+    if conn.dialect.name == "postgresql":
+        columns = _stage(conn, behaviour_scores, rows)
+        names = ", ".join(columns)
+        conn.execute(
+            text(
+                f"INSERT INTO {behaviour_scores.name} ({names}) SELECT {names} "
+                f"FROM {_stage_name(behaviour_scores)} ON CONFLICT ({', '.join(keys)}) DO NOTHING"
+            )
+        )
+    else:
+        conn.execute(sqlite.insert(behaviour_scores).on_conflict_do_nothing(index_elements=keys), rows)
+    return len(rows)

@@ -18,8 +18,8 @@ those :func:`~overdue.setbased.convert.tables_from_states` lays out from the loa
   latest not cancelled), with its schedule and what it set aside.
 
 What the set-based day does not cover is refused with :class:`~overdue.setbased.params.Unsupported`, found by
-query and naming the first account by id, as the conversion refuses it: an active relief arrangement
-(:mod:`~overdue.setbased.arrangements`), and what the layout cannot hold (other terms than the first
+query and naming the first account by id: an active relief arrangement unless the caller follows them
+(:func:`read_store`'s ``active_arrangements``), and what the layout cannot hold (other terms than the first
 account's, ids out of the domain's pattern, an open bucket spell that is not the account's bucket, bureau
 months with gaps, carries beyond ±0.5 fen). A line closed with something still owed, a deferred statement
 (with its ``original_due_date``) and a purchase installment plan are read like the rest: the set-based day
@@ -109,13 +109,14 @@ def _loaded_statements() -> Any:
     return or_(statements.c.closed_on.is_(None), statements.c.statement_date == _latest_statement_date())
 
 
-def _check_unsupported(conn: Connection) -> None:
+def _check_unsupported(conn: Connection, active_arrangements: bool) -> None:
     """Refuse (naming the first account) what the set-based day does not cover; one query per refusal."""
-    _refuse(
-        conn,
-        select(relief_arrangements.c.account_id).where(relief_arrangements.c.status == ACTIVE),
-        ACTIVE_REFUSAL,
-    )
+    if not active_arrangements:
+        _refuse(
+            conn,
+            select(relief_arrangements.c.account_id).where(relief_arrangements.c.status == ACTIVE),
+            ACTIVE_REFUSAL,
+        )
     two_open = (
         select(bucket_history.c.account_id)
         .where(bucket_history.c.left_on.is_(None))
@@ -405,8 +406,8 @@ def _unbilled(conn: Connection, ids: pa.Array) -> pa.Table:
 
 def _arrangements(conn: Connection, ids: pa.Array) -> tuple[pa.Table, pa.Table, pa.Table]:
     """The ``arrangements``, ``arrangement_payments`` and ``arrangement_set_asides`` tables: each account's
-    arrangement as :func:`overdue.store.relief_repository.load_arrangement` picks it (none is active: those
-    are refused before), one query for the arrangements and one for their schedules."""
+    arrangement as :func:`overdue.store.relief_repository.load_arrangement` picks it (the active one
+    first), one query for the arrangements and one for their schedules."""
     ra = relief_arrangements.c
     ranked = (
         select(
@@ -501,14 +502,18 @@ def _arrangements(conn: Connection, ids: pa.Array) -> tuple[pa.Table, pa.Table, 
     )
 
 
-def read_store(conn: Connection) -> StoreTables:
+def read_store(conn: Connection, *, active_arrangements: bool = False) -> StoreTables:
     """Every account of the store as the set-based runner's tables (one query per table).
 
     Raises :class:`NotFound` when the store has no accounts, :class:`InvalidInput` when it holds several
     products, and :class:`Unsupported` (naming the first account) for what the set-based day refuses.
+
+    active_arrangements: read active relief arrangements too (the day reviews them and
+    :func:`~overdue.setbased.store_write.write_day` writes their end back); else they are refused, as
+    where the rest of the reader's caller does not follow them (the collection records, a snapshot).
     """
     terms = _terms(conn)
-    _check_unsupported(conn)
+    _check_unsupported(conn, active_arrangements)
     account_rows, versions = _accounts(conn, terms)
     ids = account_rows["account_id"].combine_chunks()
     grid, last_month = _bureau(conn, terms, ids)

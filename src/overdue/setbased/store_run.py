@@ -19,7 +19,10 @@ date's actions, outbox messages, work items and changed collection records go in
 (:class:`~overdue.setbased.params.Unsupported`: a lender's own rule, a strategy reading ``behaviour_score``,
 …) is refused, as are templates failing the lint, before any date is written.
 
-Not done by this path (``docs/setbased.md``): the month-end behaviour scores.
+At each month end the accounts are scored with the shipped behaviour model over tables
+(:class:`~overdue.setbased.behaviour.BehaviourScorer`, from the store's latest scores) after the review, and
+the scores recorded in ``behaviour_scores`` as the reference records them; the collections read them as the
+``behaviour_score`` fact.
 """
 
 from __future__ import annotations
@@ -38,10 +41,11 @@ from overdue.compliance import rulebook as product_rulebook
 from overdue.domain.calendar import iter_days
 from overdue.engine.limits import LimitReview
 from overdue.engine.reference import first_open_date
+from overdue.setbased.behaviour import BehaviourScorer
 from overdue.setbased.day import Portfolio
 from overdue.setbased.limits_io import read_review, write_review
 from overdue.setbased.limits_run import LimitReviewer
-from overdue.setbased.store_collect import StoreCollector, read_collections
+from overdue.setbased.store_collect import StoreCollector, read_behaviour, read_collections, write_behaviour
 from overdue.setbased.store_io import read_store
 from overdue.setbased.store_write import DayOutputs, write_day
 from overdue.strategy.model import Strategy
@@ -81,7 +85,7 @@ class StoreRunSummary:
             "limit_changes": dict(sorted(self.limit_changes.items())),
             "actions": dict(sorted(self.actions.items())),
             "action_types": dict(sorted(self.action_types.items())),
-            "not_run": ["month-end behaviour scores", *([] if self.collections else ["collections"])],
+            "not_run": [] if self.collections else ["collections"],
         }
 
 
@@ -111,16 +115,22 @@ def run_on_store(
         return summary
     began = time.perf_counter()
     with engine.connect() as conn:
-        store = read_store(conn)
+        # Active relief arrangements are followed without collections only: an arrangement ending ends its
+        # collection hold (and a broken plan escalates), which the collection records read here would miss.
+        store = read_store(conn, active_arrangements=strategy is None)
         ids = store.tables.accounts["account_id"].combine_chunks()
         zones = store.tables.accounts["timezone"].combine_chunks()
         history = read_review(conn, ids)
         records = None if strategy is None else read_collections(conn, ids, zones, start)
+        latest = read_behaviour(conn, ids, start)
     portfolio = Portfolio.load(store.tables, store.terms, backend)
+    scorer = BehaviourScorer(portfolio, history.spell_history, history.statement_history, latest)
     collector = None
     if strategy is not None and records is not None:
         rules = rulebook or product_rulebook(store.terms.rulebook)
-        collector = StoreCollector(portfolio, strategy, rules, records, zones, history.spell_history)
+        collector = StoreCollector(
+            portfolio, strategy, rules, records, zones, history.spell_history, behaviour=scorer
+        )
     reviewer = LimitReviewer.load(
         portfolio,
         history.changes,
@@ -141,6 +151,7 @@ def run_on_store(
         changes, notices, messages = reviewer.outputs()
         after = portfolio.tables()
         collected = None if collector is None else collector.run(on)
+        scored = scorer.run(on) if collected is None else collected[0].behaviour_scores
         outputs = DayOutputs(
             on,
             before,
@@ -159,6 +170,7 @@ def run_on_store(
                 _count(summary.actions, recorded.by_status)
                 _count(summary.action_types, recorded.by_type)
             written = write_day(conn, outputs, versions, engine_name)
+            write_behaviour(conn, account_ids, scored)
             write_review(
                 conn, on, account_ids, changes, reviewer.changed_accounts(), versions, notices, messages
             )

@@ -19,19 +19,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 from sqlalchemy import Connection, Table, bindparam, func, select, text, update
 
+from overdue.domain import collections
 from overdue.domain.billing import statement_id
 from overdue.domain.errors import Conflict
+from overdue.domain.relief_state import ACTIVE, BROKEN, PLAN
 from overdue.setbased.convert import transactions_from_postings
 from overdue.setbased.layout import PortfolioTables
-from overdue.store import audit_trail, repository
+from overdue.store import audit_trail, collections_repository, compliance_repository, repository
 from overdue.store.account_tables import (
     account_days,
     accounts,
@@ -43,6 +46,7 @@ from overdue.store.account_tables import (
     unbilled_cycles,
 )
 from overdue.store.account_tables import statements as statements_table
+from overdue.store.relief_tables import relief_arrangements
 from overdue.store.schema import ledger_postings, ledger_transactions
 
 ACCOUNT_FIELDS = ("status", "last_eod", "days_past_due", "bucket", "written_off_on", "negative_notice_on")
@@ -94,6 +98,7 @@ def write_day(conn: Connection, day: DayOutputs, versions: list[int], engine: st
     ids: list[str] = day.after.accounts.sort_by("account_key")["account_id"].to_pylist()
     changed = _write_accounts(conn, day, ids, versions)
     _write_statements(conn, day, ids)
+    _write_arrangements(conn, day, ids)
     _write_unbilled(conn, day, ids)
     _write_periods(conn, day, ids)
     _upsert(
@@ -215,6 +220,36 @@ def _write_statements(conn: Connection, day: DayOutputs, ids: Sequence[str]) -> 
             }
         )
     _upsert(conn, statements_table, rows, ["id"])
+
+
+def _write_arrangements(conn: Connection, day: DayOutputs, ids: Sequence[str]) -> None:
+    """The relief arrangements the day ended (completed, broken, lapsed): their status and end date, the end
+    of the account's ``plan`` hold, and a broken plan's escalation, as
+    :func:`overdue.store.relief_repository.save_arrangement` writes them (a few a day, one by one)."""
+    changed = new_rows(day.after.arrangements, day.before.arrangements).to_pylist()
+    if not changed:
+        return
+    zones = dict(
+        zip(
+            day.after.accounts["account_key"].to_pylist(),
+            day.after.accounts["timezone"].to_pylist(),
+            strict=True,
+        )
+    )
+    for r in sorted(changed, key=lambda row: row["account_key"]):
+        account_id = ids[r["account_key"]]
+        conn.execute(
+            update(relief_arrangements)
+            .where(relief_arrangements.c.id == r["arrangement_id"])
+            .values(status=r["status"], ended_on=r["ended_on"])
+        )
+        if r["status"] == ACTIVE or r["ended_on"] is None:
+            continue
+        ended = datetime.combine(r["ended_on"], time.min, tzinfo=ZoneInfo(zones[r["account_key"]]))
+        compliance_repository.end_hold(conn, account_id, "plan", ended)
+        if r["kind"] == PLAN and r["status"] == BROKEN:
+            cs, agency, placed_on = collections_repository.load_collection_state(conn, account_id)
+            collections_repository.save_collection_state(conn, collections.plan_broken(cs), agency, placed_on)
 
 
 def _write_unbilled(conn: Connection, day: DayOutputs, ids: Sequence[str]) -> None:

@@ -1,0 +1,286 @@
+"""Active relief arrangements in the set-based day: each day's review (plan interest posted as a month of the
+plan begins, a plan completed or broken, a settlement paid or lapsed) and the pause of interest, ageing and
+billing while one is kept equal the reference's, field by field and posting by posting, day after day; what
+the review does not compute is refused by name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+import ibis
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ibis.backends import BaseBackend
+from setbased_helpers import HUABEI, assert_same_day
+
+from overdue.compliance import rulebook
+from overdue.domain import account as rules
+from overdue.domain import allocation, relief_arrangements
+from overdue.domain.calendar import iter_days
+from overdue.domain.errors import ReliefRefused
+from overdue.domain.relief_terms import relief_terms
+from overdue.domain.state import AccountState
+from overdue.setbased import Portfolio, Unsupported, run_day, tables_from_states
+from overdue.setbased.collect import Collector
+from overdue.setbased.collect_tables import collection_tables
+from overdue.strategy import default_strategy
+
+RELIEF = relief_terms("huabei")
+OPENED = date(2026, 1, 5)
+AGREED = date(2026, 3, 20)
+KINDS = ("plan_kept", "plan_broken", "plan_completed", "settlement_paid", "settlement_lapsed", "down_missed")
+"""What each account does with its relief, in turn."""
+
+
+def _agree(state: AccountState, on: date, kind: str) -> AccountState:
+    owed = state.outstanding
+    if kind == "plan_kept":
+        quote, draft = relief_arrangements.offer_plan(state, on, RELIEF, 3, monthly_rate=Decimal("0.005"))
+    elif kind == "plan_broken":
+        quote, draft = relief_arrangements.offer_plan(state, on, RELIEF, 6, waive_interest=True)
+    elif kind == "plan_completed":
+        quote, draft = relief_arrangements.offer_plan(state, on, RELIEF, 2, waive_interest=True)
+    elif kind == "down_missed":
+        quote, draft = relief_arrangements.offer_plan(
+            state, on, RELIEF, 3, owed // 5, monthly_rate=Decimal("0.005")
+        )
+    else:
+        quote, draft = relief_arrangements.offer_settlement(
+            state, on, RELIEF, owed * 6 // 10, on + timedelta(11)
+        )
+    arrangement_id = f"{state.id}/{draft.kind}/{on}/1"
+    state, _ = relief_arrangements.accept(state, on, draft, arrangement_id, "agent1", quote.fingerprint)
+    assert state.arrangement is not None
+    if state.arrangement.status == "pending_approval":
+        state, _ = relief_arrangements.approve(state, on, RELIEF, arrangement_id, "lead1", "supervisor")
+    return state
+
+
+def _borrow(state: AccountState, on: date, kind: str) -> AccountState:
+    """A purchase in January, the relief agreed on :data:`AGREED`, then what the borrower pays."""
+    if on == date(2026, 1, 10):
+        return rules.purchase(state, on, 100_000 + 7_777 * KINDS.index(kind)).state
+    if on == AGREED:
+        return _agree(state, on, kind)
+    arrangement = state.arrangement
+    if arrangement is None or not arrangement.is_active:
+        return state
+    if kind == "plan_kept":
+        due = next((p for p in arrangement.schedule if p.due_date == on), None)
+        return rules.repay(state, on, due.amount).state if due is not None else state
+    if kind == "plan_completed" and on == AGREED + timedelta(days=3):
+        return rules.repay(state, on, state.outstanding).state
+    if kind == "settlement_paid" and on == AGREED + timedelta(days=5):
+        return rules.repay(state, on, arrangement.amount).state
+    if kind == "settlement_lapsed" and on == AGREED + timedelta(days=5):
+        return rules.repay(state, on, arrangement.amount // 3).state
+    return state
+
+
+def _portfolio() -> list[AccountState]:
+    return [rules.open_account(f"A{n}", "huabei", HUABEI, OPENED, 500_000) for n in range(len(KINDS))]
+
+
+def _until(last: date) -> list[AccountState]:
+    """The portfolio run by the reference through ``last``."""
+    states = _portfolio()
+    for on in iter_days(OPENED, last):
+        states = [rules.end_of_day(_borrow(s, on, k), on).state for s, k in zip(states, KINDS, strict=True)]
+    return states
+
+
+def test_active_arrangements_day_by_day_equal_the_reference() -> None:
+    """From the agreement on, every day on DuckDB: the kept plan's interest posted on the 20th of April and
+    May and the plan completed by its last payment; a plan broken (its set-aside interest restored, due dates
+    moved, DPD resuming); a plan completed by repayment (closing the line); a settlement paid (everything
+    forgiven, closed, reported ``G``) and one lapsed; a plan whose down payment is missed — through month
+    ends and statement days."""
+    states = _until(AGREED)
+    seen: dict[str, set[str]] = {s.id: set() for s in states}
+    plan_interest = 0
+    for on in iter_days(AGREED + timedelta(days=1), date(2026, 6, 23)):
+        before = [_borrow(s, on, k) for s, k in zip(states, KINDS, strict=True)]
+        states = assert_same_day(before, on)
+        plan_interest += sum(
+            1
+            for t in (rules.end_of_day(s, on).transactions for s in before)
+            for x in t
+            if x.memo and x.memo.startswith("plan interest")
+        )
+        for s in states:
+            assert s.arrangement is not None
+            seen[s.id].add(s.arrangement.status)
+    assert plan_interest == 2
+    ends = {s.id: s.arrangement.status for s in states if s.arrangement is not None}
+    assert ends == {
+        "A0": "completed",
+        "A1": "broken",
+        "A2": "completed",
+        "A3": "completed",
+        "A4": "lapsed",
+        "A5": "broken",
+    }
+    assert all("active" in statuses for statuses in seen.values())
+    broken = states[1]
+    assert broken.days_past_due > 0 and any(s.original_due_date is not None for s in broken.statements)
+    assert states[3].status == "closed" and states[3].outstanding == 0
+
+
+def test_every_backend_reviews_and_pauses_them(backend: BaseBackend) -> None:
+    """On DuckDB, PostgreSQL and Spark (slow): a month end with accounts paused (30 April), the day the
+    plan breaks (1 May) and the statement day after it (2 May is no statement day: 1 June is)."""
+    states = _until(date(2026, 3, 24))
+    for on in (date(2026, 3, 25), date(2026, 3, 26)):
+        states = assert_same_day(
+            [_borrow(s, on, k) for s, k in zip(states, KINDS, strict=True)], on, con=backend
+        )
+    states = _until(date(2026, 4, 19))
+    for on in (date(2026, 4, 20), date(2026, 4, 21)):
+        states = assert_same_day(
+            [_borrow(s, on, k) for s, k in zip(states, KINDS, strict=True)], on, con=backend
+        )
+    states = _until(date(2026, 4, 29))
+    for on in (date(2026, 4, 30), date(2026, 5, 1)):
+        states = assert_same_day(
+            [_borrow(s, on, k) for s, k in zip(states, KINDS, strict=True)], on, con=backend
+        )
+
+
+def test_collections_over_a_portfolio_with_an_active_arrangement_are_refused() -> None:
+    """The collection records over tables do not follow an arrangement's end (the plan hold ended, a broken
+    plan's escalation): collections are refused before any date while one is active."""
+    states = _until(AGREED + timedelta(days=2))
+    assert any(s.arrangement is not None and s.arrangement.is_active for s in states)
+    portfolio = Portfolio.load(tables_from_states(states, HUABEI), HUABEI, ibis.duckdb.connect())
+    assert portfolio.has_active_arrangements()
+    collector = Collector(portfolio, default_strategy(), rulebook("cn"))
+    with pytest.raises(Unsupported, match="collections over a portfolio with active relief arrangements"):
+        collector.load(*collection_tables({}, {}, {}, {}))
+
+
+def test_a_settlement_paid_with_installments_left_is_refused() -> None:
+    """Forgiving future installment principal is not computed over tables: refused, naming the account."""
+    state = rules.open_account("S1", "huabei", HUABEI, OPENED, 500_000)
+    for on in iter_days(OPENED, AGREED):
+        if on == date(2026, 1, 10):
+            state = rules.purchase(state, on, 60_000).state
+            state = rules.purchase(state, on, 120_000, periods=6).state
+        state = rules.end_of_day(state, on).state
+    assert any(not p.billed for plan in state.plans for p in plan.periods)
+    state = _agree(state, AGREED + timedelta(days=1), "settlement_paid")
+    on = AGREED + timedelta(days=1)
+    state = rules.end_of_day(state, on).state
+    assert state.arrangement is not None
+    state = rules.repay(state, on + timedelta(days=1), state.arrangement.amount).state
+    tables = tables_from_states([state], HUABEI)
+    with pytest.raises(Unsupported, match="account S1: a settlement paid while unbilled purchases"):
+        run_day(tables, on + timedelta(days=1), HUABEI, ibis.duckdb.connect())
+
+
+@dataclass(frozen=True)
+class Relief:
+    """One account's random relief: a purchase, the arrangement agreed ``agreed`` days after opening, and a
+    repayment of ``share`` / 10,000 of what the arrangement asks, ``pays`` days after the agreement."""
+
+    purchase: int
+    kind: str
+    agreed: int
+    periods: int
+    rate: Decimal
+    down: bool
+    waive_interest: bool
+    share: int
+    pays: int
+
+
+reliefs = st.builds(
+    Relief,
+    purchase=st.integers(20_000, 300_000),
+    kind=st.sampled_from(("plan", "settlement")),
+    agreed=st.integers(40, 110),
+    periods=st.integers(1, 4),
+    rate=st.sampled_from((Decimal(0), Decimal("0.005"), Decimal("0.01"))),
+    down=st.booleans(),
+    waive_interest=st.booleans(),
+    share=st.sampled_from((0, 3_000, 10_000)),
+    pays=st.integers(1, 40),
+)
+
+
+def _random_agree(state: AccountState, on: date, r: Relief) -> AccountState:
+    """Agree ``r``'s relief (approved when it forgives anything); a refused offer changes nothing."""
+    owed = state.outstanding
+    try:
+        if r.kind == "plan":
+            down = owed // 5 if r.down else 0
+            quote, draft = relief_arrangements.offer_plan(
+                state, on, RELIEF, r.periods, down, waive_interest=r.waive_interest, monthly_rate=r.rate
+            )
+        else:
+            quote, draft = relief_arrangements.offer_settlement(
+                state, on, RELIEF, owed // 2, on + timedelta(days=r.periods * 7)
+            )
+    except ReliefRefused:
+        return state
+    arrangement_id = f"{state.id}/{draft.kind}/{on}/1"
+    state, _ = relief_arrangements.accept(state, on, draft, arrangement_id, "agent1", quote.fingerprint)
+    assert state.arrangement is not None
+    if state.arrangement.status == "pending_approval":
+        state, _ = relief_arrangements.approve(state, on, RELIEF, arrangement_id, "lead1", "supervisor")
+    return state
+
+
+def _agreed(r: Relief) -> int:
+    """The day of the agreement, counted from the opening (a settlement 30 days later: it needs 31 DPD)."""
+    return r.agreed + (30 if r.kind == "settlement" else 0)
+
+
+def _random_day(state: AccountState, on: date, r: Relief) -> AccountState:
+    offset = (on - OPENED).days
+    if offset == 5:
+        return rules.purchase(state, on, r.purchase).state
+    if offset == _agreed(r):
+        return _random_agree(state, on, r)
+    arrangement = state.arrangement
+    if arrangement is None or not arrangement.is_active or offset != _agreed(r) + r.pays or not r.share:
+        return state
+    amount = min(arrangement.remaining * r.share // 10_000, allocation.repayable(state))
+    return rules.repay(state, on, amount).state if amount > 0 else state
+
+
+def _check_days(states: list[AccountState], last: date) -> set[date]:
+    """The days around each arrangement's events: its start, each payment's due date and the day after, the
+    day a payment becomes more than ``breach_days`` late."""
+    days: set[date] = set()
+    for s in states:
+        a = s.arrangement
+        if a is None or a.started_on is None:
+            continue
+        days |= {a.started_on + timedelta(days=1)}
+        for p in a.schedule:
+            days |= {
+                p.due_date,
+                p.due_date + timedelta(days=1),
+                p.due_date + timedelta(days=a.breach_days + 1),
+            }
+    return {d for d in days if d <= last}
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(portfolio=st.lists(reliefs, min_size=3, max_size=3))
+def test_random_relief_on_the_days_of_its_events_equals_the_reference(portfolio: list[Relief]) -> None:
+    """Random plans and settlements (rates, down payments, set-asides, partial or full repayment or none):
+    on the days around their events the set-based day equals the reference on DuckDB."""
+    states = [rules.open_account(f"H{n}", "huabei", HUABEI, OPENED, 500_000) for n in range(len(portfolio))]
+    last = OPENED + timedelta(days=170)
+    history: dict[date, list[AccountState]] = {}
+    for on in iter_days(OPENED, last):
+        states = [_random_day(s, on, r) for s, r in zip(states, portfolio, strict=True)]
+        history[on] = states
+        states = [rules.end_of_day(s, on).state for s in states]
+    paid = {OPENED + timedelta(days=_agreed(r) + r.pays + n) for r in portfolio for n in (0, 1)}
+    for on in sorted(_check_days(states, last) | {d for d in paid if d <= last}):
+        assert_same_day(history[on], on)
