@@ -54,6 +54,7 @@ from overdue.setbased.limits import (
     REVIEW_STATEMENT_COLUMNS,
     STATEMENT_HISTORY,
     all_spells,
+    marked_cycles,
     owed_principal,
 )
 from overdue.setbased.params import Unsupported
@@ -193,24 +194,9 @@ def _minimum_only(
         following_carried=s.carried_principal.lead().over(group_by=s.account_key, order_by=s.statement_date),
         checked_on=s.due_date + (grace_days + 1),
     )
-    s = s.filter((s.checked_on <= today) & (s.statement_date > six_ago))
-    late = spells.filter(spells.bucket != 0)
-    covered = (
-        s.join(
-            late,
-            (s.account_key == late.account_key)
-            & (late.entered <= s.checked_on)
-            & (late.left.isnull() | (s.checked_on < late.left)),
-        )
-        .select(late_key=s.account_key, late_date=s.statement_date)
-        .distinct()
-        .mutate(is_late=ibis.literal(True))
-    )
-    s = s.left_join(covered, (s.account_key == covered.late_key) & (s.statement_date == covered.late_date))
-    partly_paid = (s.paid > 0) & (s.paid < s.amount) & ~s.installed
-    rolled = partly_paid | (s.following_carried.fill_null(0) > 0)
+    s = marked_cycles(s.filter((s.checked_on <= today) & (s.statement_date > six_ago)), spells)
     counted: ir.Table = s.group_by("account_key").aggregate(
-        minimum_only=s.account_key.count(where=s.is_late.isnull() & rolled)
+        minimum_only=s.account_key.count(where=s.on_time & s.rolled)
     )
     return counted
 

@@ -264,6 +264,33 @@ def all_spells(closed: ir.Table, accounts: ir.Table) -> ir.Table:
     return spells
 
 
+def marked_cycles(s: ir.Table, spells: ir.Table) -> ir.Table:
+    """Finished cycles ``s`` (statements with ``checked_on``, the day after the due date and grace, and
+    ``following_carried``, the next statement's carried principal) marked as
+    :func:`overdue.risk.review.cycles_from_history` marks them: ``on_time`` (no delinquent spell of
+    ``spells`` covers ``checked_on``) and ``rolled`` (partly paid and not installed, or the next statement
+    carries principal)."""
+    late = spells.filter(spells.bucket != 0)
+    covered = (
+        s.join(
+            late,
+            (s.account_key == late.account_key)
+            & (late.entered <= s.checked_on)
+            & (late.left.isnull() | (s.checked_on < late.left)),
+        )
+        .select(late_key=s.account_key, late_date=s.statement_date)
+        .distinct()
+        .mutate(is_late=ibis.literal(True))
+    )
+    s = s.left_join(covered, (s.account_key == covered.late_key) & (s.statement_date == covered.late_date))
+    s = s.drop("late_key", "late_date")
+    partly_paid = (s.paid > 0) & (s.paid < s.amount) & ~s.installed
+    marked: ir.Table = s.mutate(
+        on_time=s.is_late.isnull(), rolled=partly_paid | (s.following_carried.fill_null(0) > 0)
+    ).drop("is_late")
+    return marked
+
+
 def cycles(
     statements: ir.Table,
     spells: ir.Table,
@@ -290,25 +317,8 @@ def cycles(
         n=ibis.row_number().over(group_by=s.account_key, order_by=ibis.desc(s.statement_date)),
         finished=s.account_key.count().over(group_by=s.account_key),
     )
-    s = s.filter(s.n < window)
-    late = spells.filter(spells.bucket != 0)
-    covered = (
-        s.join(
-            late,
-            (s.account_key == late.account_key)
-            & (late.entered <= s.checked_on)
-            & (late.left.isnull() | (s.checked_on < late.left)),
-        )
-        .select(late_key=s.account_key, late_date=s.statement_date)
-        .distinct()
-        .mutate(is_late=ibis.literal(True))
-    )
-    s = s.left_join(covered, (s.account_key == covered.late_key) & (s.statement_date == covered.late_date))
-    s = s.drop("late_key", "late_date")
-    partly_paid = (s.paid > 0) & (s.paid < s.amount) & ~s.installed
-    rolled = partly_paid | (s.following_carried.fill_null(0) > 0)
-    s = s.mutate(on_time=s.is_late.isnull())
-    s = s.mutate(minimum_only=s.on_time & rolled).drop("is_late")
+    s = marked_cycles(s.filter(s.n < window), spells)
+    s = s.mutate(minimum_only=s.on_time & s.rolled).drop("rolled")
     moved = changes.filter(changes.applied_on.notnull() & (changes.new_limit != changes.old_limit))
     moved = moved.select(
         moved_key=moved.account_key,
