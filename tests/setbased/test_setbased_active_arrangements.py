@@ -5,6 +5,8 @@ the review does not compute is refused by name."""
 
 from __future__ import annotations
 
+import dataclasses
+import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -14,18 +16,26 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ibis.backends import BaseBackend
+from setbased_collect_helpers import (
+    Records,
+    assert_same,
+    draw_collections,
+    load_collector,
+    reference_day,
+    set_based_day,
+)
 from setbased_helpers import HUABEI, assert_same_day
 
 from overdue.compliance import rulebook
 from overdue.domain import account as rules
 from overdue.domain import allocation, relief_arrangements
 from overdue.domain.calendar import iter_days
+from overdue.domain.collections import CollectionState, plan_broken
 from overdue.domain.errors import ReliefRefused
 from overdue.domain.relief_terms import relief_terms
 from overdue.domain.state import AccountState
+from overdue.engine.collect import Collections
 from overdue.setbased import Portfolio, Unsupported, run_day, tables_from_states
-from overdue.setbased.collect import Collector
-from overdue.setbased.collect_tables import collection_tables
 from overdue.strategy import default_strategy
 
 RELIEF = relief_terms("huabei")
@@ -149,16 +159,83 @@ def test_every_backend_reviews_and_pauses_them(backend: BaseBackend) -> None:
         )
 
 
-def test_collections_over_a_portfolio_with_an_active_arrangement_are_refused() -> None:
-    """The collection records over tables do not follow an arrangement's end (the plan hold ended, a broken
-    plan's escalation): collections are refused before any date while one is active."""
-    states = _until(AGREED + timedelta(days=2))
-    assert any(s.arrangement is not None and s.arrangement.is_active for s in states)
-    portfolio = Portfolio.load(tables_from_states(states, HUABEI), HUABEI, ibis.duckdb.connect())
-    assert portfolio.has_active_arrangements()
-    collector = Collector(portfolio, default_strategy(), rulebook("cn"))
-    with pytest.raises(Unsupported, match="collections over a portfolio with active relief arrangements"):
-        collector.load(*collection_tables({}, {}, {}, {}))
+def _followed(before: AccountState, after: AccountState, on: date, record: Collections) -> Collections:
+    """The reference's records once ``after``'s end-of-day of ``on`` ended its arrangement, as
+    :func:`overdue.store.relief_repository.save_arrangement` leaves them: the ``plan`` hold ended at the start
+    of the day, a broken plan escalated."""
+    was, now = before.arrangement, after.arrangement
+    if was is None or now is None or not was.is_active or now.is_active or now.ended_on != on:
+        return record
+    state = plan_broken(record.state) if now.kind == "plan" and now.status == "broken" else record.state
+    return dataclasses.replace(record, state=state, holds=record.holds - {"plan"})
+
+
+def _collect_window(first: date, last: date, con: BaseBackend, seed: int) -> set[str]:
+    """From :func:`_until` the day before ``first`` (the day's repayments made), each day through ``last``
+    (no event after ``first``) decide → comply → act with the reference and with a
+    :class:`~overdue.setbased.collect.Collector` over tables, from the same random records (a ``plan`` hold
+    in force on each active arrangement; the down-missed plan's account without records): decisions,
+    actions, messages, work and records after each day equal. Returns the statuses the arrangements ended
+    with in the window."""
+    strategy, book = default_strategy(), rulebook("cn")
+    states = [_borrow(s, first, k) for s, k in zip(_until(first - timedelta(days=1)), KINDS, strict=True)]
+    rng = random.Random(seed)
+    records: Records = {}
+    for s in states:
+        record, done, history = draw_collections(rng, s.id, first, strategy)
+        holds = record.holds | ({"plan"} if s.arrangement is not None and s.arrangement.is_active else set())
+        records[s.id] = (dataclasses.replace(record, holds=frozenset(holds)), done, history)
+    newcomer = states[KINDS.index("down_missed")].id
+    records[newcomer] = (Collections(CollectionState(newcomer), None, None), {}, [])
+    tables = tables_from_states(states, HUABEI)
+    ids = tables.accounts["account_id"].to_pylist()
+    portfolio = Portfolio.load(tables, HUABEI, con)
+    loaded = {i: r for i, r in records.items() if i != newcomer}
+    collector = load_collector(portfolio, ids, loaded, strategy, book)
+    ended: set[str] = set()
+    for on in iter_days(first, last):
+        if on > first:
+            assert all(_borrow(s, on, k) is s for s, k in zip(states, KINDS, strict=True))
+        after = [rules.end_of_day(s, on).state for s in states]
+        records = {
+            s.id: (_followed(s, a, on, records[s.id][0]), *records[s.id][1:])
+            for s, a in zip(states, after, strict=True)
+        }
+        ended |= {
+            f"{a.arrangement.kind} {a.arrangement.status}"
+            for a in after
+            if a.arrangement and a.arrangement.ended_on == on
+        }
+        want, records = reference_day(after, on, records, strategy, book)
+        portfolio.run_day(on)
+        got = set_based_day(collector, on, ids, {s.id for s in after if s.last_eod == on})
+        assert_same(got, want, on)
+        states = after
+    return ended
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "ends"),
+    [
+        (date(2026, 3, 23), date(2026, 3, 24), {"plan completed"}),
+        (date(2026, 3, 25), date(2026, 3, 27), {"settlement completed"}),
+        (date(2026, 3, 31), date(2026, 4, 2), {"settlement lapsed"}),
+        (date(2026, 4, 6), date(2026, 4, 8), {"plan broken"}),
+    ],
+)
+def test_collections_follow_an_arrangement_ending_as_the_reference(
+    first: date, last: date, ends: set[str]
+) -> None:
+    """Collections over tables with active arrangements, under the default strategy on DuckDB: the day a
+    plan is completed, a settlement paid, a settlement lapses, a plan (of an account without collection
+    records) breaks — the plan hold ended, the broken plan escalated — and the days after, equal the
+    reference's."""
+    assert _collect_window(first, last, ibis.duckdb.connect(), seed=1) == ends
+
+
+def test_collections_follow_a_broken_plan_on_every_backend(backend: BaseBackend) -> None:
+    """On DuckDB, PostgreSQL and Spark (slow): the plan broken on 1 May, the day before and the day after."""
+    assert _collect_window(date(2026, 4, 30), date(2026, 5, 2), backend, seed=11) == {"plan broken"}
 
 
 def test_a_settlement_paid_with_installments_left_is_refused() -> None:

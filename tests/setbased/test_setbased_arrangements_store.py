@@ -2,7 +2,7 @@
 ended by the reference end-of-day (completed, broken, lapsed; one left pending approval) are read in bulk as
 the repository loads them, and the set-based days on the store equal the reference's, leaving the
 arrangements as they were; active ones are reviewed day by day and their end written back as the reference
-writes it (without collections; with them they are refused by query)."""
+writes it, without collections and with them (the plan hold ended, a broken plan escalated)."""
 
 from __future__ import annotations
 
@@ -14,16 +14,19 @@ from pathlib import Path
 import pytest
 from setbased_store_helpers import NO_REVIEW, OPENED, twin_stores
 from sqlalchemy import Engine, text
+from test_setbased_store_collect import COMPARED
+from test_setbased_store_collect import _rows as collection_rows
 from test_setbased_store_read import assert_same_tables, through_states
 from test_setbased_store_write import assert_same_stores
 
+from overdue.domain.calendar import iter_days
 from overdue.engine.reference import run_eod
 from overdue.services import accounts, relief
-from overdue.setbased import Unsupported
 from overdue.setbased.nightly import connect
 from overdue.setbased.store_io import read_store
 from overdue.setbased.store_run import run_on_store
 from overdue.store import repository
+from overdue.strategy import default_strategy
 
 AGREED = date(2026, 3, 13)
 """Every account is 32 days past due by then (bought on 10 January, nothing repaid)."""
@@ -163,8 +166,46 @@ def test_active_arrangements_on_the_store_equal_the_reference(
     assert statuses == ["broken", "completed", "completed", "lapsed", "pending_approval"]
 
 
-def test_an_active_arrangement_on_the_store_is_refused_with_collections(sqlite_engine: Engine) -> None:
-    """With a strategy the collection records would miss an ending arrangement's hold: still refused."""
-    build_relief_store(sqlite_engine, AGREED)
-    with sqlite_engine.connect() as conn, pytest.raises(Unsupported, match="account R0: active relief"):
-        read_store(conn)
+@pytest.mark.slow  # about 40 s on SQLite, 60 s on PostgreSQL
+def test_collections_over_active_arrangements_on_the_store_equal_the_reference(
+    active_twins: tuple[Engine, Engine, str],
+) -> None:
+    """``overdue eod --store`` with the default strategy over the active arrangements, in one run from the
+    day after the agreement (both stores repaid alike): the plan completed, the settlements paid and lapsed,
+    the plan missing its down payment broken — the plan holds ended, the broken plan escalated — and the
+    collections of every date (actions, messages, work, collection records, holds) equal the reference's."""
+    reference, set_based, url = active_twins
+    name = "postgres" if url.startswith("postgresql") else "duckdb"
+    day = AGREED + timedelta(days=1)
+    for engine in (reference, set_based):
+        for n, kind in enumerate(KINDS):
+            _repay(engine, f"R{n}", kind, day)
+    run_eod(reference, THROUGH)
+    backend = connect(name, url)
+    try:
+        summary = run_on_store(set_based, THROUGH, backend, engine_name=name, strategy=default_strategy())
+    finally:
+        backend.disconnect()
+    assert summary.dates == list(iter_days(day, THROUGH)) and summary.actions
+    mine, theirs = collection_rows(set_based), collection_rows(reference)
+    for table in COMPARED:
+        assert len(mine[table]) == len(theirs[table]), table
+        for a, b in zip(mine[table], theirs[table], strict=True):
+            assert a == b, (table, a, b)
+    assert_same_stores(set_based, reference)
+    holds = "SELECT account_id, kind, started_at, ended_at FROM account_holds ORDER BY account_id, kind"
+    with set_based.connect() as mine_conn, reference.connect() as theirs_conn:
+        assert [tuple(r) for r in mine_conn.execute(text(holds))] == [
+            tuple(r) for r in theirs_conn.execute(text(holds))
+        ]
+        assert [tuple(r) for r in mine_conn.execute(text(ARRANGEMENTS))] == [
+            tuple(r) for r in theirs_conn.execute(text(ARRANGEMENTS))
+        ]
+        # what makes the comparison worth making: plan holds ended, a broken plan escalated
+        ended = "SELECT count(*) FROM account_holds WHERE kind = 'plan' AND ended_at IS NOT NULL"
+        assert theirs_conn.execute(text(ended)).scalar_one() == 4
+        broken = text(
+            "SELECT s.escalation FROM collection_states s JOIN relief_arrangements r "
+            "ON r.account_id = s.account_id WHERE r.status = 'broken'"
+        )
+        assert theirs_conn.execute(broken).scalar_one() >= 1

@@ -9,6 +9,13 @@ decisions; the planned actions and their verdicts; the collection records after 
 (:mod:`~overdue.setbased.collect_act`), which replace the old ones inside the backend — and fetches the
 decisions, the actions, the outbox's messages and the work queues' rows.
 
+On a day the relief review ended an arrangement (completed, broken or lapsed: ``arrangements``' status
+no longer active, ``ended_on`` the day), :meth:`Collector.run` first follows the end as
+:func:`overdue.store.relief_repository.save_arrangement` does before the reference collects: the account's
+``plan`` hold is no longer in force, and a broken plan escalates the collection one stage up
+(:func:`overdue.domain.collections.plan_broken`; an account without records gets a new account's, escalated).
+The day's ends are :attr:`Collector.ended`.
+
 A strategy whose conditions read the collection score (``score``) needs the full bucket history
 (:mod:`~overdue.setbased.collect_score`): the portfolio's closed spells and, for a portfolio whose tables do
 not hold them all (read from the store), the rest, given to :meth:`Collector.load` as ``spell_history``.
@@ -39,6 +46,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from overdue.compliance.seam import Rulebook
+from overdue.domain.collections import CollectionState, plan_broken
 from overdue.domain.errors import InvalidInput
 from overdue.setbased import collect_tables
 from overdue.setbased.backend import table_name
@@ -85,7 +93,17 @@ from overdue.setbased.collect_score import (
 )
 from overdue.setbased.collect_tables import ACTIONS, COLLECTIONS, DECISIONS, DONE, PROMISES
 from overdue.setbased.day import Portfolio
-from overdue.setbased.encode import CODE, DAY, ENGINE, encode
+from overdue.setbased.encode import (
+    BROKEN_ARRANGEMENT,
+    CODE,
+    COMPLETED_ARRANGEMENT,
+    DAY,
+    ENGINE,
+    LAPSED_ARRANGEMENT,
+    PENDING_ARRANGEMENT,
+    PLAN_KIND,
+    encode,
+)
 from overdue.setbased.layout import SPELLS
 from overdue.setbased.params import Unsupported
 from overdue.setbased.plan import bindings
@@ -130,9 +148,36 @@ class Queries:
     """Each account's ``score`` fact (only when a condition reads it)."""
     notices: str | None = None
     """The accounts sending the US validation notice (only under a rulebook requiring it)."""
+    ended: str = ""
+    """The arrangements the day's review ended (:data:`ENDED`)."""
+    followed: str = ""
+    """``collections`` with the rows of ``collect_ended_records`` in place of (or beside) their own."""
 
 
 SCORES = pa.schema([pa.field("account_key", pa.int64()), pa.field("score", pa.int64())])
+ENDED = pa.schema([pa.field("account_key", pa.int64()), pa.field("broken", pa.bool_())])
+"""An arrangement the day's review ended: its account, and whether it was a plan that broke."""
+
+
+def _ended(day: Today) -> ir.Table:
+    """The arrangements ended on the day (:data:`ENDED`): only the review ends one, on the day it runs."""
+    a = _table("arrangements", ENGINE["arrangements"])
+    return a.filter(
+        a.status.isin([COMPLETED_ARRANGEMENT, BROKEN_ARRANGEMENT, LAPSED_ARRANGEMENT])
+        & (a.ended_on == day.on)
+    ).select(
+        "account_key", broken=((a.kind == PLAN_KIND) & (a.status == BROKEN_ARRANGEMENT)).fill_null(False)
+    )
+
+
+def _followed() -> ir.Table:
+    """``collections`` with the records of the accounts whose arrangement ended in place of their own."""
+    engine = collect_tables.ENGINE
+    collections = _table("collections", engine["collections"])
+    ended = _table("collect_ended_records", engine["collections"])
+    return ibis.union(
+        collections.filter(~collections.account_key.isin(ended.account_key)), ended, distinct=False
+    )
 
 
 _COMPILED: dict[tuple[object, ...], tuple[CompiledStrategy, Queries]] = {}
@@ -219,6 +264,8 @@ def _compile(compiled: CompiledStrategy, rules: CompiledRulebook, dialect: str) 
         done_next=sql(done_next(_table("done", engine["done"]), actions_table, day)),
         scores=None if score is None else sql(facts.select("account_key", "score")),
         notices=sql(notices_sent(decided_table, collections)) if rules.validation_notice else None,
+        ended=sql(_ended(day)),
+        followed=sql(_followed()),
     )
 
 
@@ -253,6 +300,11 @@ class Collector:
         self.queries: Queries = cached[1]
         self.behaviour: BehaviourScorer | None = None
         self.loaded = False
+        self.follows = False
+        """Whether the portfolio had an arrangement active or ended when the records were loaded (none
+        becomes active in a run: without one, no day ends any)."""
+        self.ended = ENDED.empty_table()
+        """The arrangements the last day run ended (:data:`ENDED`), whose end the records followed."""
 
     def load(
         self,
@@ -278,9 +330,8 @@ class Collector:
         :meth:`run` at each month end before deciding. Needed by a strategy whose conditions read
         ``behaviour_score`` (refused without it); given with another, its scores are still recorded.
 
-        A portfolio with an active relief arrangement is refused
-        (:class:`~overdue.setbased.params.Unsupported`): no arrangement becomes active during a run, so one
-        without any at the start never has one."""
+        The records are those before the arrangements still active end (a ``plan`` hold in force while one
+        is kept); :meth:`run` follows each end on its day."""
         if behaviour is None and reads_behaviour(self.strategy.strategy):
             raise Unsupported(
                 f"strategy {self.strategy.strategy.name} reads behaviour_score: the latest month-end "
@@ -295,12 +346,6 @@ class Collector:
                 "delinquency episodes in the full bucket history; pass the closed bucket spells the "
                 "portfolio's tables do not hold (spell_history; an empty table when they hold every spell)"
             )
-        if self.portfolio.has_active_arrangements():
-            raise Unsupported(
-                "collections over a portfolio with active relief arrangements: when one ends, the reference "
-                "ends the account's plan hold and escalates a broken plan's collection, which the collection "
-                "records over tables do not follow yet"
-            )
         db = self.portfolio.db
         accounts = db.fetch(
             f"SELECT account_key, account_id, timezone FROM {table_name('facts')}",
@@ -313,6 +358,7 @@ class Collector:
         db.load("contacts", collect_tables.encode_contacts(contacts, accounts))
         db.load("arms", collect_tables.arms(self.strategy.strategy, accounts))
         db.load("treatments", self.strategy.treatments)
+        self.follows = self.follows or self._had_arrangements()
         if self.queries.scores is not None and spell_history is not None:
             model = shipped()
             last = self.portfolio.terms.last_bucket
@@ -353,6 +399,7 @@ class Collector:
         bound = self._bound(on)
         db = self.portfolio.db
         queries = self.queries
+        self._follow_ends(bound)
         db.create("collect_decided", bound(queries.decided))
         db.create("collect_actions", bound(queries.actions))
         decided = db.fetch(
@@ -395,6 +442,75 @@ class Collector:
             notices,
             recorded,
         )
+
+    def _had_arrangements(self) -> bool:
+        """Whether any arrangement is active or ended (one may have ended on the day just run)."""
+        rows = self.portfolio.db.fetch(
+            f"SELECT COUNT(*) AS ended FROM {table_name('arrangements')} "
+            f"WHERE status <> {PENDING_ARRANGEMENT}",
+            pa.schema([("ended", pa.int64())]),
+        )
+        count: int = rows["ended"][0].as_py()
+        return count > 0
+
+    def _follow_ends(self, bound: Callable[[str], str]) -> None:
+        """The arrangements the day's review ended (:attr:`ended`) followed in ``collections``, as
+        :func:`overdue.store.relief_repository.save_arrangement` follows them before the reference collects:
+        the ``plan`` hold ended at the start of the day (not in force at its end), a broken plan escalated
+        (:func:`overdue.domain.collections.plan_broken`; an account without records gets a new account's).
+        A few accounts a day: their rows are changed here and put back in place of their own."""
+        self.ended = ENDED.empty_table()
+        if not self.follows:
+            return
+        db = self.portfolio.db
+        ended = db.fetch(bound(self.queries.ended), ENDED).sort_by("account_key")
+        if ended.num_rows == 0:
+            return
+        self.ended = ended
+        schema = collect_tables.ENGINE["collections"]
+        keys = ", ".join(str(k) for k in ended["account_key"].to_pylist())
+        rows = {
+            r["account_key"]: r
+            for r in db.fetch(
+                f"SELECT * FROM {table_name('collections')} WHERE account_key IN ({keys})", schema
+            ).to_pylist()
+        }
+        changed = []
+        for key, broken in zip(ended["account_key"].to_pylist(), ended["broken"].to_pylist(), strict=True):
+            row = rows.get(key)
+            if row is None:
+                if not broken:
+                    continue  # a new account's records: no hold to end
+                new = CollectionState("")
+                row = {
+                    **{f.name: None for f in schema},
+                    "account_key": key,
+                    "escalation": new.escalation,
+                    "contactability": new.contactability,
+                    "dispute_open": new.dispute_open,
+                    "litigation_hold": new.litigation_hold,
+                    "attempts": new.attempts,
+                    "connects": new.connects,
+                    **{f"hold_{kind}": False for kind in collect_tables.HOLDS},
+                }
+            row = {**row, "hold_plan": False}
+            if broken:
+                cs = plan_broken(
+                    CollectionState(
+                        "",
+                        stage=row["stage"],
+                        escalation=row["escalation"],
+                        escalated_from=row["escalated_from"],
+                    )
+                )
+                row = {**row, "escalation": cs.escalation, "escalated_from": cs.escalated_from}
+            changed.append(row)
+        if not changed:
+            return
+        db.load("collect_ended_records", pa.Table.from_pylist(changed, schema=schema))
+        db.create("collections_next", self.queries.followed)
+        db.rename("collections_next", "collections")
+        db.drop("collect_ended_records")
 
     def state(self) -> tuple[pa.Table, pa.Table, pa.Table]:
         """The collection records as they stand (after the last day run): ``collections``, ``promises`` and

@@ -21,7 +21,11 @@ store path's ``account_key`` (the account's position in ``accounts`` ordered by 
   rules window by day.
 
 The holds are kept as rows (:data:`HOLD_ROWS`) too: :func:`with_holds` gives the flags in force at the end
-of each later date, since a hold may start or end between two dates of one run.
+of each later date, since a hold may start or end between two dates of one run. An arrangement the date's
+review ended ends the account's ``plan`` hold at the start of the date in the debtor's time zone (the
+collections follow it, :class:`~overdue.setbased.collect.Collector`): the rows follow it too, as
+``compliance_repository.end_hold`` ends it in the store (written there by
+:func:`overdue.setbased.store_write.write_day`).
 
 :func:`write_collections` writes a date's :class:`~overdue.setbased.collect.CollectionDay` in the date's
 transaction: the ``collection_actions`` rows as ``collections_repository.record_action`` writes them (an
@@ -39,7 +43,7 @@ outbox and work rows copied straight in.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -180,6 +184,13 @@ class StoreCollector:
             self.kept = (held, *self.kept[1:])
             self._load()
         day = self.collector.run(on)
+        if self.collector.ended.num_rows:
+            self.records = replace(
+                self.records,
+                holds=_plan_holds_ended(
+                    self.records.holds, self.collector.ended["account_key"], self.timezones, on
+                ),
+            )
         return day, self.collector.state()
 
     def _load(self) -> None:
@@ -195,8 +206,13 @@ class StoreCollector:
         after: tuple[pa.Table, pa.Table, pa.Table],
     ) -> Recorded:
         """Write ``day`` and the records that changed (``after``: :meth:`run`'s) in the caller's
-        transaction; ``ids``: every account's id by ``account_key``."""
-        recorded = write_collections(conn, ids, day, self.kept[:2], after[:2], self.timezones)
+        transaction; ``ids``: every account's id by ``account_key``. The records of an account whose plan
+        broke on the date are written even when the day left them as they were: the reference saves the
+        escalated records before it decides."""
+        broken = self.collector.ended.filter(self.collector.ended["broken"])["account_key"].to_pylist()
+        recorded = write_collections(
+            conn, ids, day, self.kept[:2], after[:2], self.timezones, escalated=broken
+        )
         self.kept = after
         return recorded
 
@@ -320,6 +336,22 @@ def _with_flags(collections: pa.Table, holds: pa.Table, zones: Sequence[str], on
     return collections
 
 
+def _plan_holds_ended(holds: pa.Table, keys: pa.ChunkedArray, timezones: pa.Array, on: date) -> pa.Table:
+    """``holds`` with the ``plan`` hold of each account in ``keys`` ended at the start of ``on`` in its time
+    zone, as ``compliance_repository.end_hold`` ends the one in force then."""
+    ended = set(keys.to_pylist())
+    zones = timezones.to_pylist()
+    rows = holds.to_pylist()
+    for row in rows:
+        key = row["account_key"]
+        if key not in ended or row["kind"] != "plan" or row["ended_at"] is not None:
+            continue
+        at = datetime.combine(on, time(0), tzinfo=ZoneInfo(zones[key])).astimezone(UTC)
+        if row["started_at"] <= at:
+            row["ended_at"] = at
+    return pa.Table.from_pylist(rows, schema=HOLD_ROWS)
+
+
 def with_holds(collections: pa.Table, holds: pa.Table, timezones: pa.Array, on: date) -> pa.Table:
     """``collections`` (layout :data:`~overdue.setbased.collect_tables.COLLECTIONS`) with the holds in force
     at the end of ``on`` (``holds``: :attr:`StoreCollections.holds`; timezones: by ``account_key``)."""
@@ -400,13 +432,14 @@ def write_collections(
     before: tuple[pa.Table, pa.Table],
     after: tuple[pa.Table, pa.Table],
     timezones: pa.Array | None = None,
+    escalated: Sequence[int] = (),
 ) -> Recorded:
     """Write ``day`` into the store in the caller's transaction (see the module docstring).
 
     ids: every account's id by ``account_key``. before, after: the ``collections`` and ``promises`` tables
     before and after the day (:meth:`~overdue.setbased.collect.Collector.state`); the rows that differ are
     saved. timezones: every account's time zone by ``account_key`` (needed when ``day`` sends validation
-    notices).
+    notices). escalated: accounts whose records are saved even when unchanged (a plan broken on the date).
     """
     recorded = Recorded()
     actions = day.actions.sort_by([("account_key", "ascending"), ("position", "ascending")]).to_pylist()
@@ -431,7 +464,7 @@ def write_collections(
         conn, work_items, _linked(day.work, ids, action_ids, ("queue", "business_date", "priority"), "open")
     )
     _write_notices(conn, ids, day.notices, action_ids, timezones)
-    recorded.collection_states = _write_records(conn, ids, before, after)
+    recorded.collection_states = _write_records(conn, ids, before, after, escalated)
     return recorded
 
 
@@ -513,11 +546,22 @@ def _record_actions(conn: Connection, rows: list[dict[str, Any]]) -> dict[tuple[
 
 
 def _write_records(
-    conn: Connection, ids: Sequence[str], before: tuple[pa.Table, pa.Table], after: tuple[pa.Table, pa.Table]
+    conn: Connection,
+    ids: Sequence[str],
+    before: tuple[pa.Table, pa.Table],
+    after: tuple[pa.Table, pa.Table],
+    escalated: Sequence[int] = (),
 ) -> int:
-    """The ``collection_states`` and ``promises`` rows that changed; returns the states written."""
+    """The ``collection_states`` and ``promises`` rows that changed, and the states of ``escalated``; returns
+    the states written."""
     columns = ["account_key", *STATE_COLUMNS]
     changed = new_rows(after[0].select(columns), before[0].select(columns)).to_pylist()
+    if escalated:
+        written = {r["account_key"] for r in changed}
+        forced = pc.is_in(after[0]["account_key"], value_set=pa.array(sorted(escalated), pa.int64()))
+        changed += [
+            r for r in after[0].filter(forced).select(columns).to_pylist() if r["account_key"] not in written
+        ]
     _upsert(
         conn,
         collection_states,

@@ -115,9 +115,9 @@ def run_on_store(
         return summary
     began = time.perf_counter()
     with engine.connect() as conn:
-        # Active relief arrangements are followed without collections only: an arrangement ending ends its
-        # collection hold (and a broken plan escalates), which the collection records read here would miss.
-        store = read_store(conn, active_arrangements=strategy is None)
+        # An arrangement ending ends its plan hold and escalates a broken plan: the collections follow it
+        # (Collector.run) and the write-back writes it (store_write; the escalation with the records).
+        store = read_store(conn, active_arrangements=True)
         ids = store.tables.accounts["account_id"].combine_chunks()
         zones = store.tables.accounts["timezone"].combine_chunks()
         history = read_review(conn, ids)
@@ -166,7 +166,7 @@ def run_on_store(
         with engine.begin() as conn:
             if collector is not None and collected is not None:
                 recorded = collector.write(conn, account_ids, *collected)
-                outputs = replace(outputs, actions=recorded.by_type)
+                outputs = replace(outputs, actions=recorded.by_type, collected=True)
                 _count(summary.actions, recorded.by_status)
                 _count(summary.action_types, recorded.by_type)
             written = write_day(conn, outputs, versions, engine_name)

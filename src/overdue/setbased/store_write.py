@@ -69,6 +69,10 @@ class DayOutputs:
     """Limit changes the review recorded on the date, by action (for the audit row)."""
     actions: dict[str, int] = field(default_factory=dict)
     """Collection actions recorded on the date by type, refused ones under ``refused`` (for the audit row)."""
+    collected: bool = False
+    """Whether the date's collection records are written by the collection write-back
+    (:mod:`~overdue.setbased.store_collect`), a broken plan's escalation among them: it is not applied again
+    here."""
 
 
 @dataclass(frozen=True)
@@ -225,7 +229,9 @@ def _write_statements(conn: Connection, day: DayOutputs, ids: Sequence[str]) -> 
 def _write_arrangements(conn: Connection, day: DayOutputs, ids: Sequence[str]) -> None:
     """The relief arrangements the day ended (completed, broken, lapsed): their status and end date, the end
     of the account's ``plan`` hold, and a broken plan's escalation, as
-    :func:`overdue.store.relief_repository.save_arrangement` writes them (a few a day, one by one)."""
+    :func:`overdue.store.relief_repository.save_arrangement` writes them (a few a day, one by one). With
+    collections (``day.collected``) the escalation is in the records the collection write-back writes, as the
+    reference's collections leave them after deciding on the escalated records."""
     changed = new_rows(day.after.arrangements, day.before.arrangements).to_pylist()
     if not changed:
         return
@@ -247,7 +253,7 @@ def _write_arrangements(conn: Connection, day: DayOutputs, ids: Sequence[str]) -
             continue
         ended = datetime.combine(r["ended_on"], time.min, tzinfo=ZoneInfo(zones[r["account_key"]]))
         compliance_repository.end_hold(conn, account_id, "plan", ended)
-        if r["kind"] == PLAN and r["status"] == BROKEN:
+        if r["kind"] == PLAN and r["status"] == BROKEN and not day.collected:
             cs, agency, placed_on = collections_repository.load_collection_state(conn, account_id)
             collections_repository.save_collection_state(conn, collections.plan_broken(cs), agency, placed_on)
 
