@@ -25,6 +25,7 @@ from setbased_collect_helpers import (
     set_based_day,
 )
 from setbased_helpers import HUABEI, assert_same_day
+from setbased_relief_helpers import RELIEF, agree, take
 
 from overdue.compliance import rulebook
 from overdue.domain import account as rules
@@ -32,41 +33,15 @@ from overdue.domain import allocation, relief_arrangements
 from overdue.domain.calendar import iter_days
 from overdue.domain.collections import CollectionState, plan_broken
 from overdue.domain.errors import ReliefRefused
-from overdue.domain.relief_terms import relief_terms
 from overdue.domain.state import AccountState
 from overdue.engine.collect import Collections
 from overdue.setbased import Portfolio, Unsupported, run_day, tables_from_states
 from overdue.strategy import default_strategy
 
-RELIEF = relief_terms("huabei")
 OPENED = date(2026, 1, 5)
 AGREED = date(2026, 3, 20)
 KINDS = ("plan_kept", "plan_broken", "plan_completed", "settlement_paid", "settlement_lapsed", "down_missed")
 """What each account does with its relief, in turn."""
-
-
-def _agree(state: AccountState, on: date, kind: str) -> AccountState:
-    owed = state.outstanding
-    if kind == "plan_kept":
-        quote, draft = relief_arrangements.offer_plan(state, on, RELIEF, 3, monthly_rate=Decimal("0.005"))
-    elif kind == "plan_broken":
-        quote, draft = relief_arrangements.offer_plan(state, on, RELIEF, 6, waive_interest=True)
-    elif kind == "plan_completed":
-        quote, draft = relief_arrangements.offer_plan(state, on, RELIEF, 2, waive_interest=True)
-    elif kind == "down_missed":
-        quote, draft = relief_arrangements.offer_plan(
-            state, on, RELIEF, 3, owed // 5, monthly_rate=Decimal("0.005")
-        )
-    else:
-        quote, draft = relief_arrangements.offer_settlement(
-            state, on, RELIEF, owed * 6 // 10, on + timedelta(11)
-        )
-    arrangement_id = f"{state.id}/{draft.kind}/{on}/1"
-    state, _ = relief_arrangements.accept(state, on, draft, arrangement_id, "agent1", quote.fingerprint)
-    assert state.arrangement is not None
-    if state.arrangement.status == "pending_approval":
-        state, _ = relief_arrangements.approve(state, on, RELIEF, arrangement_id, "lead1", "supervisor")
-    return state
 
 
 def _borrow(state: AccountState, on: date, kind: str) -> AccountState:
@@ -74,7 +49,7 @@ def _borrow(state: AccountState, on: date, kind: str) -> AccountState:
     if on == date(2026, 1, 10):
         return rules.purchase(state, on, 100_000 + 7_777 * KINDS.index(kind)).state
     if on == AGREED:
-        return _agree(state, on, kind)
+        return agree(state, on, kind)
     arrangement = state.arrangement
     if arrangement is None or not arrangement.is_active:
         return state
@@ -247,7 +222,7 @@ def test_a_settlement_paid_with_installments_left_is_refused() -> None:
             state = rules.purchase(state, on, 120_000, periods=6).state
         state = rules.end_of_day(state, on).state
     assert any(not p.billed for plan in state.plans for p in plan.periods)
-    state = _agree(state, AGREED + timedelta(days=1), "settlement_paid")
+    state = agree(state, AGREED + timedelta(days=1), "settlement_paid")
     on = AGREED + timedelta(days=1)
     state = rules.end_of_day(state, on).state
     assert state.arrangement is not None
@@ -302,12 +277,7 @@ def _random_agree(state: AccountState, on: date, r: Relief) -> AccountState:
             )
     except ReliefRefused:
         return state
-    arrangement_id = f"{state.id}/{draft.kind}/{on}/1"
-    state, _ = relief_arrangements.accept(state, on, draft, arrangement_id, "agent1", quote.fingerprint)
-    assert state.arrangement is not None
-    if state.arrangement.status == "pending_approval":
-        state, _ = relief_arrangements.approve(state, on, RELIEF, arrangement_id, "lead1", "supervisor")
-    return state
+    return take(state, on, quote, draft)
 
 
 def _agreed(r: Relief) -> int:

@@ -8,25 +8,23 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import date, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import ibis
 from ibis.backends import BaseBackend
 from setbased_collect_helpers import assert_same_plans
 from setbased_helpers import HUABEI, assert_same_day
+from setbased_relief_helpers import agree
 
 from overdue.compliance import NoRulebook
 from overdue.domain import account as rules
 from overdue.domain import relief_arrangements
 from overdue.domain.calendar import iter_days
-from overdue.domain.relief_terms import relief_terms
 from overdue.domain.state import AccountState
 from overdue.setbased import Portfolio, states_from_tables, tables_from_states
 from overdue.setbased.snapshots import ARRANGEMENT_TABLES, MANIFEST, read_state, state_partition, write_state
 from overdue.strategy import parse_strategy
 
-RELIEF = relief_terms("huabei")
 OPENED = date(2026, 1, 5)
 AGREED = date(2026, 3, 20)
 KINDS = (
@@ -57,35 +55,12 @@ stages:
 """
 
 
-def _agree(state: AccountState, on: date, kind: str) -> AccountState:
-    """Offer, accept and (when it forgives anything and is not left pending) approve the account's relief."""
-    owed = state.outstanding
-    if kind in ("plan_broken", "pending"):
-        quote, draft = relief_arrangements.offer_plan(state, on, RELIEF, 6, waive_interest=True)
-    elif kind == "plan_completed":
-        quote, draft = relief_arrangements.offer_plan(state, on, RELIEF, 2, waive_interest=True)
-    elif kind == "down_missed":
-        quote, draft = relief_arrangements.offer_plan(
-            state, on, RELIEF, 3, owed // 5, monthly_rate=Decimal("0.005")
-        )
-    else:
-        quote, draft = relief_arrangements.offer_settlement(
-            state, on, RELIEF, owed * 6 // 10, on + timedelta(11)
-        )
-    arrangement_id = f"{state.id}/{draft.kind}/{on}/1"
-    state, _ = relief_arrangements.accept(state, on, draft, arrangement_id, "agent1", quote.fingerprint)
-    assert state.arrangement is not None
-    if state.arrangement.status == "pending_approval" and kind != "pending":
-        state, _ = relief_arrangements.approve(state, on, RELIEF, arrangement_id, "lead1", "supervisor")
-    return state
-
-
 def _borrow(state: AccountState, on: date, kind: str) -> AccountState:
     """The borrower's day: a purchase in January, the relief agreed on :data:`AGREED`, then what it pays."""
     if on == date(2026, 1, 10):
         return rules.purchase(state, on, 100_000 + 7_777 * KINDS.index(kind)).state
     if on == AGREED and kind != "none":
-        return _agree(state, on, kind)
+        return agree(state, on, kind)
     arrangement = state.arrangement
     if arrangement is None or not arrangement.is_active:
         return state
