@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+from overdue.domain import account as rules
 from overdue.domain import relief_arrangements
 from overdue.domain.relief_common import ReliefQuote
 from overdue.domain.relief_state import Arrangement
@@ -48,3 +49,18 @@ def agree(state: AccountState, on: date, kind: str) -> AccountState:
             state, on, RELIEF, owed * 6 // 10, on + timedelta(11)
         )
     return take(state, on, quote, draft, approved=kind != "pending")
+
+
+def pay(state: AccountState, on: date, kind: str, agreed: date) -> AccountState:
+    """What the borrower of ``kind``, whose relief was agreed on ``agreed`` and is active, pays on ``on``: a
+    completed plan all it owes three days after, a paid settlement its amount five days after, a lapsed one
+    a third of it then."""
+    arrangement = state.arrangement
+    assert arrangement is not None
+    if kind == "plan_completed" and on == agreed + timedelta(days=3):
+        return rules.repay(state, on, state.outstanding).state
+    if kind == "settlement_paid" and on == agreed + timedelta(days=5):
+        return rules.repay(state, on, arrangement.amount).state
+    if kind == "settlement_lapsed" and on == agreed + timedelta(days=5):
+        return rules.repay(state, on, arrangement.amount // 3).state
+    return state

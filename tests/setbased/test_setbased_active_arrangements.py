@@ -25,7 +25,7 @@ from setbased_collect_helpers import (
     set_based_day,
 )
 from setbased_helpers import HUABEI, assert_same_day
-from setbased_relief_helpers import RELIEF, agree, take
+from setbased_relief_helpers import RELIEF, agree, pay, take
 
 from overdue.compliance import rulebook
 from overdue.domain import account as rules
@@ -56,13 +56,7 @@ def _borrow(state: AccountState, on: date, kind: str) -> AccountState:
     if kind == "plan_kept":
         due = next((p for p in arrangement.schedule if p.due_date == on), None)
         return rules.repay(state, on, due.amount).state if due is not None else state
-    if kind == "plan_completed" and on == AGREED + timedelta(days=3):
-        return rules.repay(state, on, state.outstanding).state
-    if kind == "settlement_paid" and on == AGREED + timedelta(days=5):
-        return rules.repay(state, on, arrangement.amount).state
-    if kind == "settlement_lapsed" and on == AGREED + timedelta(days=5):
-        return rules.repay(state, on, arrangement.amount // 3).state
-    return state
+    return pay(state, on, kind, AGREED)
 
 
 def _portfolio() -> list[AccountState]:

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import ibis
 from ibis.backends import BaseBackend
 from setbased_collect_helpers import assert_same_plans
 from setbased_helpers import HUABEI, assert_same_day
-from setbased_relief_helpers import agree
+from setbased_relief_helpers import agree, pay
 
 from overdue.compliance import NoRulebook
 from overdue.domain import account as rules
@@ -64,13 +64,7 @@ def _borrow(state: AccountState, on: date, kind: str) -> AccountState:
     arrangement = state.arrangement
     if arrangement is None or not arrangement.is_active:
         return state
-    if kind == "plan_completed" and on == AGREED + timedelta(days=3):
-        return rules.repay(state, on, state.outstanding).state
-    if kind == "settlement_paid" and on == AGREED + timedelta(days=5):
-        return rules.repay(state, on, arrangement.amount).state
-    if kind == "settlement_lapsed" and on == AGREED + timedelta(days=5):
-        return rules.repay(state, on, arrangement.amount // 3).state
-    return state
+    return pay(state, on, kind, AGREED)
 
 
 def _portfolio() -> list[AccountState]:
