@@ -1,7 +1,8 @@
 """Active relief arrangements in the set-based day: each day's review (plan interest posted as a month of the
 plan begins, a plan completed or broken, a settlement paid or lapsed) and the pause of interest, ageing and
-billing while one is kept equal the reference's, field by field and posting by posting, day after day; what
-the review does not compute is refused by name."""
+billing while one is kept equal the reference's, field by field and posting by posting, day after day (more
+on a settlement paid or a plan completed with installments left, and on a set-aside whose statement is gone:
+test_setbased_review_cases.py)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ from overdue.domain.collections import CollectionState, plan_broken
 from overdue.domain.errors import ReliefRefused
 from overdue.domain.state import AccountState
 from overdue.engine.collect import Collections
-from overdue.setbased import Portfolio, Unsupported, run_day, tables_from_states
+from overdue.setbased import Portfolio, tables_from_states
 from overdue.strategy import default_strategy
 
 OPENED = date(2026, 1, 5)
@@ -207,8 +208,8 @@ def test_collections_follow_a_broken_plan_on_every_backend(backend: BaseBackend)
     assert _collect_window(date(2026, 4, 30), date(2026, 5, 2), backend, seed=11) == {"plan broken"}
 
 
-def test_a_settlement_paid_with_installments_left_is_refused() -> None:
-    """Forgiving future installment principal is not computed over tables: refused, naming the account."""
+def test_a_settlement_paid_with_installments_left_equals_the_reference() -> None:
+    """Future installment principal forgiven as the reference forgives it: the waiver, the periods ended."""
     state = rules.open_account("S1", "huabei", HUABEI, OPENED, 500_000)
     for on in iter_days(OPENED, AGREED):
         if on == date(2026, 1, 10):
@@ -221,9 +222,8 @@ def test_a_settlement_paid_with_installments_left_is_refused() -> None:
     state = rules.end_of_day(state, on).state
     assert state.arrangement is not None
     state = rules.repay(state, on + timedelta(days=1), state.arrangement.amount).state
-    tables = tables_from_states([state], HUABEI)
-    with pytest.raises(Unsupported, match="account S1: a settlement paid while unbilled purchases"):
-        run_day(tables, on + timedelta(days=1), HUABEI, ibis.duckdb.connect())
+    (state,) = assert_same_day([state], on + timedelta(days=1))
+    assert state.status == "closed" and all(p.billed for plan in state.plans for p in plan.periods)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ layout's types (:mod:`~overdue.setbased.layout`): the state (:meth:`Portfolio.ta
 outputs (:meth:`Portfolio.outputs`).
 
 What changes on a day: the statements with something unpaid (accrual), the accounts (ageing), and on a
-statement day the unbilled cycles and installment periods, on a month end the bureau grids. The account
+statement day the unbilled cycles and installment periods (also on a day a paid settlement or a completed
+plan ends some), on a month end the bureau grids. The account
 facts (ids, product, time zone, limit) and the installment plans are never read or rewritten; the relief
 arrangements only on a day when some are active (:mod:`~overdue.setbased.relief_review`: reviewed before
 the accrual, the accounts still under one paused; the collection half reads their ``plan`` fact); settled
@@ -42,7 +43,6 @@ from overdue.setbased.encode import ACTIVE_ARRANGEMENT, DAY, ENGINE, day_of, dec
 from overdue.setbased.layout import DayResult, PortfolioTables
 from overdue.setbased.params import MAX_PRINCIPAL, Unsupported, day_terms
 from overdue.setbased.plan import CHECKS, DayPlan, Query, day_plan
-from overdue.setbased.relief_review import REFUSALS
 from overdue.setbased.steps import COMPONENTS
 
 STATE = (
@@ -72,6 +72,10 @@ RENAMED = {
 replaces ``accrued``)."""
 REVIEW_STEPS = ("reviewed", "review_pool", "reviewed_statements", "reviewed_accounts")
 """The review's intermediate tables, dropped once the day has run (on a day with active arrangements)."""
+REVIEW_REWRITES = {"unbilled_reviewed": "unbilled", "periods_reviewed": "periods"}
+"""The review's steps that rewrite a state table (a paid settlement, a completed plan ending unbilled
+purchases and installment periods), made only when some account has such rows, and then taking the state
+table's name before the rest of the day reads it."""
 
 
 @dataclass(frozen=True)
@@ -163,17 +167,17 @@ class Portfolio:
         ).to_pylist()[0]
         return bool(rows["touched"]), bool(rows["settles"])
 
-    def _refuse_review(self, query: Query) -> None:
-        """Refuse what the review does not compute (:data:`overdue.setbased.relief_review.REFUSALS`)."""
-        rows = self.db.fetch(query.sql, query.schema).to_pylist()
-        if not rows:
-            return
-        key, reason = rows[0]["account_key"], rows[0]["reason"]
-        found = self.db.fetch(
-            f"SELECT account_id FROM {table_name('facts')} WHERE account_key = {key}",
-            pa.schema([("account_id", pa.string())]),
-        )["account_id"].to_pylist()
-        raise Unsupported(f"account {found[0] if found else key}: {REFUSALS[reason]}")
+    def _review_rewrites(self) -> set[str]:
+        """The state tables the review rewrites today (:data:`REVIEW_REWRITES`): ``unbilled`` when a paid
+        settlement leaves unbilled purchases, ``periods`` when a paid settlement or a completed plan leaves
+        installment periods not billed yet (else the day reads them as they are: no copy is made)."""
+        rows = self.db.fetch(
+            f"SELECT SUM(CASE WHEN {_quoted('clears_unbilled', self.db)} THEN 1 ELSE 0 END) AS unbilled, "
+            f"SUM(CASE WHEN {_quoted('clears_periods', self.db)} THEN 1 ELSE 0 END) AS periods "
+            f"FROM {table_name('reviewed')}",
+            pa.schema([("unbilled", pa.int64()), ("periods", pa.int64())]),
+        ).to_pylist()[0]
+        return {name for name, count in rows.items() if count}
 
     def check(self, on: date, checks: Query) -> int:
         """Refuse what the reference refuses and what the set-based day cannot compute exactly; returns how
@@ -216,19 +220,26 @@ class Portfolio:
         plan = self.plan(on)
         checks, queries = plan.bind(on, self.terms)
         runs = self.check(on, checks)
-        review = plan.bound_review(on, self.terms)
+        review = "reviewed" in queries
         touched, settles = True, True
+        rewrites: set[str] = set()
         for name, query in queries.items():
             if (name == "reviewed_statements" and not touched) or (name == "settled_next" and not settles):
                 # nothing to change there: the day reads the table as it is
                 if name == "reviewed_statements":
                     self.db.rename("statements", "reviewed_statements")
                 continue
+            if name in REVIEW_REWRITES:
+                if REVIEW_REWRITES[name] in rewrites:
+                    self.db.create(name, query.sql)
+                    self.db.rename(name, REVIEW_REWRITES[name])
+                continue
             self.db.create(name, query.sql)
-            if name == "review_pool" and review is not None:
-                self._refuse_review(review)
+            if name == "reviewed":
+                rewrites = self._review_rewrites()
+            if name == "review_pool":
                 touched, settles = self._pool_counts()
-        if review is not None:
+        if review:
             if settles:
                 self.db.rename("settled_next", "settled")
             self.db.rename("arrangements_next", "arrangements")

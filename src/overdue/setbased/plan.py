@@ -81,10 +81,6 @@ class DayPlan:
     checks: Query
     statement_day: bool
     month_end: bool
-    review: Query | None = None
-    """On a day with active relief arrangements: the first account whose review is refused, and why
-    (:func:`overdue.setbased.relief_review.refused`), run after the ``reviewed`` and ``review_pool``
-    steps."""
 
     def bind(self, on: date, terms: ProductTerms) -> tuple[Query, dict[str, Query]]:
         """The checks and the steps with ``on``'s numbers in place of the placeholders."""
@@ -95,14 +91,6 @@ class DayPlan:
             return Query(pattern.sub(lambda m: values[m.group(0)], query.sql), query.schema)
 
         return bound(self.checks), {name: bound(query) for name, query in self.steps.items()}
-
-    def bound_review(self, on: date, terms: ProductTerms) -> Query | None:
-        """The review's refusal query with ``on``'s numbers in place (None: no review today)."""
-        if self.review is None:
-            return None
-        values = {str(steps.PLACEHOLDERS[name]): str(value) for name, value in bindings(on, terms).items()}
-        pattern = re.compile("|".join(values))
-        return Query(pattern.sub(lambda m: values[m.group(0)], self.review.sql), self.review.schema)
 
 
 def _table(name: str, schema: pa.Schema | ibis.Schema) -> ir.Table:
@@ -198,7 +186,6 @@ def day_plan(
     checks = _query(_checks(accounts, statements, bureau, day, month_end), dialect)
     queries: dict[str, ir.Table] = {}
     review_postings: list[ir.Table] = []
-    refusal: Query | None = None
     if review:
         settled = _table("settled", ENGINE["settled"])
         set_asides = _table("arrangement_set_asides", ENGINE["arrangement_set_asides"])
@@ -209,9 +196,6 @@ def day_plan(
         reviewed = _table("reviewed", queries["reviewed"].schema())
         queries["review_pool"] = relief_review.review_pool(statements, settled, reviewed, set_asides, day)
         pool = _table("review_pool", queries["review_pool"].schema())
-        refusal = _query(
-            relief_review.refused(reviewed, relief_review.missing_asides(set_asides, reviewed, pool)), dialect
-        )
         touched = pool.select(pool_key=pool.account_key).distinct()
         queries["reviewed_statements"] = ibis.union(
             _state(statements.anti_join(touched, statements.account_key == touched.pool_key), "statements"),
@@ -225,7 +209,11 @@ def day_plan(
         queries["arrangements_next"] = _state(
             relief_review.arrangements_after(arrangements, reviewed, day), "arrangements"
         )
-        review_postings = relief_review.postings(pool, reviewed, set_asides, day)
+        # a paid settlement or a completed plan ends unbilled purchases and installment periods: the day
+        # rewrites these two tables (under their own names) only when some account has such rows
+        queries["unbilled_reviewed"] = _state(relief_review.unbilled_reviewed(unbilled, reviewed), "unbilled")
+        queries["periods_reviewed"] = _state(relief_review.periods_reviewed(periods, reviewed), "periods")
+        review_postings = relief_review.postings(pool, reviewed, day)
         statements = _table("reviewed_statements", ENGINE["statements"])
         accounts = _table("reviewed_accounts", queries["reviewed_accounts"].schema())
         arrangements = _table("arrangements_next", ENGINE["arrangements"])
@@ -263,5 +251,4 @@ def day_plan(
         checks,
         statement_day,
         month_end,
-        refusal,
     )

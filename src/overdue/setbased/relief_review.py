@@ -3,7 +3,7 @@
 active after it.
 
 Only the accounts that run today with an active arrangement are reviewed (a few of a portfolio); a day with
-none anywhere runs without these steps (:attr:`overdue.setbased.plan.DayPlan.review`). Per such account
+none anywhere runs without these steps (:func:`overdue.setbased.plan.day_plan`'s ``review``). Per such account
 :func:`review` decides the day's event:
 
 - a settlement paid in full (``paid >= amount``): everything owed is forgiven (one waiver), the arrangement
@@ -15,15 +15,20 @@ none anywhere runs without these steps (:attr:`overdue.setbased.plan.DayPlan.rev
 - resuming (a broken plan, a lapsed settlement): every open statement's minimum becomes all it owes, and its
   due date moves by the days the arrangement was kept (the original due date kept).
 
+A paid settlement forgives everything the account owes
+(:func:`overdue.domain.relief_common.waive_everything`): its statements, its unbilled purchases (their rows
+go) and the principal of its installment periods not billed yet. A settlement paid or a plan completed then
+ends those installment plans (:func:`~overdue.domain.relief_common.finish_installments`): every period not
+billed yet is marked billed with no principal and no fee (:func:`unbilled_reviewed`,
+:func:`periods_reviewed`; the day rewrites those tables only when some account has such rows). A broken
+plan's set-aside goes back on its own statement or, when the account's statements no longer hold it, on the
+oldest open statement else the latest, as :func:`~overdue.domain.relief_common.restore` puts it back
+(:func:`placed_asides`).
+
 The statements of the accounts the review touches (open ones and settled ones alike, a few rows) are taken
 out, changed, and put back where they now belong (:func:`review_pool`): those with something unpaid with the
 statements the day runs on, the others with the settled statements. An account whose arrangement is still
 active after the review is ``paused``: the accrual, ageing and billing leave it as it is.
-
-What is not computed (refused by :func:`refused`, with
-:class:`~overdue.setbased.params.Unsupported` naming the account): a settlement paid while the account has
-unbilled purchases or installment periods not billed yet, a plan completed while it has installment periods
-not billed yet, and a broken plan whose set-aside names a statement no longer in the tables.
 """
 
 from __future__ import annotations
@@ -53,13 +58,8 @@ NONE, INTEREST, COMPLETED, BROKEN, SETTLED, LAPSED = range(6)
 """The review's event per account: nothing, plan interest posted, plan completed, plan broken, settlement
 paid, settlement lapsed."""
 TOUCHES_STATEMENTS = (INTEREST, BROKEN, SETTLED, LAPSED)
-REFUSALS = (
-    "",
-    "a settlement paid while unbilled purchases or installment periods not billed yet are left",
-    "a plan completed while installment periods not billed yet are left",
-    "a broken plan whose set-aside statement is no longer in the tables",
-)
-"""What :func:`refused` names, by its ``reason`` code."""
+ENDS_INSTALLMENTS = (COMPLETED, SETTLED)
+"""The events that end the account's installment plans (:func:`periods_reviewed`)."""
 
 
 def _count(table: ir.Table, name: str) -> ir.Table:
@@ -78,9 +78,12 @@ def review(
     day: Today,
 ) -> ir.Table:
     """One row per account that runs today with an active arrangement: its ``event``, what the later steps
-    read (``new_status``, ``paused``, ``kept`` days, the interest posted and its payment number) and a
-    ``reason`` (0: none) when the event is one :data:`REFUSALS` names."""
-    runs = accounts.filter(runs_on(accounts, day)).select("account_key", "status")
+    read (``new_status``, ``paused``, ``kept`` days, the interest posted and its payment number), what a paid
+    settlement forgives outside the statements (``waived_elsewhere``: unbilled purchases and the principal of
+    installment periods not billed yet) and whether the account's unbilled purchases go
+    (``clears_unbilled``) and its installment periods not billed yet are ended (``clears_periods``)."""
+    # the account's status under a name of its own (the arrangements have a ``status`` too)
+    runs = accounts.filter(runs_on(accounts, day)).select("account_key", account_status=accounts.status)
     a = arrangements.filter(arrangements.status == ACTIVE_ARRANGEMENT).join(runs, "account_key")
     keys = a.select(active_key=a.account_key)
     p = payments.join(a.select("account_key", "paid"), "account_key")
@@ -133,23 +136,24 @@ def review(
         else_=NONE,
     ).cast(CODE)
     t = t.mutate(event=event)
-    left_over = t.unbilled_rows.fill_null(0) + t.period_rows.fill_null(0)
-    closes = (t.event == SETTLED) | ((t.event == COMPLETED) & t.closes_line)
+    settles = t.event == SETTLED
+    closes = settles | ((t.event == COMPLETED) & t.closes_line)
+    zero = ibis.literal(0, type="int64")
     reviewed: ir.Table = t.select(
         account_key=t.account_key,
         arrangement_id=t.arrangement_id,
         event=t.event,
-        written_off=t.status == WRITTEN_OFF,
-        new_status=ibis.ifelse(closes, CLOSED, t.status).cast(CODE),
+        written_off=t.account_status == WRITTEN_OFF,
+        new_status=ibis.ifelse(closes, CLOSED, t.account_status).cast(CODE),
         paused=t.event.isin([NONE, INTEREST]),
         kept=(day.on - t.started_on.fill_null(day.on)).cast("int32"),
         starting_number=t.starting_number,
         starting_interest=t.starting_interest.fill_null(0).cast("int64"),
-        reason=ibis.cases(
-            ((t.event == SETTLED) & (left_over > 0), 1),
-            ((t.event == COMPLETED) & (t.period_rows.fill_null(0) > 0), 2),
-            else_=0,
-        ).cast(CODE),
+        waived_elsewhere=ibis.ifelse(
+            settles, t.owed_unbilled.fill_null(0) + t.owed_periods.fill_null(0), zero
+        ).cast("int64"),
+        clears_unbilled=settles & (t.unbilled_rows.fill_null(0) > 0),
+        clears_periods=t.event.isin(list(ENDS_INSTALLMENTS)) & (t.period_rows.fill_null(0) > 0),
     )
     return reviewed
 
@@ -162,11 +166,35 @@ def _touched(reviewed: ir.Table) -> ir.Table:
     return touched
 
 
-def _asides(set_asides: ir.Table, reviewed: ir.Table) -> ir.Table:
-    """The set-asides of the plans broken today, summed per statement."""
+def placed_asides(set_asides: ir.Table, reviewed: ir.Table, rows: ir.Table) -> ir.Table:
+    """The set-asides of the plans broken today, summed per statement they go back on (``account_key``,
+    ``statement_date``), as :func:`overdue.domain.relief_common.restore` puts them back.
+
+    rows: every statement of the accounts (open and settled), before the review changes them. A set-aside
+    goes back on its own statement; when the rows no longer hold that one, on the oldest open statement
+    (something unpaid), else the latest. ``restore`` puts the set-asides back one after another, and each
+    statement it puts one on is open from then on: so "the oldest open" of a set-aside is the oldest of the
+    statements open before the review and those whose own set-aside comes earlier (a set-aside put on the
+    oldest open one, or on the latest, adds no statement older than these). An account without any statement
+    gets nothing back (nor does ``restore`` reverse its waiver)."""
     broken = reviewed.filter(reviewed.event == BROKEN).select(broken_key=reviewed.account_key)
-    x = set_asides.join(broken, set_asides.account_key == broken.broken_key)
-    summed: ir.Table = x.group_by(["account_key", "statement_date"]).aggregate(
+    x = set_asides.join(broken, set_asides.account_key == broken.broken_key).drop("broken_key")
+    bounds = rows.group_by("account_key").aggregate(
+        open_from=rows.statement_date.min(where=outstanding(rows) > 0), latest=rows.statement_date.max()
+    )
+    held = rows.select(held_key=rows.account_key, held_date=rows.statement_date)
+    x = x.join(bounds, "account_key")
+    x = x.left_join(held, (x.account_key == held.held_key) & (x.statement_date == held.held_date))
+    x = x.mutate(found=x.held_key.notnull()).drop("held_key", "held_date")
+    own = ibis.ifelse(x.found, x.statement_date, ibis.null(DAY))
+    x = x.mutate(earlier=own.min().over(ibis.cumulative_window(group_by=x.account_key, order_by=x.position)))
+    oldest_open = ibis.cases(
+        (x.open_from.isnull(), x.earlier),
+        (x.earlier.isnull() | (x.open_from <= x.earlier), x.open_from),
+        else_=x.earlier,
+    )
+    x = x.mutate(placed=ibis.ifelse(x.found, x.statement_date, oldest_open.fill_null(x.latest)))
+    summed: ir.Table = x.group_by(["account_key", x.placed.name("statement_date")]).aggregate(
         aside_interest=x.interest.sum(),
         aside_overdue_interest=x.overdue_interest.sum(),
         aside_fees=x.fees.sum(),
@@ -181,7 +209,7 @@ def review_pool(
 ) -> ir.Table:
     """Every statement (open or settled) of the accounts whose statements the review changes, after it,
     with what it owed before (``was_principal``, ``was_interest``, ``was_fees``), ``target`` (it takes the
-    plan interest) and ``restored`` (a set-aside put back on it)."""
+    plan interest), ``restored`` (a set-aside put back on it) and what was put back (``aside_*``)."""
     touched = _touched(reviewed)
     rows = ibis.union(
         statements.mutate(from_settled=ibis.literal(False)),
@@ -196,7 +224,9 @@ def review_pool(
         oldest_open=ibis.ifelse(outstanding(rows) > 0, rows.statement_date, ibis.null(DAY)).min().over(w),
         latest=rows.statement_date.max().over(w),
     )
-    asides = _asides(set_asides, reviewed).rename(aside_key="account_key", aside_date="statement_date")
+    asides = placed_asides(set_asides, reviewed, rows).rename(
+        aside_key="account_key", aside_date="statement_date"
+    )
     rows = rows.left_join(
         asides, (rows.account_key == asides.aside_key) & (rows.statement_date == asides.aside_date)
     ).drop("aside_key")
@@ -245,24 +275,29 @@ def review_pool(
     return pool
 
 
-def missing_asides(set_asides: ir.Table, reviewed: ir.Table, pool: ir.Table) -> ir.Table:
-    """The broken plans' set-asides whose statement the pool does not hold (``account_key``)."""
-    asides = _asides(set_asides, reviewed)
-    held = pool.filter(pool.restored).select(held_key=pool.account_key, held_date=pool.statement_date)
-    missing: ir.Table = asides.anti_join(
-        held, (asides.account_key == held.held_key) & (asides.statement_date == held.held_date)
-    ).select("account_key")
-    return missing
+def unbilled_reviewed(unbilled: ir.Table, reviewed: ir.Table) -> ir.Table:
+    """The unbilled purchases after the review: those of an account whose settlement was paid go (forgiven,
+    ``unbilled=()``)."""
+    gone = reviewed.filter(reviewed.clears_unbilled).select(gone_key=reviewed.account_key)
+    left: ir.Table = unbilled.anti_join(gone, unbilled.account_key == gone.gone_key)
+    return left
 
 
-def refused(reviewed: ir.Table, missing: ir.Table) -> ir.Table:
-    """The first account refused and why (``account_key``, ``reason``; no row: none)."""
-    rows = ibis.union(
-        reviewed.filter(reviewed.reason > 0).select("account_key", "reason"),
-        missing.select("account_key", reason=ibis.literal(3).cast(CODE)),
-    )
-    first: ir.Table = rows.order_by(["account_key", "reason"]).limit(1)
-    return first
+def periods_reviewed(periods: ir.Table, reviewed: ir.Table) -> ir.Table:
+    """The installment periods after the review: those not billed yet of an account whose settlement was
+    paid (their principal forgiven) or whose plan was completed (nothing owed: none left) end as
+    :func:`overdue.domain.relief_common.finish_installments` ends them, billed, with no principal and no
+    fee (every plan of such an account has no principal left to bill)."""
+    ends = reviewed.filter(reviewed.clears_periods).select(ends_key=reviewed.account_key)
+    p = periods.left_join(ends, periods.account_key == ends.ends_key)
+    ended = p.ends_key.notnull() & ~p.billed
+    zero = ibis.literal(0, type="int64")
+    after: ir.Table = p.mutate(
+        principal=ibis.ifelse(ended, zero, p.principal),
+        fee=ibis.ifelse(ended, zero, p.fee),
+        billed=p.billed | ended,
+    ).drop("ends_key")
+    return after
 
 
 def accounts_after(accounts: ir.Table, reviewed: ir.Table) -> ir.Table:
@@ -301,7 +336,7 @@ def _receivable(written_off: ir.BooleanValue, account: LedgerAccount) -> ir.Inte
     return code
 
 
-def postings(pool: ir.Table, reviewed: ir.Table, set_asides: ir.Table, day: Today) -> list[ir.Table]:
+def postings(pool: ir.Table, reviewed: ir.Table, day: Today) -> list[ir.Table]:
     """The review's postings: the plan interest posted, the waiver of a paid settlement, the reversed waiver
     of a broken plan (:func:`overdue.domain.relief_common.waiver_transaction`)."""
     make = posting_rows
@@ -317,13 +352,23 @@ def postings(pool: ir.Table, reviewed: ir.Table, set_asides: ir.Table, day: Toda
     )
     income = ledger_code(LedgerAccount.REVOLVING_INTEREST_INCOME)
     out.append(make(t, day, kind, t.statement_date, memo, 1, income, -t.starting_interest))
-    # the waiver of a settlement paid: what the statements owed before (nothing else is left: refused)
+    # the waiver of a settlement paid: what the statements owed before, the unbilled purchases and the
+    # principal of the installment periods not billed yet
     s = pool.filter(pool.event == SETTLED)
-    before = s.group_by("account_key").aggregate(
-        w_principal=s.was_principal.sum(), w_interest=s.was_interest.sum(), w_fees=s.was_fees.sum()
+    owed = s.group_by("account_key").aggregate(
+        s_principal=s.was_principal.sum(), s_interest=s.was_interest.sum(), s_fees=s.was_fees.sum()
     )
-    # the reversed waiver of a broken plan: everything set aside
-    a = _asides(set_asides, reviewed)
+    paid = left_join(
+        reviewed.filter(reviewed.event == SETTLED).select("account_key", "waived_elsewhere"), owed
+    )
+    before = paid.select(
+        "account_key",
+        w_principal=paid.s_principal.fill_null(0) + paid.waived_elsewhere,
+        w_interest=paid.s_interest.fill_null(0),
+        w_fees=paid.s_fees.fill_null(0),
+    )
+    # the reversed waiver of a broken plan: everything set aside (put back on the statements)
+    a = pool.filter(pool.restored)
     back = a.group_by("account_key").aggregate(
         w_principal=(a.aside_fees * 0).sum(),
         w_interest=(a.aside_interest + a.aside_overdue_interest).sum(),
