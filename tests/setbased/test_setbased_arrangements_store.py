@@ -139,9 +139,7 @@ def test_active_arrangements_on_the_store_equal_the_reference(
     reference, set_based, url = active_twins
     name = "postgres" if url.startswith("postgresql") else "duckdb"
     with set_based.connect() as conn:
-        assert (
-            "active" in read_store(conn, active_arrangements=True).tables.arrangements["status"].to_pylist()
-        )
+        assert "active" in read_store(conn).tables.arrangements["status"].to_pylist()
     day = AGREED + timedelta(days=1)
     while day <= THROUGH:
         for engine in (reference, set_based):

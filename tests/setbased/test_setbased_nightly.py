@@ -150,7 +150,8 @@ def test_a_snapshot_round_trips_and_replaces(sqlite_engine: Engine, tmp_path: Pa
     export_store(sqlite_engine, tmp_path)
     snapshot = read_state(tmp_path, EXPORTED)
     assert snapshot.limits is not None  # the limit review's tables are exported with the accounts
-    write_state(tmp_path, EXPORTED, snapshot.tables, snapshot.terms, snapshot.collection, snapshot.limits)
+    tables, terms = snapshot.tables, snapshot.terms
+    write_state(tmp_path, EXPORTED, tables, terms, snapshot.collection, snapshot.limits, snapshot.behaviour)
     assert read_state(tmp_path, EXPORTED) == snapshot
     assert not [p for p in (tmp_path / "state").iterdir() if p.name.startswith(".")], "no staging left behind"
 

@@ -28,7 +28,9 @@ def export(
     out: Annotated[Path, typer.Option("--out", help="The state folder to write the snapshot into.")],
     as_json: JsonOption = False,
 ) -> None:
-    """Write the store's accounts as the state snapshot of their last closed date."""
+    """Write the store's accounts as the state snapshot of their last closed date.
+
+    With the collection records and relief arrangements, active ones too (the nightly job reviews them)."""
     engine = state(ctx).engine()
     upgrade(engine)
     with Progress(

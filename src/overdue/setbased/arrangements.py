@@ -11,9 +11,7 @@ lapsed) changes nothing in the end-of-day (:func:`overdue.domain.relief_arrangem
 unchanged, day after day, and only gives the strategy's ``plan`` fact (``broken`` after a broken plan,
 :func:`overdue.domain.relief_arrangements.plan_fact`). An *active* arrangement is reviewed first each day and
 pauses the account's interest, ageing and billing while it is kept: :mod:`~overdue.setbased.relief_review`
-does both over the tables, and the day rewrites ``arrangements`` when the review ends one. Where the rest
-of a caller does not follow an ending arrangement (the store read for collections, a snapshot of the store),
-an active one is still refused with :class:`~overdue.setbased.params.Unsupported` (:data:`ACTIVE_REFUSAL`).
+does both over the tables, and the day rewrites ``arrangements`` when the review ends one.
 """
 
 from __future__ import annotations
@@ -28,9 +26,6 @@ from overdue.domain.billing import statement_date_of, statement_id
 from overdue.domain.relief_state import Arrangement, ScheduledPayment, SetAside
 from overdue.domain.state import AccountState
 from overdue.setbased.params import Unsupported
-
-ACTIVE_REFUSAL = "account {}: active relief arrangements (a negotiated plan or settlement)"
-"""The refusal of an account whose arrangement is active (``{}``: its id)."""
 
 
 def set_aside_date(account_id: str, arrangement_id: str, statement: str) -> date:

@@ -11,9 +11,10 @@ It runs :func:`overdue.setbased.nightly.run_nightly` from the newest snapshot (o
 days again) and prints the summary as JSON on the last line of its output. With ``--strategy FILE`` (a
 strategy file, or ``huabei`` for the shipped one) each day also runs decide → comply → act over the tables,
 as ``overdue eod --engine spark --state DIR --strategy FILE`` does; without it the job stops after the
-accounts' day. ``--engine duckdb`` runs the same job without Spark. ``--checkpoint-dir DIR`` (a directory
-every executor reaches: HDFS, an object store) checkpoints the tables reliably there instead of locally, as
-a cluster needs. ``docs/setbased.md`` describes a cluster run and what it still lacks.
+accounts' day, the limit review and, at a month end, the behaviour scores. ``--engine duckdb`` runs the
+same job without Spark. ``--checkpoint-dir DIR`` (a directory every executor reaches: HDFS, an object
+store) checkpoints the tables reliably there instead of locally, as a cluster needs. ``docs/setbased.md``
+describes a cluster run and what it still lacks.
 """
 
 from __future__ import annotations

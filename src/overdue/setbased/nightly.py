@@ -7,10 +7,16 @@ once (:class:`~overdue.setbased.day.Portfolio`), and for each business date up t
 set-based end-of-day and writes that day's outputs and state partition. A day that fails leaves the days
 before it written and its own not: running the job again resumes from the last written day.
 
+Every month end the accounts are scored with the shipped behaviour model, as the reference records the
+scores whatever the strategy (:class:`~overdue.setbased.behaviour.BehaviourScorer`, over the snapshot's
+statement and spell history and its latest scores): the scores recorded are the day's ``behaviour_scores``
+output and each account's latest score is kept in the state (``behaviour_latest``), where the next day's
+collections read the ``behaviour_score`` fact.
+
 On DuckDB and Spark the engine reads the snapshot's state tables and writes each day's state tables and
 outputs itself (:mod:`~overdue.setbased.parquet_engine`), so the portfolio does not pass through the
 driver; on PostgreSQL (no Parquet of its own) they pass through it as Arrow. The collection records, the
-limit review's tables and the manifest are written by the driver either way.
+limit review's tables, the behaviour scores and the manifest are written by the driver either way.
 
 :func:`export_store` writes the first snapshot from the operational store (the accounts and their
 collection records as the reference runner left them, read in bulk); :mod:`overdue.setbased.store_run`
@@ -34,13 +40,23 @@ from sqlalchemy import Engine
 
 from overdue.compliance import rulebook
 from overdue.domain.calendar import iter_days
+from overdue.domain.collections import CollectionState, plan_broken
 from overdue.domain.errors import InvalidDate, InvalidInput, NotFound
 from overdue.domain.terms import terms_from_json
 from overdue.engine.limits import LimitReview
 from overdue.setbased import layout, limits, parquet_engine, store_io
-from overdue.setbased.backend import CHECKPOINT_DIR
+from overdue.setbased.backend import CHECKPOINT_DIR, table_name
+from overdue.setbased.behaviour import BehaviourScorer
 from overdue.setbased.collect import Collector
 from overdue.setbased.day import Portfolio
+from overdue.setbased.encode import (
+    BROKEN_ARRANGEMENT,
+    COMPLETED_ARRANGEMENT,
+    LAPSED_ARRANGEMENT,
+    PENDING_ARRANGEMENT,
+    PLAN_KIND,
+    day_number,
+)
 from overdue.setbased.layout import PortfolioTables
 from overdue.setbased.limits_io import read_review
 from overdue.setbased.limits_run import LimitReviewer
@@ -49,11 +65,13 @@ from overdue.setbased.snapshots import (
     STATE_TABLES,
     Snapshot,
     latest_state_before,
+    read_latest_scores,
     read_manifest,
     read_records,
     read_state,
     state_dates,
     state_partition,
+    write_behaviour_outputs,
     write_collection_outputs,
     write_limit_outputs,
     write_output_with,
@@ -61,7 +79,7 @@ from overdue.setbased.snapshots import (
     write_state,
     write_state_with,
 )
-from overdue.setbased.store_collect import read_collections
+from overdue.setbased.store_collect import read_behaviour, read_collections
 from overdue.strategy.model import Strategy
 
 ENGINES = ("duckdb", "postgres", "spark")
@@ -89,6 +107,8 @@ class NightlySummary:
     """Collection actions recorded (queued or refused), when collections ran."""
     limit_changes: dict[str, int] = field(default_factory=dict)
     """Limit changes the review recorded, by action."""
+    behaviour_scores: int = 0
+    """Month-end behaviour scores recorded."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -101,6 +121,7 @@ class NightlySummary:
             "postings": sum(d.postings for d in self.days),
             "actions": self.actions,
             "limit_changes": dict(sorted(self.limit_changes.items())),
+            "behaviour_scores": self.behaviour_scores,
             "days": [
                 {
                     "date": d.on.isoformat(),
@@ -168,10 +189,17 @@ def run_nightly(
     day's outputs and its tables into the state. A snapshot without them starts with no limit change and no
     statement or bucket history beyond what its tables hold.
 
+    At each month end, after the review, the accounts are scored (:class:`~overdue.setbased.behaviour.
+    BehaviourScorer`): the scores are the day's ``behaviour_scores`` output and each account's latest score
+    goes into the state. A snapshot without them starts with no account scored.
+
     strategy: after each day, decide → comply → act over the tables with it and the product's rulebook
-    (:class:`~overdue.setbased.collect.Collector`), its actions, messages and work written as the day's
+    (:class:`~overdue.setbased.collect.Collector`; a condition on ``behaviour_score`` reads the latest
+    scores, the month end's once it is scored), its actions, messages and work written as the day's
     outputs and the collection records into the state. A snapshot without collection records starts every
-    account with a new account's records (``overdue state export`` does not export the store's yet).
+    account with a new account's records. Without a strategy the snapshot's records are carried on as they
+    are, but for the relief arrangements' ends, which they follow as the store's do without collections (the
+    ``plan`` hold ended, a broken plan escalated).
 
     ``start`` runs days again: the snapshot of the day before it must exist, and the run must reach the
     newest snapshot (later snapshots would no longer follow from the days run again).
@@ -212,11 +240,17 @@ def run_nightly(
     reviewer = LimitReviewer.load(
         portfolio, changes, review, statement_history=statement_history, spell_history=spell_history
     )
+    spell_history = _empty_spells() if spell_history is None else spell_history
+    statement_history = _empty_history() if statement_history is None else statement_history
+    scorer = BehaviourScorer(portfolio, spell_history, statement_history, snapshot.behaviour)
     collector = None
     records = snapshot.collection or tuple(schema.empty_table() for schema in COLLECTION_TABLES.values())
     if strategy is not None:
         collector = Collector(portfolio, strategy, rulebook(snapshot.terms.rulebook))
-        collector.load(*records, spell_history=_empty_spells() if spell_history is None else spell_history)
+        collector.load(*records, spell_history=spell_history, behaviour=scorer)
+    kept = snapshot.collection
+    # Without a strategy the records are kept, but follow each arrangement's end as the store's do.
+    follows = collector is None and kept is not None and _had_arrangements(portfolio)
     summary.started_from = base
     summary.load_seconds = time.perf_counter() - began
     days = list(iter_days(start, through))
@@ -233,21 +267,28 @@ def run_nightly(
         write_limit_outputs(root, on, *reviewer.outputs())
         for action, count in reviewed.recorded.items():
             summary.limit_changes[action] = summary.limit_changes.get(action, 0) + count
-        kept = snapshot.collection
+        if follows and kept is not None:
+            kept = _follow_ends(portfolio, on, kept)
         if collector is not None:
-            day = collector.run(on)
+            day = collector.run(on)  # scores a month end first (the scorer given to its load)
             write_collection_outputs(root, on, day.actions, day.messages, day.work)
             summary.actions += day.actions.num_rows
             kept = (*collector.state(), records[-1])
+        else:
+            scorer.run(on)
+        write_behaviour_outputs(root, on, scorer.recorded)
+        summary.behaviour_scores += scorer.recorded.num_rows
         limit_tables = (
             reviewer.changes(),
             *(snapshot.limits[1:] if snapshot.limits else (_empty_history(), _empty_spells())),
         )
         if native:
             writer = parquet_engine.save_state_tables(portfolio, tuple(STATE_TABLES))
-            write_state_with(root, on, writer, portfolio.carry_scale, snapshot.terms, kept, limit_tables)
+            write_state_with(
+                root, on, writer, portfolio.carry_scale, snapshot.terms, kept, limit_tables, scorer.latest
+            )
         else:
-            write_state(root, on, portfolio.tables(), snapshot.terms, kept, limit_tables)
+            write_state(root, on, portfolio.tables(), snapshot.terms, kept, limit_tables, scorer.latest)
         summary.days.append(NightlyDay(on, run.accounts_run, posting_rows, time.perf_counter() - began))
         if progress is not None:
             progress(on, done + 1, len(days))
@@ -272,7 +313,7 @@ def _load(root: Path, on: date, backend: BaseBackend, native_parquet: bool) -> t
     parquet_engine.load_portfolio(state_partition(root, on), terms, carry_scale, portfolio, present)
     collection, kept = read_records(root, on)
     empty = PortfolioTables(**{n: s.empty_table() for n, s in STATE_TABLES.items()}, carry_scale=carry_scale)
-    return Snapshot(on, empty, terms, collection, kept), portfolio
+    return Snapshot(on, empty, terms, collection, kept, read_latest_scores(root, on)), portfolio
 
 
 def _save_outputs(root: Path, on: date, portfolio: Portfolio, month_end: bool) -> int:
@@ -292,11 +333,16 @@ def export_store(engine: Engine, root: Path, progress: Callable[[int, int], None
 
     The store is read in bulk (:func:`overdue.setbased.store_io.read_store`, one query per table). Every
     account must be at the same business date (the reference end-of-day run through one date) and on one
-    product; what the set-based day does not cover (relief, for one) is refused, naming the account. The
-    snapshot holds the limit review's tables and the collection records
+    product; what the set-based day does not cover is refused, naming the account. Active relief
+    arrangements are exported with the rest (the snapshot's arrangement tables): the nightly day reviews
+    them. The snapshot holds the limit review's tables and the collection records
     (:func:`overdue.setbased.store_collect.read_collections`: collection states, promises, treatments done,
-    the contact history, the holds in force at the end of the next date), so ``--strategy`` starts from
-    what the store holds.
+    the contact history, the holds in force at the end of the next date — the first the nightly job runs,
+    as ``overdue eod --store`` reads them for the date it runs), so ``--strategy`` starts from what the
+    store holds: the ``plan`` hold of an arrangement still kept in force, ended by the collections on the
+    day the review ends the arrangement (:class:`~overdue.setbased.collect.Collector`). It holds each
+    account's latest recorded behaviour score too (:func:`overdue.setbased.store_collect.read_behaviour`),
+    the ``behaviour_score`` fact of the first day run.
     """
     with engine.connect() as conn:
         store = store_io.read_store(conn)
@@ -305,12 +351,70 @@ def export_store(engine: Engine, root: Path, progress: Callable[[int, int], None
         on = store_io.business_date(store.tables)
         zones = store.tables.accounts["timezone"].combine_chunks()
         records = read_collections(conn, ids, zones, on + timedelta(days=1))
+        latest = read_behaviour(conn, ids, on)
     kept = (review.changes, review.statement_history, review.spell_history)
     collection = (records.collections, records.promises, records.done, records.contacts)
-    write_state(root, on, store.tables, store.terms, collection, kept)
+    write_state(root, on, store.tables, store.terms, collection, kept, latest)
     if progress is not None:
         progress(store.tables.accounts.num_rows, store.tables.accounts.num_rows)
     return on
+
+
+def _had_arrangements(portfolio: Portfolio) -> bool:
+    """Whether any account has an arrangement active or ended (none becomes active in a run)."""
+    rows = portfolio.db.fetch(
+        f"SELECT COUNT(*) AS kept FROM {table_name('arrangements')} WHERE status <> {PENDING_ARRANGEMENT}",
+        pa.schema([("kept", pa.int64())]),
+    )
+    count: int = rows["kept"][0].as_py()
+    return count > 0
+
+
+def _follow_ends(portfolio: Portfolio, on: date, records: tuple[pa.Table, ...]) -> tuple[pa.Table, ...]:
+    """The collection records kept without a strategy (``collections`` first) with the arrangements the
+    review of ``on`` ended followed as :func:`overdue.store.relief_repository.save_arrangement` follows them
+    in the store, with collections or without: the ``plan`` hold ended at the start of the day (not in force
+    at its end), a broken plan escalated (:func:`overdue.domain.collections.plan_broken`; an account without
+    records gets a new account's). With a strategy the collector follows them
+    (:class:`~overdue.setbased.collect.Collector`)."""
+    ended = portfolio.db.fetch(
+        f"SELECT account_key, CASE WHEN kind = {PLAN_KIND} AND status = {BROKEN_ARRANGEMENT} "
+        f"THEN 1 ELSE 0 END AS broken FROM {table_name('arrangements')} "
+        f"WHERE status IN ({COMPLETED_ARRANGEMENT}, {BROKEN_ARRANGEMENT}, {LAPSED_ARRANGEMENT}) "
+        f"AND ended_on = {day_number(on)}",
+        pa.schema([("account_key", pa.int64()), ("broken", pa.int64())]),
+    )
+    if ended.num_rows == 0:
+        return records
+    collections = records[0]
+    by_key = {row["account_key"]: row for row in collections.to_pylist()}
+    for key, broken in zip(ended["account_key"].to_pylist(), ended["broken"].to_pylist(), strict=True):
+        row = by_key.get(key)
+        if row is None:
+            if not broken:
+                continue  # a new account's records: no hold to end
+            new = CollectionState("")
+            row = {
+                **{name: None for name in collections.schema.names},
+                **{name: False for name in collections.schema.names if name.startswith("hold_")},
+                "account_key": key,
+                "escalation": new.escalation,
+                "contactability": new.contactability,
+                "dispute_open": new.dispute_open,
+                "litigation_hold": new.litigation_hold,
+                "attempts": new.attempts,
+                "connects": new.connects,
+            }
+        row = {**row, "hold_plan": False}
+        if broken:
+            state = CollectionState(
+                "", stage=row["stage"], escalation=row["escalation"], escalated_from=row["escalated_from"]
+            )
+            escalated = plan_broken(state)
+            row.update(escalation=escalated.escalation, escalated_from=escalated.escalated_from)
+        by_key[key] = row
+    followed = pa.Table.from_pylist([by_key[key] for key in sorted(by_key)], schema=collections.schema)
+    return (followed, *records[1:])
 
 
 def _empty_history() -> pa.Table:

@@ -23,8 +23,9 @@ PyArrow (``pq.read_table``), DuckDB (``read_parquet('…/*.parquet')``) and Spar
 Only the tables a :class:`~overdue.setbased.day.Portfolio` holds go this way (accounts, statements,
 unbilled cycles, installment plans and periods, bucket spells, relief arrangements; postings, bucket
 spells and bureau months of the day). A state table this module does not know of is fetched and written
-through PyArrow (:func:`state_tables_known`); the collection records, the limit review's tables and the
-manifest are written as they always were.
+through PyArrow (:func:`state_tables_known`); the collection records, the limit review's tables, the
+behaviour scores (each account's latest, the month end's recorded) and the manifest are written as they
+always were.
 """
 
 from __future__ import annotations

@@ -11,11 +11,13 @@ day can be read with DuckDB, Spark, Polars or pandas and inspected, or loaded an
         plans.parquet  periods.parquet  bucket_spells.parquet
         collections.parquet  promises.parquet  done.parquet  contacts.parquet   (with collection records)
         limit_changes.parquet  statement_history.parquet  spell_history.parquet  (with the limit review)
+        behaviour_latest.parquet                       (each account's latest month-end behaviour score)
       postings/business_date=2026-03-01/part-0.parquet
       bucket_spells/business_date=2026-03-01/part-0.parquet
       bureau_months/business_date=2026-03-01/part-0.parquet
       actions/ messages/ work/ …/part-0.parquet                              (when collections ran)
       limit_changes/ limit_notices/ limit_messages/ …/part-0.parquet         (when the review ran)
+      behaviour_scores/ …/part-0.parquet           (the month-end behaviour scores recorded that day)
 
 ``state/business_date=D`` is the state *after* the end-of-day of ``D``; the output folders hold what the
 end-of-day of ``D`` produced (hive-style partitions: ``read_parquet('ROOT/postings/*/*.parquet',
@@ -49,7 +51,7 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from overdue.domain.errors import InvalidInput, NotFound
 from overdue.domain.terms import ProductTerms, terms_from_json
-from overdue.setbased import collect_tables, layout, limits
+from overdue.setbased import behaviour, collect_tables, layout, limits
 from overdue.setbased.collect_act import MESSAGES, WORK
 from overdue.setbased.layout import PortfolioTables
 
@@ -101,6 +103,13 @@ LIMIT_OUTPUTS = {
 }
 """What the limit review did on a day: the changes recorded or applied, the notices and their messages."""
 OUTPUTS.update(LIMIT_OUTPUTS)
+BEHAVIOUR_TABLES = {"behaviour_latest": behaviour.LATEST}
+"""Each account's latest recorded month-end behaviour score (the ``behaviour_score`` fact, by
+``account_key``); a partition without it (written before it was kept) reads as one with no score yet."""
+BEHAVIOUR_OUTPUTS = {"behaviour_scores": behaviour.SCORES}
+"""The month-end behaviour scores recorded on a day (none but at a month end), as the reference records them
+in ``behaviour_scores`` (by ``account_key``: the partition's ``accounts`` give the account id)."""
+OUTPUTS.update(BEHAVIOUR_OUTPUTS)
 MANIFEST = "_manifest.json"
 FORMAT = 2
 """The snapshot format's version, in every manifest (2: plans keyed by ``plan_number``, purchase plans
@@ -119,6 +128,8 @@ class Snapshot:
     """The collection records (:data:`COLLECTION_TABLES`, in order), None when the partition has none."""
     limits: tuple[pa.Table, ...] | None = None
     """The limit review's tables (:data:`LIMIT_TABLES`, in order), None when the partition has none."""
+    behaviour: pa.Table | None = None
+    """Each account's latest behaviour score (:data:`BEHAVIOUR_TABLES`), None when the partition has none."""
 
 
 def _partition(folder: Path, on: date) -> Path:
@@ -151,10 +162,12 @@ def write_state(
     terms: ProductTerms,
     collection: tuple[pa.Table, ...] | None = None,
     limit_tables: tuple[pa.Table, ...] | None = None,
+    latest_scores: pa.Table | None = None,
 ) -> Path:
     """Write the state after the end-of-day of ``on`` (replacing any earlier snapshot of that date), with
-    the collection records (:data:`COLLECTION_TABLES`, in order) and the limit review's tables
-    (:data:`LIMIT_TABLES`, in order) when given."""
+    the collection records (:data:`COLLECTION_TABLES`, in order), the limit review's tables
+    (:data:`LIMIT_TABLES`, in order) and each account's latest behaviour score (:data:`BEHAVIOUR_TABLES`)
+    when given."""
     conformed = tables.conform()
 
     def write_tables(folder: Path) -> dict[str, int]:
@@ -165,7 +178,9 @@ def write_state(
             rows[name] = table.num_rows
         return rows
 
-    return write_state_with(root, on, write_tables, conformed.carry_scale, terms, collection, limit_tables)
+    return write_state_with(
+        root, on, write_tables, conformed.carry_scale, terms, collection, limit_tables, latest_scores
+    )
 
 
 def write_state_with(
@@ -176,6 +191,7 @@ def write_state_with(
     terms: ProductTerms,
     collection: tuple[pa.Table, ...] | None = None,
     limit_tables: tuple[pa.Table, ...] | None = None,
+    latest_scores: pa.Table | None = None,
 ) -> Path:
     """:func:`write_state` with the state tables (:data:`STATE_TABLES`) written by ``write_tables(folder)``,
     which returns their row counts (the engine writing them itself:
@@ -192,6 +208,11 @@ def write_state_with(
             kept = kept.select(schema.names).cast(schema)
             pq.write_table(kept, folder / f"{name}.parquet")
             rows[name] = kept.num_rows
+        if latest_scores is not None:
+            ((name, schema),) = BEHAVIOUR_TABLES.items()
+            latest = latest_scores.select(schema.names).cast(schema).sort_by("account_key")
+            pq.write_table(latest, folder / f"{name}.parquet")
+            rows[name] = latest.num_rows
         manifest = {
             "format": FORMAT,
             "business_date": on.isoformat(),
@@ -253,7 +274,8 @@ def read_state(root: Path, on: date) -> Snapshot:
     }
     tables = PortfolioTables(**loaded, carry_scale=int(manifest["carry_scale"])).conform()
     collection, kept = read_records(root, on)
-    return Snapshot(on, tables, terms_from_json(manifest["terms"]), collection, kept)
+    terms = terms_from_json(manifest["terms"])
+    return Snapshot(on, tables, terms, collection, kept, read_latest_scores(root, on))
 
 
 def read_records(root: Path, on: date) -> tuple[tuple[pa.Table, ...] | None, tuple[pa.Table, ...] | None]:
@@ -273,6 +295,17 @@ def read_records(root: Path, on: date) -> tuple[tuple[pa.Table, ...] | None, tup
             pq.read_table(folder / f"{name}.parquet", schema=schema) for name, schema in LIMIT_TABLES.items()
         )
     return collection, kept
+
+
+def read_latest_scores(root: Path, on: date) -> pa.Table | None:
+    """Each account's latest behaviour score in the snapshot of ``on`` (:data:`BEHAVIOUR_TABLES`), None when
+    the partition has none (written before they were kept: no account scored yet)."""
+    manifest = read_manifest(root, on)
+    ((name, schema),) = BEHAVIOUR_TABLES.items()
+    if name not in manifest["rows"]:
+        return None
+    table: pa.Table = pq.read_table(_partition(root / "state", on) / f"{name}.parquet", schema=schema)
+    return table
 
 
 def write_outputs(
@@ -311,6 +344,16 @@ def write_limit_outputs(
         )
 
 
+def write_behaviour_outputs(root: Path, on: date, scores: pa.Table) -> None:
+    """Write the month-end behaviour scores recorded on ``on`` (:data:`BEHAVIOUR_OUTPUTS`; none on another
+    day), replacing an earlier run of that date."""
+    ((name, schema),) = BEHAVIOUR_OUTPUTS.items()
+    conformed = scores.select(schema.names).cast(schema)
+    _replace_folder(
+        _partition(root / name, on), lambda folder: pq.write_table(conformed, folder / "part-0.parquet")
+    )
+
+
 def write_output_with(root: Path, name: str, on: date, write: Callable[[Path], None]) -> None:
     """Write output ``name`` of ``on`` with ``write(folder)`` (the engine writing it itself), replacing an
     earlier run of that date as the other writers here do."""
@@ -329,9 +372,11 @@ def read_outputs(root: Path, name: str, on: date) -> pa.Table:
 
 
 def describe(root: Path, on: date, account_id: str | None = None) -> dict[str, Any]:
-    """A snapshot in brief (accounts by status and by bucket, rows per table), or one account's rows."""
+    """A snapshot in brief (accounts by status and by bucket, rows per table), or one account's rows (with
+    its latest behaviour score when the partition keeps them)."""
     manifest = read_manifest(root, on)
-    tables = read_state(root, on).tables
+    snapshot = read_state(root, on)
+    tables = snapshot.tables
     if account_id is None:
         accounts = tables.accounts
         return {
@@ -351,6 +396,9 @@ def describe(root: Path, on: date, account_id: str | None = None) -> dict[str, A
         if name != "accounts":
             table: pa.Table = getattr(tables, name)
             out[name] = _json_rows(table.filter(pc.equal(table["account_key"], key)))
+    if snapshot.behaviour is not None:
+        latest = snapshot.behaviour
+        out["behaviour_latest"] = _json_rows(latest.filter(pc.equal(latest["account_key"], key)))
     return out
 
 

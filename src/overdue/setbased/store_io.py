@@ -18,10 +18,12 @@ those :func:`~overdue.setbased.convert.tables_from_states` lays out from the loa
   latest not cancelled), with its schedule and what it set aside.
 
 What the set-based day does not cover is refused with :class:`~overdue.setbased.params.Unsupported`, found by
-query and naming the first account by id: an active relief arrangement unless the caller follows them
-(:func:`read_store`'s ``active_arrangements``), and what the layout cannot hold (other terms than the first
-account's, ids out of the domain's pattern, an open bucket spell that is not the account's bucket, bureau
-months with gaps, carries beyond ±0.5 fen). A line closed with something still owed, a deferred statement
+query and naming the first account by id: what the layout cannot hold (other terms than the first account's,
+ids out of the domain's pattern, an open bucket spell that is not the account's bucket, bureau months with
+gaps, carries beyond ±0.5 fen). An active relief arrangement is read like the others: the set-based day
+reviews it, and both readers' callers follow its end (``overdue eod --store`` writes it back,
+:mod:`~overdue.setbased.store_write`; the nightly job over an exported snapshot follows it in the collection
+records, :mod:`~overdue.setbased.nightly`). A line closed with something still owed, a deferred statement
 (with its ``original_due_date``) and a purchase installment plan are read like the rest: the set-based day
 runs them as the domain does.
 """
@@ -44,7 +46,7 @@ from sqlalchemy.orm import aliased
 from overdue.domain.errors import InvalidDate, InvalidInput, NotFound
 from overdue.domain.terms import ProductTerms, terms_from_json
 from overdue.setbased import layout
-from overdue.setbased.arrangements import ACTIVE_REFUSAL, set_aside_date
+from overdue.setbased.arrangements import set_aside_date
 from overdue.setbased.convert import month_after
 from overdue.setbased.layout import PortfolioTables
 from overdue.setbased.params import MAX_CARRY_SCALE, Unsupported, day_terms, decimal_places, to_units
@@ -109,14 +111,8 @@ def _loaded_statements() -> Any:
     return or_(statements.c.closed_on.is_(None), statements.c.statement_date == _latest_statement_date())
 
 
-def _check_unsupported(conn: Connection, active_arrangements: bool) -> None:
+def _check_unsupported(conn: Connection) -> None:
     """Refuse (naming the first account) what the set-based day does not cover; one query per refusal."""
-    if not active_arrangements:
-        _refuse(
-            conn,
-            select(relief_arrangements.c.account_id).where(relief_arrangements.c.status == ACTIVE),
-            ACTIVE_REFUSAL,
-        )
     two_open = (
         select(bucket_history.c.account_id)
         .where(bucket_history.c.left_on.is_(None))
@@ -502,18 +498,15 @@ def _arrangements(conn: Connection, ids: pa.Array) -> tuple[pa.Table, pa.Table, 
     )
 
 
-def read_store(conn: Connection, *, active_arrangements: bool = False) -> StoreTables:
+def read_store(conn: Connection) -> StoreTables:
     """Every account of the store as the set-based runner's tables (one query per table).
 
     Raises :class:`NotFound` when the store has no accounts, :class:`InvalidInput` when it holds several
     products, and :class:`Unsupported` (naming the first account) for what the set-based day refuses.
-
-    active_arrangements: read active relief arrangements too (the day reviews them and
-    :func:`~overdue.setbased.store_write.write_day` writes their end back); else they are refused, as
-    where the rest of the reader's caller does not follow them (the collection records, a snapshot).
+    Active relief arrangements are read with the rest (the day reviews them).
     """
     terms = _terms(conn)
-    _check_unsupported(conn, active_arrangements)
+    _check_unsupported(conn)
     account_rows, versions = _accounts(conn, terms)
     ids = account_rows["account_id"].combine_chunks()
     grid, last_month = _bureau(conn, terms, ids)

@@ -117,7 +117,7 @@ def run_on_store(
     with engine.connect() as conn:
         # An arrangement ending ends its plan hold and escalates a broken plan: the collections follow it
         # (Collector.run) and the write-back writes it (store_write; the escalation with the records).
-        store = read_store(conn, active_arrangements=True)
+        store = read_store(conn)
         ids = store.tables.accounts["account_id"].combine_chunks()
         zones = store.tables.accounts["timezone"].combine_chunks()
         history = read_review(conn, ids)
