@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from overdue.cli.main import app
-from overdue.domain.errors import InvalidDate, NotFound
+from overdue.domain.errors import InvalidDate, InvalidInput, NotFound
 from overdue.domain.state import AccountState
 from overdue.engine.reference import run_eod
 from overdue.services import accounts
@@ -30,6 +30,7 @@ from overdue.setbased.snapshots import read_outputs, read_state, state_dates, wr
 from overdue.sim.run import default_strategy_text
 from overdue.store import repository
 from overdue.strategy import default_strategy
+from overdue.strategy.loader import load_strategy
 
 OPENED = date(2026, 1, 6)
 EXPORTED = date(2026, 2, 20)
@@ -263,3 +264,19 @@ def test_the_job_refuses_a_bad_strategy_file_with_its_problems(
     assert job.main([*args, "--strategy", str(bad)]) == 2
     assert str(bad) in capsys.readouterr().err
     assert state_dates(tmp_path / "state") == [date(2026, 2, 26)]  # nothing was run
+
+
+def test_the_job_refuses_templates_failing_the_rulebooks_lint(sqlite_engine: Engine, tmp_path: Path) -> None:
+    """As the reference and the store path: a strategy whose texts the product's rulebook refuses (here no
+    {lender}, no {repay_channel}) is refused before any date runs, naming the problems."""
+    _portfolio(sqlite_engine, date(2026, 2, 26))
+    root = tmp_path / "state"
+    export_store(sqlite_engine, root)
+    text = default_strategy_text().replace("{lender}", "花呗").replace("{repay_channel}", "支付宝")
+    (tmp_path / "unlinted.yaml").write_text(text, encoding="utf-8")
+    unlinted = load_strategy(tmp_path / "unlinted.yaml")
+    with pytest.raises(
+        InvalidInput, match=r"template problem\(s\) under the cn rulebook: .*lint.required_content"
+    ):
+        run_nightly(root, date(2026, 3, 2), ibis.duckdb.connect(), engine="duckdb", strategy=unlinted)
+    assert state_dates(root) == [date(2026, 2, 26)]  # nothing was run

@@ -44,6 +44,7 @@ from overdue.domain.collections import CollectionState, plan_broken
 from overdue.domain.errors import InvalidDate, InvalidInput, NotFound
 from overdue.domain.terms import terms_from_json
 from overdue.engine.limits import LimitReview
+from overdue.engine.reference import check_templates
 from overdue.setbased import layout, limits, parquet_engine, store_io
 from overdue.setbased.backend import CHECKPOINT_DIR, table_name
 from overdue.setbased.behaviour import BehaviourScorer
@@ -246,6 +247,8 @@ def run_nightly(
     collector = None
     records = snapshot.collection or tuple(schema.empty_table() for schema in COLLECTION_TABLES.values())
     if strategy is not None:
+        # as the reference and the store path: templates failing the rulebook's lint never run
+        check_templates(strategy, snapshot.terms.rulebook)
         collector = Collector(portfolio, strategy, rulebook(snapshot.terms.rulebook))
         collector.load(*records, spell_history=spell_history, behaviour=scorer)
     kept = snapshot.collection
