@@ -24,7 +24,7 @@ from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
 from overdue.domain.errors import Conflict
 from overdue.setbased import layout, limits
-from overdue.setbased.store_io import _fetch, _keys, _loaded_statements
+from overdue.setbased.store_io import fetch_rows, keys_of, loaded_statements
 from overdue.store import collections_repository as collections_store
 from overdue.store.account_tables import accounts, bucket_history, statements
 from overdue.store.limit_tables import limit_changes
@@ -43,7 +43,7 @@ def read_review(conn: Connection, ids: pa.Array) -> ReviewTables:
     """The store's limit changes, older statements and closed bucket spells; ``ids``: every account's id by
     ``account_key`` (``read_store``'s accounts)."""
     c = limit_changes.c
-    changes = _fetch(
+    changes = fetch_rows(
         conn,
         select(
             c.account_id,
@@ -59,7 +59,7 @@ def read_review(conn: Connection, ids: pa.Array) -> ReviewTables:
         pa.schema([pa.field("account_id", pa.string()), *list(limits.LIMIT_CHANGES)[1:]]),
     )
     s = statements.c
-    history = _fetch(
+    history = fetch_rows(
         conn,
         select(
             s.account_id,
@@ -70,12 +70,12 @@ def read_review(conn: Connection, ids: pa.Array) -> ReviewTables:
             s.paid_fen,
             s.installed,
         )
-        .where(~_loaded_statements())
+        .where(~loaded_statements())
         .order_by(s.account_id, s.statement_date),
         pa.schema([pa.field("account_id", pa.string()), *list(limits.STATEMENT_HISTORY)[1:]]),
     )
     b = bucket_history.c
-    spells = _fetch(
+    spells = fetch_rows(
         conn,
         select(b.account_id, b.bucket, b.entered, b.left_on)
         .where(b.left_on.is_not(None))
@@ -84,7 +84,7 @@ def read_review(conn: Connection, ids: pa.Array) -> ReviewTables:
     )
 
     def keyed(table: pa.Table, schema: pa.Schema) -> pa.Table:
-        return table.set_column(0, "account_key", _keys(table["account_id"], ids)).cast(schema)
+        return table.set_column(0, "account_key", keys_of(table["account_id"], ids)).cast(schema)
 
     return ReviewTables(
         keyed(changes, limits.LIMIT_CHANGES),

@@ -64,8 +64,8 @@ from overdue.setbased.collect_notice import NOTICE_TREATMENT
 from overdue.setbased.collect_tables import ACTIONS, COLLECTIONS, CONTACTS, DONE, HOLDS, PROMISES
 from overdue.setbased.day import Portfolio
 from overdue.setbased.params import Unsupported
-from overdue.setbased.store_io import _fetch, _keys
-from overdue.setbased.store_write import _insert, _stage, _stage_name, _upsert, new_rows
+from overdue.setbased.store_io import fetch_rows, keys_of
+from overdue.setbased.store_write import insert_rows, new_rows, stage_name, stage_rows, upsert_rows
 from overdue.store import behaviour_repository
 from overdue.store.account_tables import accounts
 from overdue.store.behaviour_tables import behaviour_scores
@@ -265,7 +265,7 @@ def _states(conn: Connection) -> pa.Table:
         .order_by(accounts.c.id)
     )
     schema = pa.schema([pa.field("account_id", pa.string()), *(COLLECTIONS.field(n) for n in STATE_COLUMNS)])
-    rows = _fetch(conn, query, schema)
+    rows = fetch_rows(conn, query, schema)
     return rows.add_column(1, "account_key", pa.array(range(rows.num_rows), pa.int64()))
 
 
@@ -279,7 +279,7 @@ def _notices(conn: Connection, ids: pa.Array, zones: Sequence[str]) -> list[date
     found: list[date | None] = [None] * len(ids)
     if not first:
         return found
-    keys = _keys(pa.array([a for a, _ in first], pa.string()), ids).to_pylist()
+    keys = keys_of(pa.array([a for a, _ in first], pa.string()), ids).to_pylist()
     for key, (_, sent_at) in zip(keys, first, strict=True):
         if key is not None:
             found[key] = _utc(sent_at).astimezone(ZoneInfo(zones[key])).date()
@@ -301,7 +301,7 @@ def _holds(conn: Connection, ids: pa.Array, on: date) -> pa.Table:
         raise Unsupported(f"holds of kind {', '.join(unknown)} (account {first})")
     return pa.table(
         {
-            "account_key": _keys(pa.array([r[0] for r in rows], pa.string()), ids),
+            "account_key": keys_of(pa.array([r[0] for r in rows], pa.string()), ids),
             "kind": pa.array([r[1] for r in rows], pa.string()),
             "started_at": pa.array([_utc(r[2]) for r in rows], pa.timestamp("us", tz="UTC")),
             "ended_at": pa.array(
@@ -373,19 +373,19 @@ def _promises(conn: Connection, ids: pa.Array) -> pa.Table:
         p.account_id, p.id, p.made_on, p.amount_fen, p.due_on, p.status, p.paid_fen, p.resolved_on, rank
     ).subquery()
     r = ranked.c
-    rows = _fetch(
+    rows = fetch_rows(
         conn,
         select(r.account_id, r.id, r.made_on, r.amount_fen, r.due_on, r.status, r.paid_fen, r.resolved_on)
         .where(r.rank <= PROMISES_LOADED)
         .order_by(r.account_id, r.id),
         pa.schema([pa.field("account_id", pa.string()), *list(PROMISES)[1:]]),
     )
-    return rows.set_column(0, "account_key", _keys(rows["account_id"], ids)).cast(PROMISES)
+    return rows.set_column(0, "account_key", keys_of(rows["account_id"], ids)).cast(PROMISES)
 
 
 def _done(conn: Connection, ids: pa.Array) -> pa.Table:
     a = collection_actions.c
-    rows = _fetch(
+    rows = fetch_rows(
         conn,
         select(a.account_id, a.treatment, func.max(a.business_date))
         .where(a.status != "refused")
@@ -393,7 +393,7 @@ def _done(conn: Connection, ids: pa.Array) -> pa.Table:
         .order_by(a.account_id, a.treatment),
         pa.schema([pa.field("account_id", pa.string()), *list(DONE)[1:]]),
     )
-    return rows.set_column(0, "account_key", _keys(rows["account_id"], ids)).cast(DONE)
+    return rows.set_column(0, "account_key", keys_of(rows["account_id"], ids)).cast(DONE)
 
 
 def _contacts(conn: Connection, ids: pa.Array, since: date) -> pa.Table:
@@ -408,7 +408,7 @@ def _contacts(conn: Connection, ids: pa.Array, since: date) -> pa.Table:
     columns = list(zip(*rows, strict=True)) if rows else [(), (), (), (), ()]
     return pa.table(
         {
-            "account_key": _keys(pa.array(list(columns[0]), pa.string()), ids),
+            "account_key": keys_of(pa.array(list(columns[0]), pa.string()), ids),
             "at": pa.array([_utc(at) for at in columns[1]], pa.timestamp("us", tz="UTC")),
             "channel": pa.array(list(columns[2]), pa.string()),
             "party": pa.array(list(columns[3]), pa.string()),
@@ -459,8 +459,8 @@ def write_collections(
         recorded.by_type[key] = recorded.by_type.get(key, 0) + 1
         recorded.by_status[r["status"]] = recorded.by_status.get(r["status"], 0) + 1
     messages = _linked(day.messages, ids, action_ids, ("channel", "template", "locale", "body"), "pending")
-    _insert(conn, outbox, messages)
-    _insert(
+    insert_rows(conn, outbox, messages)
+    insert_rows(
         conn, work_items, _linked(day.work, ids, action_ids, ("queue", "business_date", "priority"), "open")
     )
     _write_notices(conn, ids, day.notices, action_ids, timezones)
@@ -491,7 +491,7 @@ def _write_notices(
         for r, zone in zip(notices.to_pylist(), zones, strict=True)
         if (ids[r["account_key"]], NOTICE_TREATMENT) in action_ids
     ]
-    _insert(conn, validation_notices, rows)
+    insert_rows(conn, validation_notices, rows)
 
 
 def _linked(
@@ -525,12 +525,12 @@ def _record_actions(conn: Connection, rows: list[dict[str, Any]]) -> dict[tuple[
         return {}
     keys = ["account_id", "business_date", "treatment"]
     if conn.dialect.name == "postgresql":
-        columns = _stage(conn, collection_actions, rows)
+        columns = stage_rows(conn, collection_actions, rows)
         names = ", ".join(columns)
         found = conn.execute(
             text(
                 f"INSERT INTO {collection_actions.name} ({names}) SELECT {names} "
-                f"FROM {_stage_name(collection_actions)} "
+                f"FROM {stage_name(collection_actions)} "
                 f"ON CONFLICT ({', '.join(keys)}) DO NOTHING RETURNING id, account_id, treatment"
             )
         ).all()
@@ -562,13 +562,13 @@ def _write_records(
         changed += [
             r for r in after[0].filter(forced).select(columns).to_pylist() if r["account_key"] not in written
         ]
-    _upsert(
+    upsert_rows(
         conn,
         collection_states,
         [{"account_id": ids[r["account_key"]], **{name: r[name] for name in STATE_COLUMNS}} for r in changed],
         ["account_id"],
     )
-    _upsert(
+    upsert_rows(
         conn,
         promises,
         [
@@ -624,12 +624,12 @@ def write_behaviour(conn: Connection, ids: Sequence[str], scores: pa.Table) -> i
         return 0
     keys = ["account_id", "month_end"]
     if conn.dialect.name == "postgresql":
-        columns = _stage(conn, behaviour_scores, rows)
+        columns = stage_rows(conn, behaviour_scores, rows)
         names = ", ".join(columns)
         conn.execute(
             text(
                 f"INSERT INTO {behaviour_scores.name} ({names}) SELECT {names} "
-                f"FROM {_stage_name(behaviour_scores)} ON CONFLICT ({', '.join(keys)}) DO NOTHING"
+                f"FROM {stage_name(behaviour_scores)} ON CONFLICT ({', '.join(keys)}) DO NOTHING"
             )
         )
     else:

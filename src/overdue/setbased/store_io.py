@@ -78,14 +78,14 @@ class StoreTables:
     versions: pa.Array
 
 
-def _fetch(conn: Connection, query: Select[Any], schema: pa.Schema) -> pa.Table:
+def fetch_rows(conn: Connection, query: Select[Any], schema: pa.Schema) -> pa.Table:
     """One query's rows as an Arrow table of ``schema`` (its columns in the query's order)."""
     rows = conn.execute(query).all()
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema.names]
     return pa.table({f.name: pa.array(list(c), f.type) for f, c in zip(schema, columns, strict=True)})
 
 
-def _keys(account_ids: pa.ChunkedArray | pa.Array, ids: pa.Array) -> pa.Array:
+def keys_of(account_ids: pa.ChunkedArray | pa.Array, ids: pa.Array) -> pa.Array:
     """The ``account_key`` of each id in ``account_ids`` (``ids``: every account's id by key)."""
     return pc.cast(pc.index_in(account_ids, value_set=ids), pa.int64())
 
@@ -106,7 +106,7 @@ def _latest_statement_date() -> Any:
     )
 
 
-def _loaded_statements() -> Any:
+def loaded_statements() -> Any:
     """What :func:`~overdue.store.repository.load_account` loads: open statements and each latest one."""
     return or_(statements.c.closed_on.is_(None), statements.c.statement_date == _latest_statement_date())
 
@@ -130,7 +130,7 @@ def _check_unsupported(conn: Connection) -> None:
     _refuse(
         conn,
         select(statements.c.account_id).where(
-            _loaded_statements(),
+            loaded_statements(),
             or_(statements.c.interest_carry > Decimal("0.5"), statements.c.interest_carry < Decimal("-0.5")),
         ),
         "account {}: an interest carry beyond ±0.5 fen",
@@ -194,7 +194,7 @@ def _accounts(conn: Connection, terms: ProductTerms) -> tuple[pa.Table, pa.Array
     )
     names = [n for n in layout.ACCOUNTS.names if n not in ("account_key", "bureau_grid", "bureau_last_month")]
     schema = pa.schema([layout.ACCOUNTS.field(n) for n in names] + [pa.field("version", pa.int64())])
-    rows = _fetch(conn, query, schema)
+    rows = fetch_rows(conn, query, schema)
     rows = rows.add_column(0, "account_key", pa.array(range(rows.num_rows), pa.int64()))
     return rows.drop_columns(["version"]), rows["version"].combine_chunks()
 
@@ -254,7 +254,7 @@ def _statements(conn: Connection, ids: pa.Array, terms: ProductTerms) -> tuple[p
     }
     query = (
         select(statements.c.account_id, statements.c.id, *(columns[f.name] for f in fields))
-        .where(_loaded_statements())
+        .where(loaded_statements())
         .order_by(statements.c.account_id, statements.c.statement_date)
     )
     carry = pa.field("interest_carry", pa.decimal128(30, 12))
@@ -262,7 +262,7 @@ def _statements(conn: Connection, ids: pa.Array, terms: ProductTerms) -> tuple[p
         [pa.field("account_id", pa.string()), pa.field("id", pa.string())]
         + [carry if f.name == "interest_carry" else f for f in fields]
     )
-    rows = _fetch(conn, query, schema)
+    rows = fetch_rows(conn, query, schema)
     expected = pc.binary_join_element_wise(
         rows["account_id"], pc.cast(rows["statement_date"], pa.string()), "/"
     )
@@ -277,7 +277,7 @@ def _statements(conn: Connection, ids: pa.Array, terms: ProductTerms) -> tuple[p
     units = {c: to_units(c, scale) for c in carries}
     table = pa.table(
         {
-            "account_key": _keys(rows["account_id"], ids),
+            "account_key": keys_of(rows["account_id"], ids),
             **{f.name: rows[f.name] for f in fields if f.name != "interest_carry"},
             "interest_carry": pa.array(
                 [units[Decimal(v)] for v in rows["interest_carry"].to_pylist()], pa.int64()
@@ -292,7 +292,7 @@ def _plans(conn: Connection, ids: pa.Array) -> tuple[pa.Table, pa.Table]:
     within each account in the order :func:`overdue.store.repository.load_account` loads them."""
     made_from = statements.alias("made_from")
     unfinished = installment_plans.c.finished.is_(False)
-    plan_rows = _fetch(
+    plan_rows = fetch_rows(
         conn,
         select(
             installment_plans.c.account_id,
@@ -336,7 +336,7 @@ def _plans(conn: Connection, ids: pa.Array) -> tuple[pa.Table, pa.Table]:
         fee_rate = pc.cast(plan_rows["fee_rate"], layout.PLAN_FEE_RATE)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise Unsupported(f"installment fee rates finer than the layout's decimal(12, 6): {exc}") from None
-    keys = _keys(plan_rows["account_id"], ids)
+    keys = keys_of(plan_rows["account_id"], ids)
     plans = pa.table(
         {
             "account_key": keys,
@@ -351,7 +351,7 @@ def _plans(conn: Connection, ids: pa.Array) -> tuple[pa.Table, pa.Table]:
         },
         schema=layout.PLANS,
     )
-    period_rows = _fetch(
+    period_rows = fetch_rows(
         conn,
         select(
             installment_periods.c.plan_id,
@@ -390,14 +390,14 @@ def _numbers_within(keys: pa.Array) -> pa.Array:
 
 
 def _unbilled(conn: Connection, ids: pa.Array) -> pa.Table:
-    rows = _fetch(
+    rows = fetch_rows(
         conn,
         select(
             unbilled_cycles.c.account_id, unbilled_cycles.c.statement_date, unbilled_cycles.c.principal_fen
         ).order_by(unbilled_cycles.c.account_id, unbilled_cycles.c.statement_date),
         pa.schema([("account_id", pa.string()), ("statement_date", layout.DAY), ("principal", layout.FEN)]),
     )
-    return rows.set_column(0, "account_key", _keys(rows["account_id"], ids)).cast(layout.UNBILLED)
+    return rows.set_column(0, "account_key", keys_of(rows["account_id"], ids)).cast(layout.UNBILLED)
 
 
 def _arrangements(conn: Connection, ids: pa.Array) -> tuple[pa.Table, pa.Table, pa.Table]:

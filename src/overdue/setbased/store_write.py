@@ -105,7 +105,7 @@ def write_day(conn: Connection, day: DayOutputs, versions: list[int], engine: st
     _write_arrangements(conn, day, ids)
     _write_unbilled(conn, day, ids)
     _write_periods(conn, day, ids)
-    _upsert(
+    upsert_rows(
         conn,
         bucket_history,
         [
@@ -119,7 +119,7 @@ def write_day(conn: Connection, day: DayOutputs, versions: list[int], engine: st
         ],
         ["account_id", "entered", "bucket"],
     )
-    _upsert(
+    upsert_rows(
         conn,
         bureau_months,
         [
@@ -129,7 +129,7 @@ def write_day(conn: Connection, day: DayOutputs, versions: list[int], engine: st
         ["account_id", "month"],
     )
     transactions = _post(conn, day)
-    _upsert(conn, account_days, _day_rows(day, ids), ["account_id", "business_date"])
+    upsert_rows(conn, account_days, _day_rows(day, ids), ["account_id", "business_date"])
     total = conn.execute(
         select(func.count()).select_from(accounts).where(accounts.c.opened_on <= day.on)
     ).scalar_one()
@@ -164,11 +164,11 @@ def _write_accounts(conn: Connection, day: DayOutputs, ids: Sequence[str], versi
     if not rows:
         return 0
     if conn.dialect.name == "postgresql":
-        _stage(conn, accounts, rows)
+        stage_rows(conn, accounts, rows)
         sets = ", ".join(f"{f} = s.{f}" for f in ACCOUNT_FIELDS)
         count = conn.execute(
             text(
-                f"UPDATE accounts a SET {sets}, version = a.version + 1 FROM {_stage_name(accounts)} s "
+                f"UPDATE accounts a SET {sets}, version = a.version + 1 FROM {stage_name(accounts)} s "
                 "WHERE a.id = s.id AND a.version = s.version"
             )
         ).rowcount
@@ -223,7 +223,7 @@ def _write_statements(conn: Connection, day: DayOutputs, ids: Sequence[str]) -> 
                 "original_due_date": r["original_due_date"],
             }
         )
-    _upsert(conn, statements_table, rows, ["id"])
+    upsert_rows(conn, statements_table, rows, ["id"])
 
 
 def _write_arrangements(conn: Connection, day: DayOutputs, ids: Sequence[str]) -> None:
@@ -269,7 +269,7 @@ def _write_unbilled(conn: Connection, day: DayOutputs, ids: Sequence[str]) -> No
             ),
             [{"b_account": ids[r["account_key"]], "b_date": r["statement_date"]} for r in gone],
         )
-    _upsert(
+    upsert_rows(
         conn,
         unbilled_cycles,
         [
@@ -302,7 +302,7 @@ def _write_periods(conn: Connection, day: DayOutputs, ids: Sequence[str]) -> Non
     def plan_id(key: int, number: int) -> str:
         return plan_ids[(key, number)]
 
-    _upsert(
+    upsert_rows(
         conn,
         installment_periods,
         [
@@ -350,7 +350,7 @@ def _post(conn: Connection, day: DayOutputs) -> int:
     else:
         last = conn.execute(select(func.coalesce(func.max(ledger_transactions.c.id), 0))).scalar_one()
         numbers = list(range(int(last) + 1, int(last) + 1 + count))
-    _insert(
+    insert_rows(
         conn,
         ledger_transactions,
         [
@@ -365,7 +365,7 @@ def _post(conn: Connection, day: DayOutputs) -> int:
             for number, t in zip(numbers, transactions, strict=True)
         ],
     )
-    _insert(
+    insert_rows(
         conn,
         ledger_postings,
         [
@@ -461,15 +461,15 @@ def _day_rows(day: DayOutputs, ids: Sequence[str]) -> list[dict[str, Any]]:
 # --- bulk statements ----------------------------------------------------------------------------------
 
 
-def _stage_name(table: Table) -> str:
+def stage_name(table: Table) -> str:
     return f"stage_{table.name}"
 
 
-def _stage(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> list[str]:
+def stage_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> list[str]:
     """PostgreSQL: ``rows`` copied (``COPY … FROM STDIN``) into a temporary table shaped like ``table``'s
     columns that ``rows`` name, dropped at commit; returns the columns."""
     columns = list(rows[0])
-    name = _stage_name(table)
+    name = stage_name(table)
     conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
     conn.execute(
         text(
@@ -485,7 +485,7 @@ def _stage(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> li
     return columns
 
 
-def _insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert ``rows``: ``COPY`` on PostgreSQL, ``executemany`` elsewhere."""
     if not rows:
         return
@@ -500,7 +500,7 @@ def _insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> N
             copy.write_row(tuple(row[c] for c in columns))
 
 
-def _upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> None:
+def upsert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> None:
     """Insert ``rows``, updating those whose ``keys`` exist: on PostgreSQL staged by ``COPY`` and merged with
     one ``INSERT … ON CONFLICT``; elsewhere :func:`overdue.store.repository.upsert` (``executemany``)."""
     if not rows:
@@ -508,13 +508,13 @@ def _upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], keys
     if conn.dialect.name != "postgresql":
         repository.upsert(conn, table, rows, keys)
         return
-    columns = _stage(conn, table, rows)
+    columns = stage_rows(conn, table, rows)
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in keys)
     conflict = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
     names = ", ".join(columns)
     conn.execute(
         text(
-            f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {_stage_name(table)} "
+            f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {stage_name(table)} "
             f"ON CONFLICT ({', '.join(keys)}) {conflict}"
         )
     )
