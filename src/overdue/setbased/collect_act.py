@@ -287,8 +287,10 @@ def messages(actions: pa.Table, on: date, strategy: Strategy) -> pa.Table:
     others = pc.indices_nonzero(pc.invert(pc.is_in(templates, value_set=pa.array(list(parts), pa.string()))))
     texts.append(pa.repeat(pa.scalar("", pa.string()), len(others)))
     where.append(others)
-    order = pc.sort_indices(pa.chunked_array(where, pa.uint64()))
-    body = pa.chunked_array(texts, pa.string()).take(order)
+    # The texts are in the order of ``where`` (a permutation of the rows): the row of each is its inverse.
+    order = np.empty(rows.num_rows, np.int64)
+    order[np.concatenate([np.asarray(w, np.int64) for w in where])] = np.arange(rows.num_rows)
+    body = pa.concat_arrays([pc.cast(text, pa.string()) for text in texts]).take(pa.array(order))
     return pa.table(
         {
             "account_key": rows["account_key"],

@@ -199,28 +199,28 @@ def account_facts(
     """
     on = day.on
     a = accounts.filter(accounts.last_eod == on)
-    s = statements.join(a.select("account_key", account_status=a.status), "account_key")
-    s = s.filter(outstanding(s) > 0)
-    delinquent = past_due(s, day) & ((s.account_status == WRITTEN_OFF) | short_of_minimum(s))
+    # The unpaid statements are aggregated before the accounts are joined: what the account's status
+    # changes (a written-off account's past-due statements are all overdue) is summed both ways, and the
+    # latest statement's due date and minimum are taken by its date (one statement an account a date).
+    s = statements.filter(outstanding(statements) > 0)
+    past = past_due(s, day)
     sums = s.group_by("account_key").aggregate(
-        overdue_balance=outstanding(s).sum(where=delinquent),
+        past_due_balance=outstanding(s).sum(where=past),
+        short_balance=outstanding(s).sum(where=past & short_of_minimum(s)),
         total_due=outstanding(s).sum(),
         latest=s.statement_date.max(),
-    )
-    latest = s.select(
-        latest_key=s.account_key,
-        latest_date=s.statement_date,
-        latest_due=s.due_date,
-        minimum_remaining=ibis.greatest(0, s.minimum + s.late_charges - s.paid),
+        latest_due=s.due_date.argmax(s.statement_date),
+        minimum_remaining=ibis.greatest(0, s.minimum + s.late_charges - s.paid).argmax(s.statement_date),
     )
     t = left_join(a.select("account_key", "days_past_due", "bucket", "status"), sums)
     t = t.filter((t.days_past_due > 0) | t.latest.notnull())
-    t = t.left_join(latest, (t.account_key == latest.latest_key) & (t.latest == latest.latest_date)).drop(
-        "latest_key", "latest_date"
-    )
+    t = t.mutate(
+        overdue_balance=ibis.ifelse(t.status == WRITTEN_OFF, t.past_due_balance, t.short_balance)
+    ).drop("past_due_balance", "short_balance", "latest")
     if names:
         t = left_join(t, facts.select("account_key", "account_id", "product"))
-    t = left_join(t, arms)
+    # An account without an arms row is in combination 0: only the others are joined.
+    t = left_join(t, arms.filter(arms.combo != 0))
     t = left_join(t, collections.rename(previous_stage="stage", collection_escalation="escalation"))
     t = left_join(t, _promise_review(promises, day))
     t = t.mutate(
