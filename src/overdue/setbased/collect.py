@@ -46,7 +46,6 @@ import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from overdue.compliance.seam import Rulebook
-from overdue.domain.collections import CollectionState, plan_broken
 from overdue.domain.errors import InvalidInput
 from overdue.setbased import collect_tables
 from overdue.setbased.backend import table_name
@@ -477,34 +476,9 @@ class Collector:
         }
         changed = []
         for key, broken in zip(ended["account_key"].to_pylist(), ended["broken"].to_pylist(), strict=True):
-            row = rows.get(key)
-            if row is None:
-                if not broken:
-                    continue  # a new account's records: no hold to end
-                new = CollectionState("")
-                row = {
-                    **{f.name: None for f in schema},
-                    "account_key": key,
-                    "escalation": new.escalation,
-                    "contactability": new.contactability,
-                    "dispute_open": new.dispute_open,
-                    "litigation_hold": new.litigation_hold,
-                    "attempts": new.attempts,
-                    "connects": new.connects,
-                    **{f"hold_{kind}": False for kind in collect_tables.HOLDS},
-                }
-            row = {**row, "hold_plan": False}
-            if broken:
-                cs = plan_broken(
-                    CollectionState(
-                        "",
-                        stage=row["stage"],
-                        escalation=row["escalation"],
-                        escalated_from=row["escalated_from"],
-                    )
-                )
-                row = {**row, "escalation": cs.escalation, "escalated_from": cs.escalated_from}
-            changed.append(row)
+            row = collect_tables.followed_end(rows.get(key), key, bool(broken), schema.names)
+            if row is not None:
+                changed.append(row)
         if not changed:
             return
         db.load("collect_ended_records", pa.Table.from_pylist(changed, schema=schema))

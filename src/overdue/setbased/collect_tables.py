@@ -23,7 +23,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import numpy as np
@@ -31,6 +31,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from overdue.compliance.history import PastContact
+from overdue.domain.collections import CollectionState, plan_broken
 from overdue.setbased.encode import DAY
 from overdue.setbased.params import Unsupported
 from overdue.strategy.decide import HASH_BUCKETS
@@ -390,3 +391,35 @@ def collection_tables(
         pa.Table.from_pylist(done_rows, schema=DONE),
         pa.Table.from_pylist(contact_rows, schema=CONTACTS),
     )
+
+
+def followed_end(
+    row: dict[str, Any] | None, key: int, broken: bool, columns: Sequence[str]
+) -> dict[str, Any] | None:
+    """An account's ``collections`` row (``row``: None when it has none; ``columns``: the row's columns) after
+    its relief arrangement ended, as :func:`overdue.store.relief_repository.save_arrangement` follows the
+    end: the ``plan`` hold ended, a broken plan escalated (:func:`overdue.domain.collections.plan_broken`;
+    an account without records gets a new account's). None: nothing to change (no records, not broken)."""
+    if row is None:
+        if not broken:
+            return None  # a new account's records: no hold to end
+        new = CollectionState("")
+        row = {
+            **{name: None for name in columns},
+            **{f"hold_{kind}": False for kind in HOLDS},
+            "account_key": key,
+            "escalation": new.escalation,
+            "contactability": new.contactability,
+            "dispute_open": new.dispute_open,
+            "litigation_hold": new.litigation_hold,
+            "attempts": new.attempts,
+            "connects": new.connects,
+        }
+    row = {**row, "hold_plan": False}
+    if broken:
+        state = CollectionState(
+            "", stage=row["stage"], escalation=row["escalation"], escalated_from=row["escalated_from"]
+        )
+        escalated = plan_broken(state)
+        row.update(escalation=escalated.escalation, escalated_from=escalated.escalated_from)
+    return row

@@ -40,12 +40,11 @@ from sqlalchemy import Engine
 
 from overdue.compliance import rulebook
 from overdue.domain.calendar import iter_days
-from overdue.domain.collections import CollectionState, plan_broken
 from overdue.domain.errors import InvalidDate, InvalidInput, NotFound
 from overdue.domain.terms import terms_from_json
 from overdue.engine.limits import LimitReview
 from overdue.engine.reference import check_templates
-from overdue.setbased import layout, limits, parquet_engine, store_io
+from overdue.setbased import collect_tables, layout, limits, parquet_engine, store_io
 from overdue.setbased.backend import CHECKPOINT_DIR, table_name
 from overdue.setbased.behaviour import BehaviourScorer
 from overdue.setbased.collect import Collector
@@ -392,30 +391,9 @@ def _follow_ends(portfolio: Portfolio, on: date, records: tuple[pa.Table, ...]) 
     collections = records[0]
     by_key = {row["account_key"]: row for row in collections.to_pylist()}
     for key, broken in zip(ended["account_key"].to_pylist(), ended["broken"].to_pylist(), strict=True):
-        row = by_key.get(key)
-        if row is None:
-            if not broken:
-                continue  # a new account's records: no hold to end
-            new = CollectionState("")
-            row = {
-                **{name: None for name in collections.schema.names},
-                **{name: False for name in collections.schema.names if name.startswith("hold_")},
-                "account_key": key,
-                "escalation": new.escalation,
-                "contactability": new.contactability,
-                "dispute_open": new.dispute_open,
-                "litigation_hold": new.litigation_hold,
-                "attempts": new.attempts,
-                "connects": new.connects,
-            }
-        row = {**row, "hold_plan": False}
-        if broken:
-            state = CollectionState(
-                "", stage=row["stage"], escalation=row["escalation"], escalated_from=row["escalated_from"]
-            )
-            escalated = plan_broken(state)
-            row.update(escalation=escalated.escalation, escalated_from=escalated.escalated_from)
-        by_key[key] = row
+        row = collect_tables.followed_end(by_key.get(key), key, bool(broken), collections.schema.names)
+        if row is not None:
+            by_key[key] = row
     followed = pa.Table.from_pylist([by_key[key] for key in sorted(by_key)], schema=collections.schema)
     return (followed, *records[1:])
 
