@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
@@ -22,6 +23,8 @@ from overdue.engine.limits import LimitReview
 from overdue.engine.reference import Collection, run_eod
 from overdue.risk.changes import ReviewSchedule
 from overdue.services import accounts
+from overdue.setbased.nightly import connect
+from overdue.setbased.store_run import StoreRunSummary, run_on_store
 from overdue.store import repository
 from overdue.store.db import make_engine, upgrade
 from overdue.strategy import default_strategy
@@ -118,3 +121,14 @@ def twin_stores(
         finally:
             second.dispose()
             first.dispose()
+
+
+def run_set_based(store: Engine, url: str, through: date, **options: Any) -> StoreRunSummary:
+    """``overdue eod --store`` through ``through`` on ``store`` (at ``url``) as the CLI runs it: a SQLite
+    store on DuckDB, a PostgreSQL one inside its own database; ``options``: :func:`run_on_store`'s."""
+    name = "postgres" if url.startswith("postgresql") else "duckdb"
+    backend = connect(name, url)
+    try:
+        return run_on_store(store, through, backend, engine_name=name, **options)
+    finally:
+        backend.disconnect()

@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from setbased_store_helpers import NO_REVIEW, OPENED, twin_stores
+from setbased_store_helpers import NO_REVIEW, OPENED, run_set_based, twin_stores
 from sqlalchemy import Engine, text
 from test_setbased_store_collect import COMPARED
 from test_setbased_store_collect import _rows as collection_rows
@@ -22,9 +22,7 @@ from test_setbased_store_write import assert_same_stores
 from overdue.domain.calendar import iter_days
 from overdue.engine.reference import run_eod
 from overdue.services import accounts, relief
-from overdue.setbased.nightly import connect
 from overdue.setbased.store_io import read_store
-from overdue.setbased.store_run import run_on_store
 from overdue.store import repository
 from overdue.strategy import default_strategy
 
@@ -112,12 +110,7 @@ def test_ended_arrangements_on_the_store_equal_the_reference(twins: tuple[Engine
     ]
     assert read.arrangement_set_asides.num_rows > 0
     run_eod(reference, THROUGH)
-    name = "postgres" if url.startswith("postgresql") else "duckdb"
-    backend = connect(name, url)
-    try:
-        run_on_store(set_based, THROUGH, backend, engine_name=name)
-    finally:
-        backend.disconnect()
+    run_set_based(set_based, url, THROUGH)
     assert_same_stores(set_based, reference)
     with set_based.connect() as mine, reference.connect() as theirs:
         after = [tuple(r) for r in mine.execute(text(ARRANGEMENTS))]
@@ -137,7 +130,6 @@ def test_active_arrangements_on_the_store_equal_the_reference(
     arrangement's status and end date, the statements, postings (waivers) and the ended holds written back
     as the reference writes them."""
     reference, set_based, url = active_twins
-    name = "postgres" if url.startswith("postgresql") else "duckdb"
     with set_based.connect() as conn:
         assert "active" in read_store(conn).tables.arrangements["status"].to_pylist()
     day = AGREED + timedelta(days=1)
@@ -146,11 +138,7 @@ def test_active_arrangements_on_the_store_equal_the_reference(
             for n, kind in enumerate(KINDS):
                 _repay(engine, f"R{n}", kind, day)
         run_eod(reference, day)
-        backend = connect(name, url)
-        try:
-            run_on_store(set_based, day, backend, engine_name=name)
-        finally:
-            backend.disconnect()
+        run_set_based(set_based, url, day)
         assert_same_stores(set_based, reference)
         day += timedelta(days=1)
     with set_based.connect() as mine, reference.connect() as theirs:
@@ -173,17 +161,12 @@ def test_collections_over_active_arrangements_on_the_store_equal_the_reference(
     the plan missing its down payment broken — the plan holds ended, the broken plan escalated — and the
     collections of every date (actions, messages, work, collection records, holds) equal the reference's."""
     reference, set_based, url = active_twins
-    name = "postgres" if url.startswith("postgresql") else "duckdb"
     day = AGREED + timedelta(days=1)
     for engine in (reference, set_based):
         for n, kind in enumerate(KINDS):
             _repay(engine, f"R{n}", kind, day)
     run_eod(reference, THROUGH)
-    backend = connect(name, url)
-    try:
-        summary = run_on_store(set_based, THROUGH, backend, engine_name=name, strategy=default_strategy())
-    finally:
-        backend.disconnect()
+    summary = run_set_based(set_based, url, THROUGH, strategy=default_strategy())
     assert summary.dates == list(iter_days(day, THROUGH)) and summary.actions
     mine, theirs = collection_rows(set_based), collection_rows(reference)
     for table in COMPARED:

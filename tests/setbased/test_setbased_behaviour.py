@@ -31,7 +31,7 @@ import setbased_collect_helpers
 from ibis.backends import BaseBackend
 from setbased_collect_helpers import assert_same, draw_collections, reference_day, set_based_day
 from setbased_helpers import HUABEI, Borrower, Event, before_end_of_day, open_portfolio
-from setbased_store_helpers import build_store, twin_stores
+from setbased_store_helpers import build_store, run_set_based, twin_stores
 from sqlalchemy import Engine, text
 
 from overdue.compliance import rulebook
@@ -57,8 +57,6 @@ from overdue.setbased.collect_tables import collection_tables
 from overdue.setbased.encode import day_number
 from overdue.setbased.layout import SPELLS
 from overdue.setbased.limits import STATEMENT_HISTORY
-from overdue.setbased.nightly import connect
-from overdue.setbased.store_run import run_on_store
 from overdue.strategy import Strategy, load_strategy, parse_strategy
 
 STRATEGY = load_strategy(Path(__file__).parent / "setbased_behaviour_strategy.yaml")
@@ -382,12 +380,7 @@ def test_the_store_run_records_the_month_end_scores_as_the_reference(
     reference, set_based, url = store_twins
     strategy = huabei_on_the_behaviour_score()
     run_eod(reference, STORE_THROUGH, collection=Collection(strategy))
-    name = "postgres" if url.startswith("postgresql") else "duckdb"
-    backend = connect(name, url)
-    try:
-        summary = run_on_store(set_based, STORE_THROUGH, backend, engine_name=name, strategy=strategy)
-    finally:
-        backend.disconnect()
+    summary = run_set_based(set_based, url, STORE_THROUGH, strategy=strategy)
     assert summary.to_json()["not_run"] == []
     mine, theirs = _store_rows(set_based), _store_rows(reference)
     assert mine == theirs

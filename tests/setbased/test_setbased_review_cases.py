@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from ibis.backends import BaseBackend
 from setbased_helpers import HUABEI, assert_same_day
 from setbased_relief_helpers import RELIEF, agree, pay, take
-from setbased_store_helpers import NO_REVIEW, OPENED, twin_stores
+from setbased_store_helpers import NO_REVIEW, OPENED, run_set_based, twin_stores
 from sqlalchemy import Engine, text
 from test_setbased_store_write import assert_same_stores
 
@@ -38,8 +38,6 @@ from overdue.domain.errors import Refused
 from overdue.domain.state import AccountState
 from overdue.engine.reference import run_eod
 from overdue.services import accounts, relief
-from overdue.setbased.nightly import connect
-from overdue.setbased.store_run import run_on_store
 from overdue.store import repository
 
 TERMS = dataclasses.replace(HUABEI, freeze_at_dpd=120)
@@ -465,15 +463,10 @@ def test_the_three_cases_on_the_store_equal_the_reference(review_twins: tuple[En
     set-aside restored on the oldest open statement — statements, periods, plans, unbilled cycles, postings
     and arrangements as the reference writes them."""
     reference, set_based, url = review_twins
-    name = "postgres" if url.startswith("postgresql") else "duckdb"
 
     def run_both(through: date) -> None:
         run_eod(reference, through)
-        backend = connect(name, url)
-        try:
-            run_on_store(set_based, through, backend, engine_name=name)
-        finally:
-            backend.disconnect()
+        run_set_based(set_based, url, through)
         assert_same_stores(set_based, reference)
 
     day = STORE_AGREED + timedelta(days=1)

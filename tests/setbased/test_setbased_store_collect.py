@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pytest
-from setbased_store_helpers import build_store, twin_stores
+from setbased_store_helpers import build_store, run_set_based, twin_stores
 from sqlalchemy import Connection, Engine, select, text
 from test_setbased_store_write import assert_same_stores
 from typer.testing import CliRunner
@@ -27,9 +27,7 @@ from overdue.engine.reference import run_eod
 from overdue.services import collections as collection_services
 from overdue.setbased import collect_decide
 from overdue.setbased.collect_tables import collection_tables
-from overdue.setbased.nightly import connect
 from overdue.setbased.store_collect import read_collections
-from overdue.setbased.store_run import run_on_store
 from overdue.store import collections_repository, compliance_repository, repository
 from overdue.store.account_tables import accounts
 from overdue.strategy import default_strategy
@@ -192,12 +190,7 @@ def _detail(value: Any) -> dict[str, Any]:
 def test_collections_on_the_store_equal_the_reference(twins: tuple[Engine, Engine, str]) -> None:
     reference, set_based, url = twins
     run_eod(reference, THROUGH)  # the shipped huabei strategy, the product's rulebook, the limit review
-    name = "postgres" if url.startswith("postgresql") else "duckdb"
-    backend = connect(name, url)
-    try:
-        summary = run_on_store(set_based, THROUGH, backend, engine_name=name, strategy=default_strategy())
-    finally:
-        backend.disconnect()
+    summary = run_set_based(set_based, url, THROUGH, strategy=default_strategy())
     assert summary.dates[0] == EVENTS and summary.dates[-1] == THROUGH
     assert summary.to_json()["not_run"] == []
     mine, theirs = _rows(set_based), _rows(reference)

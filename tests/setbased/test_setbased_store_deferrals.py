@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from setbased_store_helpers import build_store, twin_stores
+from setbased_store_helpers import build_store, run_set_based, twin_stores
 from sqlalchemy import Engine, text
 from test_setbased_store_read import assert_same_tables, through_states
 from test_setbased_store_write import assert_same_stores
@@ -17,9 +17,7 @@ from test_setbased_store_write import assert_same_stores
 from overdue.domain.errors import NotFound, ReliefRefused
 from overdue.engine.reference import run_eod
 from overdue.services import relief
-from overdue.setbased.nightly import connect
 from overdue.setbased.store_io import read_store
-from overdue.setbased.store_run import run_on_store
 
 BUILT = date(2026, 2, 3)
 DEFERRED_ON = date(2026, 2, 4)
@@ -54,12 +52,7 @@ def test_deferred_statements_on_the_store_equal_the_reference(twins: tuple[Engin
         moved = conn.execute(text("SELECT count(*) FROM statements WHERE original_due_date IS NOT NULL"))
         assert moved.scalar_one() >= 2
     run_eod(reference, THROUGH)
-    name = "postgres" if url.startswith("postgresql") else "duckdb"
-    backend = connect(name, url)
-    try:
-        run_on_store(set_based, THROUGH, backend, engine_name=name)
-    finally:
-        backend.disconnect()
+    run_set_based(set_based, url, THROUGH)
     assert_same_stores(set_based, reference)
     with reference.connect() as conn:
         interest_while_deferred = conn.execute(

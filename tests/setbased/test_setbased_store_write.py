@@ -14,7 +14,7 @@ from typing import Any
 
 import ibis
 import pytest
-from setbased_store_helpers import build_store, twin_stores
+from setbased_store_helpers import build_store, run_set_based, twin_stores
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
@@ -22,7 +22,6 @@ from overdue.cli.main import app
 from overdue.domain.errors import Conflict, OverdueError
 from overdue.engine.reference import run_eod
 from overdue.services import accounts
-from overdue.setbased.nightly import connect
 from overdue.setbased.store_run import run_on_store
 from overdue.store import audit_trail, repository
 
@@ -89,12 +88,7 @@ def test_days_on_the_store_equal_the_reference(twins: tuple[Engine, Engine, str]
     reference, set_based, url = twins
     run_eod(reference, THROUGH)  # with the limit review (the statement day of 03-01 reviews)
     # SQLite's store runs on DuckDB; PostgreSQL's inside its own database (--engine postgres --store)
-    name = "postgres" if url.startswith("postgresql") else "duckdb"
-    backend = connect(name, url)
-    try:
-        summary = run_on_store(set_based, THROUGH, backend, engine_name=name)
-    finally:
-        backend.disconnect()
+    summary = run_set_based(set_based, url, THROUGH)
     assert summary.dates[0] == date(2026, 2, 25) and summary.dates[-1] == THROUGH
     assert summary.transactions > 0
     with reference.connect() as conn:

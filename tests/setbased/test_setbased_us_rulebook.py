@@ -38,7 +38,7 @@ from setbased_collect_helpers import (
     with_time_zones,
 )
 from setbased_helpers import HUABEI, SPARK_MARKS, Borrower, Event, before_end_of_day, open_portfolio
-from setbased_store_helpers import build_store, twin_stores
+from setbased_store_helpers import build_store, run_set_based, twin_stores
 from sqlalchemy import Engine, text
 from test_setbased_store_collect import COMPARED, EVENTS, add_collection_records
 from test_setbased_store_write import assert_same_stores
@@ -59,8 +59,6 @@ from overdue.engine.reference import Collection, run_eod
 from overdue.setbased import Portfolio, Unsupported, tables_from_states
 from overdue.setbased.collect import CollectionDay, Collector
 from overdue.setbased.collect_notice import NOTICE_REASON
-from overdue.setbased.nightly import connect
-from overdue.setbased.store_run import run_on_store
 from overdue.strategy import Strategy, default_strategy, load_strategy, parse_strategy
 
 SINK = load_strategy(Path(__file__).parent / "setbased_sink_strategy.yaml")
@@ -407,14 +405,7 @@ def _actions(detail: Any) -> Any:
 def test_the_us_rulebook_on_the_store_equals_the_reference(us_twins: tuple[Engine, Engine, str]) -> None:
     reference, set_based, url = us_twins
     run_eod(reference, THROUGH, collection=US)
-    name = "postgres" if url.startswith("postgresql") else "duckdb"
-    backend = connect(name, url)
-    try:
-        summary = run_on_store(
-            set_based, THROUGH, backend, engine_name=name, strategy=US.strategy, rulebook=US_RULEBOOK
-        )
-    finally:
-        backend.disconnect()
+    summary = run_set_based(set_based, url, THROUGH, strategy=US.strategy, rulebook=US_RULEBOOK)
     assert summary.dates[0] == BUILT + timedelta(days=1) and summary.dates[-1] == THROUGH
     mine, theirs = _rows(set_based), _rows(reference)
     for table in mine:
