@@ -42,11 +42,14 @@ from setbased_store_helpers import build_store, run_set_based, twin_stores
 from sqlalchemy import Engine, text
 from test_setbased_store_collect import COMPARED, EVENTS, add_collection_records
 from test_setbased_store_write import assert_same_stores
+from typer.testing import CliRunner
 
+from overdue.cli.main import app
 from overdue.compliance import US_RULEBOOK, PastContact, Rulebook, RuleSetRulebook
 from overdue.compliance.rules import RULES, register
 from overdue.domain import account as rules
 from overdue.domain.calendar import iter_days
+from overdue.domain.collections import CollectionState
 from overdue.domain.state import AccountState
 from overdue.engine.collect import (
     VALIDATION_PERIOD_DAYS,
@@ -59,6 +62,7 @@ from overdue.engine.reference import Collection, run_eod
 from overdue.setbased import Portfolio, Unsupported, tables_from_states
 from overdue.setbased.collect import CollectionDay, Collector
 from overdue.setbased.collect_notice import NOTICE_REASON
+from overdue.setbased.snapshots import read_outputs, read_state, write_state
 from overdue.strategy import Strategy, default_strategy, load_strategy, parse_strategy
 
 SINK = load_strategy(Path(__file__).parent / "setbased_sink_strategy.yaml")
@@ -426,3 +430,63 @@ def test_the_us_rulebook_on_the_store_equals_the_reference(us_twins: tuple[Engin
         if r[2] == "validation_notice" and str(r[1]) > EVENTS.isoformat()
     }
     assert first_day and first_day <= noticed, "a delinquency starting during the run sends its notice"
+
+
+# --- the nightly job over a Parquet folder -----------------------------------------------------------------
+
+
+def test_the_nightly_job_writes_the_validation_notices_of_a_us_product(tmp_path: Path) -> None:
+    """``overdue eod --state DIR --strategy FILE`` over a product under the US rulebook: each day's
+    ``validation_notices`` output holds the notices the reference sends that day (the account's first day
+    past due, its letter among the actions and messages), and the next nights read the notice's date back
+    from the state (no second notice, the records equal the reference's)."""
+    states, first = late_portfolio(11)
+    start = first - timedelta(days=1)
+    through = first + timedelta(days=6)
+    us_product = dataclasses.replace(HUABEI, rulebook="us")
+    states = [dataclasses.replace(rules.end_of_day(s, start).state, terms=us_product) for s in states]
+    root = tmp_path / "state"
+    write_state(root, start, tables_from_states(states, us_product), us_product)
+    sink_file = Path(__file__).parent / "setbased_sink_strategy.yaml"
+    args = ["eod", "--engine", "duckdb", "--state", str(root), "--date", through.isoformat()]
+    result = CliRunner().invoke(app, [*args, "--strategy", str(sink_file)])
+    assert result.exit_code == 0, result.output
+
+    ids = [s.id for s in states]
+    records: Records = {s.id: (Collections(CollectionState(s.id), None, None), {}, []) for s in states}
+    sent = 0
+    for on in iter_days(start + timedelta(days=1), through):
+        states = [rules.end_of_day(s, on).state for s in states]
+        want, after = reference_day(states, on, records, SINK, US_RULEBOOK)
+        sent += add_notices(want, states, on, records, after)
+        notices = read_outputs(root, "validation_notices", on).to_pylist()
+        ends = on + timedelta(days=VALIDATION_RECEIPT_DAYS + VALIDATION_PERIOD_DAYS)
+        assert sorted(
+            (ids[r["account_key"]], r["business_date"], r["period_ends_on"], r["channel"]) for r in notices
+        ) == sorted(
+            (a, on, ends, "letter")
+            for a, rows in want.actions.items()
+            for row in rows
+            if row[0] == "validation_notice"
+        ), on
+        actions = {
+            (ids[r["account_key"]], r["treatment"], r["status"], r["refused_rule"])
+            for r in read_outputs(root, "actions", on).to_pylist()
+        }
+        assert actions == {(a, row[0], row[8], row[9]) for a, rows in want.actions.items() for row in rows}, (
+            on
+        )
+        letters = {
+            (ids[r["account_key"]], r["body"])
+            for r in read_outputs(root, "messages", on).to_pylist()
+            if r["treatment"] == "validation_notice"
+        }
+        assert letters == {
+            (a, m[3]) for a, rows in want.messages.items() for m in rows if m[0] == "validation_notice"
+        }, on
+        records = after
+    assert sent > 0, "no validation notice sent"
+    snapshot = read_state(root, through)
+    assert snapshot.collection is not None
+    noticed = {ids[r["account_key"]]: r["validation_notice_on"] for r in snapshot.collection[0].to_pylist()}
+    assert noticed == {a: r[0].validation_notice_on for a, r in records.items()}

@@ -194,12 +194,12 @@ def run_nightly(
     goes into the state. A snapshot without them starts with no account scored.
 
     strategy: after each day, decide → comply → act over the tables with it and the product's rulebook
-    (:class:`~overdue.setbased.collect.Collector`; a condition on ``behaviour_score`` reads the latest
-    scores, the month end's once it is scored), its actions, messages and work written as the day's
-    outputs and the collection records into the state. A snapshot without collection records starts every
-    account with a new account's records. Without a strategy the snapshot's records are carried on as they
-    are, but for the relief arrangements' ends, which they follow as the store's do without collections (the
-    ``plan`` hold ended, a broken plan escalated).
+    (:class:`~overdue.setbased.collect.Collector`; a condition on ``behaviour_score`` reads the latest scores,
+    the month end's once it is scored), its actions, messages, work and validation notices written as the
+    day's outputs and the collection records into the state. A snapshot without collection records starts
+    every account with a new account's records. Without a strategy the snapshot's records are carried on as
+    they are, but for the relief arrangements' ends, which they follow as the store's do without collections
+    (the ``plan`` hold ended, a broken plan escalated).
 
     ``start`` runs days again: the snapshot of the day before it must exist, and the run must reach the
     newest snapshot (later snapshots would no longer follow from the days run again).
@@ -273,7 +273,7 @@ def run_nightly(
             kept = _follow_ends(portfolio, on, kept)
         if collector is not None:
             day = collector.run(on)  # scores a month end first (the scorer given to its load)
-            write_collection_outputs(root, on, day.actions, day.messages, day.work)
+            write_collection_outputs(root, on, day.actions, day.messages, day.work, day.notices)
             summary.actions += day.actions.num_rows
             kept = (*collector.state(), records[-1])
         else:

@@ -15,7 +15,7 @@ day can be read with DuckDB, Spark, Polars or pandas and inspected, or loaded an
       postings/business_date=2026-03-01/part-0.parquet
       bucket_spells/business_date=2026-03-01/part-0.parquet
       bureau_months/business_date=2026-03-01/part-0.parquet
-      actions/ messages/ work/ …/part-0.parquet                              (when collections ran)
+      actions/ messages/ work/ validation_notices/ …/part-0.parquet         (when collections ran)
       limit_changes/ limit_notices/ limit_messages/ …/part-0.parquet         (when the review ran)
       behaviour_scores/ …/part-0.parquet           (the month-end behaviour scores recorded that day)
 
@@ -53,6 +53,7 @@ from overdue.domain.errors import InvalidInput, NotFound
 from overdue.domain.terms import ProductTerms, terms_from_json
 from overdue.setbased import behaviour, collect_tables, layout, limits
 from overdue.setbased.collect_act import MESSAGES, WORK
+from overdue.setbased.collect_notice import NOTICES
 from overdue.setbased.layout import PortfolioTables
 
 STATE_TABLES = {
@@ -86,8 +87,16 @@ COLLECTION_TABLES = {
     "contacts": collect_tables.CONTACTS,
 }
 """The collection records a state partition may hold beside the accounts (all four or none)."""
-COLLECTION_OUTPUTS = {"actions": collect_tables.ACTIONS, "messages": MESSAGES, "work": WORK}
-"""What decide → comply → act produced, when the nightly job ran it: folder → schema."""
+COLLECTION_OUTPUTS = {
+    "actions": collect_tables.ACTIONS,
+    "messages": MESSAGES,
+    "work": WORK,
+    "validation_notices": NOTICES,
+}
+"""What decide → comply → act produced, when the nightly job ran it: folder → schema. ``validation_notices``
+holds the US validation notices sent that day, as the store's ``validation_notices`` rows record them (sent
+at the start of ``business_date`` in the debtor's time zone, the partition's ``accounts`` give both); it is
+empty under a rulebook that sends none, and a day written before it was kept has no such folder."""
 OUTPUTS.update(COLLECTION_OUTPUTS)
 LIMIT_TABLES = {
     "limit_changes": limits.LIMIT_CHANGES,
@@ -321,10 +330,12 @@ def write_outputs(
 
 
 def write_collection_outputs(
-    root: Path, on: date, actions: pa.Table, messages: pa.Table, work: pa.Table
+    root: Path, on: date, actions: pa.Table, messages: pa.Table, work: pa.Table, notices: pa.Table
 ) -> None:
-    """Write what decide → comply → act produced on ``on`` (replacing an earlier run of that date)."""
-    for name, table in (("actions", actions), ("messages", messages), ("work", work)):
+    """Write what decide → comply → act produced on ``on`` (replacing an earlier run of that date): the
+    actions, the outbox's messages, the work rows and the validation notices sent."""
+    outputs = (("actions", actions), ("messages", messages), ("work", work), ("validation_notices", notices))
+    for name, table in outputs:
         conformed = table.select(OUTPUTS[name].names).cast(OUTPUTS[name])
         _replace_folder(
             _partition(root / name, on),
@@ -361,7 +372,8 @@ def write_output_with(root: Path, name: str, on: date, write: Callable[[Path], N
 
 
 def read_outputs(root: Path, name: str, on: date) -> pa.Table:
-    """One output table (``postings``, ``bucket_spells`` or ``bureau_months``) of the end-of-day of ``on``."""
+    """One output table of the end-of-day of ``on`` (a folder of :data:`OUTPUTS`: ``postings``,
+    ``actions``, ``limit_changes`` …)."""
     if name not in OUTPUTS:
         raise NotFound(f"no output table {name!r}; outputs are {', '.join(OUTPUTS)}")
     folder = _partition(root / name, on)
