@@ -1,4 +1,4 @@
-"""``overdue state export|list|show``: the Parquet state folder of the set-based end-of-day."""
+"""``overdue state export|load|list|show``: the Parquet state folder of the set-based end-of-day."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from overdue.cli.common import JsonOption, print_json, state
 from overdue.domain.calendar import parse_date
-from overdue.setbased import nightly, snapshots
+from overdue.setbased import folder_load, nightly, snapshots
 from overdue.store.db import upgrade
 
 app = typer.Typer(
@@ -50,6 +50,51 @@ def export(
         print_json({"state": str(out), "business_date": on.isoformat(), "rows": rows})
     else:
         typer.echo(f"wrote the state of {on.isoformat()} to {out}: {rows['accounts']} accounts")
+
+
+@app.command("load")
+def load(
+    ctx: typer.Context,
+    root: StateDir,
+    through: Annotated[
+        str | None,
+        typer.Option("--through", metavar="YYYY-MM-DD", help="The last date to load (default: the newest)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the days the nightly job ran over the folder into the store it was exported from.
+
+    Each date after the store's last closed date, in one transaction, as `overdue eod --store` writes a date:
+    accounts, statements, ledger, limit changes, behaviour scores, and the collection actions, outbox,
+    work and records when the folder ran collections. A store changed since the export is refused."""
+    last = None if through is None else parse_date(through, field="--through")
+    engine = state(ctx).engine()
+    upgrade(engine)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=True,
+        disable=as_json,
+    ) as bar:
+        task = bar.add_task("checking the store against the folder", total=None)
+
+        def progress(day: date, done: int, total: int) -> None:
+            bar.update(task, description=f"loaded {day.isoformat()}", completed=done, total=total)
+
+        summary = folder_load.load_days(engine, root, last, progress)
+    if as_json:
+        print_json({"state": str(root), **summary.as_json()})
+        return
+    if not summary.dates:
+        typer.echo(f"nothing to load: the store is at {summary.started_from}, as far as {root} goes")
+        return
+    typer.echo(
+        f"loaded {len(summary.dates)} date(s) into the store, {summary.dates[0].isoformat()} to "
+        f"{summary.dates[-1].isoformat()}: {summary.transactions} ledger transactions, "
+        f"{sum(summary.actions.values())} collection actions, {summary.limit_changes} limit changes"
+    )
 
 
 @app.command("list")

@@ -266,7 +266,7 @@ def run_nightly(
             postings, spells, bureau_months = portfolio.outputs()
             write_outputs(root, on, postings, spells, bureau_months)
             posting_rows = postings.num_rows
-        write_limit_outputs(root, on, *reviewer.outputs())
+        write_limit_outputs(root, on, *reviewer.outputs(), reviewer.changed_accounts())
         for action, count in reviewed.recorded.items():
             summary.limit_changes[action] = summary.limit_changes.get(action, 0) + count
         if follows and kept is not None:

@@ -152,7 +152,8 @@ def _decoded(
         text, divide = ("STRING", "div") if dialect == "pyspark" else ("VARCHAR", "//")
         year = f"CAST({column} {divide} 12 AS {text})"
         month = f"lpad(CAST({column} % 12 + 1 AS {text}), 2, '0')"
-        value = f"concat({year}, '-', {month})"
+        # null stays null (an empty grid): DuckDB's concat reads a null argument as ''
+        value = f"CASE WHEN {column} IS NULL THEN NULL ELSE concat({year}, '-', {month}) END"
     elif field.type == pa.date32():
         value = f"date_add({EPOCH}, {column})" if dialect == "pyspark" else f"{EPOCH} + {column}"
     else:

@@ -16,7 +16,7 @@ day can be read with DuckDB, Spark, Polars or pandas and inspected, or loaded an
       bucket_spells/business_date=2026-03-01/part-0.parquet
       bureau_months/business_date=2026-03-01/part-0.parquet
       actions/ messages/ work/ validation_notices/ …/part-0.parquet         (when collections ran)
-      limit_changes/ limit_notices/ limit_messages/ …/part-0.parquet         (when the review ran)
+      limit_changes/ limit_notices/ limit_messages/ limit_saved/ …/part-0.parquet   (when the review ran)
       behaviour_scores/ …/part-0.parquet           (the month-end behaviour scores recorded that day)
 
 ``state/business_date=D`` is the state *after* the end-of-day of ``D``; the output folders hold what the
@@ -105,12 +105,22 @@ LIMIT_TABLES = {
 }
 """What the limit review keeps beside the accounts (all three or none): every limit change, and the
 statements and closed bucket spells the state tables do not hold (:mod:`~overdue.setbased.limits_run`)."""
+LIMIT_SAVED = pa.schema(
+    [
+        pa.field("account_key", pa.int64(), nullable=False),
+        pa.field("credit_limit", pa.int64(), nullable=False),
+    ]
+)
+"""The accounts whose credit limit or status the day's limit review changed, with their limit after it (the
+store saves them once more: :func:`overdue.setbased.limits_io.write_review`)."""
 LIMIT_OUTPUTS = {
     "limit_changes": limits.LIMIT_CHANGES,
     "limit_notices": limits.NOTICE_ACTION_ROWS,
     "limit_messages": limits.NOTICE_MESSAGES,
+    "limit_saved": LIMIT_SAVED,
 }
-"""What the limit review did on a day: the changes recorded or applied, the notices and their messages."""
+"""What the limit review did on a day: the changes recorded or applied, the notices and their messages, the
+accounts it changed (a day written before ``limit_saved`` was kept has no such folder)."""
 OUTPUTS.update(LIMIT_OUTPUTS)
 BEHAVIOUR_TABLES = {"behaviour_latest": behaviour.LATEST}
 """Each account's latest recorded month-end behaviour score (the ``behaviour_score`` fact, by
@@ -344,10 +354,24 @@ def write_collection_outputs(
 
 
 def write_limit_outputs(
-    root: Path, on: date, changes: pa.Table, notices: pa.Table, messages: pa.Table
+    root: Path, on: date, changes: pa.Table, notices: pa.Table, messages: pa.Table, saved: dict[int, int]
 ) -> None:
-    """Write what the limit review did on ``on`` (replacing an earlier run of that date)."""
-    for name, table in (("limit_changes", changes), ("limit_notices", notices), ("limit_messages", messages)):
+    """Write what the limit review did on ``on`` (replacing an earlier run of that date); saved:
+    ``account_key`` → credit limit of the accounts whose limit or status it changed."""
+    keys = sorted(saved)
+    saved_table = pa.table(
+        {
+            "account_key": pa.array(keys, pa.int64()),
+            "credit_limit": pa.array([saved[k] for k in keys], pa.int64()),
+        }
+    )
+    outputs = (
+        ("limit_changes", changes),
+        ("limit_notices", notices),
+        ("limit_messages", messages),
+        ("limit_saved", saved_table),
+    )
+    for name, table in outputs:
         conformed = table.select(OUTPUTS[name].names).cast(OUTPUTS[name])
         _replace_folder(
             _partition(root / name, on),
