@@ -14,7 +14,6 @@ last closed date, and end-of-day runs one date after another.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -32,6 +31,7 @@ from overdue.domain.calendar import ONE_DAY, is_month_end, next_statement_date
 from overdue.domain.errors import CreditLimitExceeded, InvalidAmount, InvalidDate, InvalidInput, LineNotUsable
 from overdue.domain.ledger import LedgerAccount, Transaction, TransactionKind, transfer
 from overdue.domain.money import Fen, format_yuan
+from overdue.domain.records import replace
 from overdue.domain.state import AccountState, AccountStatus, BucketSpell, UnbilledCycle
 from overdue.domain.terms import ProductTerms
 
@@ -138,7 +138,7 @@ def purchase(state: AccountState, on: date, amount: Fen, periods: int | None = N
     unbilled = list(state.unbilled)
     for i, existing in enumerate(unbilled):
         if existing.statement_date == cycle:
-            unbilled[i] = dataclasses.replace(existing, principal=existing.principal + amount)
+            unbilled[i] = replace(existing, principal=existing.principal + amount)
             break
     else:
         unbilled.append(UnbilledCycle(cycle, amount))
@@ -150,7 +150,7 @@ def purchase(state: AccountState, on: date, amount: Fen, periods: int | None = N
         LedgerAccount.MERCHANT_PAYABLE,
         amount,
     )
-    return Outcome(dataclasses.replace(state, unbilled=tuple(unbilled)), (txn,))
+    return Outcome(replace(state, unbilled=tuple(unbilled)), (txn,))
 
 
 def repay(state: AccountState, on: date, amount: Fen) -> Outcome:
@@ -198,4 +198,4 @@ def end_of_day(state: AccountState, on: date) -> Outcome:
             transactions += txns
     if is_month_end(on):
         state = delinquency.report_month(state, on)
-    return Outcome(dataclasses.replace(state, last_eod=on), tuple(transactions))
+    return Outcome(replace(state, last_eod=on), tuple(transactions))

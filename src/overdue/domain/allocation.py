@@ -14,13 +14,13 @@ the most that can be paid.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import date
 
 from overdue.domain.errors import RepaymentTooLarge
 from overdue.domain.ledger import WRITTEN_OFF, LedgerAccount, Posting, Transaction, TransactionKind
 from overdue.domain.money import Fen, format_yuan
+from overdue.domain.records import replace
 from overdue.domain.state import AccountState, AccountStatus, InstallmentPlan, Statement, UnbilledCycle
 
 FEES_FIRST = (
@@ -93,7 +93,7 @@ def apply_repayment(
                 left -= take
                 paid_here += take
         if paid_here:
-            statement = dataclasses.replace(
+            statement = replace(
                 statement,
                 fees=owed["fees"],
                 overdue_interest=owed["overdue_interest"],
@@ -104,7 +104,7 @@ def apply_repayment(
                 paid=statement.paid + paid_here,
             )
             if statement.outstanding == 0:
-                statement = dataclasses.replace(statement, closed_on=on)
+                statement = replace(statement, closed_on=on)
         statements.append(statement)
 
     unbilled: list[UnbilledCycle] = []
@@ -114,7 +114,7 @@ def apply_repayment(
             lines.append(AllocationLine("unbilled", "new_principal", take))
             left -= take
         if cycle.principal - take:
-            unbilled.append(dataclasses.replace(cycle, principal=cycle.principal - take))
+            unbilled.append(replace(cycle, principal=cycle.principal - take))
 
     plans: list[InstallmentPlan] = []
     for plan in state.plans:
@@ -124,9 +124,9 @@ def apply_repayment(
             if take:
                 lines.append(AllocationLine(plan.id, "installment_principal", take))
                 left -= take
-                period = dataclasses.replace(period, principal=period.principal - take)
+                period = replace(period, principal=period.principal - take)
             periods.append(period)
-        plans.append(dataclasses.replace(plan, periods=tuple(periods)))
+        plans.append(replace(plan, periods=tuple(periods)))
     assert left == 0, "repayable() and the allocation disagree"
 
     written_off = state.status is AccountStatus.WRITTEN_OFF
@@ -142,7 +142,5 @@ def apply_repayment(
     )
     kind = TransactionKind.RECOVERY if written_off else TransactionKind.REPAYMENT
     transaction = Transaction(state.id, on, kind, postings)
-    state = dataclasses.replace(
-        state, statements=tuple(statements), unbilled=tuple(unbilled), plans=tuple(plans)
-    )
+    state = replace(state, statements=tuple(statements), unbilled=tuple(unbilled), plans=tuple(plans))
     return state, transaction, tuple(lines)

@@ -16,13 +16,13 @@ fen) plus 100 % of its installments, fees and interest. Nothing to bill means no
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date
 from decimal import Decimal
 
 from overdue.domain.calendar import due_date_for
 from overdue.domain.ledger import LedgerAccount, Transaction, TransactionKind, transfer
 from overdue.domain.money import Fen, round_half_up
+from overdue.domain.records import replace
 from overdue.domain.state import AccountState, AccountStatus, InstallmentPlan, Statement
 from overdue.domain.terms import ProductTerms
 
@@ -81,9 +81,9 @@ def bill(state: AccountState, on: date) -> tuple[AccountState, list[Transaction]
             if not period.billed and period.due_date <= due:
                 installment_principal += period.principal
                 installment_fee += period.fee
-                period = dataclasses.replace(period, billed=True)
+                period = replace(period, billed=True)
             periods.append(period)
-        plans.append(dataclasses.replace(plan, periods=tuple(periods)))
+        plans.append(replace(plan, periods=tuple(periods)))
 
     carried = carried_interest = carried_overdue_interest = carried_fees = 0
     carry = Decimal(0)
@@ -96,7 +96,7 @@ def bill(state: AccountState, on: date) -> tuple[AccountState, list[Transaction]
             carried_overdue_interest += old.overdue_interest
             carried_fees += old.fees
             carry += old.interest_carry
-            old = dataclasses.replace(
+            old = replace(
                 old,
                 new_principal=0,
                 carried_principal=0,
@@ -113,7 +113,7 @@ def bill(state: AccountState, on: date) -> tuple[AccountState, list[Transaction]
     amount = (
         new_principal + carried + installment_principal + carried_interest + carried_overdue_interest + fees
     )
-    state = dataclasses.replace(state, unbilled=unbilled, plans=tuple(plans))
+    state = replace(state, unbilled=unbilled, plans=tuple(plans))
     if amount == 0:
         return state, []
     statement = Statement(
@@ -137,7 +137,7 @@ def bill(state: AccountState, on: date) -> tuple[AccountState, list[Transaction]
         interest_carry=carry,
     )
     transactions = installment_fee_posting(state.id, on, installment_fee, statement.id)
-    return dataclasses.replace(state, statements=(*statements, statement)), transactions
+    return replace(state, statements=(*statements, statement)), transactions
 
 
 def installment_fee_posting(

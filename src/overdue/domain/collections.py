@@ -16,12 +16,12 @@ A **contact** is an attempt on a channel with an outcome (DESIGN §5). On the de
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import date
 
 from overdue.domain.errors import InvalidInput
 from overdue.domain.money import Fen
+from overdue.domain.records import replace
 
 CONTACT_OUTCOMES = (
     "connected",
@@ -96,11 +96,11 @@ class CollectionState:
 def start_or_end_episode(cs: CollectionState, days_past_due: int, on: date) -> CollectionState:
     """Open an episode on the first overdue day; close it (and forget its counters) once cured."""
     if days_past_due > 0 and cs.episode_started_on is None:
-        return dataclasses.replace(
+        return replace(
             cs, episode_started_on=on, attempts=0, connects=0, escalation=0, escalated_from=None, stage=None
         )
     if days_past_due == 0 and cs.episode_started_on is not None:
-        return dataclasses.replace(cs, episode_started_on=None, escalation=0, escalated_from=None, stage=None)
+        return replace(cs, episode_started_on=None, escalation=0, escalated_from=None, stage=None)
     return cs
 
 
@@ -115,10 +115,9 @@ def make_promise(
             f"a promise made on {on.isoformat()} cannot be due on {due_on.isoformat()}, before it"
         )
     kept = tuple(
-        dataclasses.replace(p, status="broken", resolved_on=on) if p.status == "pending" else p
-        for p in cs.promises
+        replace(p, status="broken", resolved_on=on) if p.status == "pending" else p for p in cs.promises
     )
-    return dataclasses.replace(cs, promises=(*kept, Promise(promise_id, on, amount, due_on)))
+    return replace(cs, promises=(*kept, Promise(promise_id, on, amount, due_on)))
 
 
 def apply_repayment(cs: CollectionState, amount: Fen, on: date) -> CollectionState:
@@ -127,11 +126,11 @@ def apply_repayment(cs: CollectionState, amount: Fen, on: date) -> CollectionSta
     for p in cs.promises:
         if p.status == "pending":
             paid = p.paid + amount
-            p = dataclasses.replace(p, paid=paid)
+            p = replace(p, paid=paid)
             if paid >= p.amount:
-                p = dataclasses.replace(p, status="kept", resolved_on=on)
+                p = replace(p, status="kept", resolved_on=on)
         promises.append(p)
-    return dataclasses.replace(cs, promises=tuple(promises))
+    return replace(cs, promises=tuple(promises))
 
 
 def review_promises(cs: CollectionState, on: date) -> CollectionState:
@@ -140,31 +139,29 @@ def review_promises(cs: CollectionState, on: date) -> CollectionState:
     promises = []
     for p in cs.promises:
         if p.status == "pending" and on > p.due_on:
-            p = dataclasses.replace(p, status="broken", resolved_on=on)
+            p = replace(p, status="broken", resolved_on=on)
             broken += 1
         promises.append(p)
     if not broken:
         return cs
     if cs.escalated_from is not None and cs.escalated_from != cs.stage:
-        cs = dataclasses.replace(cs, escalation=0)
-    return dataclasses.replace(
-        cs, promises=tuple(promises), escalation=cs.escalation + broken, escalated_from=cs.stage
-    )
+        cs = replace(cs, escalation=0)
+    return replace(cs, promises=tuple(promises), escalation=cs.escalation + broken, escalated_from=cs.stage)
 
 
 def plan_broken(cs: CollectionState) -> CollectionState:
     """A negotiated plan broke (a payment missed by too long): the ladder resumes one stage up, as after a
     broken promise, from the stage the account was in while the plan was kept."""
     if cs.escalated_from is not None and cs.escalated_from != cs.stage:
-        cs = dataclasses.replace(cs, escalation=0)
-    return dataclasses.replace(cs, escalation=cs.escalation + 1, escalated_from=cs.stage)
+        cs = replace(cs, escalation=0)
+    return replace(cs, escalation=cs.escalation + 1, escalated_from=cs.stage)
 
 
 def settle_escalation(cs: CollectionState, stage: str | None) -> CollectionState:
     """Record the stage DPD puts the account in today; escalation lapses once DPD has moved it on."""
     if cs.escalated_from is not None and stage != cs.escalated_from:
-        cs = dataclasses.replace(cs, escalation=0, escalated_from=None)
-    return dataclasses.replace(cs, stage=stage)
+        cs = replace(cs, escalation=0, escalated_from=None)
+    return replace(cs, stage=stage)
 
 
 def record_contact(cs: CollectionState, outcome: str, on: date, party: str = "debtor") -> CollectionState:
@@ -183,7 +180,7 @@ def record_contact(cs: CollectionState, outcome: str, on: date, party: str = "de
         contactability = "lost_contact"
     elif debtor and outcome in CONVERSATIONS:
         contactability = "reachable"
-    return dataclasses.replace(
+    return replace(
         cs,
         attempts=cs.attempts + 1,
         connects=cs.connects + (debtor and outcome in CONVERSATIONS),

@@ -19,11 +19,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date
 
 from overdue.domain.calendar import month_key
 from overdue.domain.ledger import WRITTEN_OFF, LedgerAccount, Posting, Transaction, TransactionKind
+from overdue.domain.records import replace
 from overdue.domain.state import AccountState, AccountStatus, BucketSpell, BureauMonth
 from overdue.domain.terms import ProductTerms
 
@@ -61,13 +61,13 @@ def age(state: AccountState, on: date, *, end_of_day: bool = True) -> tuple[Acco
     if bucket != state.bucket:
         history = state.bucket_history
         if history and history[-1].left is None:
-            history = (*history[:-1], dataclasses.replace(history[-1], left=on))
+            history = (*history[:-1], replace(history[-1], left=on))
         history = (*history, BucketSpell(bucket, on))
-        state = dataclasses.replace(state, bucket=bucket, bucket_history=history)
+        state = replace(state, bucket=bucket, bucket_history=history)
     if dpd != state.days_past_due:
-        state = dataclasses.replace(state, days_past_due=dpd)
+        state = replace(state, days_past_due=dpd)
     if dpd > 0 and state.negative_notice_on is None:
-        state = dataclasses.replace(state, negative_notice_on=on)
+        state = replace(state, negative_notice_on=on)
 
     if state.status is AccountStatus.WRITTEN_OFF or state.closed_with_nothing_owed:
         return state, []
@@ -76,13 +76,13 @@ def age(state: AccountState, on: date, *, end_of_day: bool = True) -> tuple[Acco
     if state.status is AccountStatus.CLOSED:
         return state, []  # closed for good: never frozen, never unfrozen
     if state.status is AccountStatus.ACTIVE and dpd >= terms.freeze_at_dpd:
-        state = dataclasses.replace(state, status=AccountStatus.FROZEN)
+        state = replace(state, status=AccountStatus.FROZEN)
     elif (
         state.status is AccountStatus.FROZEN
         and not state.delinquent_statements(on)
         and not overdue_interest(state)
     ):
-        state = dataclasses.replace(state, status=AccountStatus.ACTIVE)
+        state = replace(state, status=AccountStatus.ACTIVE)
     return state, []
 
 
@@ -101,7 +101,7 @@ def write_off(state: AccountState, on: date) -> tuple[AccountState, list[Transac
     ):
         if amount:
             postings += [Posting(WRITTEN_OFF[receivable], amount), Posting(receivable, -amount)]
-    state = dataclasses.replace(state, status=AccountStatus.WRITTEN_OFF, written_off_on=on)
+    state = replace(state, status=AccountStatus.WRITTEN_OFF, written_off_on=on)
     if not postings:
         return state, []
     memo = f"written off at {state.days_past_due} days past due"
@@ -127,4 +127,4 @@ def report_month(state: AccountState, on: date) -> AccountState:
     """Record the bureau status of ``on``'s month (called on the month's last day), keeping the last 24."""
     month = BureauMonth(month_key(on), bureau_status(state))
     months = (*(m for m in state.bureau if m.month != month.month), month)
-    return dataclasses.replace(state, bureau=months[-state.terms.bureau_grid_months :])
+    return replace(state, bureau=months[-state.terms.bureau_grid_months :])

@@ -18,11 +18,11 @@ fen from the exact total.
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date
 
 from overdue.domain.ledger import LedgerAccount, Transaction, TransactionKind, transfer
 from overdue.domain.money import round_half_up
+from overdue.domain.records import replace
 from overdue.domain.state import AccountState, AccountStatus, Statement
 
 
@@ -54,7 +54,7 @@ def accrue(state: AccountState, on: date) -> tuple[AccountState, list[Transactio
         posted = round_half_up(carry)
         carry -= posted
         if posted > 0 and delinquent:
-            statement = dataclasses.replace(
+            statement = replace(
                 statement,
                 interest_carry=carry,
                 overdue_interest=statement.overdue_interest + posted,
@@ -62,15 +62,13 @@ def accrue(state: AccountState, on: date) -> tuple[AccountState, list[Transactio
             )
             kind, income = TransactionKind.OVERDUE_INTEREST, LedgerAccount.OVERDUE_INTEREST_INCOME
         elif posted > 0:
-            statement = dataclasses.replace(
-                statement, interest_carry=carry, interest=statement.interest + posted
-            )
+            statement = replace(statement, interest_carry=carry, interest=statement.interest + posted)
             kind, income = TransactionKind.REVOLVING_INTEREST, LedgerAccount.REVOLVING_INTEREST_INCOME
         else:
-            statements.append(dataclasses.replace(statement, interest_carry=carry))
+            statements.append(replace(statement, interest_carry=carry))
             continue
         statements.append(statement)
         transactions.append(
             transfer(state.id, on, kind, LedgerAccount.INTEREST, income, posted, statement_id=statement.id)
         )
-    return dataclasses.replace(state, statements=tuple(statements)), transactions
+    return replace(state, statements=tuple(statements)), transactions

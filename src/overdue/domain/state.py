@@ -3,7 +3,7 @@
 An :class:`AccountState` is everything the daily rules need to know about an account — its open statements,
 installment plans, purchases not yet billed, delinquency and bureau history — and nothing more, so that one
 day's work on an account costs the same on day 1 and on day 700. Changes make copies
-(:func:`dataclasses.replace`); the store saves the copy and the day's ledger transactions together.
+(:func:`overdue.domain.records.replace`); the store saves the copy and the day's ledger transactions together.
 
 A :class:`Statement` keeps its own unpaid components until they are paid, rolled into a later statement
 (when at least the minimum was paid) or written off, so "oldest statement first" is a plain sort.

@@ -166,6 +166,9 @@ class CollectionDay:
     steps: tuple[PlannedStep, ...]
     validation_notice: bool = False
     """Whether a validation notice is to be sent today (US: the first day of delinquency)."""
+    facts: AccountFacts | None = None
+    """The facts the decision was made on and every step was checked against (None when nothing was decided).
+    Their agency is the one before the steps: a placement or recall among them moves ``collection``'s."""
 
 
 def plan_collection(
@@ -178,6 +181,7 @@ def plan_collection(
     history: Sequence[PastContact] = (),
     *,
     behaviour_score: int | None = None,
+    messages: bool = True,
 ) -> CollectionDay:
     """Decide and comply for one account after its end-of-day of ``on``; pure, stores nothing.
 
@@ -185,6 +189,7 @@ def plan_collection(
     rulebook: the rulebook every planned contact passes (None: the one the account's product names).
     history: the contacts made with the account in the last :data:`HISTORY_DAYS` days.
     behaviour_score: the account's latest month-end behaviour score (see :func:`account_facts`).
+    messages: fill in each allowed message's text (``body``); False leaves it None (the simulator's way).
     """
     rulebook = rulebook or compliance_rulebook(account.terms.rulebook)
     cs = collections.start_or_end_episode(collection.state, account.days_past_due, on)
@@ -201,25 +206,18 @@ def plan_collection(
     )
     if send_notice:
         notice_on = on
-    base = decide(
-        strategy,
-        account_facts(
-            account,
-            Collections(cs, agency, placed_on, holds, notice_on),
-            on,
-            last_done,
-            escalation=0,
-            behaviour_score=behaviour_score,
-        ),
-    )
-    cs = collections.settle_escalation(cs, base.stage)
-    facts = account_facts(
+    unescalated = account_facts(
         account,
         Collections(cs, agency, placed_on, holds, notice_on),
         on,
         last_done,
+        escalation=0,
         behaviour_score=behaviour_score,
     )
+    base = decide(strategy, unescalated)
+    cs = collections.settle_escalation(cs, base.stage)
+    # Settling moves only the stage and the escalation, and of them the facts read only the escalation.
+    facts = dataclasses.replace(unescalated, escalation=cs.escalation) if cs.escalation else unescalated
     decision = decide(strategy, facts) if cs.escalation else base
     steps: list[PlannedStep] = []
     for action in decision.actions:
@@ -233,7 +231,7 @@ def plan_collection(
         )
         verdict = rulebook.check(planned, facts, history)
         body = None
-        if verdict.allowed and channel is not None:
+        if messages and verdict.allowed and channel is not None:
             body = _message(strategy, action, facts, on, agency)
         if verdict.allowed and action.type == "agency_placement":
             agency, placed_on = UNASSIGNED_AGENCY, on
@@ -251,7 +249,7 @@ def plan_collection(
             )
         )
     return CollectionDay(
-        Collections(cs, agency, placed_on, holds, notice_on), decision, tuple(steps), send_notice
+        Collections(cs, agency, placed_on, holds, notice_on), decision, tuple(steps), send_notice, facts
     )
 
 

@@ -38,9 +38,10 @@ from overdue.domain.calendar import is_month_end
 from overdue.domain.collections import CollectionState
 from overdue.domain.errors import OverdueError
 from overdue.domain.ledger import Transaction
+from overdue.domain.records import replace
 from overdue.domain.state import AccountState, AccountStatus, Statement
 from overdue.domain.terms import product_terms
-from overdue.engine.collect import Collections, PlannedStep, account_facts, plan_collection
+from overdue.engine.collect import CollectionDay, Collections, PlannedStep, account_facts, plan_collection
 from overdue.reports.metrics import BUCKETS
 from overdue.risk.behaviour import month_end_score, scored_at_month_end
 from overdue.risk.collection import collection_facts, score_collection, score_fact
@@ -113,6 +114,19 @@ def _facts_now(facts: AccountFacts, state: AccountState, cs: CollectionState, on
         connects=cs.connects,
         days_since_last_contact=None if cs.last_contact_on is None else (on - cs.last_contact_on).days,
     )
+
+
+def _facts_after(day: CollectionDay, on: date) -> AccountFacts:
+    """The facts of the account after its planned day, as :func:`~overdue.engine.collect.account_facts` gives
+    them for ``day.collection``: the facts the day was planned on, with the agency a placement or recall
+    among its steps moved (nothing else differs: the same state, collection state and ``last_done``)."""
+    facts = day.facts
+    assert facts is not None  # a day with steps was decided
+    placed_on = day.collection.placed_on
+    days_placed = None if placed_on is None else (on - placed_on).days
+    if facts.agency == day.collection.agency and facts.days_placed == days_placed:
+        return facts
+    return dataclasses.replace(facts, agency=day.collection.agency, days_placed=days_placed)
 
 
 class Shard:
@@ -198,7 +212,7 @@ class Shard:
         state = self.state(i)
         closed = int(self.closed_through[i])
         if closed and (state.last_eod is None or state.last_eod.toordinal() < closed):
-            state = dataclasses.replace(state, last_eod=date.fromordinal(closed))
+            state = replace(state, last_eod=date.fromordinal(closed))
             self.states[i] = state
         return state
 
@@ -220,7 +234,7 @@ class Shard:
             return state
         self.paid_aside[i].extend(paid)
         aside = {id(s) for s in paid}
-        return dataclasses.replace(state, statements=tuple(s for s in state.statements if id(s) not in aside))
+        return replace(state, statements=tuple(s for s in state.statements if id(s) not in aside))
 
     def final(self, i: int) -> AccountState:
         """Account ``i``'s state as the domain operations left it: every closed date in ``last_eod``, the
@@ -229,7 +243,7 @@ class Shard:
         if not self.paid_aside[i]:
             return state
         statements = sorted((*self.paid_aside[i], *state.statements), key=lambda s: s.statement_date)
-        return dataclasses.replace(state, statements=tuple(statements))
+        return replace(state, statements=tuple(statements))
 
     def set_collection(self, i: int, collection: Collections) -> None:
         self.colls[i] = collection
@@ -400,6 +414,7 @@ class Shard:
                 self.rulebook,
                 history,
                 behaviour_score=self.behaviour_score[i],
+                messages=False,  # the simulator sends no message text
             )
             before_promises = sum(p.status == "broken" for p in day.collection.state.promises)
             self.set_collection(i, day.collection)
@@ -425,9 +440,7 @@ class Shard:
                     self.call_queue.wait(self.waiting_call(i, on, step, next(times), state, cs))
                     continue
                 if facts is None:
-                    facts = account_facts(
-                        state, self.colls[i], on, self.last_done[i], behaviour_score=self.behaviour_score[i]
-                    )
+                    facts = _facts_after(day, on)
                 elif facts_of is not cs:
                     facts = _facts_now(facts, state, cs, on)
                 facts_of = cs
