@@ -151,6 +151,16 @@ class Queries:
     """The arrangements the day's review ended (:data:`ENDED`)."""
     followed: str = ""
     """``collections`` with the rows of ``collect_ended_records`` in place of (or beside) their own."""
+    ran_check: str = ""
+    """How many accounts ran on the day but were not open by it, or were open by it but did not run
+    (``odd``): none, and the accounts that ran are those opened by the day."""
+    listed_next: str = ""
+    """``collect_listed`` with the accounts that ran on the day."""
+    state: str = ""
+    """The layout's ``collections`` rows (engine columns): the engine's sparse rows, and a new account's
+    for each account listed (``collect_listed``, or opened by the day placeholder's date) without one."""
+    state_loaded: str = ""
+    """:attr:`state` before any day has run: the accounts listed in ``collect_listed`` only."""
 
 
 SCORES = pa.schema([pa.field("account_key", pa.int64()), pa.field("score", pa.int64())])
@@ -183,6 +193,40 @@ _COMPILED: dict[tuple[object, ...], tuple[CompiledStrategy, Queries]] = {}
 """Compiled plans by strategy, rulebook, terms and dialect: compiling with Ibis takes seconds."""
 
 
+def _ran_check(accounts: ir.Table, day: Today) -> ir.Table:
+    """One row, ``odd``: the accounts that ran on the day (``last_eod``) but were not open by it, or were
+    open by it (``opened_on``) but did not run."""
+    ran = (accounts.last_eod == day.on).fill_null(False)
+    opened = (accounts.opened_on <= day.on).fill_null(False)
+    return accounts.aggregate(odd=accounts.account_key.count(where=ran != opened).cast("int64"))
+
+
+def _listed_next(accounts: ir.Table, listed: ir.Table, day: Today) -> ir.Table:
+    """``collect_listed`` and the accounts that ran on the day."""
+    ran = accounts.filter(accounts.last_eod == day.on).select("account_key")
+    return ibis.union(listed.select("account_key"), ran, distinct=True)
+
+
+def _state(collections: ir.Table, listed: ir.Table, opened: ir.Table | None) -> ir.Table:
+    """``collections`` with a new account's row (:data:`~overdue.setbased.collect_tables.NEW_RECORD`) for
+    each account of ``listed`` or ``opened`` (``account_key``) that has none."""
+    keys = listed.select("account_key")
+    if opened is not None:
+        keys = ibis.union(keys, opened.select("account_key"), distinct=True)
+    have = collections.select(row_key=collections.account_key)
+    missing = keys.anti_join(have, keys.account_key == have.row_key)
+    schema = collect_tables.ENGINE["collections"]
+    new = missing.select(
+        **{
+            f.name: missing.account_key
+            if f.name == "account_key"
+            else ibis.literal(collect_tables.NEW_RECORD.get(f.name), type=ibis.dtype(f.type))
+            for f in schema
+        }
+    )
+    return ibis.union(collections.select(*schema.names), new, distinct=False)
+
+
 def _compile(compiled: CompiledStrategy, rules: CompiledRulebook, dialect: str) -> Queries:
     """The SQL of the day's queries, with placeholders."""
     day = Today.placeholders()
@@ -190,6 +234,7 @@ def _compile(compiled: CompiledStrategy, rules: CompiledRulebook, dialect: str) 
     accounts = _table("accounts", ENGINE["accounts"])
     collections = _table("collections", engine["collections"])
     promises = _table("promises", engine["promises"])
+    listed = _table("collect_listed", collect_tables.LISTED)
     score = None
     if reads_score(compiled.strategy):
         closed = ibis.union(
@@ -258,13 +303,17 @@ def _compile(compiled: CompiledStrategy, rules: CompiledRulebook, dialect: str) 
         decided=sql(decided),
         actions=sql(actions),
         actions_schema=actions.schema().to_pyarrow(),
-        collections_next=sql(collections_next(decided_table, carried, actions_table, collections, day)),
+        collections_next=sql(collections_next(decided_table, carried, actions_table, day)),
         promises_next=sql(promises_next(promises, accounts, day)),
         done_next=sql(done_next(_table("done", engine["done"]), actions_table, day)),
         scores=None if score is None else sql(facts.select("account_key", "score")),
         notices=sql(notices_sent(decided_table, collections)) if rules.validation_notice else None,
         ended=sql(_ended(day)),
         followed=sql(_followed()),
+        ran_check=sql(_ran_check(accounts, day)),
+        listed_next=sql(_listed_next(accounts, listed, day)),
+        state=sql(_state(collections, listed, accounts.filter(accounts.opened_on <= day.on))),
+        state_loaded=sql(_state(collections, listed, None)),
     )
 
 
@@ -304,6 +353,11 @@ class Collector:
         becomes active in a run: without one, no day ends any)."""
         self.ended = ENDED.empty_table()
         """The arrangements the last day run ended (:data:`ENDED`), whose end the records followed."""
+        self.opened_through: date | None = None
+        """The latest day run since the records were loaded on which the accounts that ran were exactly
+        those opened by it (every other day's are in ``collect_listed``): with the accounts listed in
+        ``collect_listed``, those whose records :meth:`state` gives although the engine's ``collections``
+        leaves a new account's row out."""
 
     def load(
         self,
@@ -351,7 +405,10 @@ class Collector:
             pa.schema([("account_key", pa.int64()), ("account_id", pa.string()), ("timezone", pa.string())]),
         )
         self.account_ids = accounts.select(["account_key", "account_id"])
-        db.load("collections", collect_tables.encode_collections(collections))
+        rows, listed = collect_tables.sparse_collections(collect_tables.encode_collections(collections))
+        db.load("collections", rows)
+        db.load("collect_listed", listed)
+        self.opened_through = None
         db.load("promises", collect_tables.encode_promises(promises))
         db.load("done", collect_tables.encode_done(done, self.strategy.treatment_ids))
         db.load("contacts", collect_tables.encode_contacts(contacts, accounts))
@@ -399,6 +456,7 @@ class Collector:
         db = self.portfolio.db
         queries = self.queries
         self._follow_ends(bound)
+        self._list_ran(on, bound)
         db.create("collect_decided", bound(queries.decided))
         db.create("collect_actions", bound(queries.actions))
         decided = db.fetch(
@@ -441,6 +499,19 @@ class Collector:
             notices,
             recorded,
         )
+
+    def _list_ran(self, on: date, bound: Callable[[str], str]) -> None:
+        """Note the accounts that run on ``on``, whose records :meth:`state` gives from now on: every
+        account opened by ``on`` on an ordinary day (:attr:`opened_through`), else those that ran are
+        added to ``collect_listed``."""
+        odd: int = self.portfolio.db.fetch(bound(self.queries.ran_check), pa.schema([("odd", pa.int64())]))[
+            "odd"
+        ][0].as_py()
+        if odd == 0:
+            self.opened_through = on if self.opened_through is None else max(on, self.opened_through)
+            return
+        self.portfolio.db.create("collect_listed_next", bound(self.queries.listed_next))
+        self.portfolio.db.rename("collect_listed_next", "collect_listed")
 
     def _had_arrangements(self) -> bool:
         """Whether any arrangement is active or ended (one may have ended on the day just run)."""
@@ -488,10 +559,15 @@ class Collector:
 
     def state(self) -> tuple[pa.Table, pa.Table, pa.Table]:
         """The collection records as they stand (after the last day run): ``collections``, ``promises`` and
-        ``done``, in the layout (:mod:`~overdue.setbased.collect_tables`)."""
+        ``done``, in the layout (:mod:`~overdue.setbased.collect_tables`). ``collections`` has a row for
+        every account loaded with one and every account that ran on a day run since: the engine's table
+        leaves out those that are a new account's (:data:`~overdue.setbased.collect_tables.NEW_RECORD`),
+        filled back in here."""
         db = self.portfolio.db
         engine = collect_tables.ENGINE
-        collections = db.fetch(f"SELECT * FROM {table_name('collections')}", engine["collections"])
+        through = self.opened_through
+        filled = self.queries.state_loaded if through is None else self._bound(through)(self.queries.state)
+        collections = db.fetch(filled, engine["collections"])
         promises = db.fetch(f"SELECT * FROM {table_name('promises')}", engine["promises"])
         done = db.fetch(f"SELECT * FROM {table_name('done')}", engine["done"])
         ids = pa.array(self.strategy.treatment_ids, pa.string())

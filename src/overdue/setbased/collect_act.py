@@ -7,7 +7,7 @@ after an allowed placement (``unassigned``, placed today) or recall (none). Over
 
 - :func:`collections_next`: the ``collections`` table after the day — the accounts that ran get their
   reviewed state (those decided, the placement of their last allowed placement or recall); the others keep
-  their row;
+  their row; an account that ran with a new account's records has no row (the engine's table is sparse);
 - :func:`promises_next`: promises past their date broken (``resolved_on`` today) for the accounts that ran;
 - :func:`done_next`: the last date each treatment was done, with today's queued actions;
 - :func:`messages` (at the edge, with Arrow compute, one template at a time): the outbox's rows of the
@@ -30,7 +30,7 @@ import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from overdue.channels.templates import placeholder_values, render
 from overdue.engine.collect import DEFAULT_LOCALE, UNASSIGNED_AGENCY
-from overdue.setbased.collect_tables import ENGINE, HOLDS
+from overdue.setbased.collect_tables import ENGINE, HOLDS, NEW_RECORD
 from overdue.setbased.encode import DAY, day_number
 from overdue.setbased.steps import Today, left_join
 from overdue.strategy.model import Strategy
@@ -60,13 +60,15 @@ WORK = pa.schema(
 PLACING = ("agency_placement", "agency_recall")
 
 
-def collections_next(
-    decided: ir.Table, carried: ir.Table, actions: ir.Table, collections: ir.Table, day: Today
-) -> ir.Table:
-    """``collections`` after the day (the engine's columns): the accounts decided today (``decided``) with
-    their reviewed records and the placement of their last allowed placement or recall, those that ran
-    without a decision (``carried``: :func:`~overdue.setbased.collect_decide.carried_records`) with their
-    reviewed records, the others as they were."""
+def collections_next(decided: ir.Table, carried: ir.Table, actions: ir.Table, day: Today) -> ir.Table:
+    """``collections`` after the day (the engine's columns), sparse as the engine keeps it: the accounts
+    decided today (``decided``) with their reviewed records and the placement of their last allowed
+    placement or recall, and the other rows (``carried``:
+    :func:`~overdue.setbased.collect_decide.carried_records`, reviewed for the accounts that ran). The row
+    of an account that ran is left out when its records are a new account's
+    (:data:`~overdue.setbased.collect_tables.NEW_RECORD`): the accounts that ran are listed apart
+    (:class:`~overdue.setbased.collect.Collector`), and their rows filled back in when the records are read
+    out."""
     on = day.on
     allowed = actions.filter(actions.refused_rule.isnull() & actions.type.isin(list(PLACING)))
     ranked = allowed.mutate(
@@ -76,24 +78,37 @@ def collections_next(
     t = left_join(decided, last)
     placed = t.placing == "agency_placement"
     recalled = t.placing == "agency_recall"
-    schema = ENGINE["collections"]
-    ran = [
-        _record(
-            t,
-            ibis.cases((placed, UNASSIGNED_AGENCY), (recalled, ibis.null("string")), else_=t.agency),
-            ibis.cases((placed, on), (recalled, ibis.null(DAY)), else_=t.placed_on).cast(DAY),
-        ),
-        _record(carried, carried.agency, carried.placed_on),
-    ]
-    keys = carried.select(ran_key=carried.account_key).union(decided.select(ran_key=decided.account_key))
-    kept = collections.anti_join(keys, collections.account_key == keys.ran_key)
-    after: ir.Table = ibis.union(kept.select(*schema.names), *ran)
+    ran = _record(
+        t,
+        ibis.cases((placed, UNASSIGNED_AGENCY), (recalled, ibis.null("string")), else_=t.agency),
+        ibis.cases((placed, on), (recalled, ibis.null(DAY)), else_=t.placed_on).cast(DAY),
+    )
+    others = _record(carried, carried.agency, carried.placed_on, ran=carried.ran)
+    after: ir.Table = ibis.union(
+        ran.filter(~new_record(ran)), others.filter(~others.ran | ~new_record(others)).drop("ran")
+    )
     return after
 
 
-def _record(t: ir.Table, agency: ir.StringValue, placed_on: ir.IntegerValue) -> ir.Table:
+def new_record(t: ir.Table) -> ir.BooleanValue:
+    """Whether each row of ``t`` (the engine's ``collections`` columns) is a new account's records
+    (:data:`~overdue.setbased.collect_tables.NEW_RECORD`)."""
+    same: ir.BooleanValue = ibis.literal(True)
+    for f in ENGINE["collections"]:
+        if f.name == "account_key":
+            continue
+        if f.name in NEW_RECORD:
+            same = same & (t[f.name] == NEW_RECORD[f.name]).fill_null(False)
+        else:
+            same = same & t[f.name].isnull()
+    return same
+
+
+def _record(
+    t: ir.Table, agency: ir.StringValue, placed_on: ir.IntegerValue, ran: ir.BooleanValue | None = None
+) -> ir.Table:
     """A ``collections`` row of each row of ``t`` (reviewed records, as
-    :func:`~overdue.setbased.collect_decide.account_facts` names them)."""
+    :func:`~overdue.setbased.collect_decide.account_facts` names them); ran: kept beside them as ``ran``."""
     schema = ENGINE["collections"]
     row = t.select(
         "account_key",
@@ -111,8 +126,12 @@ def _record(t: ir.Table, agency: ir.StringValue, placed_on: ir.IntegerValue) -> 
         placed_on=placed_on,
         **{f"hold_{kind}": t[f"hold_{kind}"] for kind in HOLDS},
         validation_notice_on=t.validation_notice_on,
+        **({} if ran is None else {"ran": ran}),
     )
-    cast: ir.Table = row.select(**{f.name: row[f.name].cast(ibis.dtype(f.type)) for f in schema})
+    cast: ir.Table = row.select(
+        **{f.name: row[f.name].cast(ibis.dtype(f.type)) for f in schema},
+        **({} if ran is None else {"ran": row.ran}),
+    )
     return cast
 
 

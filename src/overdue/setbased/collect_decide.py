@@ -15,9 +15,10 @@ those is a column of one table per account, and the strategy is data:
 - :func:`decisions`: the stage (a ``CASE`` over the stages' conditions, then up along ``next`` links by the
   escalation), the pause (a ``CASE`` over the pauses), in a narrow table (:data:`DECIDED`);
 - :func:`planned_actions`: the decisions joined with the strategy's treatments (a small table,
-  :attr:`CompiledStrategy.treatments`, one row per treatment and combination of experiment variants) and
-  with the last date each treatment (and the one its ``after`` names) was done in the episode, kept where
-  the treatment's schedule and conditions hold (a ``CASE`` on the treatment).
+  :attr:`CompiledStrategy.treatments`, one row per treatment and combination of experiment variants), kept
+  where the treatment's DPD and due-date schedule and conditions hold (a ``CASE`` on the treatment), then
+  joined with the last date each treatment (and the one its ``after`` names) was done in the episode and
+  kept where ``once``, ``every_days`` and ``after`` let it fire.
 
 Experiments: each account's variants are the reference's sticky hash, computed once when the tables are
 loaded (:func:`overdue.setbased.collect_tables.arms`); a parameter that a variant overrides becomes a
@@ -344,17 +345,37 @@ def reviewed(t: ir.Table, day: Today) -> ir.Table:
 def carried_records(
     accounts: ir.Table, decided: ir.Table, collections: ir.Table, promises: ir.Table, day: Today
 ) -> ir.Table:
-    """The accounts that ran today without a decision, with their records after the episode and promise
-    reviews (the columns of :func:`account_facts` that ``collections`` holds)."""
+    """The records of the accounts not decided today that have any (a ``collections`` row, or a promise
+    breaking today), reviewed where the account ran (the episode and promise reviews), as they were where it
+    did not; ``ran`` says which. The columns of :func:`account_facts` that ``collections`` holds.
+
+    An account that ran without a row or a promise breaking keeps a new account's records: it has no row
+    here (``collections`` is sparse, :func:`overdue.setbased.collect_act.collections_next`)."""
     on = day.on
-    ran = accounts.filter(accounts.last_eod == on).select("account_key", "days_past_due")
-    keys = decided.select(decided_key=decided.account_key)
-    t = ran.anti_join(keys, ran.account_key == keys.decided_key)
-    t = left_join(t, collections.rename(previous_stage="stage", collection_escalation="escalation"))
     p = reviewed_promises(promises, day)
     broken = p.filter(p.breaks).group_by("account_key").aggregate(broken=lambda b: b.account_key.count())
+    keys = ibis.union(collections.select("account_key"), broken.select("account_key"), distinct=True)
+    decided_keys = decided.select(decided_key=decided.account_key)
+    t = keys.anti_join(decided_keys, keys.account_key == decided_keys.decided_key)
+    t = left_join(
+        t, accounts.select("account_key", "days_past_due", ran=(accounts.last_eod == on).fill_null(False))
+    )
+    t = left_join(
+        t,
+        collections.rename(previous_stage="stage", collection_escalation="escalation").mutate(
+            has_row=ibis.literal(True)
+        ),
+    )
     t = left_join(t, broken)
-    t = t.mutate(**{name: t[name].fill_null(value) for name, value in RECORD_DEFAULTS.items()})
+    t = t.mutate(ran=t.ran.fill_null(False))
+    t = t.filter(t.ran | t.has_row.notnull()).drop("has_row")
+    # An account that did not run reviews nothing: a DPD of -1 starts and ends no episode, and none of its
+    # promises break today.
+    t = t.mutate(
+        **{name: t[name].fill_null(value) for name, value in RECORD_DEFAULTS.items()},
+        days_past_due=ibis.ifelse(t.ran, t.days_past_due, -1),
+    )
+    t = t.mutate(broken=ibis.ifelse(t.ran, t.broken, 0))
     r = reviewed(t, day)
     carried: ir.Table = r.mutate(
         collection_dispute_open=r.dispute_open, collection_litigation_hold=r.litigation_hold
@@ -585,7 +606,10 @@ def planned_actions(
     equals), before compliance.
 
     The accounts' candidate treatments carry only the treatments' numbers while the schedules are
-    checked and the actions ordered; their strings are joined to the actions that remain."""
+    checked and the actions ordered; their strings are joined to the actions that remain. The treatments
+    done are joined only to the candidates whose schedule and conditions hold (a quarter of them for
+    ``huabei``), and only the rows of the treatments a schedule reads, so that the engine builds its hash
+    tables on ``done`` rather than on the candidates."""
     on = day.on
     d = decided.filter(decided.stage_index.notnull() & decided.pause_index.isnull())
     tr = treatments.select(
@@ -598,12 +622,32 @@ def planned_actions(
     c = d.join(tr, (d.stage_index == tr.treatment_stage) & (d.combo == tr.treatment_combo)).drop(
         "treatment_stage", "treatment_combo"
     )
+    conditions = Conditions(compiled, day)
+    fields = fact_fields(c, day, c.escalation)
+    treatments_of = list(enumerate(compiled.strategy.treatments))
+    # The schedules and conditions first; the treatments done only for the candidates left (most of a
+    # portfolio's candidates are pre-due reminders on a day that is not a reminder's).
+    c = c.filter(
+        ibis.cases(
+            *((c.treatment_index == n, _schedule(t, c, conditions, fields, on)) for n, t in treatments_of),
+            else_=False,
+        )
+    )
     episode = c.episode_started_on
-    own = done.rename(own_key="account_key", own_index="treatment_index", own_done="last_done")
+    # Only the rows of the treatments a schedule reads (its own, or its after's) are joined.
+    reads_own = [n for n, t in treatments_of if t.once or t.every_days is not None]
+    reads_after = sorted(
+        {compiled.treatment_ids.index(t.after.treatment) for _, t in treatments_of if t.after}
+    )
+    own = done.filter(done.treatment_index.isin(reads_own or [-1])).rename(
+        own_key="account_key", own_index="treatment_index", own_done="last_done"
+    )
     c = c.left_join(own, (c.account_key == own.own_key) & (c.treatment_index == own.own_index)).drop(
         "own_key", "own_index"
     )
-    after = done.rename(after_key="account_key", after_treatment="treatment_index", after_done="last_done")
+    after = done.filter(done.treatment_index.isin(reads_after or [-1])).rename(
+        after_key="account_key", after_treatment="treatment_index", after_done="last_done"
+    )
     c = c.left_join(
         after, (c.account_key == after.after_key) & (c.after_index == after.after_treatment)
     ).drop("after_key", "after_treatment")
@@ -613,13 +657,8 @@ def planned_actions(
         last_own=ibis.ifelse(no_episode | (c.own_done >= episode), c.own_done, ibis.null(DAY)),
         last_after=ibis.ifelse(no_episode | (c.after_done >= episode), c.after_done, ibis.null(DAY)),
     )
-    conditions = Conditions(compiled, day)
-    fields = fact_fields(c, day, c.escalation)
-    fires = [
-        (c.treatment_index == n, _schedule(compiled.treatment(n), c, conditions, fields, on))
-        for n in range(len(compiled.treatment_ids))
-    ]
-    kept = c.filter(ibis.cases(*fires, else_=False))
+    repeats = [(c.treatment_index == n, _repeats(t, c, conditions, on)) for n, t in treatments_of]
+    kept = c.filter(ibis.cases(*repeats, else_=True))
     position = ibis.row_number().over(
         group_by=kept.account_key, order_by=[kept.priority, kept.treatment_index]
     )
@@ -640,29 +679,49 @@ def _schedule(
     fields: Mapping[str, ir.Value],
     on: ir.IntegerValue,
 ) -> ir.BooleanValue:
-    """Whether ``treatment`` fires (:func:`overdue.strategy.decide._why_not` finds nothing)."""
-
-    def number(value: int | Ref) -> ir.Value:
-        if isinstance(value, Ref):
-            return conditions.parameter(value.name, c.combo)
-        return ibis.literal(resolve_int(value, {}), type="int64")
-
+    """Whether ``treatment``'s DPD and due-date schedule and its conditions hold
+    (:func:`overdue.strategy.decide._why_not`, but for what the treatments done decide: :func:`_repeats`)."""
     fires: ir.BooleanValue = ibis.literal(True)
     if treatment.on_dpd:
-        fires = fires & _any(c.days_past_due == number(d) for d in treatment.on_dpd)
+        fires = fires & _any(c.days_past_due == _number(d, c, conditions) for d in treatment.on_dpd)
     if treatment.on_days_to_due:
-        fires = fires & _any((c.days_to_due == number(d)).fill_null(False) for d in treatment.on_days_to_due)
+        fires = fires & _any(
+            (c.days_to_due == _number(d, c, conditions)).fill_null(False) for d in treatment.on_days_to_due
+        )
     if treatment.from_dpd is not None:
-        fires = fires & (c.days_past_due >= number(treatment.from_dpd))
+        fires = fires & (c.days_past_due >= _number(treatment.from_dpd, c, conditions))
     if treatment.to_dpd is not None:
-        fires = fires & (c.days_past_due <= number(treatment.to_dpd))
+        fires = fires & (c.days_past_due <= _number(treatment.to_dpd, c, conditions))
+    return fires & conditions.holds(treatment.when, fields, c.combo)
+
+
+def _repeats(
+    treatment: Treatment, c: ir.Table, conditions: Conditions, on: ir.IntegerValue
+) -> ir.BooleanValue:
+    """Whether what ``treatment``'s schedule reads of the treatments done (``last_own``, ``last_after``:
+    when it and the treatment its ``after`` names were last done in the episode) lets it fire: ``once``,
+    ``every_days`` and ``after``."""
+    fires: ir.BooleanValue = ibis.literal(True)
     if treatment.once:
         fires = fires & c.last_own.isnull()
     if treatment.every_days is not None:
-        fires = fires & (c.last_own.isnull() | (on - c.last_own >= number(treatment.every_days)))
+        fires = fires & (
+            c.last_own.isnull() | (on - c.last_own >= _number(treatment.every_days, c, conditions))
+        )
     if treatment.after is not None:
-        fires = fires & c.last_after.notnull() & (on - c.last_after >= number(treatment.after.days))
-    return fires & conditions.holds(treatment.when, fields, c.combo)
+        fires = (
+            fires
+            & c.last_after.notnull()
+            & (on - c.last_after >= _number(treatment.after.days, c, conditions))
+        )
+    return fires
+
+
+def _number(value: int | Ref, c: ir.Table, conditions: Conditions) -> ir.Value:
+    """A schedule's number: a literal, or the parameter in force for the row's combination of variants."""
+    if isinstance(value, Ref):
+        return conditions.parameter(value.name, c.combo)
+    return ibis.literal(resolve_int(value, {}), type="int64")
 
 
 def _any(values: Iterable[ir.BooleanValue]) -> ir.BooleanValue:

@@ -15,7 +15,10 @@ Outputs: ``decisions`` (one row per account the strategy looked at: its stage an
 
 Inside the engine dates are day numbers, a contact's time is the debtor's local day (computed per time zone
 with Arrow compute when the table is loaded), a treatment is its index in the strategy and a promise id its
-rank: the expressions compare integers.
+rank: the expressions compare integers. The engine's ``collections`` is sparse: it leaves out the rows that
+are a new account's records (:data:`NEW_RECORD`), which its readers fill in; the accounts whose rows the
+layout's table lists although the engine leaves them out are those loaded with one (``collect_listed``) and
+those that ran since (:meth:`overdue.setbased.collect.Collector.state` fills their rows back in).
 """
 
 from __future__ import annotations
@@ -181,6 +184,46 @@ def encode_collections(table: pa.Table) -> pa.Table:
     target = ENGINE["collections"]
     columns = [days(table[f.name]) if f.type == DAY else table[f.name] for f in target]
     return pa.table(columns, schema=target)
+
+
+NEW_RECORD: Mapping[str, object] = {
+    "escalation": 0,
+    "contactability": "reachable",
+    "dispute_open": False,
+    "litigation_hold": False,
+    "attempts": 0,
+    "connects": 0,
+    **{f"hold_{kind}": False for kind in HOLDS},
+}
+"""A new account's ``collections`` row (:class:`~overdue.domain.collections.CollectionState`'s defaults, no
+holds): these values, every other column null. The engine's ``collections`` leaves such rows out."""
+LISTED = pa.schema([pa.field("account_key", pa.int64())])
+"""``collect_listed``: accounts whose records the layout's ``collections`` lists although the engine's leaves
+their row out (a new account's records, loaded)."""
+
+
+def is_new_record(table: pa.Table) -> pa.Array:
+    """Whether each row of an engine ``collections`` table is a new account's (:data:`NEW_RECORD`)."""
+    mask = pa.array(np.ones(table.num_rows, np.bool_))
+    for f in ENGINE["collections"]:
+        if f.name == "account_key":
+            continue
+        column = table[f.name]
+        same = (
+            pc.is_null(column)
+            if f.name not in NEW_RECORD
+            else pc.fill_null(pc.equal(column, pa.scalar(NEW_RECORD[f.name], f.type)), False)
+        )
+        mask = pc.and_(mask, same)
+    return mask
+
+
+def sparse_collections(table: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """An engine ``collections`` table (:func:`encode_collections`) as the engine holds it: the rows that
+    are not a new account's, and the keys of those that are (:data:`LISTED`)."""
+    new = is_new_record(table)
+    listed = pa.table({"account_key": table["account_key"].filter(new)}, schema=LISTED)
+    return table.filter(pc.invert(new)), listed
 
 
 def encode_promises(table: pa.Table) -> pa.Table:
