@@ -221,7 +221,7 @@ def day_plan(
     accrue = _typed(steps.accrue(statements, accounts, day, params), "statements")
     accrued = _table("accrued", accrue.schema())
     elsewhere = steps.closed_lines_owing(accounts, unbilled, periods) if statement_day or month_end else None
-    age = _typed(steps.age(accounts, accrued, day, params, elsewhere), "accounts")
+    age = _typed(steps.age(accounts, accrued, day, params, elsewhere, statement_day), "accounts")
     aged = _table("aged", age.schema())
     queries |= {"accrued": accrue, "aged": age}
     if month_end:

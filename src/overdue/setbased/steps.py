@@ -236,13 +236,15 @@ def age(
     day: Today,
     params: DayTerms,
     elsewhere: ir.Table | None = None,
+    statement_day: bool = False,
 ) -> ir.Table:
     """Accounts after DPD, bucket, freeze/unfreeze and write-off.
 
     Besides the engine's account columns the rows carry what the later steps and outputs read: ``runs``,
-    ``writes_off``, ``bills``, ``closed_owing``, ``bucket_changed``, ``old_bucket`` and
-    ``old_bucket_entered``. They stay on the table (the next day ignores them): copying the account columns
-    into a table of their own would cost more than carrying them.
+    ``writes_off``, ``bucket_changed``, ``old_bucket`` and ``old_bucket_entered``; on a statement day
+    ``bills``, and on a statement day or a month end ``closed_owing``. They stay on the table (the next day
+    ignores them): copying the account columns into a table of their own would cost more than carrying
+    them.
 
     Only the statements that matter are aggregated: the delinquent ones (for DPD), those with overdue
     interest unpaid (which keeps a line frozen) and those of closed lines (whether something is still owed
@@ -251,7 +253,10 @@ def age(
 
     elsewhere: :func:`closed_lines_owing`, on the days that bill or report to the bureau (where a closed
     line owing nothing stops); on other days ``closed_owing`` counts the statements only, and nothing reads
-    it.
+    it, and the rows do not carry it.
+
+    statement_day: the rows carry ``bills`` (read by billing alone; on other days they do not carry it:
+    each column the step writes costs, and most of a day's cost is writing its rows).
     """
     terms = params.terms
     # Once written off the whole claim is due: any statement past due with something unpaid is overdue.
@@ -317,8 +322,10 @@ def age(
         "unpaid_overdue_interest",
         "closed_owed",
     )
-    if elsewhere is not None:
-        aged = aged.drop("owed_elsewhere")
+    # closed_owing is read only where elsewhere is given (billing, the bureau)
+    aged = aged.drop("owed_elsewhere") if elsewhere is not None else aged.drop("closed_owing")
+    if not statement_day:
+        aged = aged.drop("bills")
     return aged
 
 
@@ -392,25 +399,31 @@ def new_statements(
     """The statement of ``on`` of every account that bills today and has anything to bill, with the
     ``installment_fee`` it bills (:func:`overdue.domain.billing.bill`)."""
     terms = params.terms
+    # Only the rows billed today are aggregated (filtered before the sums, not inside them), and only the
+    # accounts with such rows get a statement: the sums' accounts, not every account that bills.
     u = with_bills(unbilled, aged)
-    new_principal = u.group_by("account_key").aggregate(
-        new_principal=u.principal.sum(where=billed_unbilled(u, day))
-    )
+    u = u.filter(billed_unbilled(u, day))
+    new_principal = u.group_by("account_key").aggregate(new_principal=u.principal.sum())
     p = with_bills(periods, aged)
-    due_now = due_periods(p, day)
+    p = p.filter(due_periods(p, day))
     installments = p.group_by("account_key").aggregate(
-        installment_principal=p.principal.sum(where=due_now), installment_fee=p.fee.sum(where=due_now)
+        installment_principal=p.principal.sum(), installment_fee=p.fee.sum()
     )
     s = with_bills(accrued, aged)
-    rolled = rolls(s, day)
+    s = s.filter(rolls(s, day))
     carried = s.group_by("account_key").aggregate(
-        carried_principal=principal(s).sum(where=rolled),
-        carried_interest=s.interest.sum(where=rolled),
-        carried_overdue_interest=s.overdue_interest.sum(where=rolled),
-        carried_fees=s.fees.sum(where=rolled),
-        carried_carry=s.interest_carry.sum(where=rolled),
+        carried_principal=principal(s).sum(),
+        carried_interest=s.interest.sum(),
+        carried_overdue_interest=s.overdue_interest.sum(),
+        carried_fees=s.fees.sum(),
+        carried_carry=s.interest_carry.sum(),
     )
-    t = aged.filter(aged.bills).select("account_key")
+    t = ibis.union(
+        new_principal.select("account_key"),
+        installments.select("account_key"),
+        carried.select("account_key"),
+        distinct=True,
+    )
     for sums in (new_principal, installments, carried):
         t = left_join(t, sums)
     f = {name: t[name].fill_null(0) for name in t.columns if name != "account_key"}
