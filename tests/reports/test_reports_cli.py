@@ -7,10 +7,12 @@ import json
 from pathlib import Path
 
 import typer
+from sqlalchemy import create_engine, func, select
 from typer.testing import CliRunner
 
 from overdue.cli import demo
 from overdue.cli.main import _OverdueGroup, main
+from overdue.store.behaviour_tables import behaviour_scores
 
 
 def _app() -> typer.Typer:
@@ -30,9 +32,11 @@ def test_demo_writes_a_bilingual_report_and_stores_the_portfolio(tmp_path: Path)
     result = runner.invoke(_app(), args)
     assert result.exit_code == 0, result.output
     assert "Roll rates" in result.output and "Champion vs challenger" in result.output
+    assert "Collection score PSI" in result.output and "Behaviour score PSI" in result.output
     html = (out / "index.html").read_text(encoding="utf-8")
     assert "入催率" in html and "冠军 / 挑战者" in html  # Chinese
     assert "Entry-to-collections rate" in html and "Champion vs challenger" in html  # English
+    assert "行为评分稳定性（PSI）" in html and "Behaviour score stability (PSI)" in html
     assert html.count("data:image/svg+xml;base64,") >= 6
     # Chart labels are text in both languages; the browser draws the Chinese with its own fonts.
     first = html.split("data:image/svg+xml;base64,", 1)[1].split('"', 1)[0]
@@ -42,7 +46,14 @@ def test_demo_writes_a_bilingual_report_and_stores_the_portfolio(tmp_path: Path)
     assert again.exit_code == 2 and "already has 200 accounts" in again.output
     fresh = runner.invoke(_app(), [*args, "--fresh", "--json"])
     assert fresh.exit_code == 0, fresh.output
-    assert json.loads(fresh.output)["stored"]["accounts"] == 200
+    stored = json.loads(fresh.output)["stored"]
+    assert stored["accounts"] == 200
+    # Every account opens in the first month and is on book at each of the 3 month ends.
+    assert stored["behaviour_scores"] == 200 * 3
+    engine = create_engine(db)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(behaviour_scores)).scalar_one() == 200 * 3
+    engine.dispose()
 
 
 def test_simulate_prints_json_without_writing(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""The collection score's month-end panel, its PSI month by month, and where the report shows it."""
+"""The collection and behaviour scores' month-end panels, their PSI month by month, and where the report
+shows them."""
 
 from __future__ import annotations
 
@@ -15,10 +16,13 @@ from sim_helpers import small_portfolio
 
 from overdue.reports.html import write_report
 from overdue.reports.metrics import full_report
-from overdue.reports.scores import MIN_BASELINE, score_stability
+from overdue.reports.scores import MIN_BASELINE, behaviour_stability, score_stability
 from overdue.reports.text import print_summary
+from overdue.risk.behaviour import month_end_score, scored_at_month_end
 from overdue.risk.collection import collection_facts, score_collection
 from overdue.risk.collection import shipped_model as collection_model
+from overdue.sim import SimulationConfig, simulate
+from overdue.sim.result import NOT_SCORED
 
 MONTH_ENDS = [date(2026, 1, 31), date(2026, 2, 28), date(2026, 3, 31), date(2026, 4, 30)]
 
@@ -46,6 +50,45 @@ def test_the_last_month_end_scores_are_the_shipped_model_on_the_final_state() ->
     assert checked > 0
 
 
+def test_every_account_on_book_is_scored_at_every_month_end_as_the_end_of_day_scores_it() -> None:
+    result = small_portfolio()
+    panel = result.behaviour_score
+    assert panel.dtype == np.int32 and panel.shape == result.collection_score.shape
+    # Every account opens in the first month, and none is written off or closed this early.
+    assert (panel != NOT_SCORED).all()
+    checked = 0
+    for i, state in enumerate(result.states):
+        assert scored_at_month_end(state)
+        if i % 7 == 0:
+            assert panel[i, -1] == month_end_score(state, state.statements, result.end).points
+            checked += 1
+    assert checked > 40
+    rows = {(a, on): (points, ppm, model, reasons) for a, on, points, ppm, model, reasons in result.scores}
+    assert len(rows) == len(result.scores) == panel.size
+    for i, state in enumerate(result.states[::11]):
+        score = month_end_score(state, state.statements, result.end)
+        assert rows[(state.id, result.end)] == (
+            score.points,
+            score.probability_bad_ppm,
+            score.model,
+            " ".join(score.reasons),
+        )
+        assert panel[i * 11, -1] == score.points
+
+
+def test_an_earlier_month_end_column_is_the_score_of_the_state_that_month_end_left() -> None:
+    """A shorter run of the same seed lives the same first months: its final states are the states of the
+    longer run's earlier month end, and their scores are that column of the panel."""
+    longer = small_portfolio()
+    shorter = simulate(SimulationConfig(accounts=300, months=2, seed=7, keep_records=True, workers=1))
+    assert shorter.month_ends == longer.month_ends[:2]
+    assert (shorter.behaviour_score == longer.behaviour_score[:, :2]).all()
+    for i, state in enumerate(shorter.states[::5]):
+        expected = month_end_score(state, state.statements, shorter.end).points
+        assert longer.behaviour_score[i * 5, 1] == expected
+    assert len(set(longer.behaviour_score[:, 1].tolist())) > 20  # the scores differ from account to account
+
+
 def _result(columns: list[list[float]]) -> Any:
     """A stand-in for a simulation result: a score panel (NaN-padded) and its month ends."""
     rows = max(len(c) for c in columns)
@@ -71,6 +114,24 @@ def test_psi_is_against_the_first_month_with_enough_scores() -> None:
     assert baseline["mean"] == pytest.approx(float(np.mean(base)), abs=1e-4)
 
 
+def test_the_behaviour_score_table_skips_the_accounts_not_scored() -> None:
+    rng = np.random.default_rng(2)
+    base = rng.normal(600, 40, 2000).round().astype(np.int32)
+    same = rng.normal(600, 40, 2000).round().astype(np.int32)
+    lower = rng.normal(540, 40, 2000).round().astype(np.int32)
+    panel = np.stack([base, same, lower], axis=1)
+    panel[:20, 1] = NOT_SCORED
+    report = behaviour_stability(SimpleNamespace(behaviour_score=panel, month_ends=MONTH_ENDS[:3]))
+    assert report["score"] == "behaviour" and report["baseline"] == "2026-01"
+    first, stable, moved = report["months"]
+    assert [m["scored"] for m in report["months"]] == [2000, 1980, 2000]
+    assert first["mean"] == round(float(base.mean()), 1) and first["median"] == float(np.median(base))
+    assert stable["mean"] == round(float(same[20:].mean()), 1)
+    assert stable["psi"] < 0.10 and stable["reading_en"] == "stable"
+    assert moved["psi"] > 0.25 and moved["reading"] == "significant shift"
+    assert moved["psi_previous"] is not None and moved["psi_previous"] > 0.25
+
+
 def test_no_baseline_when_no_month_has_enough_scores() -> None:
     report = score_stability(_result([[0.5] * 3, [0.4] * 5]))
     assert report["baseline"] is None
@@ -82,12 +143,19 @@ def test_the_report_and_the_terminal_summary_show_the_psi() -> None:
     stability = report["score_stability"]
     assert stability["score"] == "collection"
     assert [m["month"] for m in stability["months"]] == ["2026-01", "2026-02", "2026-03", "2026-04"]
+    behaviour = report["behaviour_stability"]
+    assert behaviour["score"] == "behaviour" and behaviour["baseline"] == "2026-01"
+    assert [m["scored"] for m in behaviour["months"]] == [300] * 4
+    assert all(m["psi"] is not None for m in behaviour["months"][1:])
     out = StringIO()
     print_summary(report, Console(file=out, width=200))
     assert "Collection score PSI" in out.getvalue()
+    assert "Behaviour score PSI vs 2026-01 行为评分稳定性" in out.getvalue()
 
 
 def test_the_html_report_has_the_psi_table_in_both_languages(tmp_path: Path) -> None:
     html = write_report(small_portfolio(), tmp_path).read_text(encoding="utf-8")
     assert "催收评分稳定性（PSI）" in html and "Collection score stability (PSI)" in html
     assert "PSI vs baseline" in html and "PSI（对基准月）" in html
+    assert "行为评分稳定性（PSI）" in html and "Behaviour score stability (PSI)" in html
+    assert html.count("PSI vs baseline") == 2

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, Table, func, select
 from overdue.domain.ledger import LedgerAccount, Transaction, TransactionKind, transfer
 from overdue.sim import SimulationResult
 from overdue.sim.persist import insert_accounts, persist, prepare
+from overdue.sim.result import NOT_SCORED
 from overdue.store import repository
 from overdue.store.account_tables import (
     accounts,
@@ -20,6 +21,8 @@ from overdue.store.account_tables import (
     statements,
     unbilled_cycles,
 )
+from overdue.store.behaviour_repository import latest_scores
+from overdue.store.behaviour_tables import behaviour_scores
 from overdue.store.schema import ledger_transactions
 
 ACCOUNT_TABLES = (accounts, statements, unbilled_cycles, bucket_history, bureau_months)
@@ -62,6 +65,25 @@ def test_persisted_ids_and_closed_dates_let_the_end_of_day_carry_on(engine: Engi
         assert conn.execute(select(func.max(ledger_transactions.c.id))).scalar_one() == len(result.ledger) + 1
         closed = conn.execute(select(func.max(eod_runs.c.business_date))).scalar_one()
     assert closed == result.end
+
+
+def test_the_month_end_behaviour_scores_are_stored_as_the_end_of_day_records_them(engine: Engine) -> None:
+    result = small_portfolio(accounts=20, months=2, seed=1)
+    prepare(engine, fresh=False)
+    counts = persist(engine, result)
+    assert (
+        counts["behaviour_scores"] == len(result.scores) == int((result.behaviour_score != NOT_SCORED).sum())
+    )
+    columns = ("account_id", "month_end", "score_points", "probability_bad_ppm", "model_version", "reasons")
+    with engine.connect() as conn:
+        stored = conn.execute(select(*(behaviour_scores.c[c] for c in columns))).all()
+        latest = latest_scores(conn, result.end)
+    assert sorted(tuple(r) for r in stored) == sorted(result.scores)
+    points = {(r.account_id, r.month_end): r.score_points for r in stored}
+    for i, borrower in enumerate(result.borrowers):
+        for k, month_end in enumerate(result.month_ends):
+            assert points.get((borrower.account_id, month_end), NOT_SCORED) == result.behaviour_score[i, k]
+        assert latest[borrower.account_id] == result.behaviour_score[i, -1]
 
 
 def _purchase_after(result: SimulationResult) -> Transaction:

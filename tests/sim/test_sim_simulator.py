@@ -80,6 +80,8 @@ def test_skipping_quiet_days_changes_no_action_no_posting_and_no_state() -> None
         _inert_stage_dropped(c) for c in slow.collections
     ]
     assert fast.days == slow.days
+    assert (fast.behaviour_score == slow.behaviour_score).all()
+    assert fast.scores == slow.scores and fast.scores
 
 
 def _inert_stage_dropped(collection: Collections) -> Collections:

@@ -401,7 +401,7 @@ def portfolio_summary(result: SimulationResult, config: ReportConfig | None = No
 
 def full_report(result: SimulationResult, config: ReportConfig | None = None) -> dict[str, Any]:
     """Every metric of the report, JSON-ready."""
-    from overdue.reports.scores import score_stability
+    from overdue.reports.scores import behaviour_stability, score_stability
 
     config = config or ReportConfig()
     panel = panel_from_simulation(result)
@@ -423,5 +423,6 @@ def full_report(result: SimulationResult, config: ReportConfig | None = None) ->
         "limit_changes_by_month": limit_changes_by_month(result),
         "limit_bands": limit_bands(result),
         "score_stability": score_stability(result),
+        "behaviour_stability": behaviour_stability(result),
         "experiment": result.experiment,
     }

@@ -1,23 +1,33 @@
-"""Score monitoring in the report: the collection score's distribution, month by month, and its PSI.
+"""Score monitoring in the report: the collection and behaviour scores' distributions, month by month, and
+their PSI.
 
-The simulator scores every delinquent account at each month end with the shipped collection model
-(:attr:`overdue.sim.result.SimulationResult.collection_score`). The collection score is the one monitored
-here because every one of its inputs (DPD, earlier episodes, the episode's contacts, promises, reachability)
-is in the simulator's own history exactly; the behaviour score's worst-DPD windows would have to be
-estimated from month-end snapshots.
+The simulator scores at each month end
 
-The baseline is the first month end with at least :data:`MIN_BASELINE` scored accounts (the first months of
-a portfolio booked in one month have few delinquent accounts); each later month's scores are compared with
-it by :func:`overdue.risk.metrics.psi` (bins at the baseline's deciles), and with the month before. The
-usual reading: below 0.10 stable, 0.10–0.25 worth a look, above 0.25 shifted. Scores and PSI are
-probabilities and ratios, not money.
+- every delinquent account with the shipped collection model
+  (:attr:`overdue.sim.result.SimulationResult.collection_score`, P(pay within 30 days)): every one of its
+  inputs (DPD, earlier episodes, the episode's contacts, promises, reachability) is in the simulator's own
+  history exactly;
+- every account on book (not written off, not a closed line with nothing owed) with the shipped behaviour
+  model (:attr:`overdue.sim.result.SimulationResult.behaviour_score`, whole scorecard points), exactly as
+  the reference end-of-day records it (:func:`overdue.risk.behaviour.month_end_score` over the account's
+  whole bucket history and every statement it has had).
+
+:func:`score_stability` and :func:`behaviour_stability` give the same table for each. The baseline is the
+first month end with at least :data:`MIN_BASELINE` scored accounts (the first months of a portfolio booked
+in one month have few delinquent accounts); each later month's scores are compared with it by
+:func:`overdue.risk.metrics.psi` (bins at the baseline's deciles), and with the month before. The usual
+reading: below 0.10 stable, 0.10–0.25 worth a look, above 0.25 shifted. Scores and PSI are probabilities,
+points and ratios, not money.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from overdue.reports.metrics import month_key
 from overdue.risk.metrics import psi, psi_reading
@@ -41,6 +51,22 @@ def score_stability(result: SimulationResult) -> dict[str, Any]:
     against the month before (``psi_previous``; None when that month has under :data:`MIN_BASELINE`)."""
     panel = result.collection_score
     scored = [panel[~np.isnan(panel[:, k]), k] for k in range(panel.shape[1])]
+    return _stability("collection", scored, result.month_ends)
+
+
+def behaviour_stability(result: SimulationResult) -> dict[str, Any]:
+    """The table of :func:`score_stability` for the month-end behaviour score (points; mean and median
+    rounded to 0.1 point), over the accounts each month end scored."""
+    from overdue.sim.result import NOT_SCORED
+
+    panel = result.behaviour_score
+    scored = [panel[panel[:, k] != NOT_SCORED, k].astype(np.float64) for k in range(panel.shape[1])]
+    return _stability("behaviour", scored, result.month_ends, digits=1)
+
+
+def _stability(
+    score: str, scored: Sequence[npt.NDArray[np.float64]], month_ends: Sequence[date], digits: int = 4
+) -> dict[str, Any]:
     baseline = next((k for k, s in enumerate(scored) if s.size >= MIN_BASELINE), None)
     months = []
     for k, scores in enumerate(scored):
@@ -53,10 +79,10 @@ def score_stability(result: SimulationResult) -> dict[str, Any]:
             previous = round(psi(scored[k - 1], scores).value, 4)
         months.append(
             {
-                "month": month_key(result.month_ends[k]),
+                "month": month_key(month_ends[k]),
                 "scored": int(scores.size),
-                "mean": None if scores.size == 0 else round(float(scores.mean()), 4),
-                "median": None if scores.size == 0 else round(float(np.median(scores)), 4),
+                "mean": None if scores.size == 0 else round(float(scores.mean()), digits),
+                "median": None if scores.size == 0 else round(float(np.median(scores)), digits),
                 "psi": None if value is None else round(value, 4),
                 "reading": reading,
                 "reading_zh": None if reading is None else READINGS[reading][0],
@@ -65,7 +91,7 @@ def score_stability(result: SimulationResult) -> dict[str, Any]:
             }
         )
     return {
-        "score": "collection",
-        "baseline": None if baseline is None else month_key(result.month_ends[baseline]),
+        "score": score,
+        "baseline": None if baseline is None else month_key(month_ends[baseline]),
         "months": months,
     }

@@ -14,13 +14,13 @@ def _pct(value: str | None) -> str:
     return "—" if value is None else f"{float(value) * 100:.2f}%"
 
 
-def _number(value: float | None) -> str:
-    return "—" if value is None else f"{value:.4f}"
+def _number(value: float | None, digits: int = 4) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
 
 
 def print_summary(report: dict[str, Any], console: Console | None = None) -> None:
-    """Print portfolio, buckets, roll rates, actions and cost, recovery, limit changes, the collection
-    score's stability (PSI), champion vs challenger."""
+    """Print portfolio, buckets, roll rates, actions and cost, recovery, limit changes, the collection and
+    behaviour scores' stability (PSI), champion vs challenger."""
     console = console or Console()
     s = report["summary"]
     portfolio = Table(title="Portfolio 组合概览", show_header=False)
@@ -87,10 +87,16 @@ def print_summary(report: dict[str, Any], console: Console | None = None) -> Non
         limits.add_row(row["month"], *(str(row[a]) for a in ("raise", "cut", "freeze", "close")))
     console.print(limits)
 
-    stability = report.get("score_stability")
-    if stability is not None:
+    for key, title, digits in (
+        ("score_stability", "Collection score PSI", 4),
+        ("behaviour_stability", "Behaviour score PSI", 1),
+    ):
+        stability = report.get(key)
+        if stability is None:
+            continue
+        zh = "催收评分稳定性" if stability["score"] == "collection" else "行为评分稳定性"
         scores = Table(
-            title=f"Collection score PSI vs {stability['baseline'] or '—'} 催收评分稳定性 "
+            title=f"{title} vs {stability['baseline'] or '—'} {zh} "
             "(< 0.10 stable, 0.10–0.25 watch, > 0.25 shifted)"
         )
         for column in ("month", "scored", "mean", "PSI", "reading", "PSI vs month before"):
@@ -99,7 +105,7 @@ def print_summary(report: dict[str, Any], console: Console | None = None) -> Non
             scores.add_row(
                 row["month"],
                 str(row["scored"]),
-                _number(row["mean"]),
+                _number(row["mean"], digits),
                 _number(row["psi"]),
                 "—" if row["reading"] is None else f"{row['reading_en']} {row['reading_zh']}",
                 _number(row["psi_previous"]),

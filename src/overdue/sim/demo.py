@@ -42,7 +42,8 @@ class DemoRun:
     seconds: dict[str, float] = field(default_factory=dict)
     """Wall-clock seconds by phase (see the module docstring), and ``total``."""
     store_seconds: dict[str, float] = field(default_factory=dict)
-    """Seconds of writing by table group: accounts, ledger, actions, contacts, month ends."""
+    """Seconds of writing by table group: accounts, ledger, actions, contacts, month ends, behaviour
+    scores."""
 
 
 def run_demo(

@@ -16,11 +16,14 @@ once (:func:`persist`) — in one database transaction per batch, on one connect
    :mod:`overdue.sim.contacts`);
 5. **month ends**: one ``account_days`` row per account per **month end** (not per day: 12 rows instead of
    365 per account and year; the month-end reports need no more);
+6. **behaviour scores**: every month-end behaviour score into ``behaviour_scores``, as the reference
+   end-of-day records it (:func:`overdue.engine.reference.score_month_end`: points, P(bad) in ppm, model
+   version, reasons), so the ``behaviour_score`` fact of a later ``overdue eod`` reads them;
 
 and, at the end (:meth:`PortfolioWriter.finish`), one ``eod_runs`` row per simulated date, so a later
 ``overdue eod`` carries on from the day after the simulation.
 
-The big tables (2–4) bypass SQLAlchemy's per-row work: on PostgreSQL they are loaded with ``COPY``, on
+The big tables (2–6) bypass SQLAlchemy's per-row work: on PostgreSQL they are loaded with ``COPY``, on
 SQLite with the DB-API's ``executemany`` over plain tuples, each value converted by its column type's own
 bind processor (so what is stored is exactly what an ordinary insert stores). For the duration of a load a
 SQLite connection runs with ``synchronous = OFF`` (restored afterwards): a crash mid-load can lose the load,
@@ -47,7 +50,7 @@ from overdue.engine.collect import Collections
 from overdue.errors import OverdueError
 from overdue.sim.borrowers import Borrower
 from overdue.sim.contacts import SOURCE
-from overdue.sim.result import ActionRow, ContactRow, DayRow, LedgerRow, SimulationResult
+from overdue.sim.result import ActionRow, ContactRow, DayRow, LedgerRow, ScoreRow, SimulationResult
 from overdue.store import repository
 from overdue.store.account_tables import (
     account_days,
@@ -58,6 +61,7 @@ from overdue.store.account_tables import (
     statements,
     unbilled_cycles,
 )
+from overdue.store.behaviour_tables import behaviour_scores
 from overdue.store.collection_tables import collection_actions, contacts
 from overdue.store.collections_repository import save_collection_state
 from overdue.store.db import upgrade
@@ -78,6 +82,7 @@ class Records(Protocol):
     actions: list[ActionRow]
     contacts: list[ContactRow]
     days: list[DayRow]
+    scores: list[ScoreRow]
 
 
 def prepare(engine: Engine, *, fresh: bool) -> None:
@@ -134,6 +139,7 @@ class PortfolioWriter:
             "actions": 0,
             "contacts": 0,
             "account_days": 0,
+            "behaviour_scores": 0,
         }
         self.times = WriterTimes(defaultdict(float))
         self._conn: Connection | None = None
@@ -212,6 +218,10 @@ class PortfolioWriter:
             copy_rows(conn, account_days, DAY_COLUMNS, records.days)
         self._tick("account_days", len(records.days))
 
+        with self._phase("behaviour scores"), conn.begin():
+            copy_rows(conn, behaviour_scores, SCORE_COLUMNS, records.scores)
+        self._tick("behaviour_scores", len(records.scores))
+
     def finish(self, borrowers: Sequence[Borrower], start: date, end: date) -> dict[str, int]:
         """Close every simulated date (``eod_runs``) and bring PostgreSQL's id sequences up to date."""
         conn = self.conn
@@ -263,6 +273,7 @@ CONTACT_COLUMNS = (
     "recording_ref",
 )
 DAY_COLUMNS = tuple(c.name for c in account_days.columns)
+SCORE_COLUMNS = ("account_id", "month_end", "score_points", "probability_bad_ppm", "model_version", "reasons")
 
 
 def copy_rows(

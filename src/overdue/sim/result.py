@@ -58,11 +58,17 @@ ContactRow = tuple[str, date, datetime, str, str, str, int | None, str | None]
 DayRow = tuple[str, date, str, int, str, int, int, int, int, int, int]
 """An ``account_days`` row: account, date, status, DPD, bucket, principal, overdue principal, interest, fees,
 total due, available credit (fen)."""
+ScoreRow = tuple[str, date, int, int, str, str]
+"""A month-end behaviour score: account, month end, points, P(bad) in ppm, model version, reasons
+(space-separated) — the columns of ``behaviour_scores``."""
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 NO_SCORE = float("nan")
 """The collection score panel's value where an account is not scored (current, or not open)."""
+NOT_SCORED = np.iinfo(np.int32).min
+"""The behaviour score panel's value where an account is not scored at a month end (not open, written off,
+or a closed line with nothing owed: :func:`overdue.risk.behaviour.scored_at_month_end`)."""
 
 
 @dataclass
@@ -78,6 +84,9 @@ class ShardResult:
     collection_score: FloatArray
     """The collection score (P(pay within 30 days)) of each delinquent account at each month end, from the
     shipped model; NaN where the account is current or not open (:data:`NO_SCORE`)."""
+    behaviour_score: npt.NDArray[np.int32]
+    """The behaviour score (whole scorecard points) of each account the month end scores, as the reference
+    end-of-day records it (:func:`overdue.risk.behaviour.month_end_score`); :data:`NOT_SCORED` elsewhere."""
     daily_buckets: IntArray
     """``days × len(BUCKETS)``: opened accounts per bucket after each end-of-day."""
     daily_past_due: IntArray
@@ -88,6 +97,7 @@ class ShardResult:
     actions: list[ActionRow] = field(default_factory=list)
     contacts: list[ContactRow] = field(default_factory=list)
     days: list[DayRow] = field(default_factory=list)
+    scores: list[ScoreRow] = field(default_factory=list)
 
 
 @dataclass
@@ -109,6 +119,8 @@ class SimulationResult:
     outstanding: IntArray
     collection_score: FloatArray
     """As in :class:`ShardResult`."""
+    behaviour_score: npt.NDArray[np.int32]
+    """As in :class:`ShardResult`."""
     daily_dates: list[date]
     daily_buckets: IntArray
     daily_past_due: IntArray
@@ -119,6 +131,7 @@ class SimulationResult:
     actions: list[ActionRow]
     contacts: list[ContactRow]
     days: list[DayRow]
+    scores: list[ScoreRow]
     seconds: float = 0.0
 
     def summary(self) -> dict[str, Any]:
@@ -151,6 +164,7 @@ def merge(shards: list[ShardResult], count: int) -> dict[str, Any]:
         "overdue": stack("overdue", np.int64),
         "outstanding": stack("outstanding", np.int64),
         "collection_score": stack("collection_score", np.float64),
+        "behaviour_score": stack("behaviour_score", np.int32),
         "daily_buckets": add("daily_buckets"),
         "daily_past_due": add("daily_past_due"),
         "tallies": tallies,
@@ -160,4 +174,5 @@ def merge(shards: list[ShardResult], count: int) -> dict[str, Any]:
         "actions": [r for s in order for r in s.actions],
         "contacts": [r for s in order for r in s.contacts],
         "days": [r for s in order for r in s.days],
+        "scores": [r for s in order for r in s.scores],
     }

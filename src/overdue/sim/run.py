@@ -44,8 +44,9 @@ class SimulationConfig:
     """accounts: portfolio size. months: whole calendar months simulated from ``start`` (the 1st of a month).
     seed: the one seed everything is drawn from. strategy_text: the collection strategy's YAML (None: the
     shipped ``huabei``). keep_records: keep what :mod:`overdue.sim.persist` writes (ledger, actions,
-    contacts, month-end rows). workers: processes (1 runs in this process). skip_quiet_days: skip the steps
-    that provably change nothing (:mod:`overdue.sim.skips`). book_by_score: see below."""
+    contacts, month-end rows and behaviour scores). workers: processes (1 runs in this process).
+    skip_quiet_days: skip the steps that provably change nothing (:mod:`overdue.sim.skips`). book_by_score:
+    see below."""
 
     accounts: int = 10_000
     months: int = 12
@@ -81,7 +82,7 @@ def simulate(
 
     sink: called with each shard's result in shard order while later shards are still running (the demo
     writes them into the database meanwhile); the records it was given (ledger, actions, contacts, month
-    ends) are then dropped, so the returned result holds none.
+    ends, behaviour scores) are then dropped, so the returned result holds none.
     """
     if config.accounts < 1 or config.months < 1:
         raise ValueError("a simulation needs at least one account and one month")
@@ -162,5 +163,5 @@ def _hand_over(shard: ShardResult, sink: Sink | None) -> ShardResult:
     """Give ``shard`` to ``sink``, then drop the records it took."""
     if sink is not None:
         sink(shard)
-        shard.ledger, shard.actions, shard.contacts, shard.days = [], [], [], []
+        shard.ledger, shard.actions, shard.contacts, shard.days, shard.scores = [], [], [], [], []
     return shard

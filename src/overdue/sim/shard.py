@@ -9,6 +9,8 @@ Each day, for the accounts of the shard:
    :func:`~overdue.domain.account.repay`); a refusal is normal behaviour and only counted;
 3. :func:`overdue.domain.account.end_of_day` (accrue → age → bill → bureau), then the limit review
    (:mod:`overdue.sim.limits`: changes due applied; on the statement day, every account reviewed);
+   at a month end, every account on book scored with the shipped behaviour model as the reference
+   end-of-day records it (:meth:`Shard.score_behaviour`: the ``behaviour_score`` panel and fact);
 4. :func:`overdue.engine.collect.plan_collection` (decide → comply) with the account's in-memory
    :class:`~overdue.engine.collect.Collections` and its recent contacts; each allowed contact is then
    checked again at its own time and logged (:mod:`overdue.sim.contacts`), and the actions act on the
@@ -54,7 +56,16 @@ from overdue.sim.draws import KeyedDraws
 from overdue.sim.limits import LimitBook
 from overdue.sim.model import VOICE_TYPES, BehaviourModel
 from overdue.sim.oracle import oracle_uplift_ppm
-from overdue.sim.result import NO_SCORE, NOT_OPEN, ActionRow, DayRow, LedgerRow, ShardResult
+from overdue.sim.result import (
+    NO_SCORE,
+    NOT_OPEN,
+    NOT_SCORED,
+    ActionRow,
+    DayRow,
+    LedgerRow,
+    ScoreRow,
+    ShardResult,
+)
 from overdue.sim.skips import (
     NEVER,
     due_dates,
@@ -178,13 +189,10 @@ class Shard:
         self.placed = np.zeros(n, dtype=bool)
         self.behaviour_score: list[int | None] = [None] * n
         """Each account's latest month-end behaviour score (the ``behaviour_score`` fact)."""
-        conditions = [
-            *(s.when for s in self.strategy.stages),
-            *(p.when for p in self.strategy.pauses),
-            *(t.when for t in self.strategy.treatments),
-        ]
-        self.reads_behaviour_score = any("behaviour_score" in c.fields() for c in conditions)
-        """Whether the strategy reads the fact at all (scoring is skipped when it does not)."""
+        self.month_scores = np.full(n, NOT_SCORED, dtype=np.int32)
+        """The latest month end's scores (:data:`~overdue.sim.result.NOT_SCORED` where not scored)."""
+        self.scores: list[ScoreRow] = []
+        """Every month-end score with what ``behaviour_scores`` records of it (with ``keep_records``)."""
         self.paid_aside: list[list[Statement]] = [[] for _ in range(n)]
         """Paid statements set aside from each account's working state (:meth:`set_aside_paid_statements`)."""
         self.ledger: list[LedgerRow] = []
@@ -571,14 +579,28 @@ class Shard:
     def score_behaviour(self, on: date) -> None:
         """At a month end, before collecting: each account's behaviour score, as the reference end-of-day
         records it (:func:`overdue.risk.behaviour.month_end_score`, paid statements set aside included)."""
+        self.month_scores.fill(NOT_SCORED)
         for index in np.flatnonzero(self.opened):
             i = int(index)
             state = self.state(i)
             if scored_at_month_end(state):
                 statements = (*self.paid_aside[i], *state.statements)
-                self.behaviour_score[i] = month_end_score(state, statements, on).points
+                score = month_end_score(state, statements, on)
+                self.behaviour_score[i] = self.month_scores[i] = score.points
+                if self.spec.keep_records:
+                    self.scores.append(
+                        (
+                            self.ids[i],
+                            on,
+                            score.points,
+                            score.probability_bad_ppm,
+                            score.model,
+                            " ".join(score.reasons),
+                        )
+                    )
 
     def month_end(self, on: date, column: int, result: ShardResult) -> None:
+        result.behaviour_score[:, column] = self.month_scores
         for i in range(self.n):
             state = self.states[i]
             if state is None:
@@ -639,6 +661,7 @@ def run_shard(spec: ShardSpec) -> ShardResult:
         overdue=np.zeros((n, len(months)), dtype=np.int64),
         outstanding=np.zeros((n, len(months)), dtype=np.int64),
         collection_score=np.full((n, len(months)), NO_SCORE, dtype=np.float64),
+        behaviour_score=np.full((n, len(months)), NOT_SCORED, dtype=np.int32),
         daily_buckets=np.zeros((days, len(BUCKETS)), dtype=np.int64),
         daily_past_due=np.zeros(days, dtype=np.int64),
         tallies=shard.counts,
@@ -655,7 +678,7 @@ def run_shard(spec: ShardSpec) -> ShardResult:
         shard.behave(on)
         shard.end_of_day(on)
         shard.review_limits(on)
-        if is_month_end(on) and shard.reads_behaviour_score:
+        if is_month_end(on):
             shard.score_behaviour(on)
         if on.day == shard.terms.statement_day:
             shard.plan_statements(on)
@@ -668,6 +691,11 @@ def run_shard(spec: ShardSpec) -> ShardResult:
             column += 1
     result.states = [shard.final(i) for i in range(n)]  # every account opens within the first month
     result.collections = list(shard.colls)
-    result.ledger, result.actions, result.days = shard.ledger, shard.actions, shard.days
+    result.ledger, result.actions, result.days, result.scores = (
+        shard.ledger,
+        shard.actions,
+        shard.days,
+        shard.scores,
+    )
     result.contacts = shard.contacts.rows
     return result
