@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, NoReturn
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
 
 from overdue.store.db import make_engine
@@ -73,3 +74,16 @@ def fail(message: str) -> NoReturn:
 def print_json(value: Any) -> None:
     """Print ``value`` as JSON on stdout; amounts must already be decimal strings (never floats)."""
     typer.echo(json.dumps(value, ensure_ascii=False, indent=2, sort_keys=False))
+
+
+def progress_bar(quiet: bool) -> Progress:
+    """A progress bar on the terminal that goes away when done (none when ``quiet``, e.g. with ``--json``):
+    the task's description, the bar, done of total and the time elapsed."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=True,
+        disable=quiet,
+    )

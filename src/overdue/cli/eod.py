@@ -20,9 +20,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from overdue.cli.common import JsonOption, print_json, state
+from overdue.cli.common import JsonOption, print_json, progress_bar, state
 from overdue.domain.calendar import parse_date
 from overdue.domain.errors import InvalidInput
 from overdue.engine.reference import Collection, run_eod
@@ -37,14 +36,7 @@ DayProgress = Callable[[date, int, int], None]
 @contextmanager
 def _days_bar(label: str, as_json: bool) -> Iterator[DayProgress]:
     """A progress bar on the terminal (none with ``--json``) showing the date being run and its accounts."""
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        transient=True,
-        disable=as_json,
-    ) as bar:
+    with progress_bar(as_json) as bar:
         task = bar.add_task(label, total=None)
 
         def progress(day: date, done: int, total: int) -> None:

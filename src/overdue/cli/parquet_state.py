@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from overdue.cli.common import JsonOption, print_json, state
+from overdue.cli.common import JsonOption, print_json, progress_bar, state
 from overdue.domain.calendar import parse_date
 from overdue.setbased import folder_load, nightly, snapshots
 from overdue.store.db import upgrade
@@ -33,14 +32,7 @@ def export(
     With the collection records and relief arrangements, active ones too (the nightly job reviews them)."""
     engine = state(ctx).engine()
     upgrade(engine)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        transient=True,
-        disable=as_json,
-    ) as bar:
+    with progress_bar(as_json) as bar:
         task = bar.add_task("reading accounts", total=None)
         on = nightly.export_store(
             engine, out, lambda done, total: bar.update(task, completed=done, total=total)
@@ -70,14 +62,7 @@ def load(
     last = None if through is None else parse_date(through, field="--through")
     engine = state(ctx).engine()
     upgrade(engine)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        transient=True,
-        disable=as_json,
-    ) as bar:
+    with progress_bar(as_json) as bar:
         task = bar.add_task("checking the store against the folder", total=None)
 
         def progress(day: date, done: int, total: int) -> None:

@@ -141,7 +141,7 @@ def _terms(conn: Connection) -> ProductTerms:
     """The one product's terms every account is on."""
     found = conn.execute(select(accounts.c.product, accounts.c.terms_json).distinct()).all()
     if not found:
-        raise NotFound("the store has no accounts to export")
+        raise NotFound("the store has no accounts")
     products = sorted({product for product, _ in found})
     if len(products) > 1:
         raise InvalidInput(f"the store holds several products ({', '.join(products)}); a snapshot holds one")
