@@ -44,7 +44,7 @@ from overdue.engine.collect import CONTACT_CHANNEL, MESSAGE_CHANNELS, WORK_QUEUE
 from overdue.setbased.backend import table_name
 from overdue.setbased.collect_act import reviewed_promises
 from overdue.setbased.collect_score import ScoreInputs, with_score
-from overdue.setbased.collect_tables import HOLDS, combinations
+from overdue.setbased.collect_tables import HOLDS, NEW_RECORD, combinations
 from overdue.setbased.encode import (
     ACTIVE_ARRANGEMENT,
     BROKEN_ARRANGEMENT,
@@ -297,16 +297,12 @@ def account_facts(
 
 
 RECORD_DEFAULTS: Mapping[str, object] = {
-    "collection_escalation": 0,
-    "contactability": "reachable",
-    "dispute_open": False,
-    "litigation_hold": False,
-    "attempts": 0,
-    "connects": 0,
-    **{f"hold_{kind}": False for kind in HOLDS},
+    **{("collection_escalation" if name == "escalation" else name): v for name, v in NEW_RECORD.items()},
     "broken": 0,
 }
-"""The records of an account without a ``collections`` row (or without promises)."""
+"""The records of an account without a ``collections`` row (or without promises): a new account's
+(:data:`~overdue.setbased.collect_tables.NEW_RECORD`, the escalation named as the facts name it), no
+promise broken."""
 
 
 def reviewed(t: ir.Table, day: Today) -> ir.Table:
