@@ -24,16 +24,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from overdue.reports.metrics import month_key
 from overdue.risk.metrics import psi, psi_reading
-
-if TYPE_CHECKING:
-    from overdue.sim.result import SimulationResult
+from overdue.sim.result import NOT_SCORED, SimulationResult
 
 MIN_BASELINE = 50
 """Scored accounts the baseline month needs (fewer make its deciles too coarse to compare against)."""
@@ -57,8 +55,6 @@ def score_stability(result: SimulationResult) -> dict[str, Any]:
 def behaviour_stability(result: SimulationResult) -> dict[str, Any]:
     """The table of :func:`score_stability` for the month-end behaviour score (points; mean and median
     rounded to 0.1 point), over the accounts each month end scored."""
-    from overdue.sim.result import NOT_SCORED
-
     panel = result.behaviour_score
     scored = [panel[panel[:, k] != NOT_SCORED, k].astype(np.float64) for k in range(panel.shape[1])]
     return _stability("behaviour", scored, result.month_ends, digits=1)
