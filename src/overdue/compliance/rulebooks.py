@@ -118,12 +118,13 @@ def _require_aware(at: datetime) -> None:
 
 
 def _past_contacts(history: Sequence[object]) -> tuple[PastContact, ...]:
-    wrong = [type(item).__name__ for item in history if not isinstance(item, PastContact)]
-    if wrong:
+    past = tuple(item for item in history if isinstance(item, PastContact))
+    if len(past) != len(history):
+        wrong = [type(item).__name__ for item in history if not isinstance(item, PastContact)]
         raise InvalidInput(
             f"contact history must hold PastContact records, got {', '.join(sorted(set(wrong)))}"
         )
-    return tuple(item for item in history if isinstance(item, PastContact))
+    return past
 
 
 CN_RULEBOOK = RuleSetRulebook("cn", CN_RULES)

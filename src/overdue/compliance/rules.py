@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from overdue.compliance.history import PastContact
@@ -116,9 +117,15 @@ class RuleInput:
     def clock(self, key: str) -> time:
         value = self.params.get(key, DEFAULT_PARAMS.get(key))
         try:
-            return time.fromisoformat(str(value))
+            return _clock(str(value))
         except ValueError:
             raise InvalidInput(f"compliance parameter {key} must be a time HH:MM, got {value!r}") from None
+
+
+@lru_cache(maxsize=256)
+def _clock(text: str) -> time:
+    """``time.fromisoformat(text)``, parsed once per text (every check reads the same few)."""
+    return time.fromisoformat(text)
 
 
 Rule = Callable[[RuleInput], Verdict | None]

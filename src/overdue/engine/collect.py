@@ -182,6 +182,7 @@ def plan_collection(
     *,
     behaviour_score: int | None = None,
     messages: bool = True,
+    trace: bool = True,
 ) -> CollectionDay:
     """Decide and comply for one account after its end-of-day of ``on``; pure, stores nothing.
 
@@ -190,6 +191,8 @@ def plan_collection(
     history: the contacts made with the account in the last :data:`HISTORY_DAYS` days.
     behaviour_score: the account's latest month-end behaviour score (see :func:`account_facts`).
     messages: fill in each allowed message's text (``body``); False leaves it None (the simulator's way).
+    trace: write the decision's trace (:func:`overdue.strategy.decide`); False leaves it empty (the
+    simulator's way: nothing else in the day depends on it).
     """
     rulebook = rulebook or compliance_rulebook(account.terms.rulebook)
     cs = collections.start_or_end_episode(collection.state, account.days_past_due, on)
@@ -214,11 +217,11 @@ def plan_collection(
         escalation=0,
         behaviour_score=behaviour_score,
     )
-    base = decide(strategy, unescalated)
+    base = decide(strategy, unescalated, trace=trace)
     cs = collections.settle_escalation(cs, base.stage)
     # Settling moves only the stage and the escalation, and of them the facts read only the escalation.
     facts = dataclasses.replace(unescalated, escalation=cs.escalation) if cs.escalation else unescalated
-    decision = decide(strategy, facts) if cs.escalation else base
+    decision = decide(strategy, facts, trace=trace) if cs.escalation else base
     steps: list[PlannedStep] = []
     for action in decision.actions:
         channel = MESSAGE_CHANNELS.get(action.type)

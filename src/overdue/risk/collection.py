@@ -33,7 +33,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -104,12 +104,17 @@ def score_collection(facts: CollectionFacts, model: LogisticModel) -> Collection
 
 def delinquency_entries(spells: Sequence[BucketSpell]) -> list[date]:
     """The dates the account moved from M0 into M1 (the start of each delinquency episode)."""
-    ordered = sorted(spells, key=lambda s: s.entered)
-    return [
-        s.entered
-        for previous, s in zip([None, *ordered[:-1]], ordered, strict=True)
-        if s.bucket == "M1" and (previous.bucket if previous else "M0") == "M0"
-    ]
+    entries: list[date] = []
+    previous = "M0"  # before the first spell
+    for spell in sorted(spells, key=_entered):
+        if spell.bucket == "M1" and previous == "M0":
+            entries.append(spell.entered)
+        previous = spell.bucket
+    return entries
+
+
+def _entered(spell: BucketSpell) -> date:
+    return spell.entered
 
 
 def collection_facts(state: AccountState, collection: CollectionState, on: date) -> CollectionFacts | None:
@@ -146,10 +151,15 @@ def score_fact(state: AccountState, collection: CollectionState, on: date) -> in
     """The strategy's ``score`` fact: the shipped collection model's propensity for ``state`` on ``on``
     (:func:`collection_facts`), rounded to whole percent; None when the account is not delinquent."""
     facts = collection_facts(state, collection, on)
-    if facts is None:
-        return None
-    propensity = shipped_model().probability(_values(facts))
-    return round(propensity * SCORE_FACT_SCALE)
+    return None if facts is None else round(shipped_propensity(facts) * SCORE_FACT_SCALE)
+
+
+@lru_cache(maxsize=100_000)
+def shipped_propensity(facts: CollectionFacts) -> float:
+    """``score_collection(facts, shipped_model()).propensity``, without the reasons. The propensity depends
+    on the seven small whole numbers of ``facts`` alone, so each set of them is scored once per process and
+    remembered (the end-of-day and the simulator ask for the same ones again and again)."""
+    return shipped_model().probability(_values(facts))
 
 
 @cache

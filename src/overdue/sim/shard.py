@@ -46,8 +46,7 @@ from overdue.domain.terms import product_terms
 from overdue.engine.collect import CollectionDay, Collections, PlannedStep, account_facts, plan_collection
 from overdue.reports.metrics import BUCKETS
 from overdue.risk.behaviour import month_end_score, scored_at_month_end
-from overdue.risk.collection import collection_facts, score_collection, score_fact
-from overdue.risk.collection import shipped_model as collection_model
+from overdue.risk.collection import collection_facts, score_fact, shipped_propensity
 from overdue.sim.behaviour import Behaviour
 from overdue.sim.borrowers import Borrower
 from overdue.sim.calls import CALL_TYPES, CAPACITY_RULE, LOT_STREAM, CallPolicy, CallQueue, WaitingCall
@@ -199,7 +198,6 @@ class Shard:
         self.actions: list[ActionRow] = []
         self.days: list[DayRow] = []
         self.limits = LimitBook(n, self.terms, self.counts)
-        self.collection_model = collection_model()
         self.call_queue = CallQueue(spec.calls) if spec.calls.limited else None
         self.lots = KeyedDraws(spec.seed, LOT_STREAM, spec.index, n)
         self.uplift = spec.calls.uplift_table() if spec.calls.priority == "uplift" else None
@@ -269,7 +267,7 @@ class Shard:
                     str(t.kind),
                     t.statement_id,
                     t.memo,
-                    tuple((str(p.ledger_account), p.amount) for p in t.postings),
+                    tuple([(str(p.ledger_account), p.amount) for p in t.postings]),
                 )
                 for t in transactions
             )
@@ -423,6 +421,7 @@ class Shard:
                 history,
                 behaviour_score=self.behaviour_score[i],
                 messages=False,  # the simulator sends no message text
+                trace=False,  # nor reads the decision's trace
             )
             before_promises = sum(p.status == "broken" for p in day.collection.state.promises)
             self.set_collection(i, day.collection)
@@ -612,7 +611,7 @@ class Shard:
             result.outstanding[i, column] = state.outstanding
             facts = collection_facts(state, self.colls[i].state, on)
             if facts is not None:
-                result.collection_score[i, column] = score_collection(facts, self.collection_model).propensity
+                result.collection_score[i, column] = shipped_propensity(facts)
             if self.spec.keep_records:
                 delinquent = state.delinquent_statements(on)
                 row: DayRow = (

@@ -114,8 +114,9 @@ class Condition:
 
     def holds(self, subject: object, parameters: Parameters) -> bool:
         """Whether every test holds (and, when there are alternatives, at least one of them)."""
-        if not all(test.holds(subject, parameters) for test in self.tests):
-            return False
+        for test in self.tests:  # a loop rather than all() of a generator: deciding calls this often
+            if not test.holds(subject, parameters):
+                return False
         return not self.any_of or any(alt.holds(subject, parameters) for alt in self.any_of)
 
     def fields(self) -> frozenset[str]:
