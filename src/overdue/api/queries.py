@@ -93,6 +93,7 @@ def account_summary(row: Any) -> dict[str, Any]:
         "id": row["id"],
         "product": row["product"],
         "status": row["status"],
+        "language": row["language"],
         "opened_on": row["opened_on"].isoformat(),
         "credit_limit": format_yuan(row["credit_limit_fen"]),
         "days_past_due": row["days_past_due"],

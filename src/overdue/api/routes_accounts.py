@@ -62,6 +62,7 @@ def open_account(
             parse_positive_yuan(body.credit_limit, field="credit_limit"),
             product=body.product,
             timezone=body.timezone,
+            language=body.language,
             also=save_borrower,
         )
     borrower_id = borrower_ids[0] if borrower_ids else None
@@ -71,6 +72,7 @@ def open_account(
         "opened_on": state.opened_on.isoformat(),
         "credit_limit": format_yuan(state.credit_limit),
         "timezone": state.timezone,
+        "language": state.language,
         "borrower_id": borrower_id,
     }
 
@@ -105,6 +107,7 @@ def get_account(
     audited(engine, principal, "read", "account", account_id, {"borrower": borrower and borrower["id"]})
     return {
         "id": account_id,
+        "language": accounts.account_language(engine, account_id),
         "snapshot": snapshot,
         "borrower": None if borrower is None else borrower_view(borrower, principal.role),
     }

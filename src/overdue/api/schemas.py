@@ -66,6 +66,12 @@ class OpenAccountRequest(Body):
     credit_limit: Yuan
     product: str = Field(default="huabei", max_length=32)
     timezone: str = Field(default="Asia/Shanghai", max_length=64)
+    language: str = Field(
+        default="zh-CN",
+        max_length=16,
+        description="The borrower's language, in which every notice is sent: zh-CN or en.",
+        examples=["zh-CN", "en"],
+    )
     borrower: BorrowerIn | None = None
 
 

@@ -60,19 +60,29 @@ def open_account(
     opened: Annotated[str, typer.Option("--opened", metavar="YYYY-MM-DD", help="Opening business date.")],
     product: Annotated[str, typer.Option("--product", help="Product preset.")] = "huabei",
     timezone: Annotated[str, typer.Option("--timezone", help="Borrower's IANA time zone.")] = "Asia/Shanghai",
+    language: Annotated[
+        str, typer.Option("--language", help="Borrower's language for every notice: zh-CN or en.")
+    ] = "zh-CN",
     as_json: JsonOption = False,
 ) -> None:
     """Open a credit line."""
     opened_on = parse_date(opened, field="--opened")
     credit_limit = parse_positive_yuan(limit, field="--limit")
     new = accounts.open_account(
-        _engine(ctx), account_id, opened_on, credit_limit, product=product, timezone=timezone
+        _engine(ctx),
+        account_id,
+        opened_on,
+        credit_limit,
+        product=product,
+        timezone=timezone,
+        language=language,
     )
     _print(
         {
             "account_id": new.id,
             "opened": opened_on.isoformat(),
             "credit_limit": format_yuan(new.credit_limit),
+            "language": new.language,
         },
         as_json,
     )
@@ -85,13 +95,16 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """The account as of its last end-of-day: balances, statement, DPD, bucket, bureau grid."""
-    snap = accounts.account_snapshot(_engine(ctx), account_id)
+    engine = _engine(ctx)
+    snap = accounts.account_snapshot(engine, account_id)
+    language = accounts.account_language(engine, account_id)
     if as_json:
-        print_json(snap)
+        print_json({**snap, "language": language})
         return
     table = Table(title=f"account {account_id} on {snap['date']}", show_header=False)
     for key in ("status", "credit_limit", "available_credit", "dpd", "bucket"):
         table.add_row(key, str(snap[key]))
+    table.add_row("language", language)
     for key, value in snap["balances"].items():
         table.add_row(key, value)
     if snap["statement"]:

@@ -32,7 +32,7 @@ from overdue.domain.errors import CreditLimitExceeded, InvalidAmount, InvalidDat
 from overdue.domain.ledger import LedgerAccount, Transaction, TransactionKind, transfer
 from overdue.domain.money import Fen, format_yuan
 from overdue.domain.records import replace
-from overdue.domain.state import AccountState, AccountStatus, BucketSpell, UnbilledCycle
+from overdue.domain.state import LANGUAGES, AccountState, AccountStatus, BucketSpell, UnbilledCycle
 from overdue.domain.terms import ProductTerms
 
 MAX_ID_LENGTH = 64
@@ -56,8 +56,12 @@ def open_account(
     opened_on: date,
     credit_limit: Fen,
     timezone: str = "Asia/Shanghai",
+    language: str = "zh-CN",
 ) -> AccountState:
-    """A new, active account with nothing owed; its first end-of-day is that of ``opened_on``."""
+    """A new, active account with nothing owed; its first end-of-day is that of ``opened_on``.
+
+    language: the borrower's language (:data:`~overdue.domain.state.LANGUAGES`); anything else is refused.
+    """
     if not account_id or len(account_id) > MAX_ID_LENGTH or any(c.isspace() or c == "/" for c in account_id):
         raise InvalidInput(
             f"account id must be 1–{MAX_ID_LENGTH} characters without spaces or '/', got {account_id!r}"
@@ -69,15 +73,23 @@ def open_account(
         raise InvalidInput(
             f"unknown time zone {timezone!r} (use an IANA name such as Asia/Shanghai)"
         ) from None
+    check_language(language)
     return AccountState(
         id=account_id,
         product=product,
         terms=terms,
         opened_on=opened_on,
         timezone=timezone,
+        language=language,
         credit_limit=credit_limit,
         bucket_history=(BucketSpell("M0", opened_on),),
     )
+
+
+def check_language(language: str) -> None:
+    """Refuse a borrower's language that no notice can be written in."""
+    if language not in LANGUAGES:
+        raise InvalidInput(f"unknown language {language!r} (use one of: {', '.join(LANGUAGES)})")
 
 
 def next_open_date(state: AccountState) -> date:

@@ -160,6 +160,10 @@ class BureauMonth:
     status: str
 
 
+LANGUAGES = ("zh-CN", "en")
+"""The languages a borrower may be written to in; the first is the default and every template's fallback."""
+
+
 @dataclass(frozen=True)
 class AccountState:
     id: str
@@ -188,6 +192,9 @@ class AccountState:
     """The latest negotiated plan or settlement (:mod:`overdue.domain.relief`), whatever its status."""
     last_deferral_on: date | None = None
     """When a statement of this account was last deferred."""
+    language: str = "zh-CN"
+    """The borrower's language: every notice and message to them is rendered in it (``zh-CN`` or ``en``,
+    :data:`LANGUAGES`)."""
 
     @property
     def unbilled_principal(self) -> Fen:

@@ -235,7 +235,7 @@ def plan_collection(
         verdict = rulebook.check(planned, facts, history)
         body = None
         if messages and verdict.allowed and channel is not None:
-            body = _message(strategy, action, facts, on, agency)
+            body = _message(strategy, action, facts, on, agency, account.language)
         if verdict.allowed and action.type == "agency_placement":
             agency, placed_on = UNASSIGNED_AGENCY, on
         elif verdict.allowed and action.type == "agency_recall":
@@ -256,13 +256,27 @@ def plan_collection(
     )
 
 
+def message_locale(strategy: Strategy, template: str | None, language: str) -> str:
+    """The locale a message of ``template`` is sent in: the borrower's ``language`` when the template has a
+    text in it, else :data:`DEFAULT_LOCALE` (zh-CN, which every template has)."""
+    texts = {} if template is None else strategy.templates[template].texts
+    return language if language in texts else DEFAULT_LOCALE
+
+
 def _message(
-    strategy: Strategy, action: PlannedAction, facts: AccountFacts, on: date, agency: str | None
+    strategy: Strategy,
+    action: PlannedAction,
+    facts: AccountFacts,
+    on: date,
+    agency: str | None,
+    language: str = DEFAULT_LOCALE,
 ) -> str:
+    """The text of ``action``'s message, in the borrower's ``language`` (:func:`message_locale`)."""
     if action.template is None:
         return ""
+    locale = message_locale(strategy, action.template, language)
     values = placeholder_values(
-        DEFAULT_LOCALE,
+        locale,
         name=None,
         amount=facts.overdue_balance or facts.total_due,
         due_date=None if facts.days_to_due is None else on + timedelta(days=facts.days_to_due),
@@ -271,7 +285,7 @@ def _message(
         total_due=facts.total_due,
         agency=agency,
     )
-    return render(strategy.templates[action.template].texts[DEFAULT_LOCALE], values)
+    return render(strategy.templates[action.template].texts[locale], values)
 
 
 def contact_history(conn: Connection, account_id: str, on: date) -> list[PastContact]:
@@ -359,7 +373,7 @@ def collect(
                     "account_id": account.id,
                     "channel": step.channel,
                     "template": action.template,
-                    "locale": DEFAULT_LOCALE,
+                    "locale": message_locale(strategy, action.template, account.language),
                     "body": step.body or "",
                 },
             )

@@ -14,7 +14,7 @@ in the store), :func:`review_account`, in the same database transaction:
    — exactly once per account and review date (its unique key) — and applies it at once when it takes
    effect today;
 4. **tells** the borrower of a raise or a cut: an action ``limit_notice`` (type ``sms``) and its outbox
-   message, in zh-CN (:mod:`overdue.risk.notices`).
+   message, in the borrower's language (:func:`overdue.risk.notices.notice_locale`).
 
 A repeated or resumed run skips accounts already run for the date (the reference runner), and the unique
 keys of ``limit_changes`` and ``collection_actions`` make a second recording impossible anyway.
@@ -43,7 +43,7 @@ from overdue.risk.changes import (
     parameters_for,
     past_changes,
 )
-from overdue.risk.notices import NOTICE_CHANNEL, TEMPLATE_FOR, notice_text
+from overdue.risk.notices import FALLBACK_LOCALE, NOTICE_CHANNEL, TEMPLATE_FOR, notice_locale, notice_text
 from overdue.risk.review import ReviewDecision, ReviewParameters
 from overdue.store import collections_repository as collections_store
 from overdue.store import limit_repository as store
@@ -51,7 +51,8 @@ from overdue.store import repository
 from overdue.store.limit_tables import limit_changes
 
 NOTICE_TREATMENT = "limit_notice"
-NOTICE_LOCALE = "zh-CN"
+NOTICE_LOCALE = FALLBACK_LOCALE
+"""The locale of a notice whose template has no text in the borrower's language."""
 
 
 @dataclass(frozen=True)
@@ -181,9 +182,10 @@ def _tell(conn: Connection, state: AccountState, decision: ReviewDecision, on: d
     )
     if action_id is None:
         return
+    locale = notice_locale(template, state.language)
     body = notice_text(
         decision.action,
-        NOTICE_LOCALE,
+        locale,
         old_limit=decision.current_limit,
         new_limit=decision.new_limit,
         effective_on=decision.effective_on,
@@ -196,7 +198,7 @@ def _tell(conn: Connection, state: AccountState, decision: ReviewDecision, on: d
             "account_id": state.id,
             "channel": NOTICE_CHANNEL,
             "template": template,
-            "locale": NOTICE_LOCALE,
+            "locale": locale,
             "body": body,
         },
     )

@@ -1,4 +1,5 @@
-"""The notice a borrower is sent when the limit review raises or cuts their limit, in zh-CN and English.
+"""The notice a borrower is sent when the limit review raises or cuts their limit, in the borrower's language
+(zh-CN or English; :func:`notice_locale`).
 
 The texts pass the same template lint as collection messages (:mod:`overdue.compliance.lint`, under the
 ``cn`` and ``us`` rulebooks): they name the lender and the official app, state an amount (``{amount}`` is the
@@ -37,6 +38,14 @@ TEMPLATES: Mapping[str, Mapping[str, str]] = {
 """Template id → locale → text. ``{amount}`` is the new limit."""
 
 TEMPLATE_FOR = {"raise": "limit_raise", "cut": "limit_cut"}
+FALLBACK_LOCALE = "zh-CN"
+"""The locale of a notice whose template has no text in the borrower's language (every template has it)."""
+
+
+def notice_locale(template: str, language: str) -> str:
+    """The locale ``template``'s notice is sent in to a borrower who reads ``language``: that language when
+    the template has a text in it, else :data:`FALLBACK_LOCALE`."""
+    return language if language in TEMPLATES[template] else FALLBACK_LOCALE
 
 
 def notice_text(

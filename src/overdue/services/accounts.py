@@ -39,15 +39,16 @@ def open_account(
     product: str = "huabei",
     overrides: dict[str, Any] | None = None,
     timezone: str = "Asia/Shanghai",
+    language: str = "zh-CN",
     also: Callable[[Connection, AccountState], dict[str, Any]] | None = None,
 ) -> AccountState:
     """Open a credit line. ``opened_on`` must be after the last business date the end-of-day closed.
 
     also: more to write in the same transaction (the borrower, over the API); what it returns goes into the
-    audit row's detail.
+    audit row's detail. language: the borrower's (``zh-CN`` or ``en``), in which every notice is sent.
     """
     terms = product_terms(product, overrides)
-    state = rules.open_account(account_id, product, terms, opened_on, credit_limit, timezone)
+    state = rules.open_account(account_id, product, terms, opened_on, credit_limit, timezone, language)
     with engine.begin() as conn:
         closed = repository.last_closed_date(conn)
         if closed is not None and opened_on <= closed:
@@ -303,6 +304,12 @@ def account_snapshot(engine: Engine, account_id: str) -> dict[str, Any]:
     with engine.connect() as conn:
         state, _ = repository.load_account(conn, account_id, full_history=True)
     return snapshot(state, state.last_eod or state.opened_on)
+
+
+def account_language(engine: Engine, account_id: str) -> str:
+    """The borrower's language of ``account_id`` (``zh-CN`` or ``en``)."""
+    with engine.connect() as conn:
+        return repository.load_account(conn, account_id)[0].language
 
 
 def load(conn: Connection, account_id: str) -> AccountState:

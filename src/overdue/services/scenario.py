@@ -29,6 +29,7 @@ import yaml
 from sqlalchemy import Engine
 from sqlalchemy.pool import StaticPool
 
+from overdue.domain.account import check_language
 from overdue.domain.calendar import iter_days, parse_date
 from overdue.domain.errors import InvalidInput, OverdueError, PurchaseInstallmentsRefused, ReliefRefused
 from overdue.domain.money import parse_positive_yuan
@@ -56,7 +57,7 @@ SUPPORTED = (
 )
 NOT_YET = {"waiver": "a waiver is a relief event: {relief: {kind: waiver, interest: ..., fees: ...}}"}
 TOP_LEVEL = {"title", "description", "description_zh", "product", "overrides", "account", "events"}
-ACCOUNT_KEYS = {"id", "opened", "limit", "timezone"}
+ACCOUNT_KEYS = {"id", "opened", "limit", "timezone", "language"}
 EVENT_EXTRAS = {"date", "at", "expect", "expect_error", "expect_rule", "note"}
 CONTACT_KEYS = {"channel", "party", "outcome", "agency", "collectors", "recording"}
 PURCHASE_KEYS = {"amount", "installments", "quote"}
@@ -90,6 +91,8 @@ class Scenario:
     timezone: str
     events: tuple[Event, ...]
     title: str | None = None
+    language: str = "zh-CN"
+    """The borrower's language (``zh-CN`` or ``en``): every notice and message is sent in it."""
 
 
 @dataclass
@@ -190,6 +193,7 @@ def parse(path: str | Path) -> Scenario:
     try:
         opened = parse_date(account["opened"], field="account.opened")
         limit = parse_positive_yuan(account["limit"], field="account.limit")
+        check_language(str(account.get("language", "zh-CN")))
     except OverdueError as exc:
         raise fail(account_line, str(exc)) from None
     raw_events = data["events"]
@@ -217,6 +221,7 @@ def parse(path: str | Path) -> Scenario:
         timezone=str(account.get("timezone", "Asia/Shanghai")),
         events=tuple(events),
         title=data.get("title"),
+        language=str(account.get("language", "zh-CN")),
     )
 
 
@@ -398,6 +403,7 @@ def run(scenario: Scenario, engine: Engine | None = None) -> ScenarioResult:
         product=scenario.product,
         overrides=scenario.overrides,
         timezone=scenario.timezone,
+        language=scenario.language,
     )
     last = max([e.on for e in scenario.events], default=scenario.opened)
     by_date: dict[date, list[Event]] = {}

@@ -401,10 +401,18 @@ class Collector:
             )
         db = self.portfolio.db
         accounts = db.fetch(
-            f"SELECT account_key, account_id, timezone FROM {table_name('facts')}",
-            pa.schema([("account_key", pa.int64()), ("account_id", pa.string()), ("timezone", pa.string())]),
+            f"SELECT account_key, account_id, timezone, language FROM {table_name('facts')}",
+            pa.schema(
+                [
+                    ("account_key", pa.int64()),
+                    ("account_id", pa.string()),
+                    ("timezone", pa.string()),
+                    ("language", pa.string()),
+                ]
+            ),
         )
         self.account_ids = accounts.select(["account_key", "account_id"])
+        self.languages = accounts.select(["account_key", "language"])
         rows, listed = collect_tables.sparse_collections(collect_tables.encode_collections(collections))
         db.load("collections", rows)
         db.load("collect_listed", listed)
@@ -475,7 +483,10 @@ class Collector:
         actions = self._actions(rows, on)
         outbox = (
             messages(
-                rows.append_column("business_date", actions["business_date"]), on, self.strategy.strategy
+                rows.append_column("business_date", actions["business_date"]),
+                on,
+                self.strategy.strategy,
+                self.languages,
             )
             if rows.num_rows
             else MESSAGES.empty_table()

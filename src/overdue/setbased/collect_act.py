@@ -188,12 +188,16 @@ class Field:
     (``{amount:>{days_past_due}}``)."""
 
 
-def template_parts(strategy: Strategy) -> dict[str, list[tuple[str, Field | None]]]:
-    """Each template's zh-CN text as (literal, field) pieces, split as ``str.format`` splits it."""
+def template_parts(
+    strategy: Strategy, locale: str = DEFAULT_LOCALE
+) -> dict[str, list[tuple[str, Field | None]]]:
+    """Each template's text in ``locale`` (zh-CN where it has none) as (literal, field) pieces, split as
+    ``str.format`` splits it."""
     parts: dict[str, list[tuple[str, Field | None]]] = {}
     for template in strategy.templates.values():
         pieces: list[tuple[str, Field | None]] = []
-        for literal, name, spec, conversion in string.Formatter().parse(template.texts[DEFAULT_LOCALE]):
+        text = template.texts.get(locale, template.texts[DEFAULT_LOCALE])
+        for literal, name, spec, conversion in string.Formatter().parse(text):
             if name is None:
                 pieces.append((literal, None))
             elif not spec and not conversion:
@@ -221,9 +225,20 @@ def _spec_reads(spec: str) -> list[str]:
 
 
 def quotes_agency(strategy: Strategy) -> bool:
-    """Whether a message of ``strategy`` quotes ``{agency}`` (in its text or in a format spec)."""
-    parts = template_parts(strategy)
-    return any(f is not None and "agency" in f.reads for pieces in parts.values() for _, f in pieces)
+    """Whether a message of ``strategy`` quotes ``{agency}`` (in its text or in a format spec, in any
+    locale)."""
+    return any(
+        f is not None and "agency" in f.reads
+        for locale in _locales(strategy)
+        for pieces in template_parts(strategy, locale).values()
+        for _, f in pieces
+    )
+
+
+def _locales(strategy: Strategy) -> list[str]:
+    """Every locale a template of ``strategy`` has a text in, zh-CN first."""
+    written = {locale for template in strategy.templates.values() for locale in template.texts}
+    return [DEFAULT_LOCALE, *sorted(written - {DEFAULT_LOCALE})]
 
 
 def with_quoted_agency(actions: ir.Table, strategy: Strategy) -> ir.Table:
@@ -267,26 +282,34 @@ def _yuan(fen: pa.Array) -> pa.Array:
     return joined
 
 
-def messages(actions: pa.Table, on: date, strategy: Strategy) -> pa.Table:
-    """The outbox's rows of the allowed message actions, in the order of ``actions``.
+def messages(actions: pa.Table, on: date, strategy: Strategy, languages: pa.Table | None = None) -> pa.Table:
+    """The outbox's rows of the allowed message actions, in the order of ``actions``, each in its
+    borrower's language.
 
     actions: the day's action rows with the facts a text quotes (``overdue_balance``, ``total_due``,
     ``days_to_due``, ``days_past_due``, ``minimum_remaining``, and ``quoted_agency`` when a template quotes
-    ``{agency}``: :func:`with_quoted_agency`). Each template is filled in over its own rows only, and the
-    texts are put back in the rows' order at the end."""
-    parts = template_parts(strategy)
+    ``{agency}``: :func:`with_quoted_agency`). languages: each account's language (``account_key``,
+    ``language``; None: every account zh-CN). A message is written in the language when its template has a
+    text in it, else in zh-CN (:func:`overdue.engine.collect.message_locale`). Each template and locale is
+    filled in over its own rows only, and the texts are put back in the rows' order at the end."""
     rows = actions.filter(pc.and_(pc.is_valid(actions["channel"]), pc.is_null(actions["refused_rule"])))
-    fixed = placeholder_values(
-        DEFAULT_LOCALE, name=None, amount=0, due_date=None, days_past_due=0, minimum=0, total_due=0
-    )
+    templates = pc.fill_null(rows["template"], "")
+    locales = _row_locales(rows["account_key"], templates, strategy, languages)
     texts: list[pa.Array] = []
     where: list[pa.Array] = []
-    templates = pc.fill_null(rows["template"], "")
     quoted = rows.select([name for name in QUOTED if name in rows.column_names])
-    for template, pieces in parts.items():
-        mine = pc.indices_nonzero(pc.equal(templates, template))
+    pieces_of = {
+        (template, locale): pieces
+        for locale in _locales(strategy)
+        for template, pieces in template_parts(strategy, locale).items()
+    }
+    for (template, locale), pieces in pieces_of.items():
+        mine = pc.indices_nonzero(pc.and_(pc.equal(templates, template), pc.equal(locales, locale)))
         if len(mine) == 0:
             continue
+        fixed = placeholder_values(
+            locale, name=None, amount=0, due_date=None, days_past_due=0, minimum=0, total_due=0
+        )
         subset = quoted.take(mine)
         reads = set().union(*(f.reads for _, f in pieces if f is not None)) & set(ACCOUNT_PLACEHOLDERS)
         values = {name: _placeholder(name, subset, on) for name in sorted(reads)}
@@ -303,7 +326,8 @@ def messages(actions: pa.Table, on: date, strategy: Strategy) -> pa.Table:
         else:
             texts += text.chunks if isinstance(text, pa.ChunkedArray) else [text]
         where.append(mine)
-    others = pc.indices_nonzero(pc.invert(pc.is_in(templates, value_set=pa.array(list(parts), pa.string()))))
+    known = pa.array(list(template_parts(strategy)), pa.string())
+    others = pc.indices_nonzero(pc.invert(pc.is_in(templates, value_set=known)))
     texts.append(pa.repeat(pa.scalar("", pa.string()), len(others)))
     where.append(others)
     # The texts are in the order of ``where`` (a permutation of the rows): the row of each is its inverse.
@@ -317,11 +341,29 @@ def messages(actions: pa.Table, on: date, strategy: Strategy) -> pa.Table:
             "treatment": rows["treatment"],
             "channel": rows["channel"],
             "template": rows["template"],
-            "locale": pa.repeat(pa.scalar(DEFAULT_LOCALE, pa.string()), rows.num_rows),
+            "locale": locales,
             "body": body,
         },
         schema=MESSAGES,
     )
+
+
+def _row_locales(
+    keys: pa.ChunkedArray, templates: pa.Array, strategy: Strategy, languages: pa.Table | None
+) -> pa.Array:
+    """The locale of each message row (``keys``: its account, ``templates``: its template, "" for none): its
+    account's language where the template has a text in it, else zh-CN."""
+    n = len(keys)
+    if languages is None:
+        return pa.repeat(pa.scalar(DEFAULT_LOCALE, pa.string()), n)
+    found = pc.take(languages["language"], pc.index_in(keys, value_set=languages["account_key"]))
+    language = pc.fill_null(pc.cast(found, pa.string()), DEFAULT_LOCALE)
+    locales = pa.repeat(pa.scalar(DEFAULT_LOCALE, pa.string()), n)
+    for template in strategy.templates.values():
+        written = pa.array(list(template.texts), pa.string())
+        mine = pc.and_(pc.equal(templates, template.id), pc.is_in(language, value_set=written))
+        locales = pc.if_else(mine, language, locales)
+    return _chunk(locales)
 
 
 ACCOUNT_PLACEHOLDERS = ("agency", "amount", "due_date", "days_past_due", "minimum", "total_due")

@@ -158,6 +158,7 @@ def tables_from_states(
             "bureau_grid": state.bureau_grid(),
             "bureau_last_month": state.bureau[-1].month if state.bureau else None,
             "last_deferral_on": state.last_deferral_on,
+            "language": state.language,
         }
         for name, value in row.items():
             accounts[name].append(value)
@@ -290,6 +291,7 @@ def states_from_tables(tables: PortfolioTables, terms: ProductTerms) -> list[Acc
                 terms=terms,
                 opened_on=row["opened_on"],
                 timezone=row["timezone"],
+                language=row["language"],
                 credit_limit=row["credit_limit"],
                 status=AccountStatus(row["status"]),
                 last_eod=row["last_eod"],

@@ -267,7 +267,7 @@ class Portfolio:
         accounts = table_name("accounts")
         joined = self.db.fetch(
             f"SELECT a.*, f.account_id, f.product, f.timezone, f.credit_limit, f.last_deferral_on, "
-            f"b.bureau_grid, b.bureau_last_month FROM {accounts} a "
+            f"f.language, b.bureau_grid, b.bureau_last_month FROM {accounts} a "
             f"JOIN {table_name('facts')} f ON a.account_key = f.account_key "
             f"JOIN {table_name('bureau')} b ON a.account_key = b.account_key",
             pa.schema([*ENGINE["accounts"], *ENGINE["facts"].remove(0), *ENGINE["bureau"].remove(0)]),

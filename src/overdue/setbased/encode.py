@@ -122,7 +122,7 @@ def _engine_schema(schema: pa.Schema, drop: tuple[str, ...] = (), **types: pa.Da
     )
 
 
-ACCOUNT_FACTS = ("account_id", "product", "timezone", "credit_limit", "last_deferral_on")
+ACCOUNT_FACTS = ("account_id", "product", "timezone", "credit_limit", "last_deferral_on", "language")
 """Account columns the day's rules never read: kept in ``facts``, which a day never touches."""
 BUREAU_COLUMNS = ("bureau_grid", "bureau_last_month")
 """Account columns only a month end changes: kept in ``bureau``."""

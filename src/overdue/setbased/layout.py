@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 Column = tuple[str, pa.DataType, str]
 """A column: name, Arrow type, what it holds."""
@@ -58,6 +59,12 @@ ACCOUNT_COLUMNS: tuple[Column, ...] = (
         "last_deferral_on",
         DAY,
         "when a statement of the account was last deferred (carried, not used by the day)",
+    ),
+    (
+        "language",
+        pa.string(),
+        "the borrower's language, zh-CN | en: the locale of every notice and message (a folder written "
+        "before it was kept reads as zh-CN)",
     ),
 )
 
@@ -214,6 +221,21 @@ ARRANGEMENT_PAYMENTS = schema(ARRANGEMENT_PAYMENT_COLUMNS)
 ARRANGEMENT_SET_ASIDES = schema(ARRANGEMENT_SET_ASIDE_COLUMNS)
 
 
+DEFAULT_LANGUAGE = "zh-CN"
+"""The language of an account whose rows hold none (a folder written before the column was kept)."""
+
+
+def with_language(accounts: pa.Table) -> pa.Table:
+    """``accounts`` with a missing or null ``language`` read as :data:`DEFAULT_LANGUAGE`."""
+    if "language" not in accounts.column_names:
+        return accounts.append_column("language", pa.repeat(pa.scalar(DEFAULT_LANGUAGE), accounts.num_rows))
+    column = accounts["language"]
+    if column.null_count == 0:
+        return accounts
+    filled = pc.fill_null(column, pa.scalar(DEFAULT_LANGUAGE, column.type))
+    return accounts.set_column(accounts.schema.get_field_index("language"), "language", filled)
+
+
 @dataclass(frozen=True)
 class PortfolioTables:
     """The state of a portfolio between two end-of-days, as Arrow tables (one product's terms)."""
@@ -233,9 +255,10 @@ class PortfolioTables:
     arrangement_set_asides: pa.Table = field(default_factory=ARRANGEMENT_SET_ASIDES.empty_table)
 
     def conform(self) -> PortfolioTables:
-        """The same tables cast to the layout's schemas (columns in order, exact types)."""
+        """The same tables cast to the layout's schemas (columns in order, exact types); accounts without a
+        ``language`` (built before it was kept) are zh-CN."""
         return PortfolioTables(
-            accounts=self.accounts.select(ACCOUNTS.names).cast(ACCOUNTS),
+            accounts=with_language(self.accounts).select(ACCOUNTS.names).cast(ACCOUNTS),
             statements=self.statements.select(STATEMENTS.names).cast(STATEMENTS),
             unbilled=self.unbilled.select(UNBILLED.names).cast(UNBILLED),
             plans=self.plans.select(PLANS.names).cast(PLANS),

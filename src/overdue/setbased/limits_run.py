@@ -14,8 +14,9 @@ portfolio's tables (:mod:`~overdue.setbased.limits`), compiled once per kind of 
 - the accounts' status and the facts' limit are rewritten only on such days.
 
 The borrower's notice of a raise or cut is what :meth:`LimitReviewer.outputs` returns: the ``limit_notice``
-action rows and their outbox messages (zh-CN, the texts of :mod:`overdue.risk.notices`), filled in at the
-edge with Arrow compute, as the collection half fills its messages.
+action rows and their outbox messages (in each borrower's language, the texts of
+:mod:`overdue.risk.notices`), filled in at the edge with Arrow compute, as the collection half fills its
+messages.
 
 Inputs the state tables do not hold: the ``limit_changes`` recorded before (:data:`~overdue.setbased.limits.
 LIMIT_CHANGES`), and for a portfolio read from the store, the statements and bucket spells it keeps beyond
@@ -64,6 +65,8 @@ DECISIONS = pa.schema(
         pa.field("old_limit", pa.int64()),
     ]
 )
+TOLD = DECISIONS.append(pa.field("language", pa.string()))
+"""A raise or cut to tell, with the borrower's language."""
 MANY_LIMITS = pa.schema(
     [
         pa.field("account_key", pa.int64()),
@@ -380,10 +383,12 @@ class LimitReviewer:
         )
         if not run.review_day:
             return all_changes.filter(today), NOTICE_ACTION_ROWS.empty_table(), NOTICE_MESSAGES.empty_table()
+        decided = ", ".join(f"d.{name}" for name in DECISIONS.names)
         told = self.portfolio.db.fetch(
-            f"SELECT * FROM {table_name('review_decisions')} "
-            f"WHERE action IN ({', '.join(repr(a) for a in NOTICE_ACTIONS)})",
-            DECISIONS,
+            f"SELECT {decided}, f.language FROM {table_name('review_decisions')} d "
+            f"JOIN {table_name('facts')} f ON d.account_key = f.account_key "
+            f"WHERE d.action IN ({', '.join(repr(a) for a in NOTICE_ACTIONS)})",
+            TOLD,
         )
         return all_changes.filter(today), notice_actions(told, run.on), notice_messages(told, run.on)
 
@@ -443,41 +448,51 @@ def yuan(fen: pa.Array) -> pa.Array:
     return joined
 
 
-def reasons_shown(reasons: str) -> str:
+def reasons_shown(reasons: str, locale: str = NOTICE_LOCALE) -> str:
     """The reasons a notice quotes (:func:`overdue.risk.notices.notice_text`): the raise and cut codes in
-    zh-CN, joined."""
+    ``locale``'s language, joined."""
     codes = reasons.split()
     shown = [c for c in codes if c.startswith(("RAISE_", "CUT_"))] or codes
-    return "；".join(reason_text(c, "zh") for c in shown)
+    language = "zh" if locale == "zh-CN" else "en"
+    return ("；" if language == "zh" else "; ").join(reason_text(c, language) for c in shown)
 
 
 def notice_messages(told: pa.Table, on: date) -> pa.Table:
-    """The outbox's messages of the raises and cuts recorded on ``on``, filled in column by column (the
-    reasons once per distinct combination of codes)."""
+    """The outbox's messages of the raises and cuts recorded on ``on``, each in its borrower's language
+    (``told``'s ``language``; none: zh-CN) as :func:`overdue.risk.notices.notice_locale` chooses it, filled
+    in column by column (the reasons once per distinct combination of codes and locale)."""
     told = told.sort_by("account_key")
-    locale = NOTICE_LOCALE
+    n = told.num_rows
+    languages = told["language"] if "language" in told.column_names else pa.array([NOTICE_LOCALE] * n)
     distinct = pc.unique(told["reasons"]).to_pylist()
-    texts = pa.array([reasons_shown(r) for r in distinct], pa.string())
+    reason_index = pc.index_in(told["reasons"], value_set=pa.array(distinct, pa.string()))
     effective = pc.cast(pc.cast(pc.cast(told["effective_on"], pa.int32()), pa.date32()), pa.string())
-    values: dict[str, pa.Array | str] = {
-        "lender": LENDER[locale],
-        "name": CUSTOMER[locale],
-        "repay_channel": REPAY_CHANNEL[locale],
-        "old_limit": yuan(told["old_limit"]),
-        "amount": yuan(told["new_limit"]),
-        "effective_on": effective,
-        "reasons": pc.take(texts, pc.index_in(told["reasons"], value_set=pa.array(distinct, pa.string()))),
-    }
-    body = pa.array([""] * told.num_rows, pa.string())
+    body = pa.array([""] * n, pa.string())
+    locale_column = pa.array([NOTICE_LOCALE] * n, pa.string())
     for action, template in TEMPLATE_FOR.items():
         mine = pc.equal(told["action"], action)
-        columns: list[pa.Array | str] = []
-        for literal, name, _, _ in string.Formatter().parse(TEMPLATES[template][locale]):
-            columns.append(literal)
-            if name is not None:
-                columns.append(values[name])
-        body = pc.if_else(mine, pc.binary_join_element_wise(*columns, ""), body)
-    n = told.num_rows
+        # notice_locale over the column: the borrower's language where the template has it, else zh-CN
+        written = pa.array(list(TEMPLATES[template]), pa.string())
+        locales = pc.if_else(pc.is_in(languages, value_set=written), languages, NOTICE_LOCALE)
+        for locale, text in TEMPLATES[template].items():
+            texts = pa.array([reasons_shown(r, locale) for r in distinct], pa.string())
+            values: dict[str, pa.Array | str] = {
+                "lender": LENDER[locale],
+                "name": CUSTOMER[locale],
+                "repay_channel": REPAY_CHANNEL[locale],
+                "old_limit": yuan(told["old_limit"]),
+                "amount": yuan(told["new_limit"]),
+                "effective_on": effective,
+                "reasons": pc.take(texts, reason_index),
+            }
+            columns: list[pa.Array | str] = []
+            for literal, name, _, _ in string.Formatter().parse(text):
+                columns.append(literal)
+                if name is not None:
+                    columns.append(values[name])
+            here = pc.and_(mine, pc.equal(locales, locale))
+            body = pc.if_else(here, pc.binary_join_element_wise(*columns, ""), body)
+            locale_column = pc.if_else(here, locale, locale_column)
     template_column = pc.if_else(
         pc.equal(told["action"], "raise"), TEMPLATE_FOR["raise"], TEMPLATE_FOR["cut"]
     )
@@ -488,7 +503,7 @@ def notice_messages(told: pa.Table, on: date) -> pa.Table:
             "treatment": pa.array([NOTICE_TREATMENT] * n, pa.string()),
             "channel": pa.array([NOTICE_CHANNEL] * n, pa.string()),
             "template": template_column,
-            "locale": pa.array([locale] * n, pa.string()),
+            "locale": locale_column,
             "body": body,
         },
         schema=NOTICE_MESSAGES,

@@ -35,6 +35,7 @@ from datetime import date
 from pathlib import Path
 
 import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.dataset as ds  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from overdue.domain.calendar import month_key
@@ -223,13 +224,23 @@ def load_portfolio(
         else:
             db.load(RAW + name, SOURCES[name].empty_table())
     _refuse_unknown(db, last)
+    # A partition written before the borrower's language was kept reads as zh-CN.
+    language = _quoted("language", dialect)
+    default_language = f"CAST({_string(layout.DEFAULT_LANGUAGE)} AS {_sql_type(pa.string(), dialect)})"
+    if "language" in ds.dataset(str(partition / "accounts.parquet"), format="parquet").schema.names:
+        default_language = f"COALESCE({language}, {default_language})"
     for name, engine in ENGINE.items():
         if name not in SOURCES:
             continue
         source = SOURCES[name]
         raw = "accounts" if source is layout.ACCOUNTS else "statements" if name == "settled" else name
         codes = ARRANGEMENT_CODES if name == "arrangements" else None
-        columns = ", ".join(_encoded(field, source, dialect, last, codes) for field in engine)
+        columns = ", ".join(
+            f"{default_language} AS {language}"
+            if field.name == "language"
+            else _encoded(field, source, dialect, last, codes)
+            for field in engine
+        )
         where = {"statements": f" WHERE {UNPAID}", "settled": f" WHERE NOT {UNPAID}"}.get(name, "")
         db.create(name, f"SELECT {columns} FROM {table_name(RAW + raw)}{where}")
     for name in KNOWN:

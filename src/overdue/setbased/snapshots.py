@@ -291,6 +291,7 @@ def read_state(root: Path, on: date) -> Snapshot:
         for name, schema in STATE_TABLES.items()
         if name not in ARRANGEMENT_TABLES or name in manifest["rows"]
     }
+    loaded["accounts"] = layout.with_language(loaded["accounts"])
     tables = PortfolioTables(**loaded, carry_scale=int(manifest["carry_scale"])).conform()
     collection, kept = read_records(root, on)
     terms = terms_from_json(manifest["terms"])

@@ -186,6 +186,7 @@ def _accounts(conn: Connection, terms: ProductTerms) -> tuple[pa.Table, pa.Array
             accounts.c.written_off_on,
             accounts.c.negative_notice_on,
             deferral.c.last,
+            accounts.c.language,
             accounts.c.version,
         )
         .outerjoin(open_spell, open_spell.c.account_id == accounts.c.id)

@@ -24,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from overdue.domain.state import LANGUAGES
 from overdue.store.schema import in_list, metadata
 
 ACCOUNT_STATUSES = ("active", "frozen", "closed", "written_off")
@@ -46,6 +47,7 @@ accounts = Table(
     Column("terms_json", Text, nullable=False),
     Column("opened_on", Date, nullable=False),
     Column("timezone", String(64), nullable=False),
+    Column("language", String(8), nullable=False, server_default="zh-CN"),
     Column("credit_limit_fen", BigInteger, nullable=False),
     Column("status", String(16), nullable=False),
     Column("last_eod", Date, nullable=True),
@@ -57,6 +59,7 @@ accounts = Table(
     CheckConstraint("credit_limit_fen > 0", name="credit_limit_positive"),
     CheckConstraint("days_past_due >= 0", name="dpd_not_negative"),
     CheckConstraint(in_list("status", ACCOUNT_STATUSES), name="status"),
+    CheckConstraint(in_list("language", LANGUAGES), name="language"),
 )
 """One row per credit line; ``version`` guards against two writers saving the same account."""
 
