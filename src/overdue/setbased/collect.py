@@ -47,6 +47,7 @@ import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from overdue.compliance.seam import Rulebook
 from overdue.domain.errors import InvalidInput
+from overdue.engine.collect import DEFAULT_LOCALE
 from overdue.setbased import collect_tables
 from overdue.setbased.backend import table_name
 from overdue.setbased.behaviour import LATEST, BehaviourScorer
@@ -412,7 +413,11 @@ class Collector:
             ),
         )
         self.account_ids = accounts.select(["account_key", "account_id"])
-        self.languages = accounts.select(["account_key", "language"])
+        # Only the accounts not written to in zh-CN: the messages look their rows up by account (the others,
+        # nearly always all of them, need no lookup).
+        self.languages = accounts.filter(pc.not_equal(accounts["language"], DEFAULT_LOCALE)).select(
+            ["account_key", "language"]
+        )
         rows, listed = collect_tables.sparse_collections(collect_tables.encode_collections(collections))
         db.load("collections", rows)
         db.load("collect_listed", listed)

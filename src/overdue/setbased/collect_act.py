@@ -288,23 +288,29 @@ def messages(actions: pa.Table, on: date, strategy: Strategy, languages: pa.Tabl
 
     actions: the day's action rows with the facts a text quotes (``overdue_balance``, ``total_due``,
     ``days_to_due``, ``days_past_due``, ``minimum_remaining``, and ``quoted_agency`` when a template quotes
-    ``{agency}``: :func:`with_quoted_agency`). languages: each account's language (``account_key``,
-    ``language``; None: every account zh-CN). A message is written in the language when its template has a
-    text in it, else in zh-CN (:func:`overdue.engine.collect.message_locale`). Each template and locale is
-    filled in over its own rows only, and the texts are put back in the rows' order at the end."""
+    ``{agency}``: :func:`with_quoted_agency`). languages: the accounts' languages (``account_key``,
+    ``language``; an account without a row, and every account when None, is zh-CN). A message is written in
+    the language when its template has a text in it, else in zh-CN
+    (:func:`overdue.engine.collect.message_locale`). Each template and locale is filled in over its own rows
+    only, and the texts are put back in the rows' order at the end."""
     rows = actions.filter(pc.and_(pc.is_valid(actions["channel"]), pc.is_null(actions["refused_rule"])))
     templates = pc.fill_null(rows["template"], "")
     locales = _row_locales(rows["account_key"], templates, strategy, languages)
     texts: list[pa.Array] = []
     where: list[pa.Array] = []
     quoted = rows.select([name for name in QUOTED if name in rows.column_names])
+    present = set(pc.unique(locales).to_pylist())
     pieces_of = {
         (template, locale): pieces
         for locale in _locales(strategy)
+        if locale in present
         for template, pieces in template_parts(strategy, locale).items()
     }
     for (template, locale), pieces in pieces_of.items():
-        mine = pc.indices_nonzero(pc.and_(pc.equal(templates, template), pc.equal(locales, locale)))
+        chosen = pc.equal(templates, template)
+        if len(present) > 1:
+            chosen = pc.and_(chosen, pc.equal(locales, locale))
+        mine = pc.indices_nonzero(chosen)
         if len(mine) == 0:
             continue
         fixed = placeholder_values(
@@ -354,7 +360,7 @@ def _row_locales(
     """The locale of each message row (``keys``: its account, ``templates``: its template, "" for none): its
     account's language where the template has a text in it, else zh-CN."""
     n = len(keys)
-    if languages is None:
+    if languages is None or languages.num_rows == 0:
         return pa.repeat(pa.scalar(DEFAULT_LOCALE, pa.string()), n)
     found = pc.take(languages["language"], pc.index_in(keys, value_set=languages["account_key"]))
     language = pc.fill_null(pc.cast(found, pa.string()), DEFAULT_LOCALE)
