@@ -103,11 +103,11 @@ def get_account(
     with engine.connect() as conn:
         queries.check_visible(conn, principal, account_id)
         borrower = queries.borrower_of(conn, account_id)
-    snapshot = accounts.account_snapshot(engine, account_id)
+    snapshot, language = accounts.account_view(engine, account_id)
     audited(engine, principal, "read", "account", account_id, {"borrower": borrower and borrower["id"]})
     return {
         "id": account_id,
-        "language": accounts.account_language(engine, account_id),
+        "language": language,
         "snapshot": snapshot,
         "borrower": None if borrower is None else borrower_view(borrower, principal.role),
     }

@@ -95,9 +95,7 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """The account as of its last end-of-day: balances, statement, DPD, bucket, bureau grid."""
-    engine = _engine(ctx)
-    snap = accounts.account_snapshot(engine, account_id)
-    language = accounts.account_language(engine, account_id)
+    snap, language = accounts.account_view(_engine(ctx), account_id)
     if as_json:
         print_json({**snap, "language": language})
         return

@@ -301,15 +301,14 @@ def request_installments(
 
 def account_snapshot(engine: Engine, account_id: str) -> dict[str, Any]:
     """The account as of its last end-of-day (or its opening day before the first one)."""
+    return account_view(engine, account_id)[0]
+
+
+def account_view(engine: Engine, account_id: str) -> tuple[dict[str, Any], str]:
+    """:func:`account_snapshot` and the borrower's language (``zh-CN`` or ``en``), from one load."""
     with engine.connect() as conn:
         state, _ = repository.load_account(conn, account_id, full_history=True)
-    return snapshot(state, state.last_eod or state.opened_on)
-
-
-def account_language(engine: Engine, account_id: str) -> str:
-    """The borrower's language of ``account_id`` (``zh-CN`` or ``en``)."""
-    with engine.connect() as conn:
-        return repository.load_account(conn, account_id)[0].language
+    return snapshot(state, state.last_eod or state.opened_on), state.language
 
 
 def load(conn: Connection, account_id: str) -> AccountState:
