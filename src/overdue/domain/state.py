@@ -162,6 +162,8 @@ class BureauMonth:
 
 LANGUAGES = ("zh-CN", "en")
 """The languages a borrower may be written to in; the first is the default and every template's fallback."""
+DEFAULT_LANGUAGE = LANGUAGES[0]
+"""zh-CN: a borrower's language unless told otherwise, and the text every template has."""
 
 
 @dataclass(frozen=True)

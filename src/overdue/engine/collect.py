@@ -33,7 +33,7 @@ from overdue.domain import collections
 from overdue.domain.collections import CollectionState
 from overdue.domain.money import format_yuan
 from overdue.domain.relief_arrangements import plan_fact
-from overdue.domain.state import AccountState
+from overdue.domain.state import DEFAULT_LANGUAGE, AccountState
 from overdue.risk.collection import score_fact
 from overdue.store import collections_repository as store
 from overdue.store import compliance_repository as compliance_store
@@ -62,7 +62,8 @@ WORK_QUEUES = {
 CONTACT_CHANNEL = {"call": "voice", "contact_call": "voice", "field_visit": "field"}
 UNASSIGNED_AGENCY = "unassigned"
 """Agency of a placement before one is chosen (agency selection arrives with collector operations)."""
-DEFAULT_LOCALE = "zh-CN"
+DEFAULT_LOCALE = DEFAULT_LANGUAGE
+"""The locale of a message whose template has no text in the borrower's language (every template has it)."""
 HISTORY_DAYS = 8
 """How far back the contact history a rulebook sees goes (the longest window, Regulation F's 7 days, + 1)."""
 

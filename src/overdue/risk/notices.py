@@ -10,12 +10,13 @@ and the collection messages about that statement already go out.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from overdue.channels.templates import CUSTOMER, LENDER, REPAY_CHANNEL
 from overdue.compliance.lint import LintProblem, TemplateUse, lint
 from overdue.domain.money import Fen, format_yuan
+from overdue.domain.state import DEFAULT_LANGUAGE
 from overdue.risk.reasons import reason_text
 
 NOTICE_CHANNEL = "sms"
@@ -38,7 +39,7 @@ TEMPLATES: Mapping[str, Mapping[str, str]] = {
 """Template id → locale → text. ``{amount}`` is the new limit."""
 
 TEMPLATE_FOR = {"raise": "limit_raise", "cut": "limit_cut"}
-FALLBACK_LOCALE = "zh-CN"
+FALLBACK_LOCALE = DEFAULT_LANGUAGE
 """The locale of a notice whose template has no text in the borrower's language (every template has it)."""
 
 
@@ -59,9 +60,6 @@ def notice_text(
     name: str | None = None,
 ) -> str:
     """The notice of a ``raise`` or ``cut`` in ``locale`` (``zh-CN`` or ``en``)."""
-    language = "zh" if locale == "zh-CN" else "en"
-    shown = [c for c in reasons if c.startswith(("RAISE_", "CUT_"))] or list(reasons)
-    separator = "；" if language == "zh" else "; "
     values = {
         "lender": LENDER[locale],
         "name": name or CUSTOMER[locale],
@@ -69,9 +67,17 @@ def notice_text(
         "old_limit": format_yuan(old_limit),
         "amount": format_yuan(new_limit),
         "effective_on": effective_on.isoformat(),
-        "reasons": separator.join(reason_text(c, language) for c in shown),
+        "reasons": reasons_shown(reasons, locale),
     }
     return TEMPLATES[TEMPLATE_FOR[action]][locale].format_map(values)
+
+
+def reasons_shown(reasons: Sequence[str], locale: str) -> str:
+    """The reasons a notice quotes: its raise and cut codes (all its codes when it has neither) in
+    ``locale``'s language, joined as that language joins a list."""
+    language = "zh" if locale == "zh-CN" else "en"
+    shown = [c for c in reasons if c.startswith(("RAISE_", "CUT_"))] or list(reasons)
+    return ("；" if language == "zh" else "; ").join(reason_text(c, language) for c in shown)
 
 
 def lint_notices(rulebook: str = "cn") -> list[LintProblem]:

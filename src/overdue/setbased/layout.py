@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 
+from overdue.domain import state as domain_state
+
 Column = tuple[str, pa.DataType, str]
 """A column: name, Arrow type, what it holds."""
 
@@ -221,7 +223,7 @@ ARRANGEMENT_PAYMENTS = schema(ARRANGEMENT_PAYMENT_COLUMNS)
 ARRANGEMENT_SET_ASIDES = schema(ARRANGEMENT_SET_ASIDE_COLUMNS)
 
 
-DEFAULT_LANGUAGE = "zh-CN"
+DEFAULT_LANGUAGE = domain_state.DEFAULT_LANGUAGE
 """The language of an account whose rows hold none (a folder written before the column was kept)."""
 
 

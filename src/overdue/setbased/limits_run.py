@@ -42,8 +42,7 @@ from overdue.channels.templates import CUSTOMER, LENDER, REPAY_CHANNEL
 from overdue.domain.terms import ProductTerms
 from overdue.engine.limits import NOTICE_LOCALE, NOTICE_TREATMENT, LimitReview
 from overdue.risk.changes import NOTICE_ACTIONS, parameters_for
-from overdue.risk.notices import NOTICE_CHANNEL, TEMPLATE_FOR, TEMPLATES
-from overdue.risk.reasons import reason_text
+from overdue.risk.notices import NOTICE_CHANNEL, TEMPLATE_FOR, TEMPLATES, reasons_shown
 from overdue.risk.review import ReviewParameters
 from overdue.setbased import limits
 from overdue.setbased.backend import table_name
@@ -448,25 +447,23 @@ def yuan(fen: pa.Array) -> pa.Array:
     return joined
 
 
-def reasons_shown(reasons: str, locale: str = NOTICE_LOCALE) -> str:
-    """The reasons a notice quotes (:func:`overdue.risk.notices.notice_text`): the raise and cut codes in
-    ``locale``'s language, joined."""
-    codes = reasons.split()
-    shown = [c for c in codes if c.startswith(("RAISE_", "CUT_"))] or codes
-    language = "zh" if locale == "zh-CN" else "en"
-    return ("；" if language == "zh" else "; ").join(reason_text(c, language) for c in shown)
-
-
 def notice_messages(told: pa.Table, on: date) -> pa.Table:
     """The outbox's messages of the raises and cuts recorded on ``on``, each in its borrower's language
-    (``told``'s ``language``; none: zh-CN) as :func:`overdue.risk.notices.notice_locale` chooses it, filled
-    in column by column (the reasons once per distinct combination of codes and locale)."""
+    (``told``'s ``language``) as :func:`overdue.risk.notices.notice_locale` chooses it, filled in column by
+    column (the reasons once per distinct combination of codes and locale)."""
     told = told.sort_by("account_key")
     n = told.num_rows
-    languages = told["language"] if "language" in told.column_names else pa.array([NOTICE_LOCALE] * n)
+    languages = told["language"]
     distinct = pc.unique(told["reasons"]).to_pylist()
     reason_index = pc.index_in(told["reasons"], value_set=pa.array(distinct, pa.string()))
     effective = pc.cast(pc.cast(pc.cast(told["effective_on"], pa.int32()), pa.date32()), pa.string())
+    old_limit, new_limit = yuan(told["old_limit"]), yuan(told["new_limit"])
+    reasons_in = {
+        locale: pc.take(
+            pa.array([reasons_shown(r.split(), locale) for r in distinct], pa.string()), reason_index
+        )
+        for locale in {locale for texts in TEMPLATES.values() for locale in texts}
+    }
     body = pa.array([""] * n, pa.string())
     locale_column = pa.array([NOTICE_LOCALE] * n, pa.string())
     for action, template in TEMPLATE_FOR.items():
@@ -475,15 +472,14 @@ def notice_messages(told: pa.Table, on: date) -> pa.Table:
         written = pa.array(list(TEMPLATES[template]), pa.string())
         locales = pc.if_else(pc.is_in(languages, value_set=written), languages, NOTICE_LOCALE)
         for locale, text in TEMPLATES[template].items():
-            texts = pa.array([reasons_shown(r, locale) for r in distinct], pa.string())
             values: dict[str, pa.Array | str] = {
                 "lender": LENDER[locale],
                 "name": CUSTOMER[locale],
                 "repay_channel": REPAY_CHANNEL[locale],
-                "old_limit": yuan(told["old_limit"]),
-                "amount": yuan(told["new_limit"]),
+                "old_limit": old_limit,
+                "amount": new_limit,
                 "effective_on": effective,
-                "reasons": pc.take(texts, reason_index),
+                "reasons": reasons_in[locale],
             }
             columns: list[pa.Array | str] = []
             for literal, name, _, _ in string.Formatter().parse(text):
