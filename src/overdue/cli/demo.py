@@ -33,6 +33,15 @@ WorkersOption = Annotated[int, typer.Option("--workers", min=1, help="Worker pro
 StrategyOption = Annotated[
     Path | None, typer.Option("--strategy", help="Collection strategy file (default: the shipped huabei).")
 ]
+EnglishShareOption = Annotated[
+    float,
+    typer.Option(
+        "--english-share",
+        min=0.0,
+        max=1.0,
+        help="Share (0–1) of borrowers who read English: their notices and messages are in en.",
+    ),
+]
 
 
 def _progress(quiet: bool) -> Progress:
@@ -69,6 +78,7 @@ def simulate(
     seed: SeedOption = DEFAULT_SEED,
     workers: WorkersOption = 2,
     strategy_file: StrategyOption = None,
+    english_share: EnglishShareOption = 0.0,
     as_json: JsonOption = False,
 ) -> None:
     """Simulate a synthetic portfolio month by month and print its summary (writes nothing)."""
@@ -78,6 +88,7 @@ def simulate(
         seed=seed,
         workers=workers,
         strategy_text=_strategy_text(strategy_file),
+        english_share=english_share,
     )
     with _progress(as_json) as bar:
         result = _run(config, bar)
@@ -105,6 +116,7 @@ def demo(
         bool, typer.Option("--fresh", help="Empty the database first if it already has accounts.")
     ] = False,
     strategy_file: StrategyOption = None,
+    english_share: EnglishShareOption = 0.0,
     as_json: JsonOption = False,
 ) -> None:
     """The main job: simulate a portfolio, store it in --db, print the summary and write the HTML report."""
@@ -118,6 +130,7 @@ def demo(
         workers=workers,
         keep_records=True,
         strategy_text=_strategy_text(strategy_file),
+        english_share=english_share,
     )
     with _progress(as_json) as bar:
         simulated = bar.add_task("simulate", total=None)

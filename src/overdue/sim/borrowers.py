@@ -12,6 +12,11 @@ Latent traits (probabilities, never money):
 - **spend rate**: the chance of a purchase on a given day, and **spend share**: the typical purchase as a
   share of the credit limit;
 - **unreachable**: the phone on file no longer reaches them (``lost_contact`` on the first call).
+
+Each borrower also has a **language** (``zh-CN`` or ``en``, :data:`~overdue.domain.state.LANGUAGES`): the one
+their notices and collection messages are written in. A share of English-speaking borrowers is drawn from a
+stream of its own, so asking for one changes no other draw: the same seed gives the same borrowers, only some
+of them reading English.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from datetime import date
 
 import numpy as np
 from faker import Faker
+
+from overdue.domain.state import DEFAULT_LANGUAGE
 
 CITIES: tuple[tuple[str, str, str, float], ...] = (
     ("上海", "Shanghai", "Asia/Shanghai", 0.14),
@@ -42,6 +49,9 @@ MIN_LIMIT_FEN = 50_000
 MAX_LIMIT_FEN = 5_000_000
 LIMIT_STEP_FEN = 10_000
 """Limits are whole hundreds of yuan, 500.00–50,000.00."""
+ENGLISH = "en"
+LANGUAGE_STREAM = 0xE4
+"""The borrowers' languages' own random stream: a share of English speakers moves no other draw."""
 
 
 @dataclass(frozen=True)
@@ -63,10 +73,13 @@ class Borrower:
     spend_rate: float
     spend_share: float
     unreachable: bool
+    language: str = DEFAULT_LANGUAGE
+    """The language their notices and messages are written in (``zh-CN`` or ``en``)."""
 
 
-def make_borrowers(count: int, seed: int, start: date) -> list[Borrower]:
-    """``count`` borrowers drawn from ``seed``; accounts open over the 28 days from ``start``.
+def make_borrowers(count: int, seed: int, start: date, english_share: float = 0.0) -> list[Borrower]:
+    """``count`` borrowers drawn from ``seed``; accounts open over the 28 days from ``start``; about
+    ``english_share`` (0–1) of them read English, the others zh-CN.
 
     Limits are log-normal around 3,000 yuan (most between 800 and 12,000), clipped to 500–50,000 and rounded
     to 100 yuan; ability and willingness are Beta-distributed and mildly correlated with the limit (a risk
@@ -84,6 +97,9 @@ def make_borrowers(count: int, seed: int, start: date) -> list[Borrower]:
     spend_share = np.clip(rng.lognormal(np.log(0.04), 0.6, size=count), 0.005, 0.4)
     unreachable = rng.random(count) < 0.04 + 0.06 * (1 - willingness)
     open_offset = rng.integers(0, 28, size=count)
+    if not 0.0 <= english_share <= 1.0:
+        raise ValueError(f"the share of English-speaking borrowers must be within 0–1, got {english_share}")
+    english = np.random.default_rng([seed, LANGUAGE_STREAM]).random(count) < english_share
 
     faker = Faker("zh_CN")
     faker.seed_instance(seed)
@@ -106,6 +122,7 @@ def make_borrowers(count: int, seed: int, start: date) -> list[Borrower]:
                 spend_rate=float(spend_rate[i]),
                 spend_share=float(spend_share[i]),
                 unreachable=bool(unreachable[i]),
+                language=ENGLISH if english[i] else DEFAULT_LANGUAGE,
             )
         )
     return borrowers

@@ -55,11 +55,12 @@ class Booking:
     """Applicants scored to book them (the declined ones included)."""
 
 
-def book_borrowers(count: int, seed: int, start: date) -> Booking:
-    """The first ``count`` approved applicants drawn from ``seed``, with limits by application score."""
+def book_borrowers(count: int, seed: int, start: date, english_share: float = 0.0) -> Booking:
+    """The first ``count`` approved applicants drawn from ``seed``, with limits by application score
+    (``english_share``: as :func:`~overdue.sim.borrowers.make_borrowers` takes it)."""
     drawn = int(count * DRAW_MARGIN) + 50
     while True:
-        applicants = make_borrowers(drawn, seed, start)
+        applicants = make_borrowers(drawn, seed, start, english_share)
         form = application_form(applicants, np.random.default_rng([seed, APPLICATION_STREAM]))
         model = shipped_scorecard("sim")
         table = load_limit_table()

@@ -65,6 +65,10 @@ class SimulationConfig:
     calls: CallPolicy = field(default_factory=CallPolicy)
     """A daily capacity of human calls and the order they are made in (:mod:`overdue.sim.calls`); the
     default is unlimited, every allowed call made as planned."""
+    english_share: float = 0.0
+    """The share (0–1) of borrowers who read English: their notices and collection messages, and the
+    accounts stored, are in ``en`` (:mod:`overdue.sim.borrowers`); the others zh-CN. Drawn from a stream of
+    its own, so the portfolio is otherwise the same."""
 
     @property
     def end(self) -> date:
@@ -88,13 +92,17 @@ def simulate(
         raise ValueError("a simulation needs at least one account and one month")
     if config.start.day != 1:
         raise ValueError("a simulation starts on the 1st of a month")
+    if not 0.0 <= config.english_share <= 1.0:
+        raise ValueError(
+            f"the share of English-speaking borrowers must be within 0–1, got {config.english_share}"
+        )
     started = time.perf_counter()
     text = config.strategy_text or default_strategy_text()
     strategy = parse_strategy(text, name="simulated strategy")
     if config.book_by_score:
-        booking = book_borrowers(config.accounts, config.seed, config.start)
+        booking = book_borrowers(config.accounts, config.seed, config.start, config.english_share)
     else:
-        drawn = make_borrowers(config.accounts, config.seed, config.start)
+        drawn = make_borrowers(config.accounts, config.seed, config.start, config.english_share)
         booking = Booking(drawn, [], [], len(drawn))
     borrowers = booking.borrowers
     specs = [

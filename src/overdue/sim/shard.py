@@ -278,7 +278,10 @@ class Shard:
         for i in np.flatnonzero(self.open_ord == on.toordinal()):
             b = self.spec.borrowers[i]
             self.set_state(
-                int(i), rules.open_account(b.account_id, "huabei", self.terms, on, b.credit_limit, b.timezone)
+                int(i),
+                rules.open_account(
+                    b.account_id, "huabei", self.terms, on, b.credit_limit, b.timezone, b.language
+                ),
             )
             self.opened[i] = True
 
