@@ -15,6 +15,8 @@ from overdue.domain.state import AccountStatus, BucketSpell
 from overdue.domain.terms import product_terms
 from overdue.errors import InvalidInput
 from overdue.risk.changes import (
+    CHANGE_ACTIONS,
+    NOTICE_ACTIONS,
     PastChange,
     ReviewSchedule,
     apply_change,
@@ -26,7 +28,8 @@ from overdue.risk.changes import (
     parameters_for,
     review_input,
 )
-from overdue.risk.notices import TEMPLATES, lint_notices, notice_text
+from overdue.risk.notices import TEMPLATE_FOR, TEMPLATES, lint_notices, notice_text
+from overdue.risk.reasons import reason_text
 from overdue.risk.review import CycleRecord, ReviewDecision, ReviewInput, ReviewParameters, review_limit
 
 AS_OF = date(2026, 5, 1)
@@ -140,7 +143,7 @@ def lint_notices_of(texts: dict[str, str], rulebook: str) -> list[LintProblem]:
 
 
 def test_notice_text_in_both_languages() -> None:
-    assert set(TEMPLATES) == {"limit_raise", "limit_cut"}
+    assert set(TEMPLATES) == {"limit_raise", "limit_cut", "limit_freeze", "limit_close"}
     zh = notice_text(
         "cut",
         "zh-CN",
@@ -155,6 +158,47 @@ def test_notice_text_in_both_languages() -> None:
     )
     assert en.startswith("Huabei: Hello customer") and "raised from 5000.00 to 6000.00 CNY" in en
     assert "Reply STOP to opt out." in en
+
+
+@pytest.mark.parametrize(
+    ("action", "code", "zh_says", "en_says"),
+    [
+        (
+            "freeze",
+            "FREEZE_DELINQUENT",
+            ("暂停使用", "逾期，冻结额度", "自动恢复"),
+            ("cannot be used", "restored"),
+        ),
+        (
+            "close",
+            "CLOSE_SEVERE_DELINQUENCY",
+            ("永久关闭", "严重逾期，关闭额度", "仍需归还"),
+            ("closed for good",),
+        ),
+    ],
+)
+def test_a_freeze_or_close_notice_states_the_limit_kept_its_date_and_reason(
+    action: str, code: str, zh_says: tuple[str, ...], en_says: tuple[str, ...]
+) -> None:
+    """A freeze or a close keeps the limit: the notice states it as the amount, with the date and the reason,
+    and passes the lint like the raise and cut notices."""
+    assert NOTICE_ACTIONS == CHANGE_ACTIONS and {TEMPLATE_FOR[a] for a in CHANGE_ACTIONS} == set(TEMPLATES)
+    for locale, says in (("zh-CN", zh_says), ("en", en_says)):
+        text = notice_text(
+            action, locale, old_limit=LIMIT, new_limit=LIMIT, effective_on=date(2026, 3, 1), reasons=(code,)
+        )
+        assert "5000.00" in text and "2026-03-01" in text, text
+        assert all(phrase in text for phrase in says), text
+        assert "{" not in text
+    en = notice_text(
+        action, "en", old_limit=LIMIT, new_limit=LIMIT, effective_on=AS_OF, reasons=(code,), name="Li Lei"
+    )
+    assert en.startswith("Huabei: Hello Li Lei,") and en.endswith("Reply STOP to opt out.")
+    assert f"({reason_text(code)})" in en
+    template = {TEMPLATE_FOR[action]: TEMPLATES[TEMPLATE_FOR[action]]}
+    for rulebook in ("cn", "us"):
+        uses = [TemplateUse(t, texts, "sms", "debtor") for t, texts in template.items()]
+        assert lint(uses, set(), rulebook) == []
 
 
 def test_a_closed_line_is_not_reviewed_and_a_delinquent_one_is_frozen_once() -> None:

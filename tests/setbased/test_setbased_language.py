@@ -1,7 +1,8 @@
-"""The borrower's language on the set-based runner: the limit review's notices and the collection messages
-of a portfolio mixing zh-CN and en borrowers equal the reference's, field by field (locale and body), on the
-store path (a SQLite store on DuckDB, a PostgreSQL store inside its own database); a state folder carries
-the language, and one written before it was kept reads as zh-CN on either Parquet path."""
+"""The borrower's language on the set-based runner: the limit review's notices (raises and cuts, freezes and
+closes) and the collection messages of a portfolio mixing zh-CN and en borrowers equal the reference's, field
+by field (locale and body), on the store path (a SQLite store on DuckDB, a PostgreSQL store inside its own
+database); a state folder carries the language, and one written before it was kept reads as zh-CN on either
+Parquet path."""
 
 from __future__ import annotations
 
@@ -90,6 +91,52 @@ def test_notices_and_messages_in_each_borrowers_language_equal_the_reference(
     assert collected == {"zh-CN", "en"}, collected
     english = [m for m in want if m[5] == "en"]
     assert english and all(m[6].isascii() for m in english)
+
+
+STOPS = {
+    "freeze": (
+        date(2026, 3, 1),
+        ["L-cure"],
+        {("L-close", "limit_freeze", "zh-CN"), ("L-cure", "limit_freeze", "en")},
+    ),
+    "close": (date(2026, 6, 1), ["L-close"], {("L-close", "limit_close", "en")}),
+}
+"""Review → (its day, the borrowers who read English, the day's freeze and close notices: account, template,
+locale). On 1 March the review freezes L-close and L-cure (their statements of 1 February unpaid); on 1 June
+it closes L-close (DPD 112)."""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", list(STOPS))
+def test_freeze_and_close_notices_equal_the_reference(db_url: str, tmp_path: Path, stop: str) -> None:
+    """The review's freezes and closes told on the store path as the reference tells them: the same
+    ``limit_freeze``/``limit_close`` actions and outbox messages, each in its borrower's language."""
+    review_day, english, notices = STOPS[stop]
+    habits = habits_of()
+
+    def build(first: Engine) -> None:
+        open_accounts(first)
+        _speak_english(first, english)
+        run_through(first, habits, OPENED, review_day - timedelta(days=1))
+
+    stores = twin_stores(db_url, tmp_path, build)
+    reference, set_based, url = next(stores)
+    name = "postgres" if url.startswith("postgresql") else "duckdb"
+    backend = connect(name, url)
+    try:
+        for day in iter_days(review_day, review_day + timedelta(days=1)):
+            act(reference, habits, day)
+            act(set_based, habits, day)
+            run_eod(reference, day)
+            ran = run_on_store(set_based, day, backend, engine_name=name, strategy=default_strategy())
+            assert ran.dates == [day]
+        assert_same_stores(set_based, reference)
+        assert _messages(set_based) == _messages(reference)
+        stops = {(n[0], n[5], n[12]) for n in store_notices(reference) if n[1] == review_day}
+        assert {n for n in stops if n[1] in ("limit_freeze", "limit_close")} == notices
+    finally:
+        backend.disconnect()
+        stores.close()
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,8 @@ repayments, otherwise kept in the engine from day to day), before the reference 
 the accounts (limit and status included), the statements, every ``limit_changes`` row and every notice
 (action and outbox message) must equal what the reference left in the store. Over May–August the review
 cuts (near-full use, minimum-only payments; one cut held at what is owed), applies the cuts after their
-notice period, freezes, closes at 91 DPD and raises after six on-time cycles — all made set-based.
+notice period, freezes, closes at 91 DPD and raises after six on-time cycles — all made set-based, and
+every one of them told (``limit_raise``, ``limit_cut``, ``limit_freeze``, ``limit_close``).
 """
 
 from __future__ import annotations
@@ -102,6 +103,9 @@ def test_reviews_over_months_equal_the_reference_on_duckdb(sqlite_engine: Engine
     assert any(c[3] == "cut" and c[8] is not None and c[8] > c[1] for c in made), "a cut applied after notice"
     assert any("CUT_NEAR_FULL_UTILISATION" in c[6] for c in made)
     assert any("CUT_MINIMUM_ONLY" in c[6] for c in made)
+    # every change is told, freezes and closes too, and the set-based notices equal those (compared above)
+    told = [n for n in store_notices(sqlite_engine) if n[1] >= HANDOVER]
+    assert sorted((n[0], n[1], n[5]) for n in told) == sorted((c[0], c[1], f"limit_{c[3]}") for c in made)
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,10 @@ in the store), :func:`review_account`, in the same database transaction:
 3. **records** a decision that is a change (:func:`~overdue.risk.changes.is_change`) in ``limit_changes``
    — exactly once per account and review date (its unique key) — and applies it at once when it takes
    effect today;
-4. **tells** the borrower of a raise or a cut: an action ``limit_notice`` (type ``sms``) and its outbox
-   message, in the borrower's language (:func:`overdue.risk.notices.notice_locale`).
+4. **tells** the borrower of every change it records (a raise, a cut, a freeze or a close): an action
+   ``limit_notice`` (type ``sms``, template ``limit_raise``, ``limit_cut``, ``limit_freeze`` or
+   ``limit_close``) and its outbox message, in the borrower's language
+   (:func:`overdue.risk.notices.notice_locale`).
 
 A repeated or resumed run skips accounts already run for the date (the reference runner), and the unique
 keys of ``limit_changes`` and ``collection_actions`` make a second recording impossible anyway.

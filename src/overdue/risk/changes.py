@@ -41,8 +41,8 @@ from overdue.risk.review import (
 
 CHANGE_ACTIONS = ("raise", "cut", "freeze", "close")
 """Decisions that are recorded as limit changes (``keep`` is not)."""
-NOTICE_ACTIONS = ("raise", "cut")
-"""Changes the borrower is sent a notice of (a freeze or close is told by the collection messages)."""
+NOTICE_ACTIONS = CHANGE_ACTIONS
+"""Changes the borrower is sent a notice of: every one (:mod:`overdue.risk.notices`)."""
 
 
 @dataclass(frozen=True)

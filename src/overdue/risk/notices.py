@@ -1,11 +1,15 @@
-"""The notice a borrower is sent when the limit review raises or cuts their limit, in the borrower's language
-(zh-CN or English; :func:`notice_locale`).
+"""The notice a borrower is sent when the limit review changes their line — a raise, a cut, a freeze or a
+close — in the borrower's language (zh-CN or English; :func:`notice_locale`).
 
 The texts pass the same template lint as collection messages (:mod:`overdue.compliance.lint`, under the
 ``cn`` and ``us`` rulebooks): they name the lender and the official app, state an amount (``{amount}`` is the
 new limit) and carry an opt-out line. A cut is announced before it takes effect (``{effective_on}``) with
-its reasons. A freeze or close sends no notice of its own: the line freezes because a statement is overdue,
-and the collection messages about that statement already go out.
+its reasons. A freeze and a close keep the limit (:func:`overdue.risk.review.review_limit` decides them with
+the limit unchanged), so ``{amount}`` is the limit the line keeps: a freeze says the line cannot be used from
+``{effective_on}`` because something is overdue, and that it is usable again once everything overdue is
+repaid (the product's own unfreeze rule, :mod:`overdue.domain.delinquency`); a close says the line is closed
+for good and that what is owed is still to be repaid. These notices are the review's; the collection
+messages about the overdue statement go out as before.
 """
 
 from __future__ import annotations
@@ -35,10 +39,26 @@ TEMPLATES: Mapping[str, Mapping[str, str]] = {
         "en": "{lender}: Hello {name}, from {effective_on} your credit limit will change from {old_limit} to "
         "{amount} CNY ({reasons}). See {repay_channel} for details or to contact us. Reply STOP to opt out.",
     },
+    "limit_freeze": {
+        "zh-CN": "【{lender}】{name}您好，因您有款项逾期未还（{reasons}），"
+        "您{amount}元的额度自{effective_on}起暂停使用；逾期款项全部还清后额度自动恢复，"
+        "可在{repay_channel}办理。回TD退订",
+        "en": "{lender}: Hello {name}, because a payment is overdue ({reasons}), your credit limit of "
+        "{amount} CNY cannot be used from {effective_on}. It is restored once everything overdue is repaid; "
+        "see {repay_channel} to repay. Reply STOP to opt out.",
+    },
+    "limit_close": {
+        "zh-CN": "【{lender}】{name}您好，您{amount}元的额度自{effective_on}起永久关闭（{reasons}），"
+        "不能再使用；尚未还清的款项仍需归还，可在{repay_channel}办理。回TD退订",
+        "en": "{lender}: Hello {name}, your credit line of {amount} CNY is closed for good from "
+        "{effective_on} ({reasons}) and can no longer be used. What is still owed is to be repaid as "
+        "before; see {repay_channel}. Reply STOP to opt out.",
+    },
 }
-"""Template id → locale → text. ``{amount}`` is the new limit."""
+"""Template id → locale → text. ``{amount}`` is the new limit (for a freeze or close: the limit kept)."""
 
-TEMPLATE_FOR = {"raise": "limit_raise", "cut": "limit_cut"}
+TEMPLATE_FOR = {"raise": "limit_raise", "cut": "limit_cut", "freeze": "limit_freeze", "close": "limit_close"}
+"""Limit change action → its notice's template."""
 FALLBACK_LOCALE = DEFAULT_LANGUAGE
 """The locale of a notice whose template has no text in the borrower's language (every template has it)."""
 
@@ -59,7 +79,11 @@ def notice_text(
     reasons: tuple[str, ...],
     name: str | None = None,
 ) -> str:
-    """The notice of a ``raise`` or ``cut`` in ``locale`` (``zh-CN`` or ``en``)."""
+    """The notice of a ``raise``, ``cut``, ``freeze`` or ``close`` in ``locale`` (``zh-CN`` or ``en``).
+
+    old_limit, new_limit: the change's limits (a freeze or close keeps the limit: both the same);
+    effective_on: the day it takes effect; reasons: its reason codes; name: the borrower's name (else the
+    locale's word for a customer)."""
     values = {
         "lender": LENDER[locale],
         "name": name or CUSTOMER[locale],
@@ -73,8 +97,8 @@ def notice_text(
 
 
 def reasons_shown(reasons: Sequence[str], locale: str) -> str:
-    """The reasons a notice quotes: its raise and cut codes (all its codes when it has neither) in
-    ``locale``'s language, joined as that language joins a list."""
+    """The reasons a notice quotes: its raise and cut codes (all its codes when it has neither, as a freeze
+    or a close has) in ``locale``'s language, joined as that language joins a list."""
     language = "zh" if locale == "zh-CN" else "en"
     shown = [c for c in reasons if c.startswith(("RAISE_", "CUT_"))] or list(reasons)
     return ("；" if language == "zh" else "; ").join(reason_text(c, language) for c in shown)

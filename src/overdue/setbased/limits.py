@@ -100,7 +100,7 @@ NOTICE_ACTION_ROWS = pa.schema(
         pa.field("reason", pa.string(), nullable=False),
     ]
 )
-"""The ``limit_notice`` actions, one per raise or cut recorded today (the reference's ``collection_actions``
+"""The ``limit_notice`` actions, one per change recorded today (the reference's ``collection_actions``
 row: type ``sms``, stage ``limit_review``, queued, its reason codes)."""
 NOTICE_MESSAGES = MESSAGES
 """The outbox's rows of the notices (the collection half's message layout)."""

@@ -13,10 +13,10 @@ portfolio's tables (:mod:`~overdue.setbased.limits`), compiled once per kind of 
   when they take effect today;
 - the accounts' status and the facts' limit are rewritten only on such days.
 
-The borrower's notice of a raise or cut is what :meth:`LimitReviewer.outputs` returns: the ``limit_notice``
-action rows and their outbox messages (in each borrower's language, the texts of
-:mod:`overdue.risk.notices`), filled in at the edge with Arrow compute, as the collection half fills its
-messages.
+The borrower's notice of each change recorded (a raise, cut, freeze or close) is what
+:meth:`LimitReviewer.outputs` returns: the ``limit_notice`` action rows and their outbox messages (in each
+borrower's language, the texts of :mod:`overdue.risk.notices`), filled in at the edge with Arrow compute, as
+the collection half fills its messages.
 
 Inputs the state tables do not hold: the ``limit_changes`` recorded before (:data:`~overdue.setbased.limits.
 LIMIT_CHANGES`), and for a portfolio read from the store, the statements and bucket spells it keeps beyond
@@ -65,7 +65,7 @@ DECISIONS = pa.schema(
     ]
 )
 TOLD = DECISIONS.append(pa.field("language", pa.string()))
-"""A raise or cut to tell, with the borrower's language."""
+"""A change to tell (:data:`~overdue.risk.changes.NOTICE_ACTIONS`), with the borrower's language."""
 MANY_LIMITS = pa.schema(
     [
         pa.field("account_key", pa.int64()),
@@ -413,13 +413,13 @@ def _layout(table: pa.Table) -> pa.Table:
 
 
 def notice_actions(told: pa.Table, on: date) -> pa.Table:
-    """The ``limit_notice`` action rows of the raises and cuts recorded on ``on``."""
+    """The ``limit_notice`` action rows of the changes recorded on ``on`` (``told``: :data:`TOLD`)."""
     n = told.num_rows
 
     def fixed(value: object, kind: pa.DataType) -> pa.Array:
         return pa.array([value] * n, kind)
 
-    template = pc.if_else(pc.equal(told["action"], "raise"), TEMPLATE_FOR["raise"], TEMPLATE_FOR["cut"])
+    template = templates_of(told["action"])
     return pa.table(
         {
             "account_key": told["account_key"],
@@ -437,6 +437,15 @@ def notice_actions(told: pa.Table, on: date) -> pa.Table:
     ).sort_by("account_key")
 
 
+def templates_of(actions: pa.Array) -> pa.Array:
+    """Each change's notice template (:data:`overdue.risk.notices.TEMPLATE_FOR`) over a column of actions."""
+    known = pa.array(list(TEMPLATE_FOR), pa.string())
+    chosen: pa.Array = pc.take(
+        pa.array(list(TEMPLATE_FOR.values()), pa.string()), pc.index_in(actions, known)
+    )
+    return chosen
+
+
 def yuan(fen: pa.Array) -> pa.Array:
     """:func:`overdue.domain.money.format_yuan` over a column of fen (not negative: limits)."""
     whole = pc.cast(pc.divide(fen, 100), pa.string())
@@ -448,7 +457,7 @@ def yuan(fen: pa.Array) -> pa.Array:
 
 
 def notice_messages(told: pa.Table, on: date) -> pa.Table:
-    """The outbox's messages of the raises and cuts recorded on ``on``, each in its borrower's language
+    """The outbox's messages of the changes recorded on ``on``, each in its borrower's language
     (``told``'s ``language``) as :func:`overdue.risk.notices.notice_locale` chooses it, filled in column by
     column (the reasons once per distinct combination of codes and locale)."""
     told = told.sort_by("account_key")
@@ -489,9 +498,7 @@ def notice_messages(told: pa.Table, on: date) -> pa.Table:
             here = pc.and_(mine, pc.equal(locales, locale))
             body = pc.if_else(here, pc.binary_join_element_wise(*columns, ""), body)
             locale_column = pc.if_else(here, locale, locale_column)
-    template_column = pc.if_else(
-        pc.equal(told["action"], "raise"), TEMPLATE_FOR["raise"], TEMPLATE_FOR["cut"]
-    )
+    template_column = templates_of(told["action"])
     return pa.table(
         {
             "account_key": told["account_key"],
