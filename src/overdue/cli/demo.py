@@ -39,7 +39,7 @@ EnglishShareOption = Annotated[
         "--english-share",
         min=0.0,
         max=1.0,
-        help="Share (0–1) of borrowers who read English: their notices and messages are in en.",
+        help="Share (0–1) of borrowers who read English (their accounts stored with language en).",
     ),
 ]
 

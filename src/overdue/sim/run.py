@@ -66,9 +66,10 @@ class SimulationConfig:
     """A daily capacity of human calls and the order they are made in (:mod:`overdue.sim.calls`); the
     default is unlimited, every allowed call made as planned."""
     english_share: float = 0.0
-    """The share (0–1) of borrowers who read English: their notices and collection messages, and the
-    accounts stored, are in ``en`` (:mod:`overdue.sim.borrowers`); the others zh-CN. Drawn from a stream of
-    its own, so the portfolio is otherwise the same."""
+    """The share (0–1) of borrowers who read English: their accounts carry (and are stored with) the
+    language ``en`` (:mod:`overdue.sim.borrowers`), the others zh-CN, so the end-of-day writes to them in
+    English once the portfolio is stored. The simulator itself counts messages without writing their texts.
+    Drawn from a stream of its own, so the portfolio is otherwise the same."""
 
     @property
     def end(self) -> date:
