@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from overdue.cli import demo
 from overdue.cli.main import _OverdueGroup, main
+from overdue.store.account_tables import accounts
 from overdue.store.behaviour_tables import behaviour_scores
 
 
@@ -65,3 +66,24 @@ def test_simulate_prints_json_without_writing(tmp_path: Path) -> None:
     report = json.loads(result.output)
     assert report["summary"]["accounts"] == 60
     assert not (tmp_path / "x.db").exists()
+
+
+def test_the_demo_stores_english_speaking_borrowers(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path}/demo.db"
+    args = ["--db", db, "demo", "--accounts", "80", "--months", "1", "--out", str(tmp_path / "r")]
+    result = CliRunner().invoke(_app(), [*args, "--workers", "1", "--english-share", "0.5", "--json"])
+    assert result.exit_code == 0, result.output
+    engine = create_engine(db)
+    with engine.connect() as conn:
+        counts = dict(
+            conn.execute(select(accounts.c.language, func.count()).group_by(accounts.c.language)).all()
+        )
+    engine.dispose()
+    assert set(counts) == {"zh-CN", "en"} and sum(counts.values()) == 80
+
+
+def test_the_cli_refuses_a_share_outside_0_to_1(tmp_path: Path) -> None:
+    args = ["--db", f"sqlite:///{tmp_path}/x.db", "simulate", "--accounts", "10", "--english-share", "1.5"]
+    result = CliRunner().invoke(_app(), args)
+    assert result.exit_code == 2
+    assert "--english-share" in result.output

@@ -1,23 +1,16 @@
-"""English-speaking borrowers in the simulator: a share drawn from its own stream, stored with the accounts,
-and nothing else about the portfolio moved by it."""
+"""English-speaking borrowers in the simulator: a share drawn from its own stream, carried by the accounts,
+and nothing else about the portfolio moved by it; the demo storing them is tested with the demo's CLI."""
 
 from __future__ import annotations
 
 import dataclasses
 from datetime import date
-from pathlib import Path
 
 import pytest
-import typer
-from sqlalchemy import create_engine, func, select
-from typer.testing import CliRunner
 
-from overdue.cli import demo
-from overdue.cli.main import _OverdueGroup, main
 from overdue.sim import SimulationConfig, simulate
 from overdue.sim.borrowers import make_borrowers
 from overdue.sim.limits import book_borrowers
-from overdue.store.account_tables import accounts
 
 START = date(2026, 1, 1)
 
@@ -63,32 +56,3 @@ def test_simulated_accounts_carry_their_borrowers_language() -> None:
     assert mixed.actions == chinese.actions
     assert mixed.tallies == chinese.tallies
     assert [dataclasses.replace(s, language="zh-CN") for s in mixed.states] == list(chinese.states)
-
-
-def _app() -> typer.Typer:
-    app = typer.Typer(cls=_OverdueGroup, no_args_is_help=True)
-    app.callback()(main)
-    app.command("demo")(demo.demo)
-    app.command("simulate")(demo.simulate)
-    return app
-
-
-def test_the_demo_stores_english_speaking_borrowers(tmp_path: Path) -> None:
-    db = f"sqlite:///{tmp_path}/demo.db"
-    args = ["--db", db, "demo", "--accounts", "80", "--months", "1", "--out", str(tmp_path / "r")]
-    result = CliRunner().invoke(_app(), [*args, "--workers", "1", "--english-share", "0.5", "--json"])
-    assert result.exit_code == 0, result.output
-    engine = create_engine(db)
-    with engine.connect() as conn:
-        counts = dict(
-            conn.execute(select(accounts.c.language, func.count()).group_by(accounts.c.language)).all()
-        )
-    engine.dispose()
-    assert set(counts) == {"zh-CN", "en"} and sum(counts.values()) == 80
-
-
-def test_the_cli_refuses_a_share_outside_0_to_1(tmp_path: Path) -> None:
-    args = ["--db", f"sqlite:///{tmp_path}/x.db", "simulate", "--accounts", "10", "--english-share", "1.5"]
-    result = CliRunner().invoke(_app(), args)
-    assert result.exit_code == 2
-    assert "--english-share" in result.output
