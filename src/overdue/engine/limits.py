@@ -45,14 +45,21 @@ from overdue.risk.changes import (
     parameters_for,
     past_changes,
 )
-from overdue.risk.notices import FALLBACK_LOCALE, NOTICE_CHANNEL, TEMPLATE_FOR, notice_locale, notice_text
+from overdue.risk.notices import (
+    FALLBACK_LOCALE,
+    NOTICE_CHANNEL,
+    NOTICE_STAGE,
+    NOTICE_TREATMENT,
+    TEMPLATE_FOR,
+    notice_locale,
+    notice_text,
+)
 from overdue.risk.review import ReviewDecision, ReviewParameters
 from overdue.store import collections_repository as collections_store
 from overdue.store import limit_repository as store
 from overdue.store import repository
 from overdue.store.limit_tables import limit_changes
 
-NOTICE_TREATMENT = "limit_notice"
 NOTICE_LOCALE = FALLBACK_LOCALE
 """The locale of a notice whose template has no text in the borrower's language."""
 
@@ -171,7 +178,7 @@ def _tell(conn: Connection, state: AccountState, decision: ReviewDecision, on: d
             "business_date": on,
             "treatment": NOTICE_TREATMENT,
             "type": NOTICE_CHANNEL,
-            "stage": "limit_review",
+            "stage": NOTICE_STAGE,
             "template": template,
             "party": "debtor",
             "priority": 0,

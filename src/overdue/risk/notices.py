@@ -24,6 +24,10 @@ from overdue.domain.state import DEFAULT_LANGUAGE
 from overdue.risk.reasons import reason_text
 
 NOTICE_CHANNEL = "sms"
+NOTICE_TREATMENT = "limit_notice"
+NOTICE_STAGE = "limit_review"
+"""A notice is an action of this treatment and stage (type :data:`NOTICE_CHANNEL`), whoever sends it: the
+end-of-day, the set-based review, the simulator."""
 LOCALES = ("zh-CN", "en")
 
 TEMPLATES: Mapping[str, Mapping[str, str]] = {

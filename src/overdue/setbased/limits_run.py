@@ -40,9 +40,16 @@ import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from overdue.channels.templates import CUSTOMER, LENDER, REPAY_CHANNEL
 from overdue.domain.terms import ProductTerms
-from overdue.engine.limits import NOTICE_LOCALE, NOTICE_TREATMENT, LimitReview
+from overdue.engine.limits import NOTICE_LOCALE, LimitReview
 from overdue.risk.changes import NOTICE_ACTIONS, parameters_for
-from overdue.risk.notices import NOTICE_CHANNEL, TEMPLATE_FOR, TEMPLATES, reasons_shown
+from overdue.risk.notices import (
+    NOTICE_CHANNEL,
+    NOTICE_STAGE,
+    NOTICE_TREATMENT,
+    TEMPLATE_FOR,
+    TEMPLATES,
+    reasons_shown,
+)
 from overdue.risk.review import ReviewParameters
 from overdue.setbased import limits
 from overdue.setbased.backend import table_name
@@ -426,7 +433,7 @@ def notice_actions(told: pa.Table, on: date) -> pa.Table:
             "business_date": fixed(on, pa.date32()),
             "treatment": fixed(NOTICE_TREATMENT, pa.string()),
             "type": fixed(NOTICE_CHANNEL, pa.string()),
-            "stage": fixed("limit_review", pa.string()),
+            "stage": fixed(NOTICE_STAGE, pa.string()),
             "template": template,
             "party": fixed("debtor", pa.string()),
             "priority": fixed(0, pa.int32()),

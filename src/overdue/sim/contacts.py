@@ -4,7 +4,8 @@ Which actions are contacts: those whose channel (the end-of-day's, :data:`overdu
 MESSAGE_CHANNELS` and :data:`~overdue.engine.collect.CONTACT_CHANNEL`) is a contact channel of
 :data:`overdue.domain.collections.CONTACT_CHANNELS`: SMS, app push, letters and lawyer's letters, AI
 calls, human calls (to the debtor or to a pre-agreed contact) and field visits. Agency placement and
-recall, litigation, write-off and debt sale are not contacts.
+recall, litigation, write-off and debt sale are not contacts; nor is a limit review's notice (an SMS from the
+lender's risk side, sent as the end-of-day sends it, with no rulebook check and no contact logged).
 
 An action the end-of-day allowed (``plan_collection`` checks every plan, with no time yet) becomes a contact
 at a **local time** in the borrower's time zone: an account's contacts of one day get times drawn at

@@ -11,7 +11,9 @@ Declined applicants are not booked: the portfolio is the first ``count`` approve
 the statement day, after billing) every account is reviewed by the end-of-day's own rule,
 :func:`overdue.risk.changes.change_to_record` (a line not closed, with a finished cycle; the decision kept
 when it is a change); changes are applied on their effective date (:func:`~overdue.risk.changes.
-apply_change`). Tallies: ``("limit_changes", action, month)`` and ``("limit_band", band)``.
+apply_change`). Each change recorded is told to the borrower as the end-of-day tells it: a ``limit_notice``
+action (an SMS of stage ``limit_review``, counted and costed with the other actions, with no variant).
+Tallies: ``("limit_changes", action, month)`` and ``("limit_band", band)``.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from overdue.risk.changes import (
 from overdue.risk.data import APPLICATION_STREAM, application_form
 from overdue.risk.limits import assign_limit, load_limit_table
 from overdue.risk.modelfiles import shipped_scorecard
-from overdue.risk.review import ReviewParameters
+from overdue.risk.review import ReviewDecision, ReviewParameters
 from overdue.sim.borrowers import Borrower, make_borrowers
 
 DRAW_MARGIN = 1.25
@@ -115,14 +117,17 @@ class LimitBook:
     def due(self, on: date) -> bool:
         return self.schedule.due(self.terms, on)
 
-    def review(self, i: int, state: AccountState, statements: Sequence[Statement], on: date) -> AccountState:
+    def review(
+        self, i: int, state: AccountState, statements: Sequence[Statement], on: date
+    ) -> tuple[AccountState, ReviewDecision | None]:
         """Review account ``i`` (``statements``: all it has had) as the end-of-day does
         (:func:`~overdue.risk.changes.change_to_record`); returns its state with a change applied when the
-        change takes effect today."""
+        change takes effect today, and the change recorded today (None when none: the borrower is told of
+        it, :data:`~overdue.risk.changes.NOTICE_ACTIONS`)."""
         changes = self.changes[i]
         decision = change_to_record(state, statements, state.bucket_history, on, changes, self.params)
         if decision is None:
-            return state
+            return state, None
         self.counts[("limit_changes", decision.action, f"{on.year:04d}-{on.month:02d}")] += 1
         changes.append(
             PastChange(
@@ -131,8 +136,8 @@ class LimitBook:
         )
         if decision.effective_on > on:
             self.pending.setdefault(i, []).append(len(changes) - 1)
-            return state
-        return self._apply(i, len(changes) - 1, state, on)
+            return state, decision
+        return self._apply(i, len(changes) - 1, state, on), decision
 
     def due_today(self, on: date) -> list[int]:
         """Accounts with a pending change whose effective date has come, in account order."""

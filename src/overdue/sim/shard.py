@@ -47,6 +47,8 @@ from overdue.engine.collect import CollectionDay, Collections, PlannedStep, acco
 from overdue.reports.metrics import BUCKETS
 from overdue.risk.behaviour import month_end_score, scored_at_month_end
 from overdue.risk.collection import collection_facts, score_fact, shipped_propensity
+from overdue.risk.notices import NOTICE_CHANNEL, NOTICE_STAGE, NOTICE_TREATMENT, TEMPLATE_FOR
+from overdue.risk.review import ReviewDecision
 from overdue.sim.behaviour import Behaviour
 from overdue.sim.borrowers import Borrower
 from overdue.sim.calls import CALL_TYPES, CAPACITY_RULE, LOT_STREAM, CallPolicy, CallQueue, WaitingCall
@@ -384,9 +386,35 @@ class Shard:
         for index in np.flatnonzero(self.opened):
             i = int(index)
             state = self.state(i)
-            reviewed = self.limits.review(i, state, (*self.paid_aside[i], *state.statements), on)
+            reviewed, change = self.limits.review(i, state, (*self.paid_aside[i], *state.statements), on)
+            if change is not None:
+                self.tell(i, on, change)
             if reviewed is not state:
                 self._set_limit(i, reviewed)
+
+    def tell(self, i: int, on: date, change: ReviewDecision) -> None:
+        """The borrower's notice of a limit change recorded today, as the end-of-day sends it
+        (:func:`overdue.engine.limits.review_account`): an SMS action ``limit_notice`` of stage
+        ``limit_review``, of no experiment (counted under :data:`NO_VARIANT`), with the change's reasons. It
+        is a message from the lender's risk side, not a collection treatment: it adds no pressure."""
+        self.tallies.action(i, NOTICE_CHANNEL, NOTICE_STAGE, True, NO_VARIANT)
+        if self.spec.keep_records:
+            row: ActionRow = (
+                self.ids[i],
+                on,
+                NOTICE_TREATMENT,
+                NOTICE_CHANNEL,
+                NOTICE_STAGE,
+                TEMPLATE_FOR[change.action],
+                "debtor",
+                0,
+                None,
+                None,
+                "recorded",
+                None,
+                " ".join(change.reasons),
+            )
+            self.actions.append(row)
 
     def _set_limit(self, i: int, state: AccountState) -> None:
         self.set_state(i, state)

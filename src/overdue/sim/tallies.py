@@ -124,10 +124,11 @@ class EpisodeTallies:
         self.counts[("exposure_total", variant)] += increase
         self.past_due[i] = now
 
-    def action(self, i: int, action_type: str, stage: str, allowed: bool) -> None:
-        """Count a decided action (after compliance, and after its contact's own check)."""
+    def action(self, i: int, action_type: str, stage: str, allowed: bool, variant: str | None = None) -> None:
+        """Count a decided action (after compliance, and after its contact's own check) under ``variant``
+        (default: the account's)."""
         status = "allowed" if allowed else "refused"
-        self.counts[("actions", action_type, stage, self.variant[i], status)] += 1
+        self.counts[("actions", action_type, stage, variant or self.variant[i], status)] += 1
 
     def touched(self, i: int, action_type: str) -> int:
         """Note that a delinquent account got a treatment of ``action_type``; returns the type's index."""
