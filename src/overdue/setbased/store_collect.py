@@ -58,6 +58,7 @@ from overdue.domain.collections import CollectionState
 from overdue.domain.errors import InvalidInput
 from overdue.engine.collect import HISTORY_DAYS
 from overdue.engine.reference import check_templates
+from overdue.risk.notices import NOTICE_TREATMENT as LIMIT_NOTICE
 from overdue.setbased.behaviour import LATEST, BehaviourScorer
 from overdue.setbased.collect import CollectionDay, Collector
 from overdue.setbased.collect_notice import NOTICE_TREATMENT
@@ -384,11 +385,13 @@ def _promises(conn: Connection, ids: pa.Array) -> pa.Table:
 
 
 def _done(conn: Connection, ids: pa.Array) -> pa.Table:
+    """The strategy's treatments done: each account's last date of each treatment not refused. The limit
+    review's notices are not a strategy's treatment (the collection half never records them in ``done``)."""
     a = collection_actions.c
     rows = fetch_rows(
         conn,
         select(a.account_id, a.treatment, func.max(a.business_date))
-        .where(a.status != "refused")
+        .where(a.status != "refused", a.treatment != LIMIT_NOTICE)
         .group_by(a.account_id, a.treatment)
         .order_by(a.account_id, a.treatment),
         pa.schema([pa.field("account_id", pa.string()), *list(DONE)[1:]]),
