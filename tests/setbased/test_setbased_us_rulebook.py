@@ -63,7 +63,7 @@ from overdue.setbased import Portfolio, Unsupported, tables_from_states
 from overdue.setbased.collect import CollectionDay, Collector
 from overdue.setbased.collect_notice import NOTICE_REASON
 from overdue.setbased.snapshots import read_outputs, read_state, write_state
-from overdue.strategy import Strategy, default_strategy, load_strategy, parse_strategy
+from overdue.strategy import Strategy, StrategyError, default_strategy, load_strategy, parse_strategy
 
 SINK = load_strategy(Path(__file__).parent / "setbased_sink_strategy.yaml")
 NOTICE_FIRST = RuleSetRulebook(
@@ -357,12 +357,11 @@ def test_a_lenders_own_rule_is_still_refused_by_name() -> None:
         Collector(portfolio_of_one(), default_strategy(), own)
 
 
-def test_a_treatment_named_as_the_notice_is_refused_under_the_us_rulebook() -> None:
+def test_a_treatment_named_as_the_notice_is_refused_when_the_strategy_is_read() -> None:
     text = (Path(__file__).parent / "setbased_sink_strategy.yaml").read_text()
     assert "id: deep_visit" in text
-    strategy = parse_strategy(text.replace("id: deep_visit", "id: validation_notice"))
-    with pytest.raises(Unsupported, match=r"treatment validation_notice is the id of the validation notice"):
-        Collector(portfolio_of_one(), strategy, US_RULEBOOK)
+    with pytest.raises(StrategyError, match=r"treatment id 'validation_notice' is reserved"):
+        parse_strategy(text.replace("id: deep_visit", "id: validation_notice"))
 
 
 # --- the store path ----------------------------------------------------------------------------------------

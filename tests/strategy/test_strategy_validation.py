@@ -3,7 +3,10 @@
 import pytest
 from strategy_helpers import MINI, find, line_with, problems_of
 
+from overdue.risk.notices import NOTICE_TREATMENT as LIMIT_NOTICE
+from overdue.setbased.collect_notice import NOTICE_TREATMENT as VALIDATION_NOTICE
 from overdue.strategy import parse_strategy
+from overdue.strategy.parser import RESERVED_TREATMENT_IDS
 
 
 def test_the_mini_strategy_is_valid() -> None:
@@ -151,6 +154,17 @@ def test_duplicate_treatment_id() -> None:
     find(
         problems_of(text), line=line_with(text, "early_sms", 2), field="treatments[0].id", message="duplicate"
     )
+
+
+def test_the_end_of_days_own_notice_ids_are_reserved() -> None:
+    for reserved in ("limit_notice", "validation_notice"):
+        text = MINI.replace("{id: late_call,", "{id: " + reserved + ",")
+        problem = find(
+            problems_of(text), line=line_with(text, reserved), field="treatments[0].id", message="reserved"
+        )
+        assert "choose another" in problem.message
+    # ... and they are the ids the end-of-day records its notices under.
+    assert {LIMIT_NOTICE, VALIDATION_NOTICE} == RESERVED_TREATMENT_IDS
 
 
 def test_duplicate_stage_name_and_duplicate_key() -> None:

@@ -75,7 +75,6 @@ from overdue.setbased.collect_decide import (
     reads_score,
 )
 from overdue.setbased.collect_notice import (
-    NOTICE_TREATMENT,
     NOTICES,
     SENT,
     notice_rows,
@@ -337,11 +336,6 @@ class Collector:
             _COMPILED[key] = cached
         self.strategy: CompiledStrategy = cached[0]
         self.rulebook: CompiledRulebook = rules
-        if rules.validation_notice and NOTICE_TREATMENT in self.strategy.treatment_ids:
-            raise Unsupported(
-                f"strategy {strategy.name}: treatment {NOTICE_TREATMENT} is the id of the validation "
-                f"notice's action under rulebook {rules.name}"
-            )
         self.account_ids = pa.table(
             {"account_key": pa.array([], pa.int64()), "account_id": pa.array([], pa.string())}
         )

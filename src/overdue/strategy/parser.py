@@ -58,6 +58,11 @@ TREATMENT_KEYS = frozenset(
 )
 PAUSE_KEYS = frozenset({"name", "description", "when", "exempt_stages"})
 REQUIRED_LOCALES = ("zh-CN", "en")
+RESERVED_TREATMENT_IDS = frozenset({"limit_notice", "validation_notice"})
+"""Treatment ids the end-of-day records actions under outside any strategy — the limit review's notice
+(:data:`overdue.risk.notices.NOTICE_TREATMENT`) and the US validation notice
+(:data:`overdue.setbased.collect_notice.NOTICE_TREATMENT`): a strategy's treatment of the same id would read
+their dates as its own schedule's."""
 
 
 @dataclass
@@ -246,6 +251,13 @@ def _treatment(
     if tid is not None:
         if tid in ids:
             reader.error(entries["id"], f"{where}.id", f"duplicate treatment id {tid!r}")
+        if tid in RESERVED_TREATMENT_IDS:
+            reader.error(
+                entries["id"],
+                f"{where}.id",
+                f"treatment id {tid!r} is reserved for the end-of-day's own notices "
+                f"({', '.join(sorted(RESERVED_TREATMENT_IDS))}); choose another",
+            )
         ids.add(tid)
     kind = (
         reader.scalar(entries["type"], f"{where}.type", str, "an action type") if "type" in entries else None
