@@ -28,7 +28,6 @@ NOTICE_TREATMENT = "limit_notice"
 NOTICE_STAGE = "limit_review"
 """A notice is an action of this treatment and stage (type :data:`NOTICE_CHANNEL`), whoever sends it: the
 end-of-day, the set-based review, the simulator."""
-LOCALES = ("zh-CN", "en")
 
 TEMPLATES: Mapping[str, Mapping[str, str]] = {
     "limit_raise": {

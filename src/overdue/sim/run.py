@@ -93,10 +93,6 @@ def simulate(
         raise ValueError("a simulation needs at least one account and one month")
     if config.start.day != 1:
         raise ValueError("a simulation starts on the 1st of a month")
-    if not 0.0 <= config.english_share <= 1.0:
-        raise ValueError(
-            f"the share of English-speaking borrowers must be within 0–1, got {config.english_share}"
-        )
     started = time.perf_counter()
     text = config.strategy_text or default_strategy_text()
     strategy = parse_strategy(text, name="simulated strategy")
