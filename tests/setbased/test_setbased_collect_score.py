@@ -67,6 +67,7 @@ from overdue.setbased.collect_tables import collection_tables
 from overdue.setbased.layout import SPELLS
 from overdue.setbased.snapshots import read_outputs, write_state
 from overdue.strategy import Strategy, load_strategy
+from overdue.strategy.quiet import quiet_days_of
 
 SCORED_FILE = Path(__file__).parent / "setbased_score_strategy.yaml"
 SCORED = load_strategy(SCORED_FILE)
@@ -216,11 +217,14 @@ def adjusted_records(rng: random.Random, records: Records, states: list[AccountS
     return changed
 
 
-def reference_scores(states: list[AccountState], on: date, records: Records) -> dict[str, int | None]:
+def reference_scores(
+    states: list[AccountState], on: date, records: Records, strategy: Strategy
+) -> dict[str, int | None]:
     """The ``score`` fact the reference's decision reads, of each account that ran and needs one."""
     scores: dict[str, int | None] = {}
+    quiet = quiet_days_of(strategy)
     for account in states:
-        if account.last_eod != on or not needs_decision(account, on):
+        if account.last_eod != on or not needs_decision(account, on, records[account.id][0].state, quiet):
             continue
         cs = start_or_end_episode(records[account.id][0].state, account.days_past_due, on)
         scores[account.id] = score_fact(account, review_promises(cs, on), on)
@@ -271,7 +275,7 @@ def run_both(
                 spell_history=spell_history,
             )
         scores = {ids[r["account_key"]]: r["score"] for r in collector.scores(day).to_pylist()}
-        assert scores == reference_scores(states, day, records), f"scores on {day}"
+        assert scores == reference_scores(states, day, records, strategy), f"scores on {day}"
         got = set_based_day(collector, day, ids, {s.id for s in states if s.last_eod == day})
         assert_same(got, want, day)
         seen.update({f"{i}@{day}": s for i, s in scores.items()})

@@ -11,8 +11,8 @@ from overdue.domain.state import AccountStatus
 from overdue.engine.collect import Collections
 from overdue.sim import SimulationConfig, simulate
 from overdue.sim.borrowers import make_borrowers
-from overdue.sim.skips import quiet_day_filter
 from overdue.strategy import default_strategy
+from overdue.strategy.quiet import quiet_day_filter
 
 
 def test_same_seed_gives_the_same_summary_whatever_the_workers() -> None:

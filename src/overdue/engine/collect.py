@@ -39,6 +39,7 @@ from overdue.store import collections_repository as store
 from overdue.store import compliance_repository as compliance_store
 from overdue.store.limit_repository import bucket_spells
 from overdue.strategy import AccountFacts, Decision, PlannedAction, Strategy, decide
+from overdue.strategy.quiet import quiet_days_of
 
 MESSAGE_CHANNELS = {
     "sms": "sms",
@@ -137,9 +138,40 @@ def account_facts(
     )
 
 
-def needs_decision(account: AccountState, on: date) -> bool:
-    """Whether the strategy has anything to look at: something billed unpaid, or overdue."""
-    return account.days_past_due > 0 or any(s.outstanding > 0 for s in account.statements)
+def needs_decision(
+    account: AccountState,
+    on: date,
+    collection: CollectionState | None = None,
+    quiet_days: frozenset[int] | None = None,
+) -> bool:
+    """Whether the strategy has anything to look at: the account is overdue, or has something billed unpaid
+    and is not quiet today.
+
+    An account at DPD 0 whose ``collection`` records are settled (:func:`settled`) is quiet on a day its
+    latest unpaid statement's due date is not one of ``quiet_days`` away
+    (:func:`overdue.strategy.quiet.quiet_day_filter`: the only days a strategy can act on it); deciding
+    for it then plans nothing and changes none of its records. ``quiet_days`` None (the strategy can act at
+    DPD 0 on other days too) or no ``collection`` given: never quiet.
+    """
+    if account.days_past_due > 0:
+        return True
+    unpaid = [s for s in account.statements if s.outstanding > 0]
+    if not unpaid:
+        return False
+    if quiet_days is None or collection is None or not settled(collection):
+        return True
+    latest = max(unpaid, key=lambda s: s.statement_date)
+    return (latest.due_date - on).days in quiet_days
+
+
+def settled(collection: CollectionState) -> bool:
+    """Whether an account's collection records leave it nothing to review: no episode open, no promise
+    pending, no escalation."""
+    return (
+        collection.episode_started_on is None
+        and collection.escalation == 0
+        and not any(p.status == "pending" for p in collection.promises)
+    )
 
 
 @dataclass(frozen=True)
@@ -200,7 +232,7 @@ def plan_collection(
     cs = collections.review_promises(cs, on)
     agency, placed_on = collection.agency, collection.placed_on
     holds, notice_on = collection.holds, collection.validation_notice_on
-    if not needs_decision(account, on):
+    if not needs_decision(account, on, collection.state, quiet_days_of(strategy)):
         return CollectionDay(Collections(cs, agency, placed_on, holds, notice_on), None, ())
     send_notice = (
         getattr(rulebook, "requires_validation_notice", False)
@@ -325,7 +357,8 @@ def collect(
     episode = collections.start_or_end_episode(cs, account.days_past_due, on).episode_started_on
     done: dict[str, date] = {}
     history: list[PastContact] = []
-    if needs_decision(account, on):  # holds, notice, schedules and contacts only matter to a decision
+    # Holds, notice, schedules and contacts only matter to a decision.
+    if needs_decision(account, on, cs, quiet_days_of(strategy)):
         zone = ZoneInfo(account.timezone)
         notice = compliance_store.validation_notice(conn, account.id)
         loaded = Collections(

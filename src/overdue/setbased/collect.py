@@ -108,6 +108,7 @@ from overdue.setbased.params import Unsupported
 from overdue.setbased.plan import bindings
 from overdue.setbased.steps import PLACEHOLDERS, Today
 from overdue.strategy.model import Strategy
+from overdue.strategy.quiet import quiet_days_of
 
 
 @dataclass(frozen=True)
@@ -258,6 +259,7 @@ def _compile(compiled: CompiledStrategy, rules: CompiledRulebook, dialect: str) 
         names=reads_names(compiled.strategy),
         score=score,
         behaviour=_table("behaviour_latest", LATEST) if reads_behaviour(compiled.strategy) else None,
+        quiet_days=quiet_days_of(compiled.strategy),
     )
     if rules.validation_notice:
         facts = with_notice(facts, day)

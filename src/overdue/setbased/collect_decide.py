@@ -179,9 +179,10 @@ def account_facts(
     score: ScoreInputs | None = None,
     arrangements: ir.Table | None = None,
     behaviour: ir.Table | None = None,
+    quiet_days: frozenset[int] | None = None,
 ) -> ir.Table:
-    """One row per account that ran today and needs a decision — something billed unpaid, or overdue
-    (:func:`overdue.engine.collect.needs_decision`) — with every fact under its
+    """One row per account that ran today and needs a decision — overdue, or something billed unpaid and
+    not quiet today (:func:`overdue.engine.collect.needs_decision`) — with every fact under its
     :class:`~overdue.strategy.facts.AccountFacts` name (``escalation`` the one after today's promise
     review, before it lapses) and the collection records after the episode and promise reviews
     (``episode_started_on``, ``previous_stage``, ``escalated_from``).
@@ -197,6 +198,7 @@ def account_facts(
     behaviour: each account's latest month-end behaviour score (``account_key``, ``behaviour_score``:
     :data:`overdue.setbased.behaviour.LATEST`; only when a condition reads it, :func:`reads_behaviour`):
     gives the ``behaviour_score`` column (null for an account never scored, as the reference).
+    quiet_days: the strategy's :func:`~overdue.strategy.quiet.quiet_day_filter` (None: no account is quiet).
     """
     on = day.on
     a = accounts.filter(accounts.last_eod == on)
@@ -215,6 +217,8 @@ def account_facts(
     )
     t = left_join(a.select("account_key", "days_past_due", "bucket", "status"), sums)
     t = t.filter((t.days_past_due > 0) | t.latest.notnull())
+    if quiet_days is not None:
+        t = t.filter((t.days_past_due > 0) | _not_quiet(t, collections, promises, quiet_days, on))
     t = t.mutate(
         overdue_balance=ibis.ifelse(t.status == WRITTEN_OFF, t.past_due_balance, t.short_balance)
     ).drop("past_due_balance", "short_balance", "latest")
@@ -294,6 +298,24 @@ def account_facts(
         **{f"hold_{kind}": t[f"hold_{kind}"] for kind in HOLDS},
     )
     return facts_table
+
+
+def _not_quiet(
+    t: ir.Table, collections: ir.Table, promises: ir.Table, quiet_days: frozenset[int], on: ir.IntegerScalar
+) -> ir.BooleanValue:
+    """Where an account at DPD 0 with something billed unpaid is not quiet today: its latest unpaid
+    statement falls due one of ``quiet_days`` from ``on`` (a day number), or its records are not settled
+    (:func:`overdue.engine.collect.settled`: an episode open, an escalation, a promise pending)."""
+    c = collections
+    unsettled = ibis.union(
+        c.filter(c.episode_started_on.notnull() | (c.escalation.fill_null(0) != 0)).select("account_key"),
+        promises.filter(promises.status == "pending").select("account_key"),
+        distinct=True,
+    )
+    not_quiet = t.account_key.isin(unsettled.account_key)
+    if quiet_days:
+        not_quiet = not_quiet | (t.latest_due - on).isin(sorted(quiet_days))
+    return not_quiet
 
 
 RECORD_DEFAULTS: Mapping[str, object] = {

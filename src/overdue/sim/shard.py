@@ -43,7 +43,14 @@ from overdue.domain.ledger import Transaction
 from overdue.domain.records import replace
 from overdue.domain.state import AccountState, AccountStatus, Statement
 from overdue.domain.terms import product_terms
-from overdue.engine.collect import CollectionDay, Collections, PlannedStep, account_facts, plan_collection
+from overdue.engine.collect import (
+    CollectionDay,
+    Collections,
+    PlannedStep,
+    account_facts,
+    plan_collection,
+    settled,
+)
 from overdue.reports.metrics import BUCKETS
 from overdue.risk.behaviour import month_end_score, scored_at_month_end
 from overdue.risk.collection import collection_facts, score_fact, shipped_propensity
@@ -74,11 +81,11 @@ from overdue.sim.skips import (
     paid_statements,
     planning_days,
     quiet_account,
-    quiet_day_filter,
 )
 from overdue.sim.tallies import EpisodeTallies, cure_amount, overdue_balance
 from overdue.sim.uplift import UpliftLog
 from overdue.strategy import AccountFacts, PlannedAction, Strategy, assign_variant, parse_strategy
+from overdue.strategy.quiet import quiet_day_filter
 
 NO_VARIANT = "all"
 """Variant label of accounts when the strategy runs no experiment."""
@@ -186,7 +193,8 @@ class Shard:
         self.closed_through = np.zeros(n, dtype=np.int64)
         """The last date (ordinal) closed by an idle skip, not yet written into the state's ``last_eod``."""
         self.in_play = np.zeros(n, dtype=bool)
-        """Accounts in a delinquency episode or with a pending promise: planned every day."""
+        """Accounts whose collection records are not settled (:func:`overdue.engine.collect.settled`: an
+        episode open, a promise pending, an escalation): planned every day."""
         self.placed = np.zeros(n, dtype=bool)
         self.behaviour_score: list[int | None] = [None] * n
         """Each account's latest month-end behaviour score (the ``behaviour_score`` fact)."""
@@ -256,7 +264,7 @@ class Shard:
     def set_collection(self, i: int, collection: Collections) -> None:
         self.colls[i] = collection
         cs = collection.state
-        self.in_play[i] = cs.episode_started_on is not None or any(p.status == "pending" for p in cs.promises)
+        self.in_play[i] = not settled(cs)
         self.placed[i] = collection.agency is not None
 
     def keep(self, transactions: tuple[Transaction, ...]) -> None:

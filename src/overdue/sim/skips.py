@@ -5,11 +5,13 @@ simulated account-day. Each skip below is an argument that the skipped call coul
 anything; a test runs the same portfolio with and without the skips (``skip_quiet_days``) and checks that
 actions, contacts, ledger, final states and every tally are identical.
 
-1. **Quiet collection days** (:func:`quiet_day_filter`): an account at DPD 0, outside any episode and with
-   no pending promise, can only get treatments scheduled by ``on_days_to_due``; when every treatment that
-   can fire at DPD 0 is so scheduled, such an account needs planning only on those days before a due date.
-   All the shard's accounts share one product, so every statement's due date is one of
-   :func:`due_dates`; on a day no due date is that many days away, no such account needs planning at all.
+1. **Quiet collection days** (:mod:`overdue.strategy.quiet`): an account at DPD 0, outside any episode,
+   with no pending promise and no escalation, can only get treatments scheduled by ``on_days_to_due``; when
+   every treatment that can fire at DPD 0 is so scheduled, such an account needs planning only on those days
+   before a due date (the end-of-day does not decide for it on the other days either,
+   :func:`overdue.engine.collect.needs_decision`). All the shard's accounts share one product, so every
+   statement's due date is one of :func:`due_dates`; on a day no due date is that many days away, the shard
+   does not even look at such accounts.
 2. **Idle end-of-days** (:func:`idle_through`): on an ordinary day (not a statement day, not a month end)
    an active, current account whose unpaid statements carry no interest-bearing principal and are not yet
    past their due date (and grace) has nothing to accrue, age or bill: its end-of-day only closes the date.
@@ -32,55 +34,15 @@ reset with the episode, and a strategy's facts do not include it).
 from __future__ import annotations
 
 from datetime import date
-from types import SimpleNamespace
 
 from overdue.domain.calendar import add_months, due_date_for
 from overdue.domain.state import AccountState, AccountStatus, Statement
 from overdue.domain.terms import ProductTerms
-from overdue.strategy import Strategy
-from overdue.strategy.conditions import Condition, Parameters
-from overdue.strategy.model import resolve_int
 
 NEVER = -1
 """:func:`idle_through` of an account whose end-of-day must run."""
 FOREVER = date.max.toordinal()
 """:func:`idle_through` of an account with nothing unpaid on its statements."""
-
-
-def quiet_day_filter(strategy: Strategy) -> frozenset[int] | None:
-    """The days-to-due on which an account at DPD 0 can get a treatment, or None when that cannot be known.
-
-    A treatment can fire at DPD 0 unless its stage's ``when`` (or its own) has a ``days_past_due`` test
-    that 0 fails, or its schedule needs a DPD of at least 1 (``on_dpd`` all ≥ 1, or ``from_dpd`` ≥ 1). Every
-    treatment that can must be scheduled by ``on_days_to_due``; the union of those days over every parameter
-    set (experiment variants included) is returned.
-    """
-    at_zero = SimpleNamespace(days_past_due=0)
-    days: set[int] = set()
-    for _, parameters in strategy.parameter_sets():
-        for stage in strategy.stages:
-            if _excludes(stage.when, at_zero, parameters):
-                continue
-            for treatment in stage.treatments:
-                on_dpd = [resolve_int(v, parameters) for v in treatment.on_dpd]
-                from_dpd = None if treatment.from_dpd is None else resolve_int(treatment.from_dpd, parameters)
-                if (
-                    (on_dpd and min(on_dpd) >= 1)
-                    or (from_dpd is not None and from_dpd >= 1)
-                    or _excludes(treatment.when, at_zero, parameters)
-                ):
-                    continue
-                if not treatment.on_days_to_due:
-                    return None
-                days.update(resolve_int(v, parameters) for v in treatment.on_days_to_due)
-    return frozenset(days)
-
-
-def _excludes(condition: Condition, subject: SimpleNamespace, parameters: Parameters) -> bool:
-    """Whether a top-level ``days_past_due`` test of ``condition`` fails for ``subject``."""
-    return any(
-        test.field == "days_past_due" and not test.holds(subject, parameters) for test in condition.tests
-    )
 
 
 def due_dates(terms: ProductTerms, start: date, end: date) -> frozenset[date]:
