@@ -15,9 +15,9 @@ from sqlalchemy import Engine, select
 
 from overdue.engine.limits import LimitReview, review_account
 from overdue.engine.reference import run_eod
-from overdue.risk.notices import notice_text
+from overdue.risk.notices import NOTICE_TREATMENT, notice_text
 from overdue.services import scenario as scenarios
-from overdue.store import repository
+from overdue.store import collections_repository, repository
 from overdue.store.collection_tables import collection_actions, outbox
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -119,3 +119,15 @@ def test_a_close_is_told_once_in_the_borrowers_language(engine: Engine, language
         assert "closed for good from 2026-06-01" in want[1]["body"]
     else:
         assert "自2026-06-01起永久关闭" in want[1]["body"]
+
+
+def test_the_treatments_done_leave_the_notices_out(engine: Engine) -> None:
+    """The end-of-day reads the strategy's treatments done without the review's notices, as the set-based
+    store path does (``store_collect._done``)."""
+    run_until(engine, "limit-review-freeze-delinquent.yaml", FREEZE_DAY, "zh-CN")
+    with engine.connect() as conn:
+        everything = collections_repository.last_done(conn, "A1", None)
+        strategy_only = collections_repository.last_done(conn, "A1", None, leave_out=(NOTICE_TREATMENT,))
+    assert everything[NOTICE_TREATMENT] == FREEZE_DAY
+    assert NOTICE_TREATMENT not in strategy_only
+    assert strategy_only == {k: v for k, v in everything.items() if k != NOTICE_TREATMENT} != {}

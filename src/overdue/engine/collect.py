@@ -35,6 +35,7 @@ from overdue.domain.money import format_yuan
 from overdue.domain.relief_arrangements import plan_fact
 from overdue.domain.state import DEFAULT_LANGUAGE, AccountState
 from overdue.risk.collection import score_fact
+from overdue.risk.notices import NOTICE_TREATMENT as LIMIT_NOTICE
 from overdue.store import collections_repository as store
 from overdue.store import compliance_repository as compliance_store
 from overdue.store.limit_repository import bucket_spells
@@ -368,7 +369,7 @@ def collect(
             compliance_store.open_holds(conn, account.id, datetime.combine(on, time.max, tzinfo=zone)),
             None if notice is None else notice["sent_at"].astimezone(zone).date(),
         )
-        done = store.last_done(conn, account.id, episode)
+        done = store.last_done(conn, account.id, episode, leave_out=(LIMIT_NOTICE,))
         history = contact_history(conn, account.id, on)
         if account.days_past_due > 0:  # the score fact counts earlier episodes in the full bucket history
             account = dataclasses.replace(account, bucket_history=tuple(bucket_spells(conn, account.id)))

@@ -24,6 +24,7 @@ from overdue.domain.errors import InvalidDate, InvalidInput, OverdueError
 from overdue.domain.money import Fen, format_yuan
 from overdue.domain.state import AccountState
 from overdue.engine.collect import Collections, account_facts, contact_history, past_contact, stored_time
+from overdue.risk.notices import NOTICE_TREATMENT as LIMIT_NOTICE
 from overdue.store import audit_trail, behaviour_repository, repository
 from overdue.store import collections_repository as store
 from overdue.store import compliance_repository as compliance_store
@@ -344,7 +345,8 @@ def explain(engine: Engine, account_id: str, on: date, strategy: Strategy) -> di
             out["note"] = "facts of past days are not kept: only the actions recorded that day are shown"
             return out
         cs, agency, placed_on = store.load_collection_state(conn, account_id)
-        done = {k: v for k, v in store.last_done(conn, account_id, cs.episode_started_on).items() if v < on}
+        since = cs.episode_started_on
+        done = {k: v for k, v in store.last_done(conn, account_id, since, (LIMIT_NOTICE,)).items() if v < on}
         behaviour = behaviour_repository.latest_score(conn, account_id, on)
     facts = account_facts(account, Collections(cs, agency, placed_on), on, done, behaviour_score=behaviour)
     decision = decide(strategy, facts)

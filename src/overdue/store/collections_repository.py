@@ -106,15 +106,19 @@ def save_collection_state(
     )
 
 
-def last_done(conn: Connection, account_id: str, since: date | None) -> dict[str, date]:
-    """Treatment id → the last date it was done (not refused), since ``since`` (the episode's start)."""
+def last_done(
+    conn: Connection, account_id: str, since: date | None, leave_out: Iterable[str] = ()
+) -> dict[str, date]:
+    """Treatment id → the last date it was done (not refused), since ``since`` (the episode's start);
+    ``leave_out``: treatment ids not read (the actions recorded under them are not a strategy's)."""
+    a = collection_actions.c
     query = (
-        select(collection_actions.c.treatment, func.max(collection_actions.c.business_date))
-        .where(collection_actions.c.account_id == account_id, collection_actions.c.status != "refused")
-        .group_by(collection_actions.c.treatment)
+        select(a.treatment, func.max(a.business_date))
+        .where(a.account_id == account_id, a.status != "refused", a.treatment.not_in(list(leave_out)))
+        .group_by(a.treatment)
     )
     if since is not None:
-        query = query.where(collection_actions.c.business_date >= since)
+        query = query.where(a.business_date >= since)
     return {treatment: day for treatment, day in conn.execute(query)}
 
 
