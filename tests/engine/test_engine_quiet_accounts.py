@@ -1,14 +1,13 @@
 """Quiet accounts: an account at DPD 0 with settled records is decided only on the days a strategy can act on
 it (docs/strategy.md, "Which accounts the end-of-day decides for")."""
 
-from dataclasses import replace
 from datetime import date, timedelta
 
 from sqlalchemy import Engine, select
 
 from overdue.domain import account as rules
 from overdue.domain.collections import CollectionState, make_promise
-from overdue.domain.state import AccountState, Statement
+from overdue.domain.state import AccountState
 from overdue.domain.terms import product_terms
 from overdue.engine.collect import needs_decision, settled
 from overdue.engine.reference import run_eod
@@ -90,24 +89,14 @@ def test_an_account_whose_records_are_not_settled_is_decided_every_day() -> None
         assert needs_decision(state, quiet_day, records, HUABEI_QUIET), why
 
 
-def _paid(statement: Statement) -> Statement:
-    return replace(
-        statement,
-        new_principal=0,
-        carried_principal=0,
-        installment_principal=0,
-        interest=0,
-        overdue_interest=0,
-        fees=0,
-        paid=statement.amount,
-    )
-
-
 def test_overdue_or_nothing_unpaid_is_decided_as_before() -> None:
     state = _billed()
-    paid = replace(state, statements=tuple(_paid(s) for s in state.statements))
+    paid = rules.repay(state, date(2026, 2, 2), sum(s.outstanding for s in state.statements)).state
     assert not needs_decision(paid, date(2026, 2, 6), CollectionState("Q1"), HUABEI_QUIET)
-    overdue = replace(state, days_past_due=3)
+    overdue = state
+    for day in range(2, 13):  # nothing paid by the 9th: DPD 3 on the 12th, a quiet day for DPD 0
+        overdue = rules.end_of_day(overdue, date(2026, 2, day)).state
+    assert overdue.days_past_due == 3
     assert needs_decision(overdue, date(2026, 2, 12), CollectionState("Q1"), HUABEI_QUIET)
 
 
