@@ -15,6 +15,8 @@ from overdue.strategy.conditions import Condition, Parameters
 from overdue.strategy.model import Strategy, resolve_int
 
 _CACHE: dict[int, tuple[Strategy, frozenset[int] | None]] = {}
+_CACHE_SIZE = 64
+"""Strategies remembered by :func:`quiet_days_of` (a process runs one or a few; tests parse many)."""
 
 
 def quiet_day_filter(strategy: Strategy) -> frozenset[int] | None:
@@ -50,6 +52,8 @@ def quiet_days_of(strategy: Strategy) -> frozenset[int] | None:
     """:func:`quiet_day_filter` of ``strategy``, computed once per strategy object."""
     cached = _CACHE.get(id(strategy))
     if cached is None or cached[0] is not strategy:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.clear()
         cached = _CACHE[id(strategy)] = (strategy, quiet_day_filter(strategy))
     return cached[1]
 
