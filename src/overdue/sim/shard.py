@@ -48,6 +48,7 @@ from overdue.engine.collect import (
     Collections,
     PlannedStep,
     account_facts,
+    needs_decision,
     plan_collection,
     settled,
 )
@@ -80,7 +81,6 @@ from overdue.sim.skips import (
     idle_through,
     paid_statements,
     planning_days,
-    quiet_account,
 )
 from overdue.sim.tallies import EpisodeTallies, cure_amount, overdue_balance
 from overdue.sim.uplift import UpliftLog
@@ -435,7 +435,8 @@ class Shard:
         wanted = self.opened & ((self.tallies.dpd > 0) | self.in_play)
         if on in self.planning_days:
             for i in np.flatnonzero(self.opened & ~wanted):
-                wanted[i] = not quiet_account(self.state(int(i)), on, self.quiet_days)
+                k = int(i)  # at DPD 0 with settled records: decided only on a reminder day
+                wanted[i] = needs_decision(self.state(k), on, self.colls[k].state, self.quiet_days)
         return [int(i) for i in np.flatnonzero(wanted)]
 
     def collect(self, on: date) -> None:

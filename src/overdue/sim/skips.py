@@ -68,16 +68,6 @@ def planning_days(quiet_days: frozenset[int], due: frozenset[date]) -> frozenset
     )
 
 
-def quiet_account(state: AccountState, on: date, quiet_days: frozenset[int]) -> bool:
-    """Whether an account at DPD 0, outside any episode, with no pending promise, needs no planning on ``on``:
-    nothing billed unpaid, or its latest unpaid statement is not ``quiet_days`` away from its due date."""
-    unpaid = [s for s in state.statements if s.outstanding > 0]
-    if not unpaid:
-        return True
-    latest = max(unpaid, key=lambda s: s.statement_date)
-    return (latest.due_date - on).days not in quiet_days
-
-
 def idle_through(state: AccountState) -> int:
     """The last date (an ordinal) through which an ordinary day's end-of-day can only close the date of
     ``state``, or :data:`NEVER`.
