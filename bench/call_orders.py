@@ -13,8 +13,9 @@ Every run simulates the same strategy (:func:`overdue.sim.uplift.experiment_stra
 portfolio: the orders run on it share its borrowers and their random draws, so the difference between two
 orders on one seed is a paired comparison; over the seeds, its mean, standard deviation and standard error,
 and an exact two-sided sign test (on how many seeds the challenger was ahead, against a fair coin), say
-whether one order recovers more than the other beyond the runs' noise. Recovered and exposure are integer
-fen; rates and differences (in points of recovery rate) are ratios.
+whether one order recovers more than the other beyond the runs' noise. ``--fraud-share`` adds fraudulent
+borrowers (:attr:`overdue.sim.model.BehaviourModel.fraud_share`; docs/risk.md "Fraudulent borrowers").
+Recovered and exposure are integer fen; rates and differences (in points of recovery rate) are ratios.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 
 from overdue.sim import SimulationConfig, simulate
 from overdue.sim.calls import PRIORITIES, CallPolicy
+from overdue.sim.model import BehaviourModel
 from overdue.sim.uplift import experiment_strategy_text
 
 
@@ -51,6 +53,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--orders", default="balance,expected", help=f"first is the champion; {PRIORITIES}")
     parser.add_argument("--capacity", type=int, default=6, help="human calls a day per 1,000 accounts")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--fraud-share", type=float, default=0.0, help="share (0–1) of fraudulent borrowers")
     parser.add_argument("--json", action="store_true", help="print JSON only")
     args = parser.parse_args(argv)
     args.seeds = seeds_of(args.seeds)
@@ -61,7 +64,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def run_one(accounts: int, months: int, seed: int, order: str, capacity: int, workers: int) -> dict[str, Any]:
+def run_one(
+    accounts: int, months: int, seed: int, order: str, capacity: int, workers: int, fraud_share: float = 0.0
+) -> dict[str, Any]:
     """One simulation: the calls made and the recovery of the given order on the seed's portfolio."""
     started = time.perf_counter()
     result = simulate(
@@ -72,6 +77,7 @@ def run_one(accounts: int, months: int, seed: int, order: str, capacity: int, wo
             strategy_text=experiment_strategy_text(),
             workers=workers,
             calls=CallPolicy(capacity, order),
+            model=BehaviourModel(fraud_share=fraud_share),
         )
     )
     recovered = sum(v for k, v in result.tallies.items() if k[0] == "recovered_total")
@@ -128,7 +134,9 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     runs = []
     for seed in args.seeds:
         for order in args.orders:
-            run = run_one(args.accounts, args.months, seed, order, args.capacity, args.workers)
+            run = run_one(
+                args.accounts, args.months, seed, order, args.capacity, args.workers, args.fraud_share
+            )
             runs.append(run)
             if not args.json:
                 print(f"seed {seed} {order:>8}: recovery rate {run['recovery_rate']:.4f}", file=sys.stderr)

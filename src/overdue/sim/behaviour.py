@@ -90,6 +90,13 @@ class Behaviour:
         self.spend_share = np.array([x.spend_share for x in borrowers])
         self.limit = np.array([x.credit_limit for x in borrowers], dtype=np.int64)
         self.unreachable = np.array([x.unreachable for x in borrowers], dtype=bool)
+        self.fraud = np.array([x.fraud for x in borrowers], dtype=bool)
+        """Fraudulent borrowers (:attr:`~overdue.sim.model.BehaviourModel.fraud_share`): they spend more, are
+        less willing (so less moved), and pay no statement (:meth:`plan_statements`)."""
+        if self.fraud.any():
+            self.willingness[self.fraud] *= model.fraud_willingness
+            self.spend_rate[self.fraud] = np.minimum(0.6, self.spend_rate[self.fraud] * model.fraud_spend)
+            self.spend_share[self.fraud] = np.minimum(0.4, self.spend_share[self.fraud] * model.fraud_spend)
         self.employed = np.ones(n, dtype=bool)
         self.pressure = np.zeros(n)
         self.cycle_kind = np.zeros(n, dtype=np.int8)
@@ -188,6 +195,7 @@ class Behaviour:
                 np.where(draw < p_nothing + p_short + p_revolve, REVOLVE, FULL),
             ),
         )
+        kind = np.where(self.fraud[idx], NOTHING, kind)
         early = early_all[idx]
         for j, i in enumerate(fresh):
             self.cycle_kind[i] = kind[j]

@@ -52,6 +52,10 @@ LIMIT_STEP_FEN = 10_000
 ENGLISH = "en"
 LANGUAGE_STREAM = 0xE4
 """The borrowers' languages' own random stream: a share of English speakers moves no other draw."""
+FRAUD_STREAM = 0xF4
+"""Which borrowers are fraudulent: a stream of its own, so a share of them moves no other draw."""
+FRAUD_UNREACHABLE = 0.5
+"""Share of fraudulent borrowers whose phone on file never reached them (a borrowed or bought number)."""
 
 
 @dataclass(frozen=True)
@@ -75,11 +79,18 @@ class Borrower:
     unreachable: bool
     language: str = DEFAULT_LANGUAGE
     """The language their notices and messages are written in (``zh-CN`` or ``en``)."""
+    fraud: bool = False
+    """Opened the line to spend it and never repay (:attr:`~overdue.sim.model.BehaviourModel.fraud_share`;
+    how they behave: :class:`~overdue.sim.behaviour.Behaviour`)."""
 
 
-def make_borrowers(count: int, seed: int, start: date, english_share: float = 0.0) -> list[Borrower]:
+def make_borrowers(
+    count: int, seed: int, start: date, english_share: float = 0.0, fraud_share: float = 0.0
+) -> list[Borrower]:
     """``count`` borrowers drawn from ``seed``; accounts open over the 28 days from ``start``; about
-    ``english_share`` (0–1) of them read English, the others zh-CN.
+    ``english_share`` (0–1) of them read English, the others zh-CN; about ``fraud_share`` (0–1) are
+    fraudulent (:attr:`Borrower.fraud`), half of those unreachable from the start. Both are drawn from
+    streams of their own: asking for either changes no other draw.
 
     Limits are log-normal around 3,000 yuan (most between 800 and 12,000), clipped to 500–50,000 and rounded
     to 100 yuan; ability and willingness are Beta-distributed and mildly correlated with the limit (a risk
@@ -100,6 +111,11 @@ def make_borrowers(count: int, seed: int, start: date, english_share: float = 0.
     if not 0.0 <= english_share <= 1.0:
         raise ValueError(f"the share of English-speaking borrowers must be within 0–1, got {english_share}")
     english = np.random.default_rng([seed, LANGUAGE_STREAM]).random(count) < english_share
+    if not 0.0 <= fraud_share <= 1.0:
+        raise ValueError(f"the share of fraudulent borrowers must be within 0–1, got {fraud_share}")
+    fraud_draws = np.random.default_rng([seed, FRAUD_STREAM]).random((2, count))
+    fraud = fraud_draws[0] < fraud_share
+    unreachable |= fraud & (fraud_draws[1] < FRAUD_UNREACHABLE)
 
     faker = Faker("zh_CN")
     faker.seed_instance(seed)
@@ -123,6 +139,7 @@ def make_borrowers(count: int, seed: int, start: date, english_share: float = 0.
                 spend_share=float(spend_share[i]),
                 unreachable=bool(unreachable[i]),
                 language=ENGLISH if english[i] else DEFAULT_LANGUAGE,
+                fraud=bool(fraud[i]),
             )
         )
     return borrowers

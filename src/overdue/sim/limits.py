@@ -57,12 +57,14 @@ class Booking:
     """Applicants scored to book them (the declined ones included)."""
 
 
-def book_borrowers(count: int, seed: int, start: date, english_share: float = 0.0) -> Booking:
+def book_borrowers(
+    count: int, seed: int, start: date, english_share: float = 0.0, fraud_share: float = 0.0
+) -> Booking:
     """The first ``count`` approved applicants drawn from ``seed``, with limits by application score
-    (``english_share``: as :func:`~overdue.sim.borrowers.make_borrowers` takes it)."""
+    (``english_share``, ``fraud_share``: as :func:`~overdue.sim.borrowers.make_borrowers` takes them)."""
     drawn = int(count * DRAW_MARGIN) + 50
     while True:
-        applicants = make_borrowers(drawn, seed, start, english_share)
+        applicants = make_borrowers(drawn, seed, start, english_share, fraud_share)
         form = application_form(applicants, np.random.default_rng([seed, APPLICATION_STREAM]))
         model = shipped_scorecard("sim")
         table = load_limit_table()

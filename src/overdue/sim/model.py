@@ -71,6 +71,14 @@ class BehaviourModel:
     """Chance that a pre-agreed contact (or a field visit) restores contact with an unreachable borrower."""
     agency_daily_lift: float = 0.04
     """Pressure an agency adds every day an account is placed with it."""
+    fraud_share: float = 0.0
+    """Share of borrowers who open the line to spend it and never mean to repay (first-payment default,
+    首期逾期): they spend ``fraud_spend`` times as often and as much, pay no statement, and their willingness
+    is ``fraud_willingness`` times the drawn one, so they seldom repay and collection hardly moves them; half
+    of them cannot be reached from the start (:func:`overdue.sim.borrowers.make_borrowers`). 0: none, the
+    portfolio the experiments and the demo use."""
+    fraud_spend: float = 3.0
+    fraud_willingness: float = 0.05
 
     @staticmethod
     def early_weight(days_past_due: int) -> float:

@@ -97,9 +97,13 @@ def simulate(
     text = config.strategy_text or default_strategy_text()
     strategy = parse_strategy(text, name="simulated strategy")
     if config.book_by_score:
-        booking = book_borrowers(config.accounts, config.seed, config.start, config.english_share)
+        booking = book_borrowers(
+            config.accounts, config.seed, config.start, config.english_share, config.model.fraud_share
+        )
     else:
-        drawn = make_borrowers(config.accounts, config.seed, config.start, config.english_share)
+        drawn = make_borrowers(
+            config.accounts, config.seed, config.start, config.english_share, config.model.fraud_share
+        )
         booking = Booking(drawn, [], [], len(drawn))
     borrowers = booking.borrowers
     specs = [
