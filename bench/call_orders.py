@@ -7,6 +7,13 @@ asserts it):
     .venv/bin/python bench/call_orders.py --accounts 10000 --months 4 --seeds 201-210 \\
         --orders balance,expected,oracle --json
 
+With ``--train-score`` the collection score the orders read is first trained on the simulator's own
+outcomes (``--train-seeds``, 6 months each, the champion order: :mod:`overdue.sim.outcomes`) and used
+instead of the shipped model:
+
+    .venv/bin/python bench/call_orders.py --accounts 5000 --months 4 --seeds 201-210 \\
+        --orders balance,expected --fraud-share 0.01 --train-score --json
+
 Every run simulates the same strategy (:func:`overdue.sim.uplift.experiment_strategy_text`: the shipped
 ``huabei`` ladder with human calls from DPD 1 every 2 days) with a binding daily capacity of human calls
 (``--capacity`` per 1,000 accounts) made in the order named (:mod:`overdue.sim.calls`). A seed is one
@@ -23,14 +30,20 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import statistics
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
+from overdue.risk.collection import MODEL_ENV, shipped_model, shipped_propensity
+from overdue.risk.logistic import save_model
 from overdue.sim import SimulationConfig, simulate
 from overdue.sim.calls import PRIORITIES, CallPolicy
 from overdue.sim.model import BehaviourModel
+from overdue.sim.outcomes import train_on_simulation
 from overdue.sim.uplift import experiment_strategy_text
 
 
@@ -54,9 +67,19 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--capacity", type=int, default=6, help="human calls a day per 1,000 accounts")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--fraud-share", type=float, default=0.0, help="share (0–1) of fraudulent borrowers")
+    parser.add_argument(
+        "--train-score",
+        action="store_true",
+        help="first train the collection score on the simulator's outcomes (--train-seeds) and use it",
+    )
+    parser.add_argument("--train-seeds", default="101-103", help="portfolios the score is trained on")
+    parser.add_argument(
+        "--model-out", default=None, help="where to write the trained model (default: a temp file)"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON only")
     args = parser.parse_args(argv)
     args.seeds = seeds_of(args.seeds)
+    args.train_seeds = seeds_of(args.train_seeds)
     args.orders = [o.strip() for o in args.orders.split(",")]
     unknown = [o for o in args.orders if o not in PRIORITIES]
     if unknown or len(args.orders) < 2:
@@ -130,7 +153,29 @@ def sign_test(ahead: int, behind: int) -> float:
     return min(1.0, 2 * tail)
 
 
+def train_score(args: argparse.Namespace) -> dict[str, Any]:
+    """Train the collection model on the simulator's outcomes (:func:`overdue.sim.outcomes.
+    train_on_simulation`: ``--train-seeds``, the champion order, this run's size and fraud share), write
+    it, and point this process and its workers at it (``OVERDUE_COLLECTION_MODEL``); returns what was
+    trained."""
+    model = train_on_simulation(
+        args.train_seeds,
+        accounts=args.accounts,
+        fraud_share=args.fraud_share,
+        capacity=args.capacity,
+        order=args.orders[0],
+        workers=args.workers,
+    )
+    path = Path(args.model_out) if args.model_out else Path(tempfile.mkdtemp()) / "collection-sim.json"
+    save_model(model, path)
+    os.environ[MODEL_ENV] = str(path)
+    shipped_model.cache_clear()
+    shipped_propensity.cache_clear()
+    return {**model.dataset, "file": str(path), "metrics": dict(model.metrics)}
+
+
 def bench(args: argparse.Namespace) -> dict[str, Any]:
+    trained = train_score(args) if args.train_score else None
     runs = []
     for seed in args.seeds:
         for order in args.orders:
@@ -146,6 +191,8 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         "months": args.months,
         "capacity_per_1000": args.capacity,
         "strategy": "overdue.sim.uplift.experiment_strategy_text",
+        "fraud_share": args.fraud_share,
+        "collection_model": trained or "shipped",
         "runs": [{**r, "recovery_rate": round(r["recovery_rate"], 6)} for r in runs],
         "differences": [paired(runs, champion, o) for o in args.orders[1:]],
     }

@@ -6,9 +6,11 @@ import json
 import textwrap
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from overdue.cli.main import app
+from overdue.risk.collection import MODEL_ENV, shipped_model
 from overdue.risk.logistic import load_model
 
 runner = CliRunner()
@@ -72,6 +74,39 @@ def test_train_writes_a_model_file(tmp_path: Path) -> None:
     assert payload["file"] == str(out) and payload["model"] == "collection"
     assert set(payload["metrics"]) >= {"auc", "ks", "gini"}
     assert load_model(out).name == "collection"
+
+
+def test_a_collection_model_trained_on_the_simulator_needs_its_own_file() -> None:
+    result = runner.invoke(app, ["risk", "train", "--model", "collection", "--dataset", "sim"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: a collection model trained on the simulator's outcomes")
+    assert "--out FILE" in result.stderr and "OVERDUE_COLLECTION_MODEL" in result.stderr
+
+
+@pytest.mark.slow
+def test_a_collection_model_trained_on_the_simulator_is_used_where_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "collection-sim.json"
+    args = ["risk", "train", "--model", "collection", "--dataset", "sim", "--out", str(out), "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["dataset"]["generator"] == "overdue.sim.outcomes.train_on_simulation"
+    assert payload["dataset"]["rows"] > 1000 and set(payload["metrics"]) >= {"auc", "ks", "gini"}
+    model = load_model(out)
+    _scenario(tmp_path, "late", LATE)
+    monkeypatch.setenv(MODEL_ENV, str(out))
+    shipped_model.cache_clear()
+    try:
+        explained = runner.invoke(app, [*_db(tmp_path), "risk", "explain", "LATE1", "--json"])
+    finally:
+        monkeypatch.delenv(MODEL_ENV)
+        shipped_model.cache_clear()
+    assert explained.exit_code == 0, explained.output
+    collection = json.loads(explained.stdout)["collection"]
+    values = {name: float(v) for name, v in collection["facts"].items() if name in model.feature_names}
+    assert collection["propensity"] == round(model.probability(values), 4)
 
 
 def test_unknown_model_or_dataset_is_a_one_line_error() -> None:

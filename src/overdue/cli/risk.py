@@ -23,7 +23,14 @@ app = typer.Typer(
     help="Credit risk: scorecards, limit review, behaviour and collection scores.", no_args_is_help=True
 )
 
-DatasetOption = Annotated[str, typer.Option("--dataset", help="german (public data) or sim (simulated).")]
+DatasetOption = Annotated[
+    str,
+    typer.Option(
+        "--dataset",
+        help="german (public data) or sim (simulated); with --model collection, sim trains on the "
+        "simulator's outcomes (a few minutes; needs --out).",
+    ),
+]
 
 
 def _working(as_json: bool, message: str) -> Any:

@@ -30,6 +30,7 @@ explain``, the end-of-day's ``score`` fact and the simulator all use it, so they
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -42,6 +43,7 @@ import numpy as np
 
 from overdue.domain.calendar import add_months
 from overdue.domain.collections import CollectionState
+from overdue.domain.errors import InvalidInput
 from overdue.domain.state import AccountState, BucketSpell
 from overdue.risk.logistic import FeatureSpec, LogisticModel, fit_logistic, load_model, top_reasons
 
@@ -162,10 +164,25 @@ def shipped_propensity(facts: CollectionFacts) -> float:
     return shipped_model().probability(_values(facts))
 
 
+MODEL_ENV = "OVERDUE_COLLECTION_MODEL"
+"""An environment variable naming a collection model file to use instead of the shipped one (a model
+retrained on the lender's own outcomes, or the simulator's: :mod:`overdue.sim.outcomes`)."""
+
+
 @cache
 def shipped_model() -> LogisticModel:
-    """The collection model shipped with overdue (read once per process)."""
-    return load_model(Path(str(resources.files("overdue.risk").joinpath("models", MODEL_FILE))))
+    """The collection model shipped with overdue, or the file ``$OVERDUE_COLLECTION_MODEL`` names (read once
+    per process; a file with other features than the shipped model's is refused)."""
+    override = os.environ.get(MODEL_ENV)
+    if not override:
+        return load_model(Path(str(resources.files("overdue.risk").joinpath("models", MODEL_FILE))))
+    model = load_model(Path(override))
+    if model.name != "collection" or tuple(model.feature_names) != FEATURES:
+        raise InvalidInput(
+            f"{MODEL_ENV}={override}: model {model.name!r} with features {list(model.feature_names)}, "
+            f"not a collection model with {list(FEATURES)}"
+        )
+    return model
 
 
 def synthetic_delinquents(rows: int = ROWS, seed: int = SEED) -> tuple[dict[str, Any], Any, str]:

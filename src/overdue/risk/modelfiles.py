@@ -9,7 +9,9 @@ Shipped files (``src/overdue/risk/models/``), each ``{name}-v{version}.json``:
   call experiment in the simulator (:mod:`overdue.sim.uplift`).
 
 ``overdue risk train`` rewrites them (or writes elsewhere with ``--out``); training is deterministic, so a
-retrained file differs only in its ``trained_on`` date.
+retrained file differs only in its ``trained_on`` date. ``--model collection --dataset sim --out FILE``
+trains the collection model on the simulator's outcomes instead (:mod:`overdue.sim.outcomes`), never over
+the shipped file.
 """
 
 from __future__ import annotations
@@ -51,8 +53,9 @@ class TrainResult:
 
 
 def train_to_file(model: str, dataset: str = "german", out: Path | None = None) -> TrainResult:
-    """Train ``model`` (application on ``dataset``, behaviour, or collection) and write its file to ``out``
-    (default: the shipped file)."""
+    """Train ``model`` (application on ``dataset``, behaviour, or collection: on its generator, or on the
+    simulator's outcomes with ``dataset`` ``sim``) and write its file to ``out`` (default: the shipped file;
+    required for a collection model trained on the simulator)."""
     if model == "application":
         if dataset not in DATASETS:
             raise InvalidInput(f"unknown dataset {dataset!r} (german or sim)")
@@ -63,6 +66,17 @@ def train_to_file(model: str, dataset: str = "german", out: Path | None = None) 
         path = out or shipped_path(application_file(dataset))
         save_scorecard(trained.model, path)
         return TrainResult(model, path, dict(trained.model.metrics), dict(trained.model.dataset))
+    if model == "collection" and dataset == "sim":
+        if out is None:
+            raise InvalidInput(
+                "a collection model trained on the simulator's outcomes is not the shipped one: "
+                "give --out FILE (and OVERDUE_COLLECTION_MODEL=FILE to use it)"
+            )
+        from overdue.sim.outcomes import train_on_simulation
+
+        fitted = train_on_simulation()
+        save_model(fitted, out)
+        return TrainResult(model, out, dict(fitted.metrics), dict(fitted.dataset))
     if model in ("behaviour", "collection"):
         module = behaviour if model == "behaviour" else collection
         trainer = behaviour.train_behaviour if model == "behaviour" else collection.train_collection

@@ -41,6 +41,7 @@ from overdue.domain.state import AccountState
 from overdue.engine.collect import Collections
 from overdue.reports.metrics import portfolio_summary
 from overdue.sim.borrowers import Borrower
+from overdue.sim.outcomes import Outcome
 
 NOT_OPEN = -1
 """Bucket index of an account not yet opened at a month end."""
@@ -98,6 +99,9 @@ class ShardResult:
     contacts: list[ContactRow] = field(default_factory=list)
     days: list[DayRow] = field(default_factory=list)
     scores: list[ScoreRow] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    """With ``log_outcomes``: the delinquent accounts' collection facts and outcomes
+    (:mod:`overdue.sim.outcomes`)."""
 
 
 @dataclass
@@ -132,6 +136,8 @@ class SimulationResult:
     contacts: list[ContactRow]
     days: list[DayRow]
     scores: list[ScoreRow]
+    outcomes: list[Outcome]
+    """As in :class:`ShardResult`, shard after shard."""
     seconds: float = 0.0
 
     def summary(self) -> dict[str, Any]:
@@ -175,4 +181,5 @@ def merge(shards: list[ShardResult], count: int) -> dict[str, Any]:
         "contacts": [r for s in order for r in s.contacts],
         "days": [r for s in order for r in s.days],
         "scores": [r for s in order for r in s.scores],
+        "outcomes": [r for s in order for r in s.outcomes],
     }

@@ -65,6 +65,9 @@ class SimulationConfig:
     calls: CallPolicy = field(default_factory=CallPolicy)
     """A daily capacity of human calls and the order they are made in (:mod:`overdue.sim.calls`); the
     default is unlimited, every allowed call made as planned."""
+    log_outcomes: bool = False
+    """Sample the delinquent accounts' collection facts and whether they repaid within 30 days: the
+    result's ``outcomes`` (:mod:`overdue.sim.outcomes`), the data a collection score is trained on."""
     english_share: float = 0.0
     """The share (0–1) of borrowers who read English: their accounts carry (and are stored with) the
     language ``en`` (:mod:`overdue.sim.borrowers`), the others zh-CN, so the end-of-day writes to them in
@@ -118,6 +121,7 @@ def simulate(
             keep_records=config.keep_records,
             skip_quiet_days=config.skip_quiet_days,
             calls=config.calls,
+            log_outcomes=config.log_outcomes,
         )
         for k, lo in enumerate(range(0, config.accounts, SHARD_SIZE))
     ]

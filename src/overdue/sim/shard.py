@@ -65,6 +65,7 @@ from overdue.sim.draws import KeyedDraws
 from overdue.sim.limits import LimitBook
 from overdue.sim.model import VOICE_TYPES, BehaviourModel
 from overdue.sim.oracle import oracle_uplift_ppm
+from overdue.sim.outcomes import OutcomeLog
 from overdue.sim.result import (
     NO_SCORE,
     NOT_OPEN,
@@ -107,6 +108,8 @@ class ShardSpec:
     skip_quiet_days: bool = True
     calls: CallPolicy = dataclasses.field(default_factory=CallPolicy)
     """The daily capacity of human calls and their priority (:mod:`overdue.sim.calls`; default unlimited)."""
+    log_outcomes: bool = False
+    """Sample the delinquent accounts' collection facts and outcomes (:mod:`overdue.sim.outcomes`)."""
 
 
 def variants_for(account_ids: list[str], strategy: Strategy) -> list[str]:
@@ -615,6 +618,15 @@ class Shard:
         self.set_collection(i, Collections(cs, coll.agency, coll.placed_on))
         return answer.logged, answer.connected
 
+    def sample_outcomes(self, on: date, log: OutcomeLog) -> None:
+        """After the day: each delinquent account's collection facts, to be followed for 30 days."""
+        for i, state in enumerate(self.states):
+            if state is None or state.days_past_due <= 0:
+                continue
+            facts = collection_facts(state, self.colls[i].state, on)
+            if facts is not None:
+                log.sample(i, on.toordinal(), facts, int(self.repaid_past_due[i]))
+
     def score_behaviour(self, on: date) -> None:
         """At a month end, before collecting: each account's behaviour score, as the reference end-of-day
         records it (:func:`overdue.risk.behaviour.month_end_score`, paid statements set aside included)."""
@@ -708,10 +720,13 @@ def run_shard(spec: ShardSpec) -> ShardResult:
         collections=[],
     )
     column = 0
+    outcomes = OutcomeLog() if spec.log_outcomes else None
     for k in range(days):
         on = spec.start + timedelta(days=k)
         shard.open_accounts(on)
         shard.uplift_log.settle(on.toordinal(), shard.repaid_past_due)
+        if outcomes is not None:
+            outcomes.settle(on.toordinal(), shard.repaid_past_due)
         shard.counts[("job_losses",)] += shard.behaviour.life_events(shard.opened)
         shard.behaviour.new_day(shard.placed)
         shard.behave(on)
@@ -728,6 +743,8 @@ def run_shard(spec: ShardSpec) -> ShardResult:
         if is_month_end(on):
             shard.month_end(on, column, result)
             column += 1
+        if outcomes is not None and outcomes.samples_on(k):
+            shard.sample_outcomes(on, outcomes)
     result.states = [shard.final(i) for i in range(n)]  # every account opens within the first month
     result.collections = list(shard.colls)
     result.ledger, result.actions, result.days, result.scores = (
@@ -737,4 +754,5 @@ def run_shard(spec: ShardSpec) -> ShardResult:
         shard.scores,
     )
     result.contacts = shard.contacts.rows
+    result.outcomes = outcomes.rows if outcomes is not None else []
     return result
