@@ -40,11 +40,9 @@ from typing import Any
 
 from overdue.risk.collection import MODEL_ENV, shipped_model, shipped_propensity
 from overdue.risk.logistic import save_model
-from overdue.sim import SimulationConfig, simulate
-from overdue.sim.calls import PRIORITIES, CallPolicy
-from overdue.sim.model import BehaviourModel
-from overdue.sim.outcomes import train_on_simulation
-from overdue.sim.uplift import experiment_strategy_text
+from overdue.sim import simulate
+from overdue.sim.calls import PRIORITIES
+from overdue.sim.outcomes import experiment_config, train_on_simulation
 
 
 def seeds_of(text: str) -> list[int]:
@@ -92,17 +90,7 @@ def run_one(
 ) -> dict[str, Any]:
     """One simulation: the calls made and the recovery of the given order on the seed's portfolio."""
     started = time.perf_counter()
-    result = simulate(
-        SimulationConfig(
-            accounts=accounts,
-            months=months,
-            seed=seed,
-            strategy_text=experiment_strategy_text(),
-            workers=workers,
-            calls=CallPolicy(capacity, order),
-            model=BehaviourModel(fraud_share=fraud_share),
-        )
-    )
+    result = simulate(experiment_config(accounts, months, seed, capacity, order, workers, fraud_share))
     recovered = sum(v for k, v in result.tallies.items() if k[0] == "recovered_total")
     exposure = sum(v for k, v in result.tallies.items() if k[0] == "exposure_total")
     return {

@@ -18,17 +18,23 @@ runs the call orders with it (docs/risk.md "A collection score trained on the si
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from overdue.risk.collection import FEATURES, SPECS, CollectionFacts
 from overdue.risk.logistic import LogisticModel, fit_logistic
-from overdue.sim.uplift import HORIZON_DAYS
+from overdue.sim.calls import CallPolicy
+from overdue.sim.model import BehaviourModel
+from overdue.sim.uplift import HORIZON_DAYS, experiment_strategy_text
+
+if TYPE_CHECKING:
+    from overdue.sim.run import SimulationConfig
 
 TRAIN_SEEDS = (101, 102, 103)
 TRAIN_ACCOUNTS = 5_000
@@ -90,6 +96,24 @@ def train_on_outcomes(rows: list[Outcome], dataset: dict[str, Any], seed: int = 
     return model
 
 
+def experiment_config(
+    accounts: int, months: int, seed: int, capacity: int, order: str, workers: int, fraud_share: float
+) -> SimulationConfig:
+    """The call experiment's simulation (:func:`overdue.sim.uplift.experiment_strategy_text`) of one
+    portfolio, with ``capacity`` human calls a day per 1,000 accounts made in ``order``."""
+    from overdue.sim.run import SimulationConfig  # imported here: overdue.sim.run imports this module
+
+    return SimulationConfig(
+        accounts=accounts,
+        months=months,
+        seed=seed,
+        strategy_text=experiment_strategy_text(),
+        workers=workers,
+        calls=CallPolicy(capacity, order),
+        model=BehaviourModel(fraud_share=fraud_share),
+    )
+
+
 def train_on_simulation(
     seeds: Sequence[int] = TRAIN_SEEDS,
     accounts: int = TRAIN_ACCOUNTS,
@@ -102,26 +126,12 @@ def train_on_simulation(
     """Simulate ``seeds`` (the call experiment's strategy with a capacity of human calls made in ``order``;
     ``fraud_share``: :attr:`~overdue.sim.model.BehaviourModel.fraud_share`) with the outcomes logged and train
     the collection model on them. Deterministic: the same arguments give the same model."""
-    # Imported here: overdue.sim.run imports this module (through the shards).
-    from overdue.sim.calls import CallPolicy
-    from overdue.sim.model import BehaviourModel
-    from overdue.sim.run import SimulationConfig, simulate
-    from overdue.sim.uplift import experiment_strategy_text
+    from overdue.sim.run import simulate  # imported here: overdue.sim.run imports this module
 
     rows: list[Outcome] = []
     for seed in seeds:
-        result = simulate(
-            SimulationConfig(
-                accounts=accounts,
-                months=months,
-                seed=seed,
-                strategy_text=experiment_strategy_text(),
-                workers=workers,
-                calls=CallPolicy(capacity, order),
-                model=BehaviourModel(fraud_share=fraud_share),
-                log_outcomes=True,
-            )
-        )
+        config = experiment_config(accounts, months, seed, capacity, order, workers, fraud_share)
+        result = simulate(dataclasses.replace(config, log_outcomes=True))
         rows.extend(result.outcomes)
     dataset = {
         "generator": "overdue.sim.outcomes.train_on_simulation",
