@@ -19,9 +19,7 @@ runs the call orders with it (docs/risk.md "A collection score trained on the si
 from __future__ import annotations
 
 import dataclasses
-from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,7 +29,7 @@ from overdue.risk.collection import FEATURES, SPECS, CollectionFacts
 from overdue.risk.logistic import LogisticModel, fit_logistic
 from overdue.sim.calls import CallPolicy
 from overdue.sim.model import BehaviourModel
-from overdue.sim.uplift import HORIZON_DAYS, experiment_strategy_text
+from overdue.sim.uplift import HORIZON_DAYS, Follower, experiment_strategy_text
 
 if TYPE_CHECKING:
     from overdue.sim.run import SimulationConfig
@@ -50,20 +48,11 @@ Outcome = tuple[CollectionFacts, int]
 """A sample's collection facts and 1 when the account repaid past-due money within the horizon, else 0."""
 
 
-@dataclass(frozen=True)
-class _Sample:
-    account: int
-    day: int
-    facts: CollectionFacts
-    repaid_before: int
-
-
-class OutcomeLog:
+class OutcomeLog(Follower[CollectionFacts]):
     """Follows a shard's samples of delinquent accounts over :data:`HORIZON_DAYS` days."""
 
     def __init__(self, horizon_days: int = HORIZON_DAYS) -> None:
-        self.horizon = horizon_days
-        self.pending: deque[_Sample] = deque()
+        super().__init__(horizon_days)
         self.rows: list[Outcome] = []
 
     @staticmethod
@@ -73,14 +62,12 @@ class OutcomeLog:
 
     def sample(self, account: int, day: int, facts: CollectionFacts, repaid: int) -> None:
         """A delinquent account on ``day`` (ordinal); ``repaid``: its past-due fen repaid so far."""
-        self.pending.append(_Sample(account, day, facts, repaid))
+        self.follow(account, day, repaid, facts)
 
     def settle(self, today: int, repaid: npt.NDArray[np.int64]) -> None:
         """Resolve the samples whose horizon ended before ``today`` (``repaid``: each account's past-due fen
         repaid so far): 1 when the account repaid anything past due in between."""
-        while self.pending and self.pending[0].day + self.horizon < today:
-            s = self.pending.popleft()
-            self.rows.append((s.facts, int(int(repaid[s.account]) > s.repaid_before)))
+        self.rows.extend((facts, int(fen > 0)) for facts, fen in self.ended(today, repaid))
 
 
 def train_on_outcomes(rows: list[Outcome], dataset: dict[str, Any], seed: int = 0) -> LogisticModel:

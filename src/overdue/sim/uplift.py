@@ -26,12 +26,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -180,42 +180,69 @@ def shipped_uplift() -> CallUplift:
     return load_uplift(shipped_path())
 
 
-@dataclass
-class _Waiting:
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Followed(Generic[T]):
     account: int
     day: int
+    repaid_before: int
+    item: T
+
+
+class Follower(Generic[T]):
+    """Follows accounts for ``horizon_days`` days from a day: what each was followed for (an item) comes back
+    once its horizon has ended, with the past-due fen its account repaid in between. Days are ordinals and
+    arrive in order."""
+
+    def __init__(self, horizon_days: int = HORIZON_DAYS) -> None:
+        self.horizon = horizon_days
+        self.pending: deque[_Followed[T]] = deque()
+
+    def follow(self, account: int, day: int, repaid: int, item: T) -> None:
+        """Follow ``account`` from ``day``; ``repaid``: its past-due fen repaid so far."""
+        self.pending.append(_Followed(account, day, repaid, item))
+
+    def ended(self, today: int, repaid: npt.NDArray[np.int64]) -> Iterator[tuple[T, int]]:
+        """The items whose horizon ended before ``today``, each with the fen its account repaid since
+        (``repaid``: each account's past-due fen repaid so far)."""
+        while self.pending and self.pending[0].day + self.horizon < today:
+            f = self.pending.popleft()
+            yield f.item, int(repaid[f.account]) - f.repaid_before
+
+
+@dataclass(frozen=True)
+class _Call:
     band: str
     made: str
     balance: int
-    repaid_before: int
 
 
-class UpliftLog:
+class UpliftLog(Follower[_Call]):
     """Follows a shard's waiting calls over :data:`HORIZON_DAYS` days and tallies, per score band and
     ``made``/``over``: ``("uplift_calls", band, made)`` waiting calls, ``("uplift_fen", band, made)`` their
     overdue balances and ``("uplift_repaid", band, made)`` the past-due fen their accounts repaid within the
     horizon. A call whose horizon runs past the simulation's end is not counted."""
 
     def __init__(self, counts: Counter[tuple[str, ...]], horizon_days: int = HORIZON_DAYS) -> None:
+        super().__init__(horizon_days)
         self.counts = counts
-        self.horizon = horizon_days
-        self.pending: deque[_Waiting] = deque()
 
     def wait(self, account: int, day: int, score: int | None, made: bool, balance: int, repaid: int) -> None:
         """A waiting call on ``day`` (ordinal); ``repaid``: the account's past-due fen repaid so far."""
         band = band_of(score)
         if band is None or balance <= 0:
             return
-        self.pending.append(_Waiting(account, day, band, "made" if made else "over", balance, repaid))
+        self.follow(account, day, repaid, _Call(band, "made" if made else "over", balance))
 
     def settle(self, today: int, repaid: npt.NDArray[np.int64]) -> None:
         """Count the calls whose horizon ended before ``today`` (``repaid``: each account's past-due fen
         repaid so far)."""
-        while self.pending and self.pending[0].day + self.horizon < today:
-            w = self.pending.popleft()
-            self.counts[("uplift_calls", w.band, w.made)] += 1
-            self.counts[("uplift_fen", w.band, w.made)] += w.balance
-            self.counts[("uplift_repaid", w.band, w.made)] += int(repaid[w.account]) - w.repaid_before
+        for call, fen in self.ended(today, repaid):
+            self.counts[("uplift_calls", call.band, call.made)] += 1
+            self.counts[("uplift_fen", call.band, call.made)] += call.balance
+            self.counts[("uplift_repaid", call.band, call.made)] += fen
 
 
 def table_from_tallies(
