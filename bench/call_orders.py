@@ -34,15 +34,14 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 from overdue.risk.collection import MODEL_ENV, shipped_model, shipped_propensity
 from overdue.risk.logistic import save_model
-from overdue.sim import simulate
+from overdue.sim.call_compare import run_order
 from overdue.sim.calls import PRIORITIES
-from overdue.sim.outcomes import experiment_config, train_on_simulation
+from overdue.sim.outcomes import train_on_simulation
 
 
 def seeds_of(text: str) -> list[int]:
@@ -88,21 +87,19 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 def run_one(
     accounts: int, months: int, seed: int, order: str, capacity: int, workers: int, fraud_share: float = 0.0
 ) -> dict[str, Any]:
-    """One simulation: the calls made and the recovery of the given order on the seed's portfolio."""
-    started = time.perf_counter()
-    result = simulate(experiment_config(accounts, months, seed, capacity, order, workers, fraud_share))
-    recovered = sum(v for k, v in result.tallies.items() if k[0] == "recovered_total")
-    exposure = sum(v for k, v in result.tallies.items() if k[0] == "exposure_total")
+    """One simulation: the calls made and the recovery of the given order on the seed's portfolio
+    (:func:`overdue.sim.call_compare.run_order`)."""
+    run = run_order(accounts, months, seed, order, capacity, workers, fraud_share)
     return {
         "seed": seed,
         "order": order,
-        "calls_made": result.tallies[("call_queue", "made")],
-        "calls_left_over": result.tallies[("call_queue", "over")],
-        "recovered_fen": recovered,
-        "exposure_fen": exposure,
-        "left_past_due_fen": exposure - recovered,
-        "recovery_rate": recovered / exposure if exposure else 0.0,
-        "seconds": round(time.perf_counter() - started, 1),
+        "calls_made": run.calls_made,
+        "calls_left_over": run.calls_left_over,
+        "recovered_fen": run.recovered_fen,
+        "exposure_fen": run.exposure_fen,
+        "left_past_due_fen": run.left_past_due_fen,
+        "recovery_rate": float(run.recovery_rate or 0),
+        "seconds": round(run.seconds, 1),
     }
 
 

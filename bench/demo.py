@@ -6,7 +6,9 @@ Run from the repository root (numbers are recorded in docs/PERFORMANCE.md; no te
     .venv/bin/python bench/demo.py --accounts 1000 --months 6 --db postgresql+psycopg://... --json
 
 It prints wall-clock seconds by phase (``prepare``, ``simulate``, ``store`` — the writing, mostly while
-shards are still simulated — ``store_after_simulate``, ``report``, ``total``), the writing time by table,
+shards are still simulated — ``store_after_simulate``, ``call_priority`` — the call-priority comparison,
+as ``overdue demo`` runs it (``--compare-calls 0`` leaves it out) — ``report``, ``total``), the writing
+time by table,
 account-days simulated and account-days per second (over the simulate phase), the rows stored, the peak
 resident memory of this process and of its worker processes (``resource.getrusage``: the largest single
 process of each), CPU seconds, and the machine (cores, load average before and after).
@@ -29,6 +31,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from overdue.sim.call_compare import ACCOUNTS as CALL_COMPARISON_ACCOUNTS
 from overdue.sim.contacts import contact_summary
 from overdue.sim.demo import run_demo
 from overdue.sim.run import SimulationConfig
@@ -43,6 +46,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=20260101)
     parser.add_argument("--db", default=None, help="database URL (default: a temporary SQLite file)")
     parser.add_argument("--no-report", action="store_true", help="skip the HTML report")
+    parser.add_argument(
+        "--compare-calls",
+        type=int,
+        default=CALL_COMPARISON_ACCOUNTS,
+        help="accounts in the call-priority comparison, as overdue demo's option (0: none)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON only")
     return parser.parse_args(argv)
 
@@ -68,7 +77,8 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         )
         cpu_started = time.process_time()
         try:
-            run = run_demo(engine, config, None if args.no_report else Path(folder) / "report", fresh=True)
+            report = None if args.no_report else Path(folder) / "report"
+            run = run_demo(engine, config, report, fresh=True, compare_calls=args.compare_calls)
         finally:
             engine.dispose()
         db_bytes = os.path.getsize(f"{folder}/bench.db") if args.db is None else None

@@ -34,7 +34,12 @@ def test_demo_writes_a_bilingual_report_and_stores_the_portfolio(tmp_path: Path)
     assert result.exit_code == 0, result.output
     assert "Roll rates" in result.output and "Champion vs challenger" in result.output
     assert "Collection score PSI" in result.output and "Behaviour score PSI" in result.output
+    assert "Call priority 外呼排序 (200 accounts × 3 months" in result.output
     html = (out / "index.html").read_text(encoding="utf-8")
+    assert "外呼排序：按催收评分还是按逾期金额" in html and "Call priority: by collection score" in html
+    calls = json.loads((out / "report.json").read_text(encoding="utf-8"))["call_priority"]
+    assert [o["order"] for o in calls["orders"]] == ["balance", "expected"]
+    assert all(o["calls_made"] > 0 and o["calls_left_over"] > 0 for o in calls["orders"])
     assert "入催率" in html and "冠军 / 挑战者" in html  # Chinese
     assert "Entry-to-collections rate" in html and "Champion vs challenger" in html  # English
     assert "行为评分稳定性（PSI）" in html and "Behaviour score stability (PSI)" in html
@@ -71,8 +76,10 @@ def test_simulate_prints_json_without_writing(tmp_path: Path) -> None:
 def test_the_demo_stores_english_speaking_borrowers(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path}/demo.db"
     args = ["--db", db, "demo", "--accounts", "80", "--months", "1", "--out", str(tmp_path / "r")]
-    result = CliRunner().invoke(_app(), [*args, "--workers", "1", "--english-share", "0.5", "--json"])
+    extra = ["--workers", "1", "--english-share", "0.5", "--compare-calls", "0", "--json"]
+    result = CliRunner().invoke(_app(), [*args, *extra])
     assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["call_priority"] is None  # left out
     engine = create_engine(db)
     with engine.connect() as conn:
         counts = dict(

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from overdue.cli.common import JsonOption, fail, print_json, state
 from overdue.reports.metrics import full_report
+from overdue.sim.call_compare import ACCOUNTS as CALL_COMPARISON_ACCOUNTS
 from overdue.sim.contacts import contact_summary
 from overdue.sim.result import SimulationResult
 from overdue.sim.run import SimulationConfig
@@ -117,6 +118,16 @@ def demo(
     ] = False,
     strategy_file: StrategyOption = None,
     english_share: EnglishShareOption = 0.0,
+    compare_calls: Annotated[
+        int,
+        typer.Option(
+            "--compare-calls",
+            min=0,
+            help="Accounts in the call-priority comparison: the portfolio simulated again with a daily "
+            "capacity of human calls, once balance-first and once by expected recovery (collection score "
+            "× balance); 0 leaves it out.",
+        ),
+    ] = CALL_COMPARISON_ACCOUNTS,
     as_json: JsonOption = False,
 ) -> None:
     """The main job: simulate a portfolio, store it in --db, print the summary and write the HTML report."""
@@ -135,6 +146,7 @@ def demo(
     with _progress(as_json) as bar:
         simulated = bar.add_task("simulate", total=None)
         stored = bar.add_task("store", total=None)
+        compared = bar.add_task("call orders", total=None, visible=compare_calls > 0)
 
         def on_simulated(done: int, total: int) -> None:
             bar.update(simulated, completed=done, total=total)
@@ -142,16 +154,31 @@ def demo(
         def on_stored(done: int, total: int) -> None:
             bar.update(stored, completed=done, total=total)
 
+        def on_compared(done: int, total: int) -> None:
+            bar.update(compared, completed=done, total=total)
+
         try:
-            run = run_demo(engine, config, out, fresh=fresh, simulated=on_simulated, stored=on_stored)
+            run = run_demo(
+                engine,
+                config,
+                out,
+                fresh=fresh,
+                simulated=on_simulated,
+                stored=on_stored,
+                compare_calls=compare_calls,
+                compared=on_compared,
+            )
         except OSError as error:
             fail(f"cannot write the report into {out}: {error}")
     report = full_report(run.result)
+    if run.call_priority is not None:
+        report["call_priority"] = run.call_priority.report()
     contacts = contact_summary(run.result.tallies)
     if as_json:
         print_json(
             {
                 "summary": report["summary"],
+                "call_priority": report.get("call_priority"),
                 "contacts": contacts,
                 "stored": run.stored,
                 "report": str(run.report),

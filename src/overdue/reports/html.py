@@ -11,6 +11,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from overdue.domain.money import format_yuan
 from overdue.reports import charts
 from overdue.reports.metrics import BUCKETS, ReportConfig, full_report
+from overdue.sim.call_compare import CallComparison
 from overdue.sim.result import SimulationResult
 
 TOP_OVERDUE = 10
@@ -124,12 +125,19 @@ def top_overdue(result: SimulationResult, count: int = TOP_OVERDUE) -> list[dict
     return rows
 
 
-def write_report(result: SimulationResult, out: Path, config: ReportConfig | None = None) -> Path:
-    """Write ``out/index.html`` (and ``out/report.json``); returns the HTML file's path."""
+def write_report(
+    result: SimulationResult,
+    out: Path,
+    config: ReportConfig | None = None,
+    calls: CallComparison | None = None,
+) -> Path:
+    """Write ``out/index.html`` (and ``out/report.json``); returns the HTML file's path. ``calls``: the
+    demo's call-priority comparison, reported as ``call_priority`` (None: null, and no section)."""
     import json
 
     config = config or ReportConfig()
     report = full_report(result, config)
+    report["call_priority"] = None if calls is None else calls.report()
     environment = Environment(
         loader=PackageLoader("overdue.reports", "templates"),
         autoescape=select_autoescape(["html", "j2"]),

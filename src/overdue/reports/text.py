@@ -126,3 +126,23 @@ def print_summary(report: dict[str, Any], console: Console | None = None) -> Non
             row["cost"],
         )
     console.print(variants)
+
+    calls = report.get("call_priority")
+    if calls is not None:
+        table = Table(
+            title=f"Call priority 外呼排序 ({calls['accounts']} accounts × {calls['months']} months, "
+            f"{calls['capacity_per_1000']} calls a day per 1,000 accounts; one portfolio: docs/risk.md)"
+        )
+        for column in ("order", "calls", "left over", "exposure", "recovered", "rate", "Δ points"):
+            table.add_column(column, justify="left" if column == "order" else "right")
+        for row in calls["orders"]:
+            table.add_row(
+                row["order"],
+                str(row["calls_made"]),
+                str(row["calls_left_over"]),
+                row["exposure"],
+                row["recovered"],
+                _pct(row["recovery_rate"]),
+                row["points_vs_champion"] or "champion",
+            )
+        console.print(table)

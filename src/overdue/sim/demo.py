@@ -9,6 +9,10 @@ already done, in shard order (:class:`overdue.sim.persist.PortfolioWriter`). The
 - ``simulate``: from the start of the simulation until the last shard is simulated;
 - ``store``: time spent writing, in total (most of it while shards are still simulated), and
   ``store_after_simulate``: the writing left once the last shard is simulated (it is on the critical path);
+- ``call_priority``: the call-priority comparison (:mod:`overdue.sim.call_compare`), when asked for: the
+  portfolio's first ``compare_calls`` accounts (at most its months, and at most
+  :data:`~overdue.sim.call_compare.MONTHS`) simulated once with the calls made largest balance first and
+  once largest expected recovery first, with a binding daily call capacity; nothing of it is stored;
 - ``report``: the HTML report.
 
 With one worker the shards are simulated in this process, and each is written before the next starts.
@@ -24,6 +28,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from overdue.sim import call_compare
+from overdue.sim.call_compare import CallComparison
 from overdue.sim.persist import PortfolioWriter, prepare
 from overdue.sim.result import ShardResult, SimulationResult
 from overdue.sim.run import SHARD_SIZE, SimulationConfig, simulate
@@ -44,6 +50,8 @@ class DemoRun:
     store_seconds: dict[str, float] = field(default_factory=dict)
     """Seconds of writing by table group: accounts, ledger, actions, contacts, month ends, behaviour
     scores."""
+    call_priority: CallComparison | None = None
+    """The call-priority comparison, when the demo ran one."""
 
 
 def run_demo(
@@ -54,9 +62,13 @@ def run_demo(
     fresh: bool,
     simulated: Tick | None = None,
     stored: Tick | None = None,
+    compare_calls: int = 0,
+    compared: Tick | None = None,
 ) -> DemoRun:
     """Run the demo: ``config`` (with ``keep_records``) into ``engine``'s database, the report into ``out``
-    (None: no report). ``simulated`` and ``stored`` are told of the shards simulated and written."""
+    (None: no report). ``simulated`` and ``stored`` are told of the shards simulated and written.
+    ``compare_calls``: accounts in the call-priority comparison (0: none); ``compared`` is told of its
+    shards simulated."""
     from overdue.reports.html import write_report
 
     started = time.perf_counter()
@@ -83,7 +95,17 @@ def run_demo(
         result = simulate(config, on_simulated, sink)
         counts = writer.finish(result.borrowers, result.start, result.end)
     finished_store = time.perf_counter()
-    path = write_report(result, out) if out is not None else None
+    calls = None
+    if compare_calls > 0:
+        calls = call_compare.compare_call_orders(
+            min(compare_calls, config.accounts),
+            min(call_compare.MONTHS, config.months),
+            config.seed,
+            workers=config.workers,
+            progress=compared,
+        )
+    compared_at = time.perf_counter()
+    path = write_report(result, out, calls=calls) if out is not None else None
     ended = time.perf_counter()
     return DemoRun(
         result,
@@ -94,8 +116,10 @@ def run_demo(
             "simulate": last_simulated[0] - prepared,
             "store": writer.times.total(),
             "store_after_simulate": finished_store - last_simulated[0],
-            "report": ended - finished_store,
+            "call_priority": compared_at - finished_store,
+            "report": ended - compared_at,
             "total": ended - started,
         },
         store_seconds=dict(writer.times.seconds),
+        call_priority=calls,
     )
