@@ -9,10 +9,11 @@ already done, in shard order (:class:`overdue.sim.persist.PortfolioWriter`). The
 - ``simulate``: from the start of the simulation until the last shard is simulated;
 - ``store``: time spent writing, in total (most of it while shards are still simulated), and
   ``store_after_simulate``: the writing left once the last shard is simulated (it is on the critical path);
-- ``call_priority``: the call-priority comparison (:mod:`overdue.sim.call_compare`), when asked for: the
-  portfolio's first ``compare_calls`` accounts (at most its months, and at most
-  :data:`~overdue.sim.call_compare.MONTHS`) simulated once with the calls made largest balance first and
-  once largest expected recovery first, with a binding daily call capacity; nothing of it is stored;
+- ``call_priority``: the call-priority comparison (:mod:`overdue.sim.call_compare`), when asked for: a
+  portfolio of ``compare_calls`` accounts (at most the demo's; over its months, at most
+  :data:`~overdue.sim.call_compare.MONTHS`) drawn with its seed but not booked by score, simulated once
+  with the calls made largest balance first and once largest expected recovery first, with a binding
+  daily call capacity; nothing of it is stored;
 - ``report``: the HTML report.
 
 With one worker the shards are simulated in this process, and each is written before the next starts.
