@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import typer
@@ -94,3 +95,27 @@ def test_the_cli_refuses_a_share_outside_0_to_1(tmp_path: Path) -> None:
     result = CliRunner().invoke(_app(), args)
     assert result.exit_code == 2
     assert "--english-share" in result.output
+
+
+def test_fraudulent_borrowers_change_the_portfolio_and_reach_the_call_comparison(tmp_path: Path) -> None:
+    runner = CliRunner()
+    simulate = ["--db", f"sqlite:///{tmp_path}/x.db", "simulate", "--accounts", "300", "--months", "3"]
+    plain = runner.invoke(_app(), [*simulate, "--workers", "1", "--json"])
+    fraud = runner.invoke(_app(), [*simulate, "--workers", "1", "--fraud-share", "0.2", "--json"])
+    assert plain.exit_code == 0 and fraud.exit_code == 0, plain.output + fraud.output
+    # Fraud spends more and pays no statement: more falls past due and less of it comes back.
+    plain_summary = json.loads(plain.output)["summary"]
+    fraud_summary = json.loads(fraud.output)["summary"]
+    assert Decimal(fraud_summary["exposure"]) > Decimal(plain_summary["exposure"])
+    assert Decimal(fraud_summary["recovery_rate"]) < Decimal(plain_summary["recovery_rate"])
+
+    db = f"sqlite:///{tmp_path}/demo.db"
+    args = ["--db", db, "demo", "--accounts", "200", "--months", "3", "--out", str(tmp_path / "r")]
+    result = runner.invoke(_app(), [*args, "--workers", "1", "--fraud-share", "0.2", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["call_priority"]["fraud_share"] == 0.2
+    html = (tmp_path / "r" / "index.html").read_text(encoding="utf-8")
+    assert "欺诈借款人占比 0.2" in html and "fraud share 0.2" in html
+
+    refused = runner.invoke(_app(), [*simulate, "--fraud-share", "1.5"])
+    assert refused.exit_code == 2 and "--fraud-share" in refused.output

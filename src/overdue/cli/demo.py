@@ -19,6 +19,7 @@ from overdue.cli.common import JsonOption, fail, print_json, state
 from overdue.reports.metrics import full_report
 from overdue.sim.call_compare import ACCOUNTS as CALL_COMPARISON_ACCOUNTS
 from overdue.sim.contacts import contact_summary
+from overdue.sim.model import BehaviourModel
 from overdue.sim.result import SimulationResult
 from overdue.sim.run import SimulationConfig
 from overdue.sim.run import simulate as run_simulation
@@ -41,6 +42,16 @@ EnglishShareOption = Annotated[
         min=0.0,
         max=1.0,
         help="Share (0–1) of borrowers who read English (their accounts stored with language en).",
+    ),
+]
+FraudShareOption = Annotated[
+    float,
+    typer.Option(
+        "--fraud-share",
+        min=0.0,
+        max=1.0,
+        help="Share (0–1) of fraudulent borrowers (first-payment fraud: spend the line, never pay); "
+        "default 0.",
     ),
 ]
 
@@ -80,6 +91,7 @@ def simulate(
     workers: WorkersOption = 2,
     strategy_file: StrategyOption = None,
     english_share: EnglishShareOption = 0.0,
+    fraud_share: FraudShareOption = 0.0,
     as_json: JsonOption = False,
 ) -> None:
     """Simulate a synthetic portfolio month by month and print its summary (writes nothing)."""
@@ -90,6 +102,7 @@ def simulate(
         workers=workers,
         strategy_text=_strategy_text(strategy_file),
         english_share=english_share,
+        model=BehaviourModel(fraud_share=fraud_share),
     )
     with _progress(as_json) as bar:
         result = _run(config, bar)
@@ -128,6 +141,7 @@ def demo(
             "× balance); 0 leaves it out.",
         ),
     ] = CALL_COMPARISON_ACCOUNTS,
+    fraud_share: FraudShareOption = 0.0,
     as_json: JsonOption = False,
 ) -> None:
     """The main job: simulate a portfolio, store it in --db, print the summary and write the HTML report."""
@@ -142,6 +156,7 @@ def demo(
         keep_records=True,
         strategy_text=_strategy_text(strategy_file),
         english_share=english_share,
+        model=BehaviourModel(fraud_share=fraud_share),
     )
     with _progress(as_json) as bar:
         simulated = bar.add_task("simulate", total=None)

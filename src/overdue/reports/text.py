@@ -131,7 +131,8 @@ def print_summary(report: dict[str, Any], console: Console | None = None) -> Non
     if calls is not None:
         table = Table(
             title=f"Call priority 外呼排序 ({calls['accounts']} accounts × {calls['months']} months, "
-            f"{calls['capacity_per_1000']} calls a day per 1,000 accounts; one portfolio: docs/risk.md)"
+            + (f"fraud share {calls['fraud_share']}, " if calls["fraud_share"] else "")
+            + f"{calls['capacity_per_1000']} calls a day per 1,000 accounts; one portfolio: docs/risk.md)"
         )
         for column in ("order", "calls", "left over", "exposure", "recovered", "rate", "Δ points"):
             table.add_column(column, justify="left" if column == "order" else "right")

@@ -114,6 +114,7 @@ class CallComparison:
     months: int
     seed: int
     capacity_per_1000: int
+    fraud_share: float
     runs: tuple[OrderRun, ...]
 
     def report(self) -> dict[str, Any]:
@@ -125,6 +126,7 @@ class CallComparison:
             "months": self.months,
             "seed": self.seed,
             "capacity_per_1000": self.capacity_per_1000,
+            "fraud_share": self.fraud_share,
             "strategy": "huabei, human calls from DPD 1 every 2 days",
             "champion": champion.order,
             "orders": [
@@ -151,10 +153,12 @@ def compare_call_orders(
     capacity: int = CAPACITY,
     orders: Sequence[str] = ORDERS,
     workers: int = 2,
+    fraud_share: float = 0.0,
     progress: Tick | None = None,
 ) -> CallComparison:
-    """Simulate the seed's portfolio once per order in ``orders`` (the first the champion); ``progress`` is
-    told of the shards simulated over all the runs."""
+    """Simulate the seed's portfolio once per order in ``orders`` (the first the champion; ``fraud_share``:
+    :attr:`overdue.sim.model.BehaviourModel.fraud_share`); ``progress`` is told of the shards simulated
+    over all the runs."""
     if len(orders) < 2:
         raise ValueError("a comparison needs at least two call orders")
     runs: list[OrderRun] = []
@@ -164,5 +168,5 @@ def compare_call_orders(
             if progress is not None:
                 progress(index * total + done, len(orders) * total)
 
-        runs.append(run_order(accounts, months, seed, order, capacity, workers, progress=tick))
-    return CallComparison(accounts, months, seed, capacity, tuple(runs))
+        runs.append(run_order(accounts, months, seed, order, capacity, workers, fraud_share, tick))
+    return CallComparison(accounts, months, seed, capacity, fraud_share, tuple(runs))

@@ -11,9 +11,9 @@ already done, in shard order (:class:`overdue.sim.persist.PortfolioWriter`). The
   ``store_after_simulate``: the writing left once the last shard is simulated (it is on the critical path);
 - ``call_priority``: the call-priority comparison (:mod:`overdue.sim.call_compare`), when asked for: a
   portfolio of ``compare_calls`` accounts (at most the demo's; over its months, at most
-  :data:`~overdue.sim.call_compare.MONTHS`) drawn with its seed but not booked by score, simulated once
-  with the calls made largest balance first and once largest expected recovery first, with a binding
-  daily call capacity; nothing of it is stored;
+  :data:`~overdue.sim.call_compare.MONTHS`) drawn with its seed and fraud share but not booked by score,
+  simulated once with the calls made largest balance first and once largest expected recovery first,
+  with a binding daily call capacity; nothing of it is stored;
 - ``report``: the HTML report.
 
 With one worker the shards are simulated in this process, and each is written before the next starts.
@@ -103,6 +103,7 @@ def run_demo(
             min(call_compare.MONTHS, config.months),
             config.seed,
             workers=config.workers,
+            fraud_share=config.model.fraud_share,
             progress=compared,
         )
     compared_at = time.perf_counter()
