@@ -50,8 +50,7 @@ FraudShareOption = Annotated[
         "--fraud-share",
         min=0.0,
         max=1.0,
-        help="Share (0–1) of fraudulent borrowers (first-payment fraud: spend the line, never pay); "
-        "default 0.",
+        help="Share (0–1) of fraudulent borrowers (first-payment fraud: spend the line, never pay).",
     ),
 ]
 
@@ -136,9 +135,9 @@ def demo(
         typer.Option(
             "--compare-calls",
             min=0,
-            help="Accounts in the call-priority comparison: the portfolio simulated again with a daily "
-            "capacity of human calls, once balance-first and once by expected recovery (collection score "
-            "× balance); 0 leaves it out.",
+            help="Accounts in the call-priority comparison: a portfolio drawn with the same seed, "
+            "simulated over at most 4 months with a daily capacity of human calls, once balance-first and "
+            "once by expected recovery (collection score × balance); 0 leaves it out.",
         ),
     ] = CALL_COMPARISON_ACCOUNTS,
     fraud_share: FraudShareOption = 0.0,
