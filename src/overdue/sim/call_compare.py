@@ -27,6 +27,7 @@ from typing import Any
 
 from overdue.domain.money import format_yuan
 from overdue.sim.outcomes import experiment_config
+from overdue.sim.run import simulate
 
 ACCOUNTS = 5_000
 """The demo's comparison: at most this many accounts (fewer when the demo simulates fewer)."""
@@ -77,8 +78,6 @@ def run_order(
 ) -> OrderRun:
     """Simulate the seed's portfolio with ``capacity`` human calls a day per 1,000 accounts made in
     ``order`` (``fraud_share``: :attr:`overdue.sim.model.BehaviourModel.fraud_share`)."""
-    from overdue.sim.run import simulate  # imported here: overdue.sim.run imports the modules this one does
-
     started = time.perf_counter()
     config = experiment_config(accounts, months, seed, capacity, order, workers, fraud_share)
     result = simulate(config, progress)
