@@ -234,6 +234,12 @@ def _sum(tallies: Counter[tuple[str, ...]], head: str, *match: str | None) -> in
     return total
 
 
+def recovery_totals(tallies: Counter[tuple[str, ...]], variant: str | None = None) -> tuple[int, int]:
+    """Past-due fen recovered and past-due exposure (fen) over the delinquency episodes, of one variant or
+    (None) of all."""
+    return _sum(tallies, "recovered_total", variant), _sum(tallies, "exposure_total", variant)
+
+
 def by_stage(result: SimulationResult) -> list[dict[str, Any]]:
     """Per collection stage: episodes reaching it, cured in it, cure rate; recovered, exposure, recovery."""
     t = result.tallies
@@ -306,7 +312,7 @@ def champion_challenger(result: SimulationResult, config: ReportConfig) -> list[
     for variant in result.variants:
         accounts = sum(1 for v in result.variant_of if v == variant)
         episodes, cured = _sum(t, "episodes", variant), _sum(t, "cured", variant)
-        recovered, exposure = _sum(t, "recovered_total", variant), _sum(t, "exposure_total", variant)
+        recovered, exposure = recovery_totals(t, variant)
         agency = _sum(t, "agency_recovered", variant)
         cost = action_cost(panel, config, variant) + commission(agency, config)
         due, entered = _sum(t, "due", None, variant), _sum(t, "entered", None, variant)
@@ -360,7 +366,7 @@ def portfolio_summary(result: SimulationResult, config: ReportConfig | None = No
     last = panel.bucket[:, -1]
     counts = np.bincount(last[last >= 0].astype(np.int64), minlength=len(BUCKETS))
     accounts = len(result.borrowers)
-    recovered, exposure = _sum(t, "recovered_total", None), _sum(t, "exposure_total", None)
+    recovered, exposure = recovery_totals(t)
     agency = _sum(t, "agency_recovered", None)
     actions = action_cost(panel, config)
     written_off = sum(1 for s in result.states if str(s.status) == "written_off")

@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from overdue.domain.money import format_yuan
+from overdue.reports.metrics import rate, recovery_totals
 from overdue.sim.outcomes import experiment_config
 from overdue.sim.run import simulate
 
@@ -81,20 +82,16 @@ def run_order(
     started = time.perf_counter()
     config = experiment_config(accounts, months, seed, capacity, order, workers, fraud_share)
     result = simulate(config, progress)
-    tallies = result.tallies
+    recovered, exposure = recovery_totals(result.tallies)
     return OrderRun(
         seed=seed,
         order=order,
-        calls_made=tallies[("call_queue", "made")],
-        calls_left_over=tallies[("call_queue", "over")],
-        recovered_fen=sum(v for k, v in tallies.items() if k[0] == "recovered_total"),
-        exposure_fen=sum(v for k, v in tallies.items() if k[0] == "exposure_total"),
+        calls_made=result.tallies[("call_queue", "made")],
+        calls_left_over=result.tallies[("call_queue", "over")],
+        recovered_fen=recovered,
+        exposure_fen=exposure,
         seconds=time.perf_counter() - started,
     )
-
-
-def _rate(value: Decimal | None) -> str | None:
-    return None if value is None else str(value.quantize(Decimal("0.0001")))
 
 
 def _points(challenger: OrderRun, champion: OrderRun) -> str | None:
@@ -136,7 +133,7 @@ class CallComparison:
                     "recovered": format_yuan(run.recovered_fen),
                     "exposure": format_yuan(run.exposure_fen),
                     "left_past_due": format_yuan(run.left_past_due_fen),
-                    "recovery_rate": _rate(run.recovery_rate),
+                    "recovery_rate": rate(run.recovered_fen, run.exposure_fen),
                     "points_vs_champion": None if run is champion else _points(run, champion),
                 }
                 for run in self.runs

@@ -29,8 +29,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from overdue.sim import call_compare
-from overdue.sim.call_compare import CallComparison
+from overdue.sim.call_compare import MONTHS as COMPARISON_MONTHS
+from overdue.sim.call_compare import CallComparison, compare_call_orders
 from overdue.sim.persist import PortfolioWriter, prepare
 from overdue.sim.result import ShardResult, SimulationResult
 from overdue.sim.run import SHARD_SIZE, SimulationConfig, simulate
@@ -98,9 +98,9 @@ def run_demo(
     finished_store = time.perf_counter()
     calls = None
     if compare_calls > 0:
-        calls = call_compare.compare_call_orders(
+        calls = compare_call_orders(
             min(compare_calls, config.accounts),
-            min(call_compare.MONTHS, config.months),
+            min(COMPARISON_MONTHS, config.months),
             config.seed,
             workers=config.workers,
             fraud_share=config.model.fraud_share,
