@@ -41,6 +41,7 @@ from overdue.risk.collection import MODEL_ENV, shipped_model, shipped_propensity
 from overdue.risk.logistic import save_model
 from overdue.sim.call_compare import run_order
 from overdue.sim.calls import PRIORITIES
+from overdue.sim.model import DEFAULT_FRAUD_SHARE
 from overdue.sim.outcomes import train_on_simulation
 
 
@@ -63,7 +64,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--orders", default="balance,expected", help=f"first is the champion; {PRIORITIES}")
     parser.add_argument("--capacity", type=int, default=6, help="human calls a day per 1,000 accounts")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--fraud-share", type=float, default=0.0, help="share (0–1) of fraudulent borrowers")
+    parser.add_argument(
+        "--fraud-share",
+        type=float,
+        default=DEFAULT_FRAUD_SHARE,
+        help=f"share (0–1) of fraudulent borrowers (default {DEFAULT_FRAUD_SHARE})",
+    )
     parser.add_argument(
         "--train-score",
         action="store_true",
@@ -85,7 +91,13 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 
 def run_one(
-    accounts: int, months: int, seed: int, order: str, capacity: int, workers: int, fraud_share: float = 0.0
+    accounts: int,
+    months: int,
+    seed: int,
+    order: str,
+    capacity: int,
+    workers: int,
+    fraud_share: float = DEFAULT_FRAUD_SHARE,
 ) -> dict[str, Any]:
     """One simulation: the calls made and the recovery of the given order on the seed's portfolio
     (:func:`overdue.sim.call_compare.run_order`)."""

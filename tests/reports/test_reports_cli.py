@@ -31,11 +31,12 @@ def test_demo_writes_a_bilingual_report_and_stores_the_portfolio(tmp_path: Path)
     out = tmp_path / "report"
     runner = CliRunner()
     args = ["--db", db, "demo", "--accounts", "200", "--months", "3", "--out", str(out), "--workers", "1"]
+    args += ["--compare-calls", "300"]  # a portfolio of its own, of any size (the default is 20,000)
     result = runner.invoke(_app(), args)
     assert result.exit_code == 0, result.output
     assert "Roll rates" in result.output and "Champion vs challenger" in result.output
     assert "Collection score PSI" in result.output and "Behaviour score PSI" in result.output
-    assert "Call priority 外呼排序 (200 accounts × 3 months" in result.output
+    assert "Call priority 外呼排序 (300 accounts × 3 months" in result.output
     html = (out / "index.html").read_text(encoding="utf-8")
     assert "外呼排序：按催收评分还是按逾期金额" in html and "Call priority: by collection score" in html
     calls = json.loads((out / "report.json").read_text(encoding="utf-8"))["call_priority"]
@@ -100,7 +101,7 @@ def test_the_cli_refuses_a_share_outside_0_to_1(tmp_path: Path) -> None:
 def test_fraudulent_borrowers_change_the_portfolio_and_reach_the_call_comparison(tmp_path: Path) -> None:
     runner = CliRunner()
     simulate = ["--db", f"sqlite:///{tmp_path}/x.db", "simulate", "--accounts", "300", "--months", "3"]
-    plain = runner.invoke(_app(), [*simulate, "--workers", "1", "--json"])
+    plain = runner.invoke(_app(), [*simulate, "--workers", "1", "--fraud-share", "0", "--json"])
     fraud = runner.invoke(_app(), [*simulate, "--workers", "1", "--fraud-share", "0.2", "--json"])
     assert plain.exit_code == 0 and fraud.exit_code == 0, plain.output + fraud.output
     # Fraud spends more and pays no statement: more falls past due and less of it comes back.
@@ -111,6 +112,7 @@ def test_fraudulent_borrowers_change_the_portfolio_and_reach_the_call_comparison
 
     db = f"sqlite:///{tmp_path}/demo.db"
     args = ["--db", db, "demo", "--accounts", "200", "--months", "3", "--out", str(tmp_path / "r")]
+    args += ["--compare-calls", "200"]
     result = runner.invoke(_app(), [*args, "--workers", "1", "--fraud-share", "0.2", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["call_priority"]["fraud_share"] == 0.2

@@ -68,19 +68,42 @@ def test_validate_json_has_the_metrics_and_the_baseline() -> None:
 
 def test_train_writes_a_model_file(tmp_path: Path) -> None:
     out = tmp_path / "collection.json"
-    result = runner.invoke(app, ["risk", "train", "--model", "collection", "--out", str(out), "--json"])
+    args = ["risk", "train", "--model", "collection", "--dataset", "generator", "--out", str(out), "--json"]
+    result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload["file"] == str(out) and payload["model"] == "collection"
+    assert payload["dataset"]["generator"] == "overdue.risk.collection.synthetic_delinquents"
     assert set(payload["metrics"]) >= {"auc", "ks", "gini"}
     assert load_model(out).name == "collection"
 
 
-def test_a_collection_model_trained_on_the_simulator_needs_its_own_file() -> None:
-    result = runner.invoke(app, ["risk", "train", "--model", "collection", "--dataset", "sim"])
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (
+            ["--model", "collection", "--dataset", "german"],
+            "error: unknown dataset 'german' for the collection",
+        ),
+        (
+            ["--model", "application", "--dataset", "generator"],
+            "error: unknown dataset 'generator' for the app",
+        ),
+        (["--model", "behaviour", "--dataset", "sim"], "error: --dataset is for the application scorecard"),
+        (["--model", "behaviour", "--accounts", "1000"], "error: --accounts sizes the simulation"),
+        (
+            ["--model", "collection", "--dataset", "generator", "--accounts", "1000"],
+            "error: --accounts sizes",
+        ),
+        (["--model", "collection", "--accounts", "10"], "error: --accounts must be at least 100, got 10"),
+    ],
+)
+def test_a_dataset_or_size_the_model_does_not_train_on_is_a_one_line_error(
+    args: list[str], error: str
+) -> None:
+    result = runner.invoke(app, ["risk", "train", *args, "--out", "unused.json"])
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: a collection model trained on the simulator's outcomes")
-    assert "--out FILE" in result.stderr and "OVERDUE_COLLECTION_MODEL" in result.stderr
+    assert result.stderr.startswith(error) and len(result.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.slow
@@ -88,11 +111,12 @@ def test_a_collection_model_trained_on_the_simulator_is_used_where_named(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "collection-sim.json"
-    args = ["risk", "train", "--model", "collection", "--dataset", "sim", "--out", str(out), "--json"]
+    args = ["risk", "train", "--model", "collection", "--accounts", "1000", "--out", str(out), "--json"]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload["dataset"]["generator"] == "overdue.sim.outcomes.train_on_simulation"
+    assert payload["dataset"]["accounts"] == 1000 and payload["dataset"]["fraud_share"] == 0.01
     assert payload["dataset"]["rows"] > 1000 and set(payload["metrics"]) >= {"auc", "ks", "gini"}
     model = load_model(out)
     _scenario(tmp_path, "late", LATE)

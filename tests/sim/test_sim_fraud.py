@@ -1,6 +1,6 @@
 """Fraudulent borrowers in the simulator (``BehaviourModel.fraud_share``): drawn from a stream of their own,
 half of them unreachable from the start; they spend more, pay no statement and seldom repay once past due.
-The default share is 0, so the simulator is unchanged unless a share is asked for."""
+The default share is 1 % (``DEFAULT_FRAUD_SHARE``); with a share of 0 nobody is fraudulent."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from overdue.sim import SimulationConfig, simulate
 from overdue.sim.borrowers import make_borrowers
 from overdue.sim.limits import book_borrowers
-from overdue.sim.model import BehaviourModel
+from overdue.sim.model import DEFAULT_FRAUD_SHARE, BehaviourModel
 
 START = date(2026, 1, 1)
 
@@ -42,6 +42,12 @@ def test_a_share_of_fraud_changes_only_those_borrowers() -> None:
     assert all(b.fraud == drawn[(b.name, b.phone)] for b in booked)
 
 
+def test_the_default_portfolio_holds_one_percent_fraud() -> None:
+    assert BehaviourModel().fraud_share == DEFAULT_FRAUD_SHARE == 0.01
+    default = make_borrowers(5_000, 7, START, fraud_share=DEFAULT_FRAUD_SHARE)
+    assert 30 <= sum(b.fraud for b in default) <= 75  # about 50 of 5,000
+
+
 @pytest.mark.parametrize("share", [-0.1, 1.5])
 def test_a_fraud_share_outside_0_to_1_is_refused(share: float) -> None:
     with pytest.raises(ValueError, match="fraudulent borrowers must be within 0–1"):
@@ -64,9 +70,9 @@ def test_fraudulent_borrowers_pay_no_statement_and_stay_past_due() -> None:
     assert past_due[~fraud & spent].mean() <= 0.3
     # They owe more: a fraudulent account's balance is on average well above the others'.
     assert result.outstanding[fraud & spent, -1].mean() > 2 * result.outstanding[~fraud & spent, -1].mean()
-    # Without a share asked for nobody is fraudulent, and every other borrower lives the same life: their
-    # draws are their own, whoever else is in the portfolio.
-    plain = simulate(dataclasses.replace(config, model=BehaviourModel()))
+    # With a share of 0 nobody is fraudulent, and every other borrower lives the same life: their draws are
+    # their own, whoever else is in the portfolio.
+    plain = simulate(dataclasses.replace(config, model=BehaviourModel(fraud_share=0.0)))
     assert not any(b.fraud for b in plain.borrowers)
     honest = np.flatnonzero(~fraud)
     assert [plain.states[i] for i in honest] == [result.states[i] for i in honest]

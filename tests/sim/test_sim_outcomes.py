@@ -22,7 +22,7 @@ from overdue.risk.collection import (
 )
 from overdue.risk.logistic import save_model
 from overdue.sim import SimulationConfig, simulate
-from overdue.sim.outcomes import SAMPLE_EVERY, OutcomeLog, train_on_outcomes
+from overdue.sim.outcomes import SAMPLE_EVERY, OutcomeLog, train_on_outcomes, train_on_simulation
 from overdue.sim.uplift import HORIZON_DAYS
 
 FACTS = CollectionFacts(
@@ -94,6 +94,13 @@ def test_a_model_trained_on_outcomes_replaces_the_shipped_one_for_a_process(
     shipped_model.cache_clear()
     with pytest.raises(InvalidInput, match=MODEL_ENV):
         shipped_model()
+
+
+def test_training_on_the_simulator_is_deterministic() -> None:
+    # As the shipped collection-v2.json is trained (train_on_simulation's defaults), on one small portfolio.
+    first, again = (train_on_simulation(seeds=(5,), accounts=400, months=3, workers=1) for _ in range(2))
+    assert (first.features, first.intercept) == (again.features, again.intercept)
+    assert first.version == 2 and first.dataset == again.dataset and first.dataset["fraud_share"] == 0.01
 
 
 def test_nothing_to_train_on_is_refused() -> None:

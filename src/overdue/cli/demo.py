@@ -19,7 +19,7 @@ from overdue.cli.common import JsonOption, fail, print_json, state
 from overdue.reports.metrics import full_report
 from overdue.sim.call_compare import ACCOUNTS as CALL_COMPARISON_ACCOUNTS
 from overdue.sim.contacts import contact_summary
-from overdue.sim.model import BehaviourModel
+from overdue.sim.model import DEFAULT_FRAUD_SHARE, BehaviourModel
 from overdue.sim.result import SimulationResult
 from overdue.sim.run import SimulationConfig
 from overdue.sim.run import simulate as run_simulation
@@ -90,7 +90,7 @@ def simulate(
     workers: WorkersOption = 2,
     strategy_file: StrategyOption = None,
     english_share: EnglishShareOption = 0.0,
-    fraud_share: FraudShareOption = 0.0,
+    fraud_share: FraudShareOption = DEFAULT_FRAUD_SHARE,
     as_json: JsonOption = False,
 ) -> None:
     """Simulate a synthetic portfolio month by month and print its summary (writes nothing)."""
@@ -135,12 +135,13 @@ def demo(
         typer.Option(
             "--compare-calls",
             min=0,
-            help="Accounts in the call-priority comparison: a portfolio drawn with the same seed, "
-            "simulated over at most 4 months with a daily capacity of human calls, once balance-first and "
-            "once by expected recovery (collection score × balance); 0 leaves it out.",
+            help="Accounts in the call-priority comparison: a portfolio of its own (whatever --accounts) "
+            "drawn with the same seed and fraud share, simulated over at most 4 months with a daily "
+            "capacity of human calls, once balance-first and once by expected recovery (collection "
+            "score × balance); 0 leaves it out.",
         ),
     ] = CALL_COMPARISON_ACCOUNTS,
-    fraud_share: FraudShareOption = 0.0,
+    fraud_share: FraudShareOption = DEFAULT_FRAUD_SHARE,
     as_json: JsonOption = False,
 ) -> None:
     """The main job: simulate a portfolio, store it in --db, print the summary and write the HTML report."""

@@ -1,6 +1,6 @@
 """Risk commands: train and validate the scorecards, explain an account's scores and limit review.
 
-``overdue risk train [--model application|behaviour|collection|call-uplift] [--dataset german|sim]
+``overdue risk train [--model application|behaviour|collection|call-uplift] [--dataset D] [--accounts N]
 [--out FILE]``,
 ``overdue risk validate --dataset german|sim`` and ``overdue risk explain ACCOUNT [--date D]``, each with
 ``--json``. Metrics are JSON numbers rounded to 4 places (they are not money); amounts are yuan strings.
@@ -25,11 +25,7 @@ app = typer.Typer(
 
 DatasetOption = Annotated[
     str,
-    typer.Option(
-        "--dataset",
-        help="german (public data) or sim (simulated); with --model collection, sim trains on the "
-        "simulator's outcomes (a few minutes; needs --out).",
-    ),
+    typer.Option("--dataset", help="german (public data) or sim (simulated)."),
 ]
 
 
@@ -49,7 +45,21 @@ def train(
             "simulator: a few minutes).",
         ),
     ] = "application",
-    dataset: DatasetOption = "german",
+    dataset: Annotated[
+        str | None,
+        typer.Option(
+            "--dataset",
+            help="application: german (public data, the default) or sim (simulated); collection: sim "
+            "(the simulator's outcomes, the default: about ten minutes) or generator (the older seeded "
+            "generator).",
+        ),
+    ] = None,
+    accounts: Annotated[
+        int | None,
+        typer.Option(
+            "--accounts", help="collection on sim: accounts in each training portfolio (default 20,000)."
+        ),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", metavar="FILE", help="Where to write (default: the shipped file).")
     ] = None,
@@ -60,7 +70,7 @@ def train(
     from overdue.risk.training import rounded
 
     with _working(as_json, f"training {model}…"):
-        result = train_to_file(model, dataset, out)
+        result = train_to_file(model, dataset, out, accounts)
     payload: dict[str, Any] = {
         "model": result.model,
         "dataset": result.dataset,

@@ -49,7 +49,12 @@ from overdue.risk.logistic import FeatureSpec, LogisticModel, fit_logistic, load
 
 SEED = 20260602
 ROWS = 20_000
-MODEL_FILE = "collection-v1.json"
+MODEL_VERSION = 2
+MODEL_FILE = f"collection-v{MODEL_VERSION}.json"
+"""The shipped collection model: trained on the simulator's outcomes (:mod:`overdue.sim.outcomes`)."""
+GENERATOR_MODEL_FILE = "collection-v1.json"
+"""Its predecessor, trained on :func:`synthetic_delinquents` (kept: ``OVERDUE_COLLECTION_MODEL`` can name it,
+and docs/risk.md compares the two)."""
 
 SPECS = (
     FeatureSpec("days_past_due", cap=180, log=True),

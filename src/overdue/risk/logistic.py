@@ -172,8 +172,10 @@ def fit_logistic(
     outcome: npt.NDArray[np.int64],
     dataset: Mapping[str, Any],
     seed: int,
+    version: int = 1,
 ) -> tuple[LogisticModel, Any, dict[str, Any]]:
-    """Train on a stratified 70/30 split; returns the model, scikit-learn's estimator and the test data.
+    """Train on a stratified 70/30 split; returns the model (its file's ``version``), scikit-learn's estimator
+    and the test data.
 
     columns: raw values per feature name; outcome: 1 where ``target`` happened.
     """
@@ -207,7 +209,7 @@ def fit_logistic(
     }
     model = LogisticModel(
         name=name,
-        version=1,
+        version=version,
         target=target,
         features=tuple(
             ModelFeature(s, float(means[i]), float(scales[i]), float(estimator.coef_[0][i]))

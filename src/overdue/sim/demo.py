@@ -10,8 +10,8 @@ already done, in shard order (:class:`overdue.sim.persist.PortfolioWriter`). The
 - ``store``: time spent writing, in total (most of it while shards are still simulated), and
   ``store_after_simulate``: the writing left once the last shard is simulated (it is on the critical path);
 - ``call_priority``: the call-priority comparison (:mod:`overdue.sim.call_compare`), when asked for: a
-  portfolio of ``compare_calls`` accounts (at most the demo's; over its months, at most
-  :data:`~overdue.sim.call_compare.MONTHS`) drawn with its seed and fraud share but not booked by score,
+  portfolio of ``compare_calls`` accounts (its own, whatever the demo's size; over the demo's months, at
+  most :data:`~overdue.sim.call_compare.MONTHS`) drawn with its seed and fraud share but not booked by score,
   simulated once with the calls made largest balance first and once largest expected recovery first,
   with a binding daily call capacity; nothing of it is stored;
 - ``report``: the HTML report.
@@ -99,7 +99,7 @@ def run_demo(
     calls = None
     if compare_calls > 0:
         calls = compare_call_orders(
-            min(compare_calls, config.accounts),
+            compare_calls,
             min(COMPARISON_MONTHS, config.months),
             config.seed,
             workers=config.workers,

@@ -32,6 +32,9 @@ DEFAULT_LIFTS: dict[str, float] = {
 }
 """Pressure added by one action of each type (before willingness and timing); treat as read-only."""
 
+DEFAULT_FRAUD_SHARE = 0.01
+"""Share of fraudulent borrowers in the default portfolio (1 %; docs/risk.md "Fraudulent borrowers")."""
+
 VOICE_TYPES = frozenset({"ai_voice", "call", "contact_call", "field_visit"})
 """Action types that are contact attempts: they have an outcome, and lift only when they reach someone."""
 CONNECT_PROBABILITY: dict[str, float] = {
@@ -71,12 +74,12 @@ class BehaviourModel:
     """Chance that a pre-agreed contact (or a field visit) restores contact with an unreachable borrower."""
     agency_daily_lift: float = 0.04
     """Pressure an agency adds every day an account is placed with it."""
-    fraud_share: float = 0.0
+    fraud_share: float = DEFAULT_FRAUD_SHARE
     """Share of borrowers who open the line to spend it and never mean to repay (first-payment default,
     首期逾期): they spend ``fraud_spend`` times as often and as much, pay no statement, and their willingness
     is ``fraud_willingness`` times the drawn one, so they seldom repay and collection hardly moves them; half
-    of them cannot be reached from the start (:func:`overdue.sim.borrowers.make_borrowers`). 0: none, the
-    portfolio the experiments and the demo use."""
+    of them cannot be reached from the start (:func:`overdue.sim.borrowers.make_borrowers`). Default
+    :data:`DEFAULT_FRAUD_SHARE`; 0: none."""
     fraud_spend: float = 3.0
     fraud_willingness: float = 0.05
 
