@@ -7,12 +7,13 @@ asserts it):
     .venv/bin/python bench/call_orders.py --accounts 10000 --months 4 --seeds 201-210 \\
         --orders balance,expected,oracle --json
 
-With ``--train-score`` the collection score the orders read is first trained on the simulator's own
-outcomes (``--train-seeds``, 6 months each, the champion order: :mod:`overdue.sim.outcomes`) and used
-instead of the shipped model:
+The orders read the shipped collection score (``collection-v2.json``: trained on the simulator's outcomes
+at the default fraud share, 1 %). With ``--train-score`` the score is first trained again on portfolios of
+this run's size and fraud share (``--train-seeds``, 6 months each, the champion order:
+:mod:`overdue.sim.outcomes`) and used instead:
 
     .venv/bin/python bench/call_orders.py --accounts 5000 --months 4 --seeds 201-210 \\
-        --orders balance,expected --fraud-share 0.01 --train-score --json
+        --orders balance,expected --fraud-share 0.005 --train-score --json
 
 Every run simulates the same strategy (:func:`overdue.sim.uplift.experiment_strategy_text`: the shipped
 ``huabei`` ladder with human calls from DPD 1 every 2 days) with a binding daily capacity of human calls
@@ -20,8 +21,9 @@ Every run simulates the same strategy (:func:`overdue.sim.uplift.experiment_stra
 portfolio: the orders run on it share its borrowers and their random draws, so the difference between two
 orders on one seed is a paired comparison; over the seeds, its mean, standard deviation and standard error,
 and an exact two-sided sign test (on how many seeds the challenger was ahead, against a fair coin), say
-whether one order recovers more than the other beyond the runs' noise. ``--fraud-share`` adds fraudulent
-borrowers (:attr:`overdue.sim.model.BehaviourModel.fraud_share`; docs/risk.md "Fraudulent borrowers").
+whether one order recovers more than the other beyond the runs' noise. ``--fraud-share`` sets the share of
+fraudulent borrowers (:attr:`overdue.sim.model.BehaviourModel.fraud_share`, default 1 %; 0 for none;
+docs/risk.md "Fraudulent borrowers").
 Recovered and exposure are integer fen; rates and differences (in points of recovery rate) are ratios.
 """
 

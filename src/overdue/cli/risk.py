@@ -50,7 +50,7 @@ def train(
         typer.Option(
             "--dataset",
             help="application: german (public data, the default) or sim (simulated); collection: sim "
-            "(the simulator's outcomes, the default: about ten minutes) or generator (the older seeded "
+            "(the simulator's outcomes, the default: four to six minutes) or generator (the older seeded "
             "generator).",
         ),
     ] = None,

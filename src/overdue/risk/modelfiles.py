@@ -12,7 +12,8 @@ Shipped files (``src/overdue/risk/models/``), each ``{name}-v{version}.json``:
   call experiment in the simulator (:mod:`overdue.sim.uplift`).
 
 ``overdue risk train`` rewrites them (or writes elsewhere with ``--out``); training is deterministic, so a
-retrained file differs only in its ``trained_on`` date. ``--model collection`` trains on the simulator's
+retrained file differs only in its ``trained_on`` date (and, from one CPU to another, in the last bits of
+its numbers). ``--model collection`` trains on the simulator's
 outcomes (``--dataset sim``, the default: ``collection-v2.json``; ``--accounts N`` a smaller or larger
 simulation, :data:`overdue.sim.outcomes.TRAIN_ACCOUNTS` by default) or on the generator
 (``--dataset generator``: ``collection-v1.json``).

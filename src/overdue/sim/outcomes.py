@@ -41,7 +41,7 @@ TRAIN_CAPACITY = 6
 """The training portfolios of :func:`train_on_simulation` (the shipped ``collection-v2.json``): three seeds
 (not those the experiments are measured on) of 20,000 accounts × 6 months with the default share of
 fraudulent borrowers, the call experiment's strategy with 6 human calls a day per 1,000 accounts made
-largest balance first (an order that does not read the score being trained). About ten minutes on two
+largest balance first (an order that does not read the score being trained). Four to six minutes on two
 cores."""
 SAMPLE_EVERY = 5
 """Days between two samples of the delinquent accounts (every day would repeat nearly the same rows)."""
