@@ -4,9 +4,12 @@ Inputs (:class:`CollectionFacts`): today's DPD, how many earlier delinquency epi
 last 12 months, the contact attempts and connects of the current episode, promises to pay kept and broken,
 and whether the borrower can be reached at all.
 
-The model is a :class:`~overdue.risk.logistic.LogisticModel` (shipped as ``models/collection-v1.json``),
-trained on synthetic delinquent accounts from :func:`synthetic_delinquents`, a seeded process that follows
-the simulator's behaviour model (:class:`overdue.sim.model.BehaviourModel`, its defaults):
+The model is a :class:`~overdue.risk.logistic.LogisticModel`. The one in use, ``models/collection-v2.json``
+(:data:`MODEL_FILE`), is trained on the simulator's own delinquent accounts and what they paid
+(:mod:`overdue.sim.outcomes`). Its predecessor, ``models/collection-v1.json`` (:data:`GENERATOR_MODEL_FILE`,
+``overdue risk train --model collection --dataset generator``), is trained on synthetic delinquent accounts
+from :func:`synthetic_delinquents`, a seeded process that follows the simulator's behaviour model
+(:class:`overdue.sim.model.BehaviourModel`, its defaults but for fraud):
 
 - ability ``~ beta(6, 1.4)`` and willingness ``~ beta(5, 1.3)`` as in :mod:`overdue.sim.borrowers`; 30 % of
   delinquent borrowers have lost their job (ability × 0.25);
