@@ -53,6 +53,9 @@ def shipped_scorecard(dataset: str = "german") -> ScorecardModel:
     return load_scorecard(shipped_path(application_file(dataset)))
 
 
+_ACCOUNTS_ONLY = "--accounts sizes the simulation a collection model trains on (--dataset sim)"
+
+
 @dataclass(frozen=True)
 class TrainResult:
     model: str
@@ -69,8 +72,8 @@ def train_to_file(
     behaviour; call-uplift) and write its file to ``out`` (default: the shipped file)."""
     if model not in MODELS:
         raise InvalidInput(f"unknown model {model!r} ({', '.join(MODELS)})")
-    if accounts is not None and not (model == "collection" and (dataset or "sim") == "sim"):
-        raise InvalidInput("--accounts sizes the simulation a collection model trains on (--dataset sim)")
+    if accounts is not None and model != "collection":
+        raise InvalidInput(_ACCOUNTS_ONLY)
     if model == "application":
         dataset = dataset or DATASETS[0]
         if dataset not in DATASETS:
@@ -86,6 +89,8 @@ def train_to_file(
         dataset = dataset or COLLECTION_DATASETS[0]
         if dataset not in COLLECTION_DATASETS:
             raise InvalidInput(f"unknown dataset {dataset!r} for the collection model (sim or generator)")
+        if dataset == "generator" and accounts is not None:
+            raise InvalidInput(_ACCOUNTS_ONLY)
         if dataset == "sim":
             from overdue.sim.outcomes import TRAIN_ACCOUNTS, train_on_simulation
 
