@@ -116,6 +116,12 @@ class ArrayStrategy:
             [self.stage_index[stage.name] for stage in s.stages for _ in stage.treatments], dtype=np.int64
         )
         self.priority = np.array([t.priority for t in self.treatments], dtype=np.int64)
+        self.fields = frozenset().union(
+            *(stage.when.fields() for stage in s.stages),
+            *(pause.when.fields() for pause in s.pauses),
+            *(t.when.fields() for t in self.treatments),
+        )
+        """Every fact a condition of the strategy reads."""
         self._actions: dict[tuple[int, int], PlannedAction] = {}
         self._refs: dict[str, Ints] = {}
 
