@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import numpy as np
+
 from overdue.sim import SimulationConfig, SimulationResult, simulate
 from overdue.sim.calls import CallPolicy
 from overdue.sim.draws import ROW, KeyedDraws
@@ -51,3 +53,14 @@ def test_accounts_the_call_capacity_never_touched_live_the_same_life_in_both_run
     assert all(free_ledger[a] == no_calls_ledger[a] for a in untouched)
     # The called accounts' lives differ: no calls, less pressure, other repayments.
     assert any(free_ledger[a] != no_calls_ledger[a] for a in called)
+
+
+def test_a_batch_of_next_draws_is_each_accounts_own_next_draw() -> None:
+    """KeyedDraws.next_many gives each account what one() would, past the block's row too."""
+    one, many = KeyedDraws(5, 9, 0, 50), KeyedDraws(5, 9, 0, 50)
+    rng = np.random.default_rng(1)
+    for day in (700_000, 700_001):
+        for _ in range(12):  # more rounds than a block row holds
+            rows = np.sort(rng.choice(50, size=20, replace=False)).astype(np.int64)
+            expected = [one.one(int(i), day) for i in rows]
+            assert many.next_many(rows, day).tolist() == expected

@@ -150,8 +150,9 @@ class Book:
         self.next_cycle = zeros()
         self.bureau = np.zeros((n, months), dtype=np.int8)
         """The bureau status character's code (``ord``) of each month end, :data:`BUREAU_NONE` before."""
-        self.spells: list[tuple[Ints, Ints, Ints, int]] = []
-        """Closed bucket spells, as they close: accounts, bucket, entered (ordinal), left (ordinal)."""
+        self.spells: list[list[BucketSpell]] = [[] for _ in range(n)]
+        """Each account's closed bucket spells, in order (the open one is :attr:`bucket` since
+        :attr:`bucket_entered`)."""
 
         self.exists = np.zeros((n, slots), dtype=bool)
         self.amount, self.minimum, self.paid, self.late = grid(), grid(), grid(), grid()
@@ -436,9 +437,14 @@ class Book:
         moved = bucket != self.bucket[rows]
         if moved.any():
             changed = rows[moved]
-            self.spells.append(
-                (changed, self.bucket[changed].copy(), self.bucket_entered[changed].copy(), today)
-            )
+            left = date.fromordinal(today)
+            for i, number, entered in zip(
+                changed.tolist(),
+                self.bucket[changed].tolist(),
+                self.bucket_entered[changed].tolist(),
+                strict=True,
+            ):
+                self.spells[i].append(BucketSpell(self.bucket_name(number), date.fromordinal(entered), left))
             self.bucket[changed] = bucket[moved]
             self.bucket_entered[changed] = today
         self.dpd[rows] = dpd
@@ -558,9 +564,12 @@ class Book:
 
     # --- the domain's view ----------------------------------------------------------------------------------
 
-    def state_of(self, i: int, account_id: str, timezone: str = "Asia/Shanghai") -> AccountState:
-        """Account ``i`` as the domain holds it (the differential test's view; one account, not fast)."""
+    def state_of(
+        self, i: int, account_id: str, timezone: str = "Asia/Shanghai", language: str = "zh-CN"
+    ) -> AccountState:
+        """Account ``i`` as the domain holds it: every statement it has had, its full bucket history."""
         terms = self.terms
+        scale = day_terms(terms).carry_scale
         statements = []
         for k in np.flatnonzero(self.exists[i]):
             on = date.fromordinal(int(self.statement_ord[k]))
@@ -579,7 +588,7 @@ class Book:
                     fees=int(self.fees[i, k]),
                     paid=int(self.paid[i, k]),
                     late_charges=int(self.late[i, k]),
-                    interest_carry=Decimal(int(self.carry[i, k])).scaleb(-day_terms(terms).carry_scale),
+                    interest_carry=Decimal(int(self.carry[i, k])).scaleb(-scale),
                     closed_on=date.fromordinal(closed) if closed else None,
                 )
             )
@@ -592,15 +601,7 @@ class Book:
             )
             if principal[i]
         ]
-        spells = [
-            BucketSpell(self._bucket_name(int(b)), date.fromordinal(int(e)), date.fromordinal(left))
-            for rows, buckets, entered, left in self.spells
-            for r, b, e in zip(rows.tolist(), buckets.tolist(), entered.tolist(), strict=True)
-            if r == i
-        ]
-        spells.append(
-            BucketSpell(self._bucket_name(int(self.bucket[i])), date.fromordinal(int(self.bucket_entered[i])))
-        )
+        spells = self.bucket_history(i)
         months = [
             BureauMonth(month_key(date.fromordinal(int(self.month_end_ord[m]))), chr(int(self.bureau[i, m])))
             for m in range(self.months)
@@ -614,20 +615,26 @@ class Book:
             terms=terms,
             opened_on=date.fromordinal(int(self.open_ord[i])),
             timezone=timezone,
+            language=language,
             credit_limit=int(self.limit[i]),
             status=STATUS_OF[int(self.status[i])],
             last_eod=date.fromordinal(last) if last else None,
             unbilled=tuple(cycles),
             statements=tuple(statements),
             days_past_due=int(self.dpd[i]),
-            bucket=self._bucket_name(int(self.bucket[i])),
+            bucket=self.bucket_name(int(self.bucket[i])),
             bucket_history=tuple(spells),
             bureau=tuple(months),
             written_off_on=date.fromordinal(written) if written else None,
             negative_notice_on=date.fromordinal(notice) if notice else None,
         )
 
-    def _bucket_name(self, number: int) -> str:
+    def bucket_history(self, i: int) -> tuple[BucketSpell, ...]:
+        """Account ``i``'s bucket spells, the open one last."""
+        entered = date.fromordinal(int(self.bucket_entered[i]))
+        return (*self.spells[i], BucketSpell(self.bucket_name(int(self.bucket[i])), entered))
+
+    def bucket_name(self, number: int) -> str:
         if number == 0:
             return "M0"
         return f"M{number}+" if number == self.terms.last_bucket else f"M{number}"

@@ -62,3 +62,25 @@ class KeyedDraws:
     def one(self, i: int, day: int) -> float:
         """Account ``i``'s next draw on ``day``."""
         return self.take(i, day, 1)[0]
+
+    def next_many(self, rows: npt.NDArray[np.int64], day: int) -> npt.NDArray[np.float64]:
+        """The next draw on ``day`` of each account of ``rows`` (no account twice): what :meth:`one` gives
+        each of them, for a batch at once."""
+        if day != self._day:
+            self._day, self._block = day, None
+            self._used[:] = 0
+            self._beyond.clear()
+        if self._block is None:
+            self._block = np.random.default_rng([*self._key, day]).random((self._accounts, ROW))
+        used = self._used[rows]
+        inside = used < ROW
+        drawn = np.empty(len(rows), dtype=np.float64)
+        drawn[inside] = self._block[rows[inside], used[inside]]
+        for j in np.flatnonzero(~inside).tolist():  # past the row's end: the account's own stream
+            i = int(rows[j])
+            beyond = self._beyond.get(i)
+            if beyond is None:
+                beyond = self._beyond[i] = np.random.default_rng([*self._key, day, i])
+            drawn[j] = beyond.random()
+        self._used[rows] = used + 1
+        return drawn

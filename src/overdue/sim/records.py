@@ -80,6 +80,11 @@ class Records:
         self.resolved = np.zeros(n, dtype=np.int8)
         """The latest resolved promise: :data:`NO_PROMISE`, :data:`KEPT` or :data:`BROKEN`."""
         self.resolved_on, self.resolved_made = zeros(), zeros()
+        self.promises: list[list[Promise]] = [[] for _ in range(n)]
+        """Each account's resolved promises, in the order they were made (a promise, once resolved, never
+        changes again)."""
+        self.account_ids: list[str] | None = None
+        """The accounts' ids, for the promises' ids (None: ``A<index>``)."""
         self.placed = np.zeros(n, dtype=bool)
         self.placed_on = zeros()
         self.last_done = np.zeros((n, treatments), dtype=np.int64)
@@ -112,8 +117,9 @@ class Records:
         self.last_done[changed] = NOT_DONE
         self.episode_key[changed] = self.episode[changed]
 
-    def review_promises(self, rows: Ints, today: int) -> None:
-        """A pending promise past its date is broken and escalates the ladder one stage."""
+    def review_promises(self, rows: Ints, today: int) -> Ints:
+        """A pending promise past its date is broken and escalates the ladder one stage; returns the
+        accounts whose promise broke."""
         broken = rows[self.pending[rows] & (today > self.promise_due[rows])]
         self._resolve(broken, BROKEN, today)
         moved = broken[
@@ -122,6 +128,7 @@ class Records:
         self.escalation[moved] = 0
         self.escalation[broken] += 1
         self.escalated_from[broken] = self.stage[broken]
+        return broken
 
     def settle_escalation(self, rows: Ints, stage: Ints) -> None:
         """Record the stage DPD puts the account in; escalation lapses once DPD has moved it on."""
@@ -167,6 +174,33 @@ class Records:
         self.resolved_on[take] = today
         self.resolved_made[take] = self.promise_made[take]
         self.pending[rows] = False
+        word = PROMISE_WORDS[status]
+        resolved = date.fromordinal(today)
+        for i in rows.tolist():
+            made = date.fromordinal(int(self.promise_made[i]))
+            promise = Promise(
+                self._promise_id(i, made),
+                made,
+                int(self.promise_amount[i]),
+                date.fromordinal(int(self.promise_due[i])),
+                word,
+                int(self.promise_paid[i]),
+                resolved,
+            )
+            self.promises[i].append(promise)
+
+    def _promise_id(self, i: int, made: date) -> str:
+        account = self.account_ids[i] if self.account_ids is not None else f"A{i}"
+        return f"{account}/{made.isoformat()}"
+
+    def resolved_since(self, i: int, since: date) -> tuple[int, int]:
+        """Account ``i``'s promises kept and broken, resolved on or after ``since``."""
+        kept = broken = 0
+        for promise in self.promises[i]:
+            if promise.resolved_on is not None and promise.resolved_on >= since:
+                kept += promise.status == "kept"
+                broken += promise.status == "broken"
+        return kept, broken
 
     def promise_status(self, rows: Ints, today: int) -> npt.NDArray[np.str_]:
         """:meth:`CollectionState.promise_status` of each row."""
@@ -178,22 +212,8 @@ class Records:
     # --- the domain's view ----------------------------------------------------------------------------------
 
     def state_of(self, i: int, account_id: str, stage_names: list[str]) -> CollectionState:
-        """Account ``i``'s collection state, its promises reduced to the pending one and the latest
-        resolved one (the differential test's view)."""
-        promises = []
-        if self.resolved[i] != NO_PROMISE:
-            made = date.fromordinal(int(self.resolved_made[i]))
-            promises.append(
-                Promise(
-                    f"{account_id}/{made.isoformat()}",
-                    made,
-                    0,
-                    made,
-                    PROMISE_WORDS[int(self.resolved[i])],
-                    0,
-                    date.fromordinal(int(self.resolved_on[i])),
-                )
-            )
+        """Account ``i``'s collection state as the domain holds it."""
+        promises = list(self.promises[i])
         if self.pending[i]:
             made = date.fromordinal(int(self.promise_made[i]))
             promises.append(
@@ -238,6 +258,8 @@ class PlannedDay:
     """
 
     rows: Ints
+    broken: Ints
+    """The accounts whose pending promise broke today."""
     decided: Ints
     decision: ArrayDecision
     facts: FactColumns
@@ -272,7 +294,7 @@ def plan_day(
     was_settled = records.settled(rows)
     records.start_or_end_episode(rows, dpd, on)
     records.forget_done(rows)
-    records.review_promises(rows, on)
+    broken = records.review_promises(rows, on)
 
     facts = _facts(today, rows, book, records, behaviour_score, combination)
     quiet = quiet_days_of(strategy.strategy)
@@ -319,7 +341,7 @@ def plan_day(
             i = int(decided[int(decision.rows[j])])
             records.placed[i] = kind == "agency_placement"
             records.placed_on[i] = on if kind == "agency_placement" else 0
-    return PlannedDay(rows, decided, decision, facts, allowed, rule, reason)
+    return PlannedDay(rows, broken, decided, decision, facts, allowed, rule, reason)
 
 
 def _facts(

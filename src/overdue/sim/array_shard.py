@@ -1,0 +1,792 @@
+"""One shard of the simulation over arrays: the reference shard's days, batch by batch instead of account by
+account.
+
+:func:`run_array_shard` takes the same :class:`~overdue.sim.shard.ShardSpec` as
+:func:`overdue.sim.shard.run_shard` and returns the same :class:`~overdue.sim.result.ShardResult`: the same
+borrowers (:class:`~overdue.sim.behaviour.Behaviour`, whose draws are already one array per day), the same
+rules — the accounts on a :class:`~overdue.sim.book.Book`, their collection records on
+:class:`~overdue.sim.records.Records`, the strategy decided over columns
+(:class:`~overdue.strategy.arrays.ArrayStrategy`) — in the same order within each account's day:
+
+1. life events and pressure, then the day's behaviour in batches: promised repayments, other repayments of
+   the delinquent, statement repayments, purchases (each account once per batch, so each account's events
+   keep the reference's order);
+2. the end-of-day of every open account; the limit reviews and, at a month end, the behaviour scores;
+3. decide → comply for the accounts that may need it (:func:`~overdue.sim.records.plan_day`), then each
+   account's planned actions position by position: the first action of every account, then the second, …
+   An allowed contact is checked again at its own time and made; voice and field contacts are answered from
+   the borrower's own keyed draws (:meth:`~overdue.sim.draws.KeyedDraws.next_many`), in the order the
+   reference draws them.
+
+A contact's check at its time is exact without asking the rulebook when it provably passes (the China
+rulebook: the simulator's contact hours lie inside its window, the account has no hold, the party is the
+debtor or a guarantor, and the day's conversations, unanswered calls and field visits are under their
+caps); otherwise the rulebook itself checks it, with the contact's time and the day's contacts.
+
+What is not done over arrays yet, and is done by the reference's own functions on each account's state
+(:meth:`~overdue.sim.book.Book.state_of`): the monthly limit reviews, the month-end behaviour scores and the
+month-end collection scores. What this runner refuses (:class:`ValueError`): a daily capacity of human calls
+(:mod:`overdue.sim.calls`), sampling collection outcomes, keeping records to persist, a rulebook other than
+China's, and a strategy that reads the collection score. A differential test (``tests/sim/
+test_sim_array_shard.py``) runs shards both ways and compares every tally, panel, final state and
+collection record.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+
+from overdue.compliance import PastContact, PlannedContact
+from overdue.compliance import rulebook as compliance_rulebook
+from overdue.compliance.rules import CALL_CHANNELS, DEFAULT_PARAMS, UNANSWERED
+from overdue.domain.calendar import add_months, is_month_end, month_key
+from overdue.domain.collections import CONVERSATIONS, CollectionState
+from overdue.domain.state import AccountState
+from overdue.domain.terms import product_terms
+from overdue.engine.collect import UNASSIGNED_AGENCY, Collections
+from overdue.reports.metrics import BUCKETS
+from overdue.risk.behaviour import month_end_score, scored_at_month_end
+from overdue.risk.collection import CollectionFacts, delinquency_entries, shipped_propensity
+from overdue.risk.notices import NOTICE_CHANNEL, NOTICE_STAGE
+from overdue.sim.behaviour import FULL, NOTHING, REVOLVE, SHORT, Behaviour
+from overdue.sim.book import ACTIVE, CLOSED, FROZEN, WRITTEN, Book
+from overdue.sim.contacts import CONTACT_HOURS, CONTACT_TYPES, FIELD_TEAM, TIMES_STREAM
+from overdue.sim.draws import KeyedDraws
+from overdue.sim.limits import LimitBook
+from overdue.sim.model import CONNECT_PROBABILITY, VOICE_TYPES, BehaviourModel
+from overdue.sim.records import NO_SCORE, PlannedDay, Records, _one, plan_day
+from overdue.sim.result import NO_SCORE as NO_COLLECTION_SCORE
+from overdue.sim.result import NOT_OPEN, NOT_SCORED, ShardResult
+from overdue.sim.shard import NO_VARIANT, ShardSpec, month_ends_between, variants_for
+from overdue.strategy import ACTION_TYPES, AccountFacts, parse_strategy
+from overdue.strategy.arrays import ArrayStrategy
+
+Ints = npt.NDArray[np.int64]
+Mask = npt.NDArray[np.bool_]
+Floats = npt.NDArray[np.float64]
+
+CODES = {"active": ACTIVE, "frozen": FROZEN, "closed": CLOSED, "written_off": WRITTEN}
+LIFT_TYPES = ACTION_TYPES
+"""Action types by index (the tallies' type masks)."""
+
+
+class ArrayShard:
+    """The running state of one shard over arrays; :func:`run_array_shard` drives it."""
+
+    def __init__(self, spec: ShardSpec) -> None:
+        if spec.calls.limited:
+            raise ValueError("the array runner has no call capacity yet; run the reference runner")
+        if spec.log_outcomes or spec.keep_records:
+            raise ValueError("the array runner neither samples outcomes nor keeps records yet")
+        self.spec = spec
+        self.model: BehaviourModel = spec.model
+        self.terms = product_terms("huabei")
+        if self.terms.rulebook != "cn":
+            raise ValueError("the array runner checks contacts with China's rulebook only")
+        self.rulebook = compliance_rulebook(self.terms.rulebook)
+        self.strategy = parse_strategy(spec.strategy_text, name="simulated strategy")
+        self.arrays = ArrayStrategy(self.strategy)
+        self.behaviour = Behaviour(spec.borrowers, spec.model, spec.seed, spec.index)
+        n = self.n = len(spec.borrowers)
+        self.ids = [b.account_id for b in spec.borrowers]
+        self.zones = [b.timezone for b in spec.borrowers]
+        self.languages = [b.language for b in spec.borrowers]
+        months = (spec.end.year - spec.start.year) * 12 + spec.end.month - spec.start.month + 1
+        self.book = Book(
+            self.terms,
+            spec.start,
+            months,
+            np.array([b.credit_limit for b in spec.borrowers], dtype=np.int64),
+            np.array([b.opened_on.toordinal() for b in spec.borrowers], dtype=np.int64),
+        )
+        self.records = Records(n, len(self.arrays.treatments))
+        self.records.account_ids = self.ids
+        self.variant = variants_for(self.ids, self.strategy)
+        variant_names = sorted(set(self.variant))
+        self.variant_code = np.array([variant_names.index(v) for v in self.variant], dtype=np.int64)
+        self.variant_names = variant_names
+        self.combination = self.arrays.combinations_of(self.ids)
+        self.stage_names = [s.name for s in self.strategy.stages]
+        self.counts: Counter[tuple[str, ...]] = Counter()
+        self.limits = LimitBook(n, self.terms, self.counts)
+        self.behaviour_score = np.full(n, NO_SCORE, dtype=np.int64)
+        self.month_scores = np.full(n, NOT_SCORED, dtype=np.int32)
+        self.times = KeyedDraws(spec.seed, TIMES_STREAM, spec.index, n)
+        # The tallies (overdue.sim.tallies.EpisodeTallies), as arrays.
+        self.dpd = np.zeros(n, dtype=np.int64)
+        self.past_due = np.zeros(n, dtype=np.int64)
+        self.stage = np.full(n, -1, dtype=np.int64)
+        self.stage_mask = np.zeros(n, dtype=np.int64)
+        self.type_mask = np.zeros(n, dtype=np.int64)
+        self.last_touch = np.full(n, -1, dtype=np.int64)
+        self.due_candidates = np.zeros(0, dtype=np.int64)
+        self.due_month = ""
+        self.repaid_past_due = np.zeros(n, dtype=np.int64)
+        params = {**DEFAULT_PARAMS, **self.rulebook.params}  # type: ignore[attr-defined]
+        self.max_conversations = int(params["max_voice_conversations_per_day"])
+        self.max_unanswered = int(params["max_unanswered_per_number_per_day"])
+        self.max_field = int(params["max_field_visits_per_day"])
+        quiet_end = time.fromisoformat(str(params["quiet_end"]))
+        quiet_start = time.fromisoformat(str(params["quiet_start"]))
+        opens, closes = CONTACT_HOURS
+        self.inside_hours = quiet_end <= opens and closes < quiet_start
+        """Whether every contact time the simulator draws is inside the rulebook's contact hours."""
+
+    # --- tallies ----------------------------------------------------------------------------------------
+
+    def count(self, key: tuple[str, ...], rows: Ints, amounts: Ints | None = None) -> None:
+        """Add one (or ``amounts``) per row under ``key + (variant,)``."""
+        if not len(rows):
+            return
+        weights = None if amounts is None else amounts.astype(np.float64)
+        totals = np.bincount(self.variant_code[rows], weights=weights, minlength=len(self.variant_names))
+        for code, total in enumerate(totals.tolist()):
+            if total:
+                self.counts[(*key, self.variant_names[code])] += int(total)
+
+    def count_by(
+        self, key: tuple[str, ...], labels: list[str], rows: Ints, amounts: Ints | None = None
+    ) -> None:
+        """Like :meth:`count`, with one more label per row (a stage or a type) before the variant."""
+        if not len(rows):
+            return
+        combined: Counter[tuple[str, str]] = Counter()
+        codes = self.variant_code[rows].tolist()
+        values = [1] * len(rows) if amounts is None else amounts.tolist()
+        for label, code, value in zip(labels, codes, values, strict=True):
+            if value:
+                combined[(label, self.variant_names[code])] += value
+        for (label, variant), value in combined.items():
+            self.counts[(*key, label, variant)] += value
+
+    def stage_label(self, rows: Ints) -> list[str]:
+        return [self.stage_names[s] if s >= 0 else "current" for s in self.stage[rows].tolist()]
+
+    def follow_dpd(self, rows: Ints, dpd: Ints) -> None:
+        """:meth:`EpisodeTallies.follow_dpd` for a batch (each account once)."""
+        before = self.dpd[rows]
+        starts = rows[(before == 0) & (dpd > 0)]
+        self.count(("episodes",), starts)
+        self.stage_mask[starts] = 0
+        self.type_mask[starts] = 0
+        self.last_touch[starts] = -1
+        cures = rows[(before > 0) & (dpd == 0)]
+        if len(cures):
+            self.count(("cured",), cures)
+            staged = cures[self.stage[cures] >= 0]
+            self.count_by(("stage_cured",), self.stage_label(staged), staged)
+            for t, name in enumerate(ACTION_TYPES):
+                had = cures[(self.type_mask[cures] >> t) & 1 == 1]
+                self.count(("type_cured", name), had)
+            self.stage[cures] = -1
+            self.past_due[cures] = 0
+        self.dpd[rows] = dpd
+
+    # --- the day's behaviour --------------------------------------------------------------------------------
+
+    def repay(self, today: int, rows: Ints, amounts: Ints) -> None:
+        """Repayments as the reference shard makes them (clipped to what can be repaid), with their
+        bookkeeping: promises, recovery and exposure, DPD."""
+        book = self.book
+        amounts = np.minimum(amounts, book.repayable(rows))
+        keep = amounts > 0
+        rows, amounts = rows[keep], amounts[keep]
+        if not len(rows):
+            return
+        late = book.dpd[rows] > 0
+        before = np.where(late, book.cure_amount(rows, today), 0)
+        book.repay(today, rows, amounts)
+        self.counts[("repayments",)] += len(rows)
+        self.counts[("repaid_fen",)] += int(amounts.sum())
+        kept = self.records.apply_repayment(rows, amounts, today)
+        self.counts[("promises", "kept")] += int(kept.sum())
+        recovering = before > 0
+        if recovering.any():
+            r, amount, was = rows[recovering], amounts[recovering], before[recovering]
+            after = np.where(book.dpd[r] > 0, book.cure_amount(r, today), 0)
+            self.recovered(r, amount, was, after)
+            self.repaid_past_due[r] += np.minimum(amount, was)
+        self.follow_dpd(rows, book.dpd[rows])
+
+    def recovered(self, rows: Ints, amounts: Ints, before: Ints, after: Ints) -> None:
+        """:meth:`EpisodeTallies.recovered` for a batch."""
+        stages = self.stage_label(rows)
+        unseen = before - self.past_due[rows]
+        seen = unseen > 0
+        self.count_by(
+            ("exposure",),
+            [s for s, u in zip(stages, seen.tolist(), strict=True) if u],
+            rows[seen],
+            unseen[seen],
+        )
+        self.count(("exposure_total",), rows[seen], unseen[seen])
+        recovered = np.minimum(amounts, before)
+        self.count_by(("recovered",), stages, rows, recovered)
+        self.count(("recovered_total",), rows, recovered)
+        touched = self.last_touch[rows] >= 0
+        labels = [ACTION_TYPES[t] for t in self.last_touch[rows[touched]].tolist()]
+        self.count_by(("recovered_after",), labels, rows[touched], recovered[touched])
+        placed = self.records.placed[rows]
+        self.count(("agency_recovered",), rows[placed], recovered[placed])
+        self.past_due[rows] = after
+
+    def behave(self, on: date) -> None:
+        b, book = self.behaviour, self.book
+        today = on.toordinal()
+        active = book.opened & (book.status == ACTIVE)
+        written = book.status == WRITTEN
+        draws = b.draw_day(today, self.dpd, active, written)
+        promised = np.flatnonzero(draws.promised)
+        if len(promised):
+            self.repay(today, promised, b.promise_amount[promised].copy())
+            b.promise_ord[promised] = 0
+        paying = np.flatnonzero(draws.pays_delinquent & ~draws.promised)
+        if len(paying):
+            cure = book.cure_amount(paying, today)
+            everything = book.statement_owed[paying]
+            kind, ability, share = draws.kind_draw[paying], draws.ability[paying], draws.share_draw[paying]
+            amount = np.where(
+                kind < ability**2,
+                np.where(everything > 0, everything, cure),
+                np.where(kind < 0.85, cure, np.maximum(1, (cure * share).astype(np.int64))),
+            )
+            self.repay(today, paying, amount.astype(np.int64))
+        scheduled = np.flatnonzero(draws.scheduled)
+        if len(scheduled):
+            amount = self.statement_amounts(scheduled, b.cycle_kind[scheduled], draws.share_draw[scheduled])
+            pays = amount > 0
+            self.repay(today, scheduled[pays], amount[pays])
+            b.cycle_kind[scheduled] = 0
+        spenders = np.flatnonzero(draws.spends)
+        if len(spenders):
+            amount = np.minimum(draws.purchase[spenders], book.available_credit(spenders))
+            big = amount >= 100
+            spenders, amount = spenders[big], amount[big]
+            refused = book.purchase(today, spenders, amount)
+            ok = refused == 0
+            self.counts[("purchases",)] += int(ok.sum())
+            self.counts[("purchase_fen",)] += int(amount[ok].sum())
+            if (~ok).any():  # after clipping to the available credit, only a line not usable refuses
+                self.counts[("refused_events", "line-not-usable")] += int((~ok).sum())
+
+    def statement_amounts(self, rows: Ints, kind: npt.NDArray[np.int8], share: Floats) -> Ints:
+        """:meth:`Behaviour.statement_amount` for a batch: what each pays on its planned day."""
+        book = self.book
+        latest = book.latest(rows)
+        slot = np.maximum(latest, 0)
+        outstanding = np.where(latest >= 0, book.owed[rows, slot], 0)
+        remaining = np.maximum(book.remaining[rows, slot], 0)
+        everything = book.statement_owed[rows]
+        amount = np.select(
+            [kind == FULL, kind == REVOLVE, kind == SHORT],
+            [
+                everything,
+                remaining + ((outstanding - remaining) * share).astype(np.int64),
+                (remaining * share).astype(np.int64),
+            ],
+            0,
+        )
+        nothing = (latest < 0) | (outstanding == 0) | (kind == NOTHING)
+        result: Ints = np.where(nothing, 0, amount).astype(np.int64)
+        return result
+
+    def end_of_day(self, today: int) -> None:
+        self.book.end_of_day(today)
+        rows = np.flatnonzero(self.book.opened)
+        self.follow_dpd(rows, self.book.dpd[rows])
+
+    def plan_statements(self, on: date) -> None:
+        book = self.book
+        today = on.toordinal()
+        rows = np.flatnonzero(book.opened & (self.dpd == 0))
+        latest = book.latest(rows)
+        slot = np.maximum(latest, 0)
+        fresh = (latest >= 0) & (book.statement_ord[slot] == today) & (book.owed[rows, slot] > 0)
+        picked = rows[fresh]
+        due = book.due_ord[slot[fresh]]
+        self.behaviour.plan_statements(picked.tolist(), due.tolist())
+
+    # --- reviews and scores (the reference's functions on each account's state) ----------------------------
+
+    def state(self, i: int) -> AccountState:
+        return self.book.state_of(i, self.ids[i], self.zones[i], self.languages[i])
+
+    def review_limits(self, on: date) -> None:
+        for i in self.limits.due_today(on):
+            self._set_limit(i, self.limits.apply_pending(i, self.state(i), on))
+        if not self.limits.due(on):
+            return
+        for index in np.flatnonzero(self.book.opened):
+            i = int(index)
+            state = self.state(i)
+            reviewed, change = self.limits.review(i, state, state.statements, on)
+            if change is not None:
+                self.counts[("actions", NOTICE_CHANNEL, NOTICE_STAGE, NO_VARIANT, "allowed")] += 1
+            if reviewed is not state:
+                self._set_limit(i, reviewed)
+
+    def _set_limit(self, i: int, state: AccountState) -> None:
+        rows = np.array([i], dtype=np.int64)
+        self.book.set_limit(
+            rows, np.array([state.credit_limit]), np.array([CODES[str(state.status)]], np.int8)
+        )
+        self.behaviour.limit[i] = state.credit_limit
+
+    def score_behaviour(self, on: date) -> None:
+        self.month_scores.fill(NOT_SCORED)
+        for index in np.flatnonzero(self.book.opened):
+            i = int(index)
+            state = self.state(i)
+            if scored_at_month_end(state):
+                score = month_end_score(state, state.statements, on)
+                self.behaviour_score[i] = self.month_scores[i] = score.points
+
+    def collection_score(self, i: int, on: date) -> float:
+        """The shipped collection model's propensity for a delinquent account (:func:`collection_facts`)."""
+        records = self.records
+        year_ago = add_months(on, -12)
+        episode = records.episode[i]
+        start = date.fromordinal(int(episode)) if episode else on
+        entries = delinquency_entries(self.book.bucket_history(i))
+        kept, broken = records.resolved_since(i, year_ago)
+        facts = CollectionFacts(
+            days_past_due=int(self.book.dpd[i]),
+            earlier_episodes_12m=sum(1 for d in entries if year_ago <= d < start),
+            attempts=int(records.attempts[i]),
+            connects=int(records.connects[i]),
+            promises_kept=kept,
+            promises_broken=broken,
+            reachable=0 if records.lost[i] else 1,
+        )
+        return shipped_propensity(facts)
+
+    # --- collections ----------------------------------------------------------------------------------------
+
+    def collect(self, on: date) -> None:
+        book, records = self.book, self.records
+        today = on.toordinal()
+        opened = book.opened
+        settled = (records.episode == 0) & (records.escalation == 0) & ~records.pending
+        rows = np.flatnonzero(opened & ((book.dpd > 0) | ~settled | (book.statement_owed > 0)))
+        planned = plan_day(
+            on,
+            rows,
+            book,
+            records,
+            self.arrays,
+            self.rulebook,
+            self.ids,
+            self.zones,
+            self.behaviour_score,
+            self.combination,
+        )
+        self.counts[("promises", "broken")] += len(planned.broken)
+        decided = planned.decided
+        previous = self.stage.copy()
+        base = records.stage[decided]
+        staging = (book.dpd[decided] > 0) & (base >= 0)
+        self.stage[decided[staging]] = base[staging]
+
+        decision = planned.decision
+        steps = len(decision.rows)
+        if steps:
+            accounts = decided[decision.rows]
+            types = np.array(
+                [self.arrays.treatments[t].type for t in decision.treatments.tolist()], dtype=object
+            )
+            is_contact = np.isin(types, list(CONTACT_TYPES))
+            # Each account's steps are consecutive; their position within the account's day:
+            starts = np.r_[0, np.flatnonzero(np.diff(accounts)) + 1]
+            first = np.repeat(starts, np.diff(np.r_[starts, steps]))
+            position = np.arange(steps) - first
+            contacts = (planned.allowed & is_contact).astype(np.int64)
+            before = np.cumsum(contacts) - contacts  # plan-allowed contacts before each step, overall
+            rank = before - before[first]  # … and within its account: the index of its contact time
+            self._act_steps(on, planned, accounts, types, is_contact, position, rank)
+        self.expose(rows, today, previous)
+
+    def _act_steps(
+        self,
+        on: date,
+        planned: PlannedDay,
+        accounts: Ints,
+        types: npt.NDArray[np.object_],
+        is_contact: Mask,
+        position: Ints,
+        rank: Ints,
+    ) -> None:
+        today = on.toordinal()
+        decision = planned.decision
+        allowed = planned.allowed
+        refused_rules = [planned.rule[j] or "unknown" for j in np.flatnonzero(~allowed).tolist()]
+        for rule in refused_rules:
+            self.counts[("actions_refused", rule)] += 1
+        # The day's contacts per account, for the checks at their time.
+        conversations = np.zeros(self.n, dtype=np.int64)
+        unanswered: dict[str, Ints] = {}
+        field_visits = np.zeros(self.n, dtype=np.int64)
+        made_today: dict[int, list[tuple[int, str, str, str]]] = {}
+        contacts_of = np.bincount(accounts[allowed & is_contact], minlength=self.n)
+        time_cache: dict[int, list[datetime]] = {}
+        for p in range(int(position.max()) + 1):
+            at_p = np.flatnonzero(position == p)
+            js = at_p
+            rows = accounts[js]
+            ok = allowed[js].copy()
+            contact = ok & is_contact[js]
+            # The contact's own check, at its time.
+            for k in np.flatnonzero(contact).tolist():
+                j = int(js[k])
+                i = int(rows[k])
+                action = self.arrays.action(
+                    int(decision.treatments[j]), int(planned.facts.combination[decision.rows[j]])
+                )
+                channel = CONTACT_TYPES[action.type]
+                doubtful = (
+                    not self.inside_hours
+                    or action.party not in ("debtor", "guarantor")
+                    or (channel in CALL_CHANNELS and conversations[i] >= self.max_conversations)
+                    or (
+                        channel in CALL_CHANNELS
+                        and action.party in unanswered
+                        and unanswered[action.party][i] >= self.max_unanswered
+                    )
+                    or (channel == "field" and field_visits[i] >= self.max_field)
+                )
+                if not doubtful:
+                    continue
+                times = self._times(i, on, int(contacts_of[i]), time_cache)
+                at = times[int(rank[j])]
+                history = [PastContact(times[r], c, party, o) for r, c, party, o in made_today.get(i, [])]
+                facts = self._facts_now(planned, int(decision.rows[j]), i, on)
+                field_visit = channel == "field"
+                verdict = self.rulebook.check(
+                    PlannedContact(
+                        action.type,
+                        channel,
+                        action.party,
+                        at,
+                        self.zones[i],
+                        collectors=FIELD_TEAM if field_visit else None,
+                        recording_ref=f"sim:{self.ids[i]}:{on.isoformat()}" if field_visit else None,
+                    ),
+                    facts,
+                    history,
+                )
+                if not verdict.allowed:
+                    self.counts[("contacts_refused", verdict.rule or "unknown")] += 1
+                    ok[k] = False
+            # Record and make every action at this position.
+            labels = [
+                self.arrays.action(
+                    int(decision.treatments[j]), int(planned.facts.combination[decision.rows[j]])
+                )
+                for j in js.tolist()
+            ]
+            for k, action in enumerate(labels):
+                status = "allowed" if ok[k] else "refused"
+                self.counts[("actions", action.type, action.stage, self.variant[int(rows[k])], status)] += 1
+            done = np.flatnonzero(ok)
+            if not len(done):
+                continue
+            drows = rows[done]
+            self.records.last_done[drows, decision.treatments[js[done]]] = today
+            dtypes = [labels[k].type for k in done.tolist()]
+            t_index = np.array([ACTION_TYPES.index(t) for t in dtypes], dtype=np.int64)
+            self.touched(drows, t_index)
+            lift = np.array([self.model.lifts.get(t, 0.0) for t in dtypes], dtype=np.float64)
+            voice = np.array([t in VOICE_TYPES for t in dtypes], dtype=bool)
+            if voice.any():
+                vk = np.flatnonzero(voice)
+                connected, logged = self.answer(on, drows[vk], [dtypes[k] for k in vk.tolist()])
+                lift[vk] = np.where(connected, lift[vk], 0.0)
+                for k, outcome in zip(vk.tolist(), logged, strict=True):
+                    i = int(drows[k])
+                    channel = CONTACT_TYPES[dtypes[k]]
+                    party = labels[int(done[k])].party
+                    made = (int(rank[js[done[k]]]), channel, party, outcome)
+                    self._made(i, made, conversations, unanswered, field_visits, made_today)
+            quiet = ~voice & self.behaviour.unreachable[drows]
+            lift[quiet] *= 0.1
+            for k in np.flatnonzero(
+                ~voice & np.isin(np.array(dtypes, dtype=object), list(CONTACT_TYPES))
+            ).tolist():
+                made = (
+                    int(rank[js[done[k]]]),
+                    CONTACT_TYPES[dtypes[k]],
+                    labels[int(done[k])].party,
+                    "no_answer",
+                )
+                self._made(int(drows[k]), made, conversations, unanswered, field_visits, made_today)
+            lifted = lift > 0
+            if lifted.any():
+                lr = drows[lifted]
+                dpd = self.dpd[lr]
+                weight = np.select([dpd <= 15, dpd <= 30, dpd <= 90], [1.5, 1.2, 1.0], 0.6)
+                b = self.behaviour
+                b.pressure[lr] += lift[lifted] * b.willingness[lr] * weight
+                late = dpd > 0
+                self.last_touch[lr[late]] = t_index[lifted][late]
+
+    def _made(
+        self,
+        i: int,
+        made: tuple[int, str, str, str],
+        conversations: Ints,
+        unanswered: dict[str, Ints],
+        field_visits: Ints,
+        made_today: dict[int, list[tuple[int, str, str, str]]],
+    ) -> None:
+        """A contact made (its time's index, channel, party and outcome): counted, and remembered for the
+        day's later checks."""
+        _, channel, party, outcome = made
+        self.counts[("contacts", channel)] += 1
+        if channel in CALL_CHANNELS:
+            if outcome in CONVERSATIONS:
+                conversations[i] += 1
+            if outcome in UNANSWERED:
+                unanswered.setdefault(party, np.zeros(self.n, dtype=np.int64))[i] += 1
+        if channel == "field":
+            field_visits[i] += 1
+        made_today.setdefault(i, []).append(made)
+
+    def _times(self, i: int, on: date, count: int, cache: dict[int, list[datetime]]) -> list[datetime]:
+        """The account's contact times of the day (:meth:`overdue.sim.contacts.ContactLog.times`)."""
+        times = cache.get(i)
+        if times is None:
+            opens, closes = CONTACT_HOURS
+            span = (closes.hour - opens.hour) * 3600 + (closes.minute - opens.minute) * 60
+            seconds = sorted(int(u * span) for u in self.times.take(i, on.toordinal(), count))
+            start = datetime.combine(on, opens, tzinfo=ZoneInfo(self.zones[i]))
+            times = cache[i] = [start + timedelta(seconds=s) for s in seconds]
+        return times
+
+    def _facts_now(self, planned: PlannedDay, row: int, i: int, on: date) -> AccountFacts:
+        facts = _one(planned.facts, row, self.ids[i])
+        records = self.records
+        today = on.toordinal()
+        last = int(records.last_contact[i])
+        placed = bool(records.placed[i])
+        return AccountFacts(
+            **{
+                **{name: getattr(facts, name) for name in facts.__dataclass_fields__},
+                "contactability": "lost_contact" if records.lost[i] else "reachable",
+                "promise": str(records.promise_status(np.array([i]), today)[0]),
+                "attempts": int(records.attempts[i]),
+                "connects": int(records.connects[i]),
+                "days_since_last_contact": None if not last else today - last,
+                "agency": UNASSIGNED_AGENCY if placed else None,
+                "days_placed": today - int(records.placed_on[i]) if placed else None,
+            }
+        )
+
+    def answer(self, on: date, rows: Ints, kinds: list[str]) -> tuple[Mask, list[str]]:
+        """:meth:`Behaviour.answer` and the shard's ``contact`` for a batch of accounts (each once): what
+        came of each attempt, drawn in the reference's order; the collection records follow it."""
+        b, m, records = self.behaviour, self.model, self.records
+        today = on.toordinal()
+        draws = b.answers
+        n = len(rows)
+        kind = np.array(kinds, dtype=object)
+        connected = np.zeros(n, dtype=bool)
+        outcome = np.full(n, "no_answer", dtype=object)  # the debtor's view
+        logged = np.full(n, "no_answer", dtype=object)
+        reachable = ~records.lost[rows]
+        probability = np.array([CONNECT_PROBABILITY[k] for k in kinds], dtype=np.float64)
+
+        cc = kind == "contact_call"
+        if cc.any():
+            k = np.flatnonzero(cc)
+            picked = draws.next_many(rows[k], today) < probability[k]
+            connected[k] = picked
+            logged[k] = np.where(picked, "connected", "no_answer")
+            again = k[picked & b.unreachable[rows[k]]]
+            if len(again):
+                restored = draws.next_many(rows[again], today) < m.restore_contact
+                b.unreachable[rows[again[restored]]] = False
+                outcome[again[restored]] = "connected"
+        gone = ~cc & b.unreachable[rows]
+        if gone.any():
+            k = np.flatnonzero(gone)
+            visits = k[kind[k] == "field_visit"]
+            if len(visits):
+                restored = draws.next_many(rows[visits], today) < m.restore_contact
+                b.unreachable[rows[visits[restored]]] = False
+            words = np.where(reachable[k], "lost_contact", "no_answer")
+            outcome[k] = words
+            logged[k] = words
+        rest = np.flatnonzero(~cc & ~gone)
+        promised_rows = np.zeros(0, dtype=np.int64)
+        if len(rest):
+            picked = draws.next_many(rows[rest], today) < probability[rest]
+            talk = rest[picked]
+            connected[talk] = True
+            outcome[talk] = "connected"
+            logged[talk] = "connected"
+            human = talk[np.isin(kind[talk], ["call", "field_visit"])]
+            if len(human):
+                due = self.book.cure_amount(rows[human], today)
+                asked = human[due > 0]
+                if len(asked):
+                    agree = (
+                        draws.next_many(rows[asked], today)
+                        < m.promise_on_connect * b.willingness[rows[asked]]
+                    )
+                    promising = asked[agree]
+                    amounts = self.book.cure_amount(rows[promising], today)
+                    outcome[promising] = "promise"
+                    logged[promising] = "promise"
+                    if len(promising):
+                        r = rows[promising]
+                        will = draws.next_many(r, today) < b.willingness[r] * b.effective_ability()[r]
+                        payers = np.flatnonzero(will)
+                        if len(payers):
+                            days = 1 + (draws.next_many(r[payers], today) * m.promise_days).astype(np.int64)
+                            b.promise_ord[r[payers]] = today + days
+                            b.promise_amount[r[payers]] = amounts[payers]
+                        records.make_promise(r, today, amounts, np.full(len(r), today + m.promise_days))
+                        self.counts[("promises", "made")] += len(r)
+                        promised_rows = r
+        del promised_rows
+        is_conversation = np.isin(outcome, list(CONVERSATIONS))
+        records.record_contact(
+            rows, is_conversation, np.isin(outcome, ["lost_contact", "wrong_number"]), today
+        )
+        return connected, [str(x) for x in logged]
+
+    def touched(self, rows: Ints, types: Ints) -> None:
+        """:meth:`EpisodeTallies.touched` for a batch (each account once)."""
+        late = self.dpd[rows] > 0
+        new = late & ((self.type_mask[rows] >> types) & 1 == 0)
+        r = rows[new]
+        self.type_mask[r] |= np.left_shift(1, types[new])
+        self.count_by(("type_touched",), [ACTION_TYPES[t] for t in types[new].tolist()], r)
+
+    def expose(self, rows: Ints, today: int, previous: Ints) -> None:
+        """:meth:`EpisodeTallies.expose` for the decided accounts."""
+        current = rows[self.book.dpd[rows] == 0]
+        self.past_due[current] = 0
+        late = rows[self.book.dpd[rows] > 0]
+        if not len(late):
+            return
+        now = self.book.cure_amount(late, today)
+        stages = self.stage_label(late)
+        increase = np.maximum(0, now - self.past_due[late])
+        moved = self.stage[late] != previous[late]
+        mv = late[moved]
+        self.count_by(
+            ("exposure",), [s for s, x in zip(stages, moved.tolist(), strict=True) if x], mv, now[moved]
+        )
+        first = moved & ((self.stage_mask[late] >> np.maximum(self.stage[late], 0)) & 1 == 0)
+        fr = late[first]
+        self.stage_mask[fr] |= np.left_shift(1, self.stage[fr])
+        self.count_by(("stage_reached",), [s for s, x in zip(stages, first.tolist(), strict=True) if x], fr)
+        same = ~moved
+        self.count_by(
+            ("exposure",),
+            [s for s, x in zip(stages, same.tolist(), strict=True) if x],
+            late[same],
+            increase[same],
+        )
+        self.count(("exposure_total",), late, increase)
+        self.past_due[late] = now
+
+    def entry_rate(self, on: date) -> None:
+        """入催率 (:meth:`EpisodeTallies.entry_rate` with the reference shard's ``due_today``)."""
+        if len(self.due_candidates):
+            slipped = self.due_candidates[self.dpd[self.due_candidates] > 0]
+            for code, total in enumerate(
+                np.bincount(self.variant_code[slipped], minlength=len(self.variant_names)).tolist()
+            ):
+                if total:
+                    self.counts[("entered", self.due_month, self.variant_names[code])] += total
+            self.due_candidates = np.zeros(0, dtype=np.int64)
+        today = on.toordinal()
+        if today not in set(self.book.due_ord.tolist()):
+            return
+        book = self.book
+        rows = np.flatnonzero(book.opened & (self.dpd == 0))
+        latest = book.latest(rows)
+        slot = np.maximum(latest, 0)
+        due = rows[(latest >= 0) & (book.due_ord[slot] == today) & (book.amount[rows, slot] > 0)]
+        if len(due):
+            self.count(("due", month_key(on)), due)
+            self.due_candidates = due
+            self.due_month = month_key(on)
+
+    def month_end(self, on: date, column: int, result: ShardResult) -> None:
+        book = self.book
+        today = on.toordinal()
+        result.behaviour_score[:, column] = self.month_scores
+        opened = book.opened
+        result.bucket[:, column] = np.where(opened, book.bucket, NOT_OPEN)
+        result.dpd[:, column] = np.where(opened, book.dpd, 0)
+        rows = np.flatnonzero(opened)
+        result.overdue[rows, column] = book.overdue_balance(rows, today)
+        result.outstanding[rows, column] = book.repayable(rows)
+        for i in np.flatnonzero(opened & (book.dpd > 0)).tolist():
+            result.collection_score[i, column] = self.collection_score(i, on)
+
+
+def run_array_shard(spec: ShardSpec) -> ShardResult:
+    """Run one shard from ``spec.start`` to ``spec.end`` (both included) over arrays."""
+    shard = ArrayShard(spec)
+    months = month_ends_between(spec.start, spec.end)
+    days = (spec.end - spec.start).days + 1
+    n = shard.n
+    result = ShardResult(
+        indices=[b.index for b in spec.borrowers],
+        month_ends=months,
+        bucket=np.full((n, len(months)), NOT_OPEN, dtype=np.int8),
+        dpd=np.zeros((n, len(months)), dtype=np.int32),
+        overdue=np.zeros((n, len(months)), dtype=np.int64),
+        outstanding=np.zeros((n, len(months)), dtype=np.int64),
+        collection_score=np.full((n, len(months)), NO_COLLECTION_SCORE, dtype=np.float64),
+        behaviour_score=np.full((n, len(months)), NOT_SCORED, dtype=np.int32),
+        daily_buckets=np.zeros((days, len(BUCKETS)), dtype=np.int64),
+        daily_past_due=np.zeros(days, dtype=np.int64),
+        tallies=shard.counts,
+        states=[],
+        collections=[],
+    )
+    column = 0
+    book = shard.book
+    for k in range(days):
+        on = spec.start + timedelta(days=k)
+        today = on.toordinal()
+        book.open(today)
+        shard.counts[("job_losses",)] += shard.behaviour.life_events(book.opened)
+        shard.behaviour.new_day(shard.records.placed)
+        shard.behave(on)
+        shard.end_of_day(today)
+        shard.review_limits(on)
+        if is_month_end(on):
+            shard.score_behaviour(on)
+        if on.day == shard.terms.statement_day:
+            shard.plan_statements(on)
+        shard.collect(on)
+        shard.entry_rate(on)
+        result.daily_buckets[k] = np.bincount(book.bucket[book.opened], minlength=len(BUCKETS))
+        result.daily_past_due[k] = int(shard.past_due.sum())
+        if is_month_end(on):
+            shard.month_end(on, column, result)
+            column += 1
+    shard.counts[("transactions",)] += sum(len(batch.account) for batch in book.posted)
+    result.states = [shard.state(i) for i in range(n)]
+    result.collections = [
+        Collections(
+            shard.records.state_of(i, shard.ids[i], shard.stage_names),
+            UNASSIGNED_AGENCY if shard.records.placed[i] else None,
+            date.fromordinal(int(shard.records.placed_on[i])) if shard.records.placed[i] else None,
+        )
+        for i in range(n)
+    ]
+    return result
+
+
+__all__ = ["ArrayShard", "CollectionState", "run_array_shard"]
