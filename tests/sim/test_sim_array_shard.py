@@ -4,12 +4,15 @@ the same tallies, panels, daily series, final states and collection records."""
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from overdue.risk.changes import change_to_record
+from overdue.sim import array_shard
 from overdue.sim.array_shard import run_array_shard
 from overdue.sim.borrowers import make_borrowers
 from overdue.sim.model import BehaviourModel
@@ -74,3 +77,72 @@ def test_the_array_runner_refuses_what_it_does_not_run() -> None:
     spec = _spec(5, 1, 1, default_strategy_text(), BehaviourModel())
     with pytest.raises(ValueError, match="records"):
         run_array_shard(dataclasses.replace(spec, keep_records=True))
+
+
+def test_the_reviews_left_out_record_no_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every account whose reference review records a change is among the review's candidates (the others
+    are not reviewed by the reference at all), on every review day of a portfolio with raises, cuts, freezes
+    and closes."""
+    shards: list[array_shard.ArrayShard] = []
+    original = array_shard.review_candidates
+    recorded: Counter[str] = Counter()
+
+    class Watched(array_shard.ArrayShard):
+        def __init__(self, spec: ShardSpec) -> None:
+            super().__init__(spec)
+            shards.append(self)
+
+    def checked(book, rows, on, params, *rest):  # type: ignore[no-untyped-def]
+        picked = set(original(book, rows, on, params, *rest).tolist())
+        shard = shards[-1]
+        for i in rows.tolist():
+            state = shard.state(i)
+            spells = state.bucket_history
+            change = change_to_record(state, state.statements, spells, on, shard.limits.changes[i], params)
+            if change is not None:
+                recorded[change.action] += 1
+                assert i in picked, (on, state.id, change)
+        return np.array(sorted(picked), dtype=np.int64)
+
+    monkeypatch.setattr(array_shard, "ArrayShard", Watched)
+    monkeypatch.setattr(array_shard, "review_candidates", checked)
+    run_array_shard(_spec(200, 10, 21, default_strategy_text(), BehaviourModel(fraud_share=0.1)))
+    assert set(recorded) == {"raise", "cut", "freeze", "close"}
+
+
+CROWDED = """
+strategy: crowded
+description: more calls and visits a day than China's rulebook lets through, for the checks at contact time
+templates:
+  note:
+    zh-CN: "【{lender}】您有{amount}元待还，请通过{repay_channel}还款。回TD退订"
+    en: "{lender}: {amount} CNY to repay through {repay_channel}. Reply STOP to opt out."
+stages:
+  - name: current
+    when: {days_past_due: 0}
+    treatments:
+      - {id: remind, type: sms, template: note, on_days_to_due: [1]}
+  - name: late
+    when: {days_past_due: {min: 1}}
+    treatments:
+      - {id: robo1, type: ai_voice, template: note, priority: 1}
+      - {id: robo2, type: ai_voice, template: note, priority: 2}
+      - {id: call1, type: call, priority: 3}
+      - {id: robo3, type: ai_voice, template: note, priority: 4}
+      - {id: call2, type: call, priority: 5}
+      - {id: robo4, type: ai_voice, template: note, priority: 6}
+      - {id: robo5, type: ai_voice, template: note, priority: 7}
+      - {id: call3, type: call, priority: 8}
+      - {id: visit1, type: field_visit, priority: 9, from_dpd: 20}
+      - {id: visit2, type: field_visit, priority: 10, from_dpd: 20}
+      - {id: friend, type: contact_call, template: note, party: contact, priority: 11,
+         when: {contactability: lost_contact}}
+"""
+
+
+def test_the_contacts_over_the_days_caps_are_refused_at_their_time_alike() -> None:
+    spec = _spec(100, 4, 8, CROWDED, BehaviourModel(fraud_share=0.1))
+    expected = run_shard(spec)
+    refused = {k[1] for k, v in expected.tallies.items() if k[0] == "contacts_refused" and v}
+    assert {"cn.connected_voice_per_day", "cn.unanswered_per_number_per_day", "cn.field_visit_per_day"} <= refused
+    _compare(spec)

@@ -45,12 +45,13 @@ from overdue.compliance import PastContact, PlannedContact
 from overdue.compliance import rulebook as compliance_rulebook
 from overdue.compliance.rules import CALL_CHANNELS, DEFAULT_PARAMS, UNANSWERED
 from overdue.domain.calendar import add_months, is_month_end, month_key
+from overdue.domain.collections import CONTACT_PARTIES as PARTIES
 from overdue.domain.collections import CONVERSATIONS, CollectionState
 from overdue.domain.state import AccountState
 from overdue.domain.terms import product_terms
 from overdue.engine.collect import UNASSIGNED_AGENCY, Collections
 from overdue.reports.metrics import BUCKETS
-from overdue.risk.behaviour import month_end_score, scored_at_month_end
+from overdue.risk.behaviour import shipped_model as shipped_behaviour_model
 from overdue.risk.collection import CollectionFacts, delinquency_entries, shipped_propensity
 from overdue.risk.notices import NOTICE_CHANNEL, NOTICE_STAGE
 from overdue.sim.behaviour import FULL, NOTHING, REVOLVE, SHORT, Behaviour
@@ -62,6 +63,7 @@ from overdue.sim.model import CONNECT_PROBABILITY, VOICE_TYPES, BehaviourModel
 from overdue.sim.records import NO_SCORE, PlannedDay, Records, _one, plan_day
 from overdue.sim.result import NO_SCORE as NO_COLLECTION_SCORE
 from overdue.sim.result import NOT_OPEN, NOT_SCORED, ShardResult
+from overdue.sim.risk_arrays import BehaviourArrays, behaviour_values, review_candidates, scored
 from overdue.sim.shard import NO_VARIANT, ShardSpec, month_ends_between, variants_for
 from overdue.strategy import ACTION_TYPES, AccountFacts, parse_strategy
 from overdue.strategy.arrays import ArrayStrategy
@@ -114,6 +116,25 @@ class ArrayShard:
         self.stage_names = [s.name for s in self.strategy.stages]
         self.counts: Counter[tuple[str, ...]] = Counter()
         self.limits = LimitBook(n, self.terms, self.counts)
+        self.limit_at = np.zeros_like(self.book.amount)
+        """Each account's limit at the end of each statement day (the limit in force for that cycle)."""
+        self.last_action = np.full(n, "", dtype=object)
+        self.last_review = np.zeros(n, dtype=np.int64)
+        self.last_move = np.zeros(n, dtype=np.int64)
+        self.scorer = BehaviourArrays(shipped_behaviour_model())
+        # What each treatment's actions are, by treatment index.
+        treatments = self.arrays.treatments
+        self.t_type = np.array([t.type for t in treatments], dtype=object)
+        self.t_type_index = np.array([ACTION_TYPES.index(t.type) for t in treatments], dtype=np.int64)
+        self.t_contact = np.array([t.type in CONTACT_TYPES for t in treatments], dtype=bool)
+        self.t_channel = np.array([CONTACT_TYPES.get(t.type, "") for t in treatments], dtype=object)
+        self.t_voice = np.array([t.type in VOICE_TYPES for t in treatments], dtype=bool)
+        self.t_call = np.array([CONTACT_TYPES.get(t.type) in CALL_CHANNELS for t in treatments], dtype=bool)
+        self.t_field = np.array([CONTACT_TYPES.get(t.type) == "field" for t in treatments], dtype=bool)
+        self.t_party = np.array([t.party for t in treatments], dtype=object)
+        self.t_party_code = np.array([PARTIES.index(t.party) for t in treatments], dtype=np.int64)
+        self.t_plain = np.array([t.party in ("debtor", "guarantor") for t in treatments], dtype=bool)
+        self.t_lift = np.array([self.model.lifts.get(t.type, 0.0) for t in treatments], dtype=np.float64)
         self.behaviour_score = np.full(n, NO_SCORE, dtype=np.int64)
         self.month_scores = np.full(n, NOT_SCORED, dtype=np.int32)
         self.times = KeyedDraws(spec.seed, TIMES_STREAM, spec.index, n)
@@ -317,18 +338,39 @@ class ArrayShard:
         return self.book.state_of(i, self.ids[i], self.zones[i], self.languages[i])
 
     def review_limits(self, on: date) -> None:
+        """The limit changes due today, then (on a review day) the review of every open account: only the
+        accounts whose review records a change go through the reference's review
+        (:func:`~overdue.sim.risk_arrays.review_candidates`)."""
         for i in self.limits.due_today(on):
             self._set_limit(i, self.limits.apply_pending(i, self.state(i), on))
         if not self.limits.due(on):
             return
-        for index in np.flatnonzero(self.book.opened):
-            i = int(index)
+        book = self.book
+        opened = np.flatnonzero(book.opened)
+        candidates = review_candidates(
+            book,
+            opened,
+            on,
+            self.limits.params,
+            self.limit_at,
+            self.last_action,
+            self.last_review,
+            self.last_move,
+        )
+        for i in candidates.tolist():
             state = self.state(i)
             reviewed, change = self.limits.review(i, state, state.statements, on)
             if change is not None:
                 self.counts[("actions", NOTICE_CHANNEL, NOTICE_STAGE, NO_VARIANT, "allowed")] += 1
+                recorded = self.limits.changes[i][-1]
+                self.last_action[i] = recorded.action
+                self.last_review[i] = recorded.review_date.toordinal()
+                if recorded.action in ("raise", "cut"):
+                    self.last_move[i] = recorded.effective_on.toordinal()
             if reviewed is not state:
                 self._set_limit(i, reviewed)
+        slot = book.slots(on.toordinal()) - 1
+        self.limit_at[:, slot] = book.limit
 
     def _set_limit(self, i: int, state: AccountState) -> None:
         rows = np.array([i], dtype=np.int64)
@@ -338,13 +380,14 @@ class ArrayShard:
         self.behaviour.limit[i] = state.credit_limit
 
     def score_behaviour(self, on: date) -> None:
+        """The month-end behaviour score of every account the month end scores (over arrays,
+        :mod:`overdue.sim.risk_arrays`)."""
         self.month_scores.fill(NOT_SCORED)
-        for index in np.flatnonzero(self.book.opened):
-            i = int(index)
-            state = self.state(i)
-            if scored_at_month_end(state):
-                score = month_end_score(state, state.statements, on)
-                self.behaviour_score[i] = self.month_scores[i] = score.points
+        rows = scored(self.book)
+        if len(rows):
+            points = self.scorer.points(behaviour_values(self.book, rows, on))
+            self.behaviour_score[rows] = points
+            self.month_scores[rows] = points
 
     def collection_score(self, i: int, on: date) -> float:
         """The shipped collection model's propensity for a delinquent account (:func:`collection_facts`)."""
@@ -396,10 +439,8 @@ class ArrayShard:
         steps = len(decision.rows)
         if steps:
             accounts = decided[decision.rows]
-            types = np.array(
-                [self.arrays.treatments[t].type for t in decision.treatments.tolist()], dtype=object
-            )
-            is_contact = np.isin(types, list(CONTACT_TYPES))
+            treatments = decision.treatments
+            is_contact = self.t_contact[treatments]
             # Each account's steps are consecutive; their position within the account's day:
             starts = np.r_[0, np.flatnonzero(np.diff(accounts)) + 1]
             first = np.repeat(starts, np.diff(np.r_[starts, steps]))
@@ -407,122 +448,65 @@ class ArrayShard:
             contacts = (planned.allowed & is_contact).astype(np.int64)
             before = np.cumsum(contacts) - contacts  # plan-allowed contacts before each step, overall
             rank = before - before[first]  # … and within its account: the index of its contact time
-            self._act_steps(on, planned, accounts, types, is_contact, position, rank)
+            self._act_steps(on, planned, accounts, position, rank)
         self.expose(rows, today, previous)
 
-    def _act_steps(
-        self,
-        on: date,
-        planned: PlannedDay,
-        accounts: Ints,
-        types: npt.NDArray[np.object_],
-        is_contact: Mask,
-        position: Ints,
-        rank: Ints,
-    ) -> None:
+    def _act_steps(self, on: date, planned: PlannedDay, accounts: Ints, position: Ints, rank: Ints) -> None:
+        """Make the day's planned actions, position by position (each account's first action, then its
+        second, …): the contacts checked at their time, the allowed actions recorded and made."""
         today = on.toordinal()
         decision = planned.decision
-        allowed = planned.allowed
-        refused_rules = [planned.rule[j] or "unknown" for j in np.flatnonzero(~allowed).tolist()]
-        for rule in refused_rules:
-            self.counts[("actions_refused", rule)] += 1
-        # The day's contacts per account, for the checks at their time.
-        conversations = np.zeros(self.n, dtype=np.int64)
-        unanswered: dict[str, Ints] = {}
-        field_visits = np.zeros(self.n, dtype=np.int64)
-        made_today: dict[int, list[tuple[int, str, str, str]]] = {}
-        contacts_of = np.bincount(accounts[allowed & is_contact], minlength=self.n)
+        treatments = decision.treatments
+        for j in np.flatnonzero(~planned.allowed).tolist():
+            self.counts[("actions_refused", planned.rule[j] or "unknown")] += 1
+        allowed = planned.allowed.copy()
+        day = _ContactDay(self.n)
+        contacts_of = np.bincount(accounts[allowed & self.t_contact[treatments]], minlength=self.n)
         time_cache: dict[int, list[datetime]] = {}
-        for p in range(int(position.max()) + 1):
-            at_p = np.flatnonzero(position == p)
-            js = at_p
-            rows = accounts[js]
-            ok = allowed[js].copy()
-            contact = ok & is_contact[js]
-            # The contact's own check, at its time.
-            for k in np.flatnonzero(contact).tolist():
-                j = int(js[k])
-                i = int(rows[k])
-                action = self.arrays.action(
-                    int(decision.treatments[j]), int(planned.facts.combination[decision.rows[j]])
-                )
-                channel = CONTACT_TYPES[action.type]
-                doubtful = (
-                    not self.inside_hours
-                    or action.party not in ("debtor", "guarantor")
-                    or (channel in CALL_CHANNELS and conversations[i] >= self.max_conversations)
-                    or (
-                        channel in CALL_CHANNELS
-                        and action.party in unanswered
-                        and unanswered[action.party][i] >= self.max_unanswered
-                    )
-                    or (channel == "field" and field_visits[i] >= self.max_field)
-                )
-                if not doubtful:
-                    continue
-                times = self._times(i, on, int(contacts_of[i]), time_cache)
-                at = times[int(rank[j])]
-                history = [PastContact(times[r], c, party, o) for r, c, party, o in made_today.get(i, [])]
-                facts = self._facts_now(planned, int(decision.rows[j]), i, on)
-                field_visit = channel == "field"
-                verdict = self.rulebook.check(
-                    PlannedContact(
-                        action.type,
-                        channel,
-                        action.party,
-                        at,
-                        self.zones[i],
-                        collectors=FIELD_TEAM if field_visit else None,
-                        recording_ref=f"sim:{self.ids[i]}:{on.isoformat()}" if field_visit else None,
-                    ),
-                    facts,
-                    history,
-                )
-                if not verdict.allowed:
-                    self.counts[("contacts_refused", verdict.rule or "unknown")] += 1
+        order = np.argsort(position, kind="stable")
+        bounds = np.searchsorted(position[order], np.arange(int(position.max()) + 2))
+        for p in range(len(bounds) - 1):
+            js = order[bounds[p] : bounds[p + 1]]
+            rows, tj = accounts[js], treatments[js]
+            ok = allowed[js]
+            contact = ok & self.t_contact[tj]
+            call, field = self.t_call[tj], self.t_field[tj]
+            party = self.t_party_code[tj]
+            doubtful = contact & (
+                ~self.t_plain[tj]
+                | (call & (day.conversations[rows] >= self.max_conversations))
+                | (call & (day.unanswered[party, rows] >= self.max_unanswered))
+                | (field & (day.field_visits[rows] >= self.max_field))
+            )
+            if not self.inside_hours:
+                doubtful = contact
+            for k in np.flatnonzero(doubtful).tolist():
+                if not self._allowed_at_its_time(
+                    on, planned, int(js[k]), int(rows[k]), rank, contacts_of, day, time_cache
+                ):
                     ok[k] = False
-            # Record and make every action at this position.
-            labels = [
-                self.arrays.action(
-                    int(decision.treatments[j]), int(planned.facts.combination[decision.rows[j]])
-                )
-                for j in js.tolist()
-            ]
-            for k, action in enumerate(labels):
-                status = "allowed" if ok[k] else "refused"
-                self.counts[("actions", action.type, action.stage, self.variant[int(rows[k])], status)] += 1
+            allowed[js] = ok
+            self._count_actions(tj, rows, ok)
             done = np.flatnonzero(ok)
             if not len(done):
                 continue
-            drows = rows[done]
-            self.records.last_done[drows, decision.treatments[js[done]]] = today
-            dtypes = [labels[k].type for k in done.tolist()]
-            t_index = np.array([ACTION_TYPES.index(t) for t in dtypes], dtype=np.int64)
-            self.touched(drows, t_index)
-            lift = np.array([self.model.lifts.get(t, 0.0) for t in dtypes], dtype=np.float64)
-            voice = np.array([t in VOICE_TYPES for t in dtypes], dtype=bool)
+            drows, dt = rows[done], tj[done]
+            self.records.last_done[drows, dt] = today
+            kinds = self.t_type_index[dt]
+            self.touched(drows, kinds)
+            lift = self.t_lift[dt].copy()
+            voice = self.t_voice[dt]
+            outcome = np.full(len(done), "no_answer", dtype=object)
             if voice.any():
-                vk = np.flatnonzero(voice)
-                connected, logged = self.answer(on, drows[vk], [dtypes[k] for k in vk.tolist()])
-                lift[vk] = np.where(connected, lift[vk], 0.0)
-                for k, outcome in zip(vk.tolist(), logged, strict=True):
-                    i = int(drows[k])
-                    channel = CONTACT_TYPES[dtypes[k]]
-                    party = labels[int(done[k])].party
-                    made = (int(rank[js[done[k]]]), channel, party, outcome)
-                    self._made(i, made, conversations, unanswered, field_visits, made_today)
-            quiet = ~voice & self.behaviour.unreachable[drows]
-            lift[quiet] *= 0.1
-            for k in np.flatnonzero(
-                ~voice & np.isin(np.array(dtypes, dtype=object), list(CONTACT_TYPES))
-            ).tolist():
-                made = (
-                    int(rank[js[done[k]]]),
-                    CONTACT_TYPES[dtypes[k]],
-                    labels[int(done[k])].party,
-                    "no_answer",
-                )
-                self._made(int(drows[k]), made, conversations, unanswered, field_visits, made_today)
+                v = np.flatnonzero(voice)
+                connected, logged = self.answer(on, drows[v], self.t_type[dt[v]])
+                lift[v] = np.where(connected, lift[v], 0.0)
+                outcome[v] = logged
+            lift[~voice & self.behaviour.unreachable[drows]] *= 0.1
+            made = self.t_contact[dt]
+            if made.any():
+                m = np.flatnonzero(made)
+                day.made(self, drows[m], rank[js[done[m]]], dt[m], outcome[m])
             lifted = lift > 0
             if lifted.any():
                 lr = drows[lifted]
@@ -531,29 +515,63 @@ class ArrayShard:
                 b = self.behaviour
                 b.pressure[lr] += lift[lifted] * b.willingness[lr] * weight
                 late = dpd > 0
-                self.last_touch[lr[late]] = t_index[lifted][late]
+                self.last_touch[lr[late]] = kinds[lifted][late]
 
-    def _made(
+    def _count_actions(self, treatments: Ints, rows: Ints, ok: Mask) -> None:
+        """("actions", type, stage, variant, status) for a batch of actions."""
+        variants = len(self.variant_names)
+        code = (treatments * variants + self.variant_code[rows]) * 2 + ok
+        for c, total in zip(*np.unique(code, return_counts=True), strict=True):
+            t, rest = divmod(int(c), variants * 2)
+            v, status = divmod(rest, 2)
+            treatment = self.arrays.treatments[t]
+            stage = self.strategy.stages[int(self.arrays.stage_of[t])].name
+            key = (
+                "actions",
+                treatment.type,
+                stage,
+                self.variant_names[v],
+                "allowed" if status else "refused",
+            )
+            self.counts[key] += int(total)
+
+    def _allowed_at_its_time(
         self,
+        on: date,
+        planned: PlannedDay,
+        j: int,
         i: int,
-        made: tuple[int, str, str, str],
-        conversations: Ints,
-        unanswered: dict[str, Ints],
-        field_visits: Ints,
-        made_today: dict[int, list[tuple[int, str, str, str]]],
-    ) -> None:
-        """A contact made (its time's index, channel, party and outcome): counted, and remembered for the
-        day's later checks."""
-        _, channel, party, outcome = made
-        self.counts[("contacts", channel)] += 1
-        if channel in CALL_CHANNELS:
-            if outcome in CONVERSATIONS:
-                conversations[i] += 1
-            if outcome in UNANSWERED:
-                unanswered.setdefault(party, np.zeros(self.n, dtype=np.int64))[i] += 1
-        if channel == "field":
-            field_visits[i] += 1
-        made_today.setdefault(i, []).append(made)
+        rank: Ints,
+        contacts_of: Ints,
+        day: _ContactDay,
+        time_cache: dict[int, list[datetime]],
+    ) -> bool:
+        """The rulebook's own check of one contact at its time (the contacts of the day before it as its
+        history); a refusal is counted by its rule."""
+        decision = planned.decision
+        action = self.arrays.action(
+            int(decision.treatments[j]), int(planned.facts.combination[decision.rows[j]])
+        )
+        channel = CONTACT_TYPES[action.type]
+        times = self._times(i, on, int(contacts_of[i]), time_cache)
+        history = [PastContact(times[r], c, party, o) for r, c, party, o in day.of(i)]
+        field_visit = channel == "field"
+        verdict = self.rulebook.check(
+            PlannedContact(
+                action.type,
+                channel,
+                action.party,
+                times[int(rank[j])],
+                self.zones[i],
+                collectors=FIELD_TEAM if field_visit else None,
+                recording_ref=f"sim:{self.ids[i]}:{on.isoformat()}" if field_visit else None,
+            ),
+            self._facts_now(planned, int(decision.rows[j]), i, on),
+            history,
+        )
+        if not verdict.allowed:
+            self.counts[("contacts_refused", verdict.rule or "unknown")] += 1
+        return verdict.allowed
 
     def _times(self, i: int, on: date, count: int, cache: dict[int, list[datetime]]) -> list[datetime]:
         """The account's contact times of the day (:meth:`overdue.sim.contacts.ContactLog.times`)."""
@@ -585,19 +603,21 @@ class ArrayShard:
             }
         )
 
-    def answer(self, on: date, rows: Ints, kinds: list[str]) -> tuple[Mask, list[str]]:
+    def answer(
+        self, on: date, rows: Ints, kinds: npt.NDArray[np.object_]
+    ) -> tuple[Mask, npt.NDArray[np.object_]]:
         """:meth:`Behaviour.answer` and the shard's ``contact`` for a batch of accounts (each once): what
         came of each attempt, drawn in the reference's order; the collection records follow it."""
         b, m, records = self.behaviour, self.model, self.records
         today = on.toordinal()
         draws = b.answers
         n = len(rows)
-        kind = np.array(kinds, dtype=object)
+        kind = kinds
         connected = np.zeros(n, dtype=bool)
         outcome = np.full(n, "no_answer", dtype=object)  # the debtor's view
         logged = np.full(n, "no_answer", dtype=object)
         reachable = ~records.lost[rows]
-        probability = np.array([CONNECT_PROBABILITY[k] for k in kinds], dtype=np.float64)
+        probability = np.array([CONNECT_PROBABILITY[str(k)] for k in kinds], dtype=np.float64)
 
         cc = kind == "contact_call"
         if cc.any():
@@ -657,7 +677,7 @@ class ArrayShard:
         records.record_contact(
             rows, is_conversation, np.isin(outcome, ["lost_contact", "wrong_number"]), today
         )
-        return connected, [str(x) for x in logged]
+        return connected, logged
 
     def touched(self, rows: Ints, types: Ints) -> None:
         """:meth:`EpisodeTallies.touched` for a batch (each account once)."""
@@ -731,6 +751,50 @@ class ArrayShard:
         result.outstanding[rows, column] = book.repayable(rows)
         for i in np.flatnonzero(opened & (book.dpd > 0)).tolist():
             result.collection_score[i, column] = self.collection_score(i, on)
+
+
+class _ContactDay:
+    """The contacts made so far on one day: what the China rulebook's daily caps count, and each contact for
+    a check by the rulebook itself."""
+
+    def __init__(self, n: int) -> None:
+        self.conversations = np.zeros(n, dtype=np.int64)
+        """Calls (AI calls included) that reached a conversation."""
+        self.unanswered = np.zeros((len(PARTIES), n), dtype=np.int64)
+        """Unanswered calls, by party (the simulator dials no numbers: a party is its number)."""
+        self.field_visits = np.zeros(n, dtype=np.int64)
+        self.log: list[tuple[Ints, Ints, Ints, npt.NDArray[np.object_]]] = []
+
+    def made(
+        self, shard: ArrayShard, rows: Ints, ranks: Ints, treatments: Ints, outcomes: npt.NDArray[np.object_]
+    ) -> None:
+        """Contacts made (each account once): counted by channel and remembered."""
+        channels = shard.t_channel[treatments]
+        for channel, total in zip(*np.unique(channels, return_counts=True), strict=True):
+            shard.counts[("contacts", str(channel))] += int(total)
+        call = shard.t_call[treatments]
+        self.conversations[rows[call & np.isin(outcomes, list(CONVERSATIONS))]] += 1
+        missed = call & np.isin(outcomes, list(UNANSWERED))
+        self.unanswered[shard.t_party_code[treatments[missed]], rows[missed]] += 1
+        self.field_visits[rows[shard.t_field[treatments]]] += 1
+        self.log.append((rows, ranks, treatments, outcomes))
+        self.shard = shard
+
+    def of(self, i: int) -> list[tuple[int, str, str, str]]:
+        """Account ``i``'s contacts of the day so far: time's index, channel, party, outcome."""
+        found = []
+        for rows, ranks, treatments, outcomes in self.log:
+            for k in np.flatnonzero(rows == i).tolist():
+                t = int(treatments[k])
+                found.append(
+                    (
+                        int(ranks[k]),
+                        str(self.shard.t_channel[t]),
+                        str(self.shard.t_party[t]),
+                        str(outcomes[k]),
+                    )
+                )
+        return found
 
 
 def run_array_shard(spec: ShardSpec) -> ShardResult:

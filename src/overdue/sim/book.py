@@ -172,6 +172,9 @@ class Book:
         self.statement_owed = zeros()
         """What is unpaid of all the account's statements (the row sums of :attr:`owed`)."""
         self.closed_on = grid()
+        self.on_time = np.zeros((n, slots), dtype=bool)
+        """Whether the account was current (M0) at the end of the day after each statement's due date and
+        grace (:func:`overdue.risk.review.bucket_on` of that day): the cycle was paid on time."""
         self.posted: list[Posted] = []
         """Every transaction so far (:meth:`transactions` turns them into the domain's)."""
 
@@ -371,6 +374,8 @@ class Book:
             raise ValueError("an end-of-day runs once per date, in date order")
         self._accrue(today, rows)
         self._age(today, rows[self._may_age(today, rows)], end_of_day=True)
+        for k in np.flatnonzero(today - self.due_ord == self.terms.grace_days + 1).tolist():
+            self.on_time[rows, k] = self.bucket[rows] == 0
         on = date.fromordinal(today)
         if on.day == self.terms.statement_day:
             self._bill(today, rows)
