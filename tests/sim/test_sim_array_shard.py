@@ -93,7 +93,17 @@ def test_the_reviews_left_out_record_no_change(monkeypatch: pytest.MonkeyPatch) 
             shards.append(self)
 
     def checked(book, rows, on, params, *rest):  # type: ignore[no-untyped-def]
-        picked = set(original(book, rows, on, params, *rest).tolist())
+        reviewed = original(book, rows, on, params, *rest)
+        picked = {
+            i: (action, new, doubtful)
+            for i, action, new, doubtful in zip(
+                reviewed.rows.tolist(),
+                reviewed.action.tolist(),
+                reviewed.new_limit.tolist(),
+                reviewed.doubtful.tolist(),
+                strict=True,
+            )
+        }
         shard = shards[-1]
         for i in rows.tolist():
             state = shard.state(i)
@@ -102,7 +112,9 @@ def test_the_reviews_left_out_record_no_change(monkeypatch: pytest.MonkeyPatch) 
             if change is not None:
                 recorded[change.action] += 1
                 assert i in picked, (on, state.id, change)
-        return np.array(sorted(picked), dtype=np.int64)
+                action, new, doubtful = picked[i]
+                assert doubtful or (action, new) == (change.action, change.new_limit), (on, state.id, change)
+        return reviewed
 
     monkeypatch.setattr(array_shard, "ArrayShard", Watched)
     monkeypatch.setattr(array_shard, "review_candidates", checked)
@@ -144,5 +156,9 @@ def test_the_contacts_over_the_days_caps_are_refused_at_their_time_alike() -> No
     spec = _spec(100, 4, 8, CROWDED, BehaviourModel(fraud_share=0.1))
     expected = run_shard(spec)
     refused = {k[1] for k, v in expected.tallies.items() if k[0] == "contacts_refused" and v}
-    assert {"cn.connected_voice_per_day", "cn.unanswered_per_number_per_day", "cn.field_visit_per_day"} <= refused
+    assert {
+        "cn.connected_voice_per_day",
+        "cn.unanswered_per_number_per_day",
+        "cn.field_visit_per_day",
+    } <= refused
     _compare(spec)

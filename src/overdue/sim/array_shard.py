@@ -347,7 +347,7 @@ class ArrayShard:
             return
         book = self.book
         opened = np.flatnonzero(book.opened)
-        candidates = review_candidates(
+        reviewed = review_candidates(
             book,
             opened,
             on,
@@ -357,20 +357,45 @@ class ArrayShard:
             self.last_review,
             self.last_move,
         )
-        for i in candidates.tolist():
-            state = self.state(i)
-            reviewed, change = self.limits.review(i, state, state.statements, on)
-            if change is not None:
-                self.counts[("actions", NOTICE_CHANNEL, NOTICE_STAGE, NO_VARIANT, "allowed")] += 1
-                recorded = self.limits.changes[i][-1]
-                self.last_action[i] = recorded.action
-                self.last_review[i] = recorded.review_date.toordinal()
-                if recorded.action in ("raise", "cut"):
-                    self.last_move[i] = recorded.effective_on.toordinal()
-            if reviewed is not state:
-                self._set_limit(i, reviewed)
+        notice = timedelta(days=self.limits.params.cut_notice_days)
+        for i, action, new, doubtful in zip(
+            reviewed.rows.tolist(),
+            reviewed.action.tolist(),
+            reviewed.new_limit.tolist(),
+            reviewed.doubtful.tolist(),
+            strict=True,
+        ):
+            if doubtful:  # the reference's own review decides
+                state = self.state(i)
+                after, change = self.limits.review(i, state, state.statements, on)
+                if after is not state:
+                    self._set_limit(i, after)
+                if change is None:
+                    continue
+            else:
+                effective = on + notice if action == "cut" else on
+                if self.limits.record(i, on, action, int(book.limit[i]), new, effective):
+                    self.limits.applied(i, new, on)
+                    self._apply(i, action, new)
+            self.counts[("actions", NOTICE_CHANNEL, NOTICE_STAGE, NO_VARIANT, "allowed")] += 1
+            recorded = self.limits.changes[i][-1]
+            self.last_action[i] = recorded.action
+            self.last_review[i] = recorded.review_date.toordinal()
+            if recorded.action in ("raise", "cut"):
+                self.last_move[i] = recorded.effective_on.toordinal()
         slot = book.slots(on.toordinal()) - 1
         self.limit_at[:, slot] = book.limit
+
+    def _apply(self, i: int, action: str, limit: int) -> None:
+        """:func:`overdue.risk.changes.apply_change` on the book: the new limit; a freeze freezes an active
+        line, a close closes an active or frozen one."""
+        status = int(self.book.status[i])
+        if action == "freeze" and status == ACTIVE:
+            status = FROZEN
+        if action == "close" and status in (ACTIVE, FROZEN):
+            status = CLOSED
+        self.book.set_limit(np.array([i]), np.array([limit]), np.array([status], dtype=np.int8))
+        self.behaviour.limit[i] = limit
 
     def _set_limit(self, i: int, state: AccountState) -> None:
         rows = np.array([i], dtype=np.int64)

@@ -176,6 +176,10 @@ class Book:
         """Whether the account was current (M0) at the end of the day after each statement's due date and
         grace (:func:`overdue.risk.review.bucket_on` of that day): the cycle was paid on time."""
         self.posted: list[Posted] = []
+        self._dates: list[date] | None = None
+        self._dues: list[date] = []
+        self._months: list[str] = []
+        self._scale = 0
         """Every transaction so far (:meth:`transactions` turns them into the domain's)."""
 
     # --- what the rules read ------------------------------------------------------------------------------
@@ -574,29 +578,51 @@ class Book:
     ) -> AccountState:
         """Account ``i`` as the domain holds it: every statement it has had, its full bucket history."""
         terms = self.terms
-        scale = day_terms(terms).carry_scale
+        if self._dates is None:
+            self._dates = [date.fromordinal(int(d)) for d in self.statement_ord.tolist()]
+            self._dues = [date.fromordinal(int(d)) for d in self.due_ord.tolist()]
+            self._months = [month_key(date.fromordinal(int(d))) for d in self.month_end_ord.tolist()]
+            self._scale = day_terms(terms).carry_scale
         statements = []
-        for k in np.flatnonzero(self.exists[i]):
-            on = date.fromordinal(int(self.statement_ord[k]))
-            closed = int(self.closed_on[i, k])
-            statements.append(
-                Statement(
-                    id=statement_id(account_id, on),
-                    statement_date=on,
-                    due_date=date.fromordinal(int(self.due_ord[k])),
-                    amount=int(self.amount[i, k]),
-                    minimum=int(self.minimum[i, k]),
-                    new_principal=int(self.new[i, k]),
-                    carried_principal=int(self.carried[i, k]),
-                    interest=int(self.interest[i, k]),
-                    overdue_interest=int(self.overdue_interest[i, k]),
-                    fees=int(self.fees[i, k]),
-                    paid=int(self.paid[i, k]),
-                    late_charges=int(self.late[i, k]),
-                    interest_carry=Decimal(int(self.carry[i, k])).scaleb(-scale),
-                    closed_on=date.fromordinal(closed) if closed else None,
-                )
+        slots = np.flatnonzero(self.exists[i]).tolist()
+        if slots:
+            columns = (
+                self.amount,
+                self.minimum,
+                self.new,
+                self.carried,
+                self.interest,
+                self.overdue_interest,
+                self.fees,
+                self.paid,
+                self.late,
+                self.carry,
+                self.closed_on,
             )
+            values = [column[i, slots].tolist() for column in columns]
+            for n, k in enumerate(slots):
+                amount, minimum, new, carried, interest, overdue, fees, paid, late, carry, closed = (
+                    v[n] for v in values
+                )
+                on = self._dates[k]
+                statements.append(
+                    Statement(
+                        id=f"{account_id}/{on.isoformat()}",
+                        statement_date=on,
+                        due_date=self._dues[k],
+                        amount=amount,
+                        minimum=minimum,
+                        new_principal=new,
+                        carried_principal=carried,
+                        interest=interest,
+                        overdue_interest=overdue,
+                        fees=fees,
+                        paid=paid,
+                        late_charges=late,
+                        interest_carry=Decimal(carry).scaleb(-self._scale),
+                        closed_on=date.fromordinal(closed) if closed else None,
+                    )
+                )
         last = int(self.last_eod[i])
         cycles = [
             UnbilledCycle(date.fromordinal(int(cycle[i])), int(principal[i]))
@@ -606,12 +632,8 @@ class Book:
             )
             if principal[i]
         ]
-        spells = self.bucket_history(i)
-        months = [
-            BureauMonth(month_key(date.fromordinal(int(self.month_end_ord[m]))), chr(int(self.bureau[i, m])))
-            for m in range(self.months)
-            if self.bureau[i, m] != BUREAU_NONE
-        ][-terms.bureau_grid_months :]
+        codes = self.bureau[i].tolist()
+        months = [BureauMonth(self._months[m], chr(c)) for m, c in enumerate(codes) if c != BUREAU_NONE]
         written = int(self.written_off_on[i])
         notice = int(self.notice_on[i])
         return AccountState(
@@ -628,8 +650,8 @@ class Book:
             statements=tuple(statements),
             days_past_due=int(self.dpd[i]),
             bucket=self.bucket_name(int(self.bucket[i])),
-            bucket_history=tuple(spells),
-            bureau=tuple(months),
+            bucket_history=self.bucket_history(i),
+            bureau=tuple(months[-terms.bureau_grid_months :]),
             written_off_on=date.fromordinal(written) if written else None,
             negative_notice_on=date.fromordinal(notice) if notice else None,
         )

@@ -130,16 +130,27 @@ class LimitBook:
         decision = change_to_record(state, statements, state.bucket_history, on, changes, self.params)
         if decision is None:
             return state, None
-        self.counts[("limit_changes", decision.action, f"{on.year:04d}-{on.month:02d}")] += 1
-        changes.append(
-            PastChange(
-                on, decision.effective_on, decision.action, decision.current_limit, decision.new_limit, None
-            )
-        )
-        if decision.effective_on > on:
-            self.pending.setdefault(i, []).append(len(changes) - 1)
+        if not self.record(
+            i, on, decision.action, decision.current_limit, decision.new_limit, decision.effective_on
+        ):
             return state, decision
         return self._apply(i, len(changes) - 1, state, on), decision
+
+    def record(self, i: int, on: date, action: str, old: int, new: int, effective_on: date) -> bool:
+        """Record a change decided on ``on``; returns whether it takes effect today (the caller applies it),
+        else it waits (:meth:`due_today`)."""
+        self.counts[("limit_changes", action, f"{on.year:04d}-{on.month:02d}")] += 1
+        changes = self.changes[i]
+        changes.append(PastChange(on, effective_on, action, old, new, None))
+        if effective_on > on:
+            self.pending.setdefault(i, []).append(len(changes) - 1)
+            return False
+        return True
+
+    def applied(self, i: int, limit: int, on: date) -> None:
+        """Account ``i``'s latest change took effect today with ``limit`` (a raise, freeze or close, whose
+        limit is never held up: :func:`~overdue.risk.changes.limit_to_apply`)."""
+        self.changes[i][-1] = dataclasses.replace(self.changes[i][-1], new_limit=limit, applied_on=on)
 
     def due_today(self, on: date) -> list[int]:
         """Accounts with a pending change whose effective date has come, in account order."""

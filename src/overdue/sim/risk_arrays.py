@@ -17,6 +17,7 @@ computes them account by account.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -36,6 +37,17 @@ Mask = npt.NDArray[np.bool_]
 Floats = npt.NDArray[np.float64]
 
 CLOSE, FREEZE, CUT, RAISE = "close", "freeze", "cut", "raise"
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    """The reviews that record a change: the accounts, each one's action and new limit, and whether only the
+    reference's review can decide it (its decision then stands, whatever ``action`` says)."""
+
+    rows: Ints
+    action: npt.NDArray[np.object_]
+    new_limit: Ints
+    doubtful: Mask
 
 
 def cycles(book: Book, rows: Ints, today: int) -> tuple[Mask, Mask, Mask]:
@@ -130,8 +142,9 @@ def review_candidates(
     last_action: npt.NDArray[np.object_],
     last_review: Ints,
     last_move: Ints,
-) -> Ints:
-    """The accounts of ``rows`` whose review records a change on ``on`` (see the module docstring).
+) -> Reviewed:
+    """The accounts of ``rows`` whose review records a change on ``on`` (see the module docstring), with
+    the change decided (``action``, ``new_limit``), and those only the reference can decide (``doubtful``).
 
     limit_at: each account's limit at the end of each statement day (the limit in force for that cycle).
     last_action / last_review: the latest recorded change's action ('' for none) and review date (ordinal);
@@ -215,8 +228,8 @@ def review_candidates(
         started = delinquent_since(book.bucket_history(i))
         if started is not None and date.fromordinal(int(last_review[i])) < started:
             change[j] = True
-    picked: Ints = rows[change | doubtful]
-    return picked
+    picked = change | doubtful
+    return Reviewed(rows[picked], action[picked], new_limit[picked], doubtful[picked])
 
 
 def _percent(share: Decimal) -> int:
