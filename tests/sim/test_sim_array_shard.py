@@ -16,7 +16,7 @@ from overdue.sim import array_shard
 from overdue.sim.array_shard import run_array_shard
 from overdue.sim.borrowers import make_borrowers
 from overdue.sim.model import BehaviourModel
-from overdue.sim.run import default_strategy_text
+from overdue.sim.run import SimulationConfig, array_runner_refuses, default_strategy_text, simulate
 from overdue.sim.shard import ShardSpec, run_shard
 
 START = date(2026, 1, 1)
@@ -162,3 +162,24 @@ def test_the_contacts_over_the_days_caps_are_refused_at_their_time_alike() -> No
         "cn.field_visit_per_day",
     } <= refused
     _compare(spec)
+
+
+def test_both_engines_simulate_the_same_portfolio() -> None:
+    """simulate() over arrays (shards grouped) and with the reference runner: the same result."""
+    config = SimulationConfig(accounts=1_100, months=3, seed=44, workers=1, engine="reference")
+    expected = simulate(config)
+    actual = simulate(dataclasses.replace(config, engine="arrays"))
+    assert actual.summary() == expected.summary()
+    assert +actual.tallies == +expected.tallies
+    assert np.array_equal(actual.collection_score, expected.collection_score, equal_nan=True)
+    for name in ("bucket", "dpd", "overdue", "outstanding", "behaviour_score", "daily_buckets", "daily_past_due"):
+        assert np.array_equal(getattr(actual, name), getattr(expected, name)), name
+    assert actual.states == expected.states
+    assert actual.collections == expected.collections
+
+
+def test_the_array_engine_refuses_what_it_does_not_run() -> None:
+    config = SimulationConfig(accounts=10, months=1, engine="arrays", keep_records=True)
+    with pytest.raises(ValueError, match="keeps no records"):
+        simulate(config)
+    assert array_runner_refuses(dataclasses.replace(config, keep_records=False)) is None

@@ -21,7 +21,7 @@ from overdue.sim.call_compare import ACCOUNTS as CALL_COMPARISON_ACCOUNTS
 from overdue.sim.contacts import contact_summary
 from overdue.sim.model import DEFAULT_FRAUD_SHARE, BehaviourModel
 from overdue.sim.result import SimulationResult
-from overdue.sim.run import SimulationConfig
+from overdue.sim.run import ENGINES, SimulationConfig
 from overdue.sim.run import simulate as run_simulation
 
 DEFAULT_SEED = 20260101
@@ -91,14 +91,24 @@ def simulate(
     strategy_file: StrategyOption = None,
     english_share: EnglishShareOption = 0.0,
     fraud_share: FraudShareOption = DEFAULT_FRAUD_SHARE,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="auto (the array runner where it can), arrays or reference: the same result.",
+        ),
+    ] = "auto",
     as_json: JsonOption = False,
 ) -> None:
     """Simulate a synthetic portfolio month by month and print its summary (writes nothing)."""
+    if engine not in ENGINES:
+        raise typer.BadParameter(f"one of {', '.join(ENGINES)}", param_hint="--engine")
     config = SimulationConfig(
         accounts=accounts,
         months=months,
         seed=seed,
         workers=workers,
+        engine=engine,
         strategy_text=_strategy_text(strategy_file),
         english_share=english_share,
         model=BehaviourModel(fraud_share=fraud_share),

@@ -35,6 +35,7 @@ collection record.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -54,10 +55,10 @@ from overdue.reports.metrics import BUCKETS
 from overdue.risk.behaviour import shipped_model as shipped_behaviour_model
 from overdue.risk.collection import CollectionFacts, delinquency_entries, shipped_propensity
 from overdue.risk.notices import NOTICE_CHANNEL, NOTICE_STAGE
-from overdue.sim.behaviour import FULL, NOTHING, REVOLVE, SHORT, Behaviour
+from overdue.sim.behaviour import ANSWER_STREAM, DAY_STREAM, FULL, NOTHING, REVOLVE, SHORT, Behaviour
 from overdue.sim.book import ACTIVE, CLOSED, FROZEN, WRITTEN, Book
 from overdue.sim.contacts import CONTACT_HOURS, CONTACT_TYPES, FIELD_TEAM, TIMES_STREAM
-from overdue.sim.draws import KeyedDraws
+from overdue.sim.draws import BlockKeyedDraws, BlockRng
 from overdue.sim.limits import LimitBook
 from overdue.sim.model import CONNECT_PROBABILITY, VOICE_TYPES, BehaviourModel
 from overdue.sim.records import NO_SCORE, PlannedDay, Records, _one, plan_day
@@ -80,7 +81,10 @@ LIFT_TYPES = ACTION_TYPES
 class ArrayShard:
     """The running state of one shard over arrays; :func:`run_array_shard` drives it."""
 
-    def __init__(self, spec: ShardSpec) -> None:
+    def __init__(self, specs: Sequence[ShardSpec]) -> None:
+        spec = specs[0]
+        if any(s.index != spec.index + k for k, s in enumerate(specs)):
+            raise ValueError("an array shard holds consecutive shards")
         if spec.calls.limited:
             raise ValueError("the array runner has no call capacity yet; run the reference runner")
         if spec.log_outcomes or spec.keep_records:
@@ -93,18 +97,24 @@ class ArrayShard:
         self.rulebook = compliance_rulebook(self.terms.rulebook)
         self.strategy = parse_strategy(spec.strategy_text, name="simulated strategy")
         self.arrays = ArrayStrategy(self.strategy)
-        self.behaviour = Behaviour(spec.borrowers, spec.model, spec.seed, spec.index)
-        n = self.n = len(spec.borrowers)
-        self.ids = [b.account_id for b in spec.borrowers]
-        self.zones = [b.timezone for b in spec.borrowers]
-        self.languages = [b.language for b in spec.borrowers]
+        borrowers = tuple(b for s in specs for b in s.borrowers)
+        self.borrowers = borrowers
+        blocks = [(s.index, len(s.borrowers)) for s in specs]
+        self.behaviour = Behaviour(borrowers, spec.model, spec.seed, spec.index)
+        # Each shard's draws as the reference shard draws them (overdue.sim.draws.BlockRng).
+        self.behaviour.rng = BlockRng(spec.seed, DAY_STREAM, blocks)  # type: ignore[assignment]
+        self.behaviour.answers = BlockKeyedDraws(spec.seed, ANSWER_STREAM, blocks)  # type: ignore[assignment]
+        n = self.n = len(borrowers)
+        self.ids = [b.account_id for b in borrowers]
+        self.zones = [b.timezone for b in borrowers]
+        self.languages = [b.language for b in borrowers]
         months = (spec.end.year - spec.start.year) * 12 + spec.end.month - spec.start.month + 1
         self.book = Book(
             self.terms,
             spec.start,
             months,
-            np.array([b.credit_limit for b in spec.borrowers], dtype=np.int64),
-            np.array([b.opened_on.toordinal() for b in spec.borrowers], dtype=np.int64),
+            np.array([b.credit_limit for b in borrowers], dtype=np.int64),
+            np.array([b.opened_on.toordinal() for b in borrowers], dtype=np.int64),
         )
         self.records = Records(n, len(self.arrays.treatments))
         self.records.account_ids = self.ids
@@ -137,7 +147,7 @@ class ArrayShard:
         self.t_lift = np.array([self.model.lifts.get(t.type, 0.0) for t in treatments], dtype=np.float64)
         self.behaviour_score = np.full(n, NO_SCORE, dtype=np.int64)
         self.month_scores = np.full(n, NOT_SCORED, dtype=np.int32)
-        self.times = KeyedDraws(spec.seed, TIMES_STREAM, spec.index, n)
+        self.times = BlockKeyedDraws(spec.seed, TIMES_STREAM, blocks)
         # The tallies (overdue.sim.tallies.EpisodeTallies), as arrays.
         self.dpd = np.zeros(n, dtype=np.int64)
         self.past_due = np.zeros(n, dtype=np.int64)
@@ -824,12 +834,19 @@ class _ContactDay:
 
 def run_array_shard(spec: ShardSpec) -> ShardResult:
     """Run one shard from ``spec.start`` to ``spec.end`` (both included) over arrays."""
-    shard = ArrayShard(spec)
+    return run_array_shards([spec])
+
+
+def run_array_shards(specs: Sequence[ShardSpec]) -> ShardResult:
+    """Run consecutive shards together over arrays: one result for all their accounts, the same as the
+    reference's results of those shards merged."""
+    spec = specs[0]
+    shard = ArrayShard(specs)
     months = month_ends_between(spec.start, spec.end)
     days = (spec.end - spec.start).days + 1
     n = shard.n
     result = ShardResult(
-        indices=[b.index for b in spec.borrowers],
+        indices=[b.index for b in shard.borrowers],
         month_ends=months,
         bucket=np.full((n, len(months)), NOT_OPEN, dtype=np.int8),
         dpd=np.zeros((n, len(months)), dtype=np.int32),

@@ -84,3 +84,70 @@ class KeyedDraws:
             drawn[j] = beyond.random()
         self._used[rows] = used + 1
         return drawn
+
+
+class BlockRng:
+    """The daily draws of several consecutive shards side by side.
+
+    Each shard of the reference simulator draws its day from a generator of its own
+    (:class:`~overdue.sim.behaviour.Behaviour`), one value per account of the shard. An array runner that
+    holds several shards at once draws from each shard's generator exactly what that shard would, and puts the
+    values end to end: account ``i`` of shard ``k`` gets the value it gets in the reference.
+
+    blocks: the shards, each as (shard index, number of accounts), in account order.
+    """
+
+    def __init__(self, seed: int, stream: int, blocks: list[tuple[int, int]]) -> None:
+        self._generators = [np.random.default_rng([seed, stream, index]) for index, _ in blocks]
+        self._sizes = [size for _, size in blocks]
+        self._total = sum(self._sizes)
+
+    def _each(self, n: int, draw: str, *args: float) -> npt.NDArray[np.generic]:
+        if n != self._total:
+            raise ValueError(f"draws come one per account: {self._total}, not {n}")
+        return np.concatenate(
+            [getattr(g, draw)(*args, size) for g, size in zip(self._generators, self._sizes, strict=True)]
+        )
+
+    def random(self, n: int) -> npt.NDArray[np.float64]:
+        return self._each(n, "random")  # type: ignore[return-value]
+
+    def uniform(self, low: float, high: float, n: int) -> npt.NDArray[np.float64]:
+        return self._each(n, "uniform", low, high)  # type: ignore[return-value]
+
+    def lognormal(self, mean: float, sigma: float, n: int) -> npt.NDArray[np.float64]:
+        return self._each(n, "lognormal", mean, sigma)  # type: ignore[return-value]
+
+    def geometric(self, p: float, n: int) -> npt.NDArray[np.int64]:
+        return self._each(n, "geometric", p)  # type: ignore[return-value]
+
+
+class BlockKeyedDraws:
+    """:class:`KeyedDraws` of several consecutive shards, addressed by the account's index among them all.
+
+    blocks: the shards, each as (shard index, number of accounts), in account order.
+    """
+
+    def __init__(self, seed: int, stream: int, blocks: list[tuple[int, int]]) -> None:
+        self._draws = [KeyedDraws(seed, stream, index, size) for index, size in blocks]
+        sizes = [size for _, size in blocks]
+        self._starts = np.cumsum([0, *sizes[:-1]]).astype(np.int64)
+
+    def _find(self, i: int) -> tuple[KeyedDraws, int]:
+        k = int(np.searchsorted(self._starts, i, side="right")) - 1
+        return self._draws[k], i - int(self._starts[k])
+
+    def take(self, i: int, day: int, count: int) -> list[float]:
+        draws, local = self._find(i)
+        return draws.take(local, day, count)
+
+    def one(self, i: int, day: int) -> float:
+        return self.take(i, day, 1)[0]
+
+    def next_many(self, rows: npt.NDArray[np.int64], day: int) -> npt.NDArray[np.float64]:
+        block = np.searchsorted(self._starts, rows, side="right") - 1
+        drawn = np.empty(len(rows), dtype=np.float64)
+        for k in np.unique(block).tolist():
+            mine = block == k
+            drawn[mine] = self._draws[k].next_many(rows[mine] - self._starts[k], day)
+        return drawn

@@ -5,6 +5,12 @@ the shards run in parallel (:class:`concurrent.futures.ProcessPoolExecutor`). Ea
 streams seeded by ``(seed, shard index)``, and each account's draws are its own (:mod:`overdue.sim.draws`),
 so the result depends on the seed alone, never on the number of workers, and two runs of one portfolio
 share their random numbers.
+
+Two runners give that result (``engine``): the reference runner (:func:`overdue.sim.shard.run_shard`, one
+account at a time through the domain's rules) and the array runner (:func:`overdue.sim.array_shard.
+run_array_shards`, the same rules over arrays, several shards at once), which gives the same result and is
+many times faster; ``auto`` takes the array runner wherever it runs the configuration
+(:func:`array_runner_refuses`).
 """
 
 from __future__ import annotations
@@ -26,6 +32,9 @@ from overdue.sim.shard import NO_VARIANT, ShardSpec, run_shard, variants_for
 from overdue.strategy import parse_strategy
 
 SHARD_SIZE = 250
+ENGINES = ("auto", "arrays", "reference")
+GROUPS_PER_WORKER = 4
+"""The array runner takes the shards in this many groups per worker (progress is reported per group)."""
 DEFAULT_START = date(2026, 1, 1)
 
 Progress = Callable[[int, int], None]
@@ -68,6 +77,9 @@ class SimulationConfig:
     log_outcomes: bool = False
     """Sample the delinquent accounts' collection facts and whether they repaid within 30 days: the
     result's ``outcomes`` (:mod:`overdue.sim.outcomes`), the data a collection score is trained on."""
+    engine: str = "auto"
+    """``reference``, ``arrays`` (refused where :func:`array_runner_refuses`) or ``auto`` (the array runner
+    where it runs the configuration, else the reference): the result is the same."""
     english_share: float = 0.0
     """The share (0–1) of borrowers who read English: their accounts carry (and are stored with) the
     language ``en`` (:mod:`overdue.sim.borrowers`), the others zh-CN, so the end-of-day writes to them in
@@ -96,6 +108,12 @@ def simulate(
         raise ValueError("a simulation needs at least one account and one month")
     if config.start.day != 1:
         raise ValueError("a simulation starts on the 1st of a month")
+    if config.engine not in ENGINES:
+        raise ValueError(f"unknown engine {config.engine!r}; one of {', '.join(ENGINES)}")
+    refusal = array_runner_refuses(config)
+    if config.engine == "arrays" and refusal:
+        raise ValueError(f"the array runner does not run this simulation: {refusal}")
+    arrays = config.engine == "arrays" or (config.engine == "auto" and not refusal)
     started = time.perf_counter()
     text = config.strategy_text or default_strategy_text()
     strategy = parse_strategy(text, name="simulated strategy")
@@ -126,7 +144,9 @@ def simulate(
         for k, lo in enumerate(range(0, config.accounts, SHARD_SIZE))
     ]
     results: list[ShardResult] = []
-    if config.workers <= 1 or len(specs) == 1:
+    if arrays:
+        results = [_hand_over(r, sink) for r in _run_arrays(specs, config.workers, progress)]
+    elif config.workers <= 1 or len(specs) == 1:
         for spec in specs:
             results.append(_hand_over(run_shard(spec), sink))
             if progress:
@@ -152,6 +172,46 @@ def simulate(
         seconds=time.perf_counter() - started,
         **merged,
     )
+
+
+def array_runner_refuses(config: SimulationConfig) -> str | None:
+    """Why the array runner cannot run ``config`` (None: it can)."""
+    if config.keep_records:
+        return "it keeps no records to store yet (overdue demo stores them)"
+    if config.calls.limited:
+        return "it has no daily capacity of human calls yet"
+    if config.log_outcomes:
+        return "it samples no collection outcomes yet"
+    from overdue.strategy.arrays import ArrayStrategy
+
+    text = config.strategy_text or default_strategy_text()
+    if "score" in ArrayStrategy(parse_strategy(text, name="simulated strategy")).fields:
+        return "the strategy reads the collection score, which it does not compute yet"
+    return None
+
+
+def _run_arrays(specs: list[ShardSpec], workers: int, progress: Progress | None) -> list[ShardResult]:
+    """The shards in groups of consecutive ones, each group over arrays in one worker."""
+    from overdue.sim.array_shard import run_array_shards
+
+    size = max(1, -(-len(specs) // (max(1, workers) * GROUPS_PER_WORKER)))
+    groups = [specs[k : k + size] for k in range(0, len(specs), size)]
+    results: list[ShardResult] = []
+    if workers <= 1 or len(groups) == 1:
+        for group in groups:
+            results.append(run_array_shards(group))
+            if progress:
+                progress(sum(len(g) for g in groups[: len(results)]), len(specs))
+        return results
+    with ProcessPoolExecutor(max_workers=min(workers, len(groups))) as pool:
+        futures = [pool.submit(run_array_shards, group) for group in groups]
+        done = 0
+        for future, group in zip(futures, groups, strict=True):
+            results.append(future.result())
+            done += len(group)
+            if progress:
+                progress(done, len(specs))
+    return results
 
 
 def _run_parallel(
