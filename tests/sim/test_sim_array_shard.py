@@ -20,6 +20,7 @@ from overdue.sim.run import SimulationConfig, array_runner_refuses, default_stra
 from overdue.sim.shard import ShardSpec, run_shard
 
 START = date(2026, 1, 1)
+PANELS = ("bucket", "dpd", "overdue", "outstanding", "behaviour_score", "daily_buckets", "daily_past_due")
 SINK = Path(__file__).parent.parent / "setbased" / "setbased_sink_strategy.yaml"
 
 
@@ -172,7 +173,7 @@ def test_both_engines_simulate_the_same_portfolio() -> None:
     assert actual.summary() == expected.summary()
     assert +actual.tallies == +expected.tallies
     assert np.array_equal(actual.collection_score, expected.collection_score, equal_nan=True)
-    for name in ("bucket", "dpd", "overdue", "outstanding", "behaviour_score", "daily_buckets", "daily_past_due"):
+    for name in PANELS:
         assert np.array_equal(getattr(actual, name), getattr(expected, name)), name
     assert actual.states == expected.states
     assert actual.collections == expected.collections
