@@ -9,7 +9,7 @@ import numpy as np
 
 from overdue.sim import SimulationConfig, SimulationResult, simulate
 from overdue.sim.calls import CallPolicy
-from overdue.sim.draws import ROW, KeyedDraws
+from overdue.sim.draws import ROW, BlockKeyedDraws, KeyedDraws
 
 DAY = 739_000
 
@@ -64,3 +64,21 @@ def test_a_batch_of_next_draws_is_each_accounts_own_next_draw() -> None:
             rows = np.sort(rng.choice(50, size=20, replace=False)).astype(np.int64)
             expected = [one.one(int(i), day) for i in rows]
             assert many.next_many(rows, day).tolist() == expected
+
+
+def test_the_draws_of_shards_side_by_side_are_each_shards_own() -> None:
+    """BlockKeyedDraws over three shards gives each account what its own shard's KeyedDraws gives."""
+    blocks = [(4, 30), (5, 30), (6, 17)]
+    together = BlockKeyedDraws(9, 2, blocks)
+    apart = [KeyedDraws(9, 2, index, size) for index, size in blocks]
+    starts = [0, 30, 60]
+    rng = np.random.default_rng(2)
+    for day in (700_000, 700_001):
+        for _ in range(11):
+            rows = np.sort(rng.choice(77, size=25, replace=False)).astype(np.int64)
+            expected = []
+            for i in rows.tolist():
+                k = 0 if i < 30 else 1 if i < 60 else 2
+                expected.append(apart[k].one(i - starts[k], day))
+            assert together.next_many(rows, day).tolist() == expected
+        assert together.take(70, day, 12) == apart[2].take(10, day, 12)

@@ -61,7 +61,7 @@ from overdue.sim.contacts import CONTACT_HOURS, CONTACT_TYPES, FIELD_TEAM, TIMES
 from overdue.sim.draws import BlockKeyedDraws, BlockRng
 from overdue.sim.limits import LimitBook
 from overdue.sim.model import CONNECT_PROBABILITY, VOICE_TYPES, BehaviourModel
-from overdue.sim.records import NO_SCORE, PlannedDay, Records, _one, plan_day
+from overdue.sim.records import NO_SCORE, PlannedDay, Records, _facts, _one, plan_day
 from overdue.sim.result import NO_SCORE as NO_COLLECTION_SCORE
 from overdue.sim.result import NOT_OPEN, NOT_SCORED, ShardResult
 from overdue.sim.risk_arrays import BehaviourArrays, behaviour_values, review_candidates, scored
@@ -620,7 +620,8 @@ class ArrayShard:
         return times
 
     def _facts_now(self, planned: PlannedDay, row: int, i: int, on: date) -> AccountFacts:
-        facts = _one(planned.facts, row, self.ids[i])
+        every = _facts(on, np.array([i]), self.book, self.records, self.behaviour_score, self.combination)
+        facts = _one(every, 0, self.ids[i], int(planned.facts.values["escalation"][row]))
         records = self.records
         today = on.toordinal()
         last = int(records.last_contact[i])
@@ -883,7 +884,7 @@ def run_array_shards(specs: Sequence[ShardSpec]) -> ShardResult:
             shard.month_end(on, column, result)
             column += 1
     shard.counts[("transactions",)] += sum(len(batch.account) for batch in book.posted)
-    result.states = [shard.state(i) for i in range(n)]
+    result.states = book.states(shard.ids, shard.zones, shard.languages)
     result.collections = [
         Collections(
             shard.records.state_of(i, shard.ids[i], shard.stage_names),

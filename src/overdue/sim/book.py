@@ -307,47 +307,45 @@ class Book:
         upto = self.slots(today)
         delinquent = self._delinquent(idx, upto, today)
         late = today - self.due_ord[:upto] > self.terms.principal_first_after_dpd
+        owed_now = self.owed[idx, :upto]
+        by_component = (principal, interest, interest, principal, principal)  # fees handled apart
         for k in range(upto):
-            owed = (
-                self.fees[idx, k],
-                self.overdue_interest[idx, k],
-                self.interest[idx, k],
-                self.carried[idx, k],
-                self.new[idx, k],
-            )
-            if not any(column.any() for column in owed):
+            r = np.flatnonzero((owed_now[:, k] > 0) & (left > 0))  # oldest statement first
+            if not len(r):
                 continue
-            first = delinquent[:, k] & late[k]
-            paid_here = np.zeros(len(idx), dtype=np.int64)
-            for position in range(5):
-                component = np.where(first, PRINCIPAL_FIRST[position], FEES_FIRST[position])
-                for c in range(5):
-                    rows = component == c
-                    take = np.minimum(owed[c], left) * rows
-                    owed[c][:] -= take
-                    left -= take
-                    paid_here += take
-                    if c in (CARRIED, NEW):
-                        principal += take
-                    elif c == FEES:
-                        fees += take
-                    else:
-                        interest += take
-            changed = paid_here > 0
-            if not changed.any():
-                continue
-            self.fees[idx, k], self.overdue_interest[idx, k], self.interest[idx, k] = (
-                owed[0],
-                owed[1],
-                owed[2],
-            )
-            self.carried[idx, k], self.new[idx, k] = owed[3], owed[4]
-            self.paid[idx, k] += paid_here
-            self.remaining[idx, k] -= paid_here
-            self.owed[idx, k] -= paid_here
-            self.statement_owed[idx] -= paid_here
-            cleared = changed & (sum(owed) == 0)
-            self.closed_on[idx[cleared], k] = today
+            rows = idx[r]
+            components = [
+                self.fees[rows, k],
+                self.overdue_interest[rows, k],
+                self.interest[rows, k],
+                self.carried[rows, k],
+                self.new[rows, k],
+            ]
+            first = delinquent[r, k] & late[k]
+            still = left[r]
+            paid_here = np.zeros(len(r), dtype=np.int64)
+            for order, group in (
+                (FEES_FIRST, np.flatnonzero(~first)),
+                (PRINCIPAL_FIRST, np.flatnonzero(first)),
+            ):
+                if not len(group):
+                    continue
+                for c in order:
+                    take = np.minimum(components[c][group], still[group])
+                    components[c][group] -= take
+                    still[group] -= take
+                    paid_here[group] += take
+                    target = fees if c == FEES else by_component[c]
+                    target[r[group]] += take
+            left[r] = still
+            self.fees[rows, k], self.overdue_interest[rows, k], self.interest[rows, k] = components[:3]
+            self.carried[rows, k], self.new[rows, k] = components[3], components[4]
+            self.paid[rows, k] += paid_here
+            self.remaining[rows, k] -= paid_here
+            self.owed[rows, k] -= paid_here
+            self.statement_owed[rows] -= paid_here
+            cleared = (paid_here > 0) & (self.owed[rows, k] == 0)
+            self.closed_on[rows[cleared], k] = today
         for unbilled in (self.unbilled, self.unbilled_next):
             take = np.minimum(unbilled[idx], left)
             unbilled[idx] -= take
@@ -573,10 +571,50 @@ class Book:
 
     # --- the domain's view ----------------------------------------------------------------------------------
 
+    STATEMENT_COLUMNS = (
+        "amount",
+        "minimum",
+        "new",
+        "carried",
+        "interest",
+        "overdue_interest",
+        "fees",
+        "paid",
+        "late",
+        "carry",
+        "closed_on",
+    )
+
     def state_of(
         self, i: int, account_id: str, timezone: str = "Asia/Shanghai", language: str = "zh-CN"
     ) -> AccountState:
         """Account ``i`` as the domain holds it: every statement it has had, its full bucket history."""
+        slots = np.flatnonzero(self.exists[i]).tolist()
+        values = [getattr(self, name)[i, slots].tolist() for name in self.STATEMENT_COLUMNS]
+        return self._state(i, account_id, timezone, language, slots, list(zip(*values, strict=True)))
+
+    def states(
+        self, account_ids: list[str], timezones: list[str], languages: list[str]
+    ) -> list[AccountState]:
+        """Every account as the domain holds it (:meth:`state_of` of each, the columns read once)."""
+        columns = [getattr(self, name).tolist() for name in self.STATEMENT_COLUMNS]
+        exists = self.exists.tolist()
+        out = []
+        for i in range(self.n):
+            slots = [k for k, there in enumerate(exists[i]) if there]
+            rows = [tuple(column[i][k] for column in columns) for k in slots]
+            out.append(self._state(i, account_ids[i], timezones[i], languages[i], slots, rows))
+        return out
+
+    def _state(
+        self,
+        i: int,
+        account_id: str,
+        timezone: str,
+        language: str,
+        slots: list[int],
+        rows: list[tuple[int, ...]],
+    ) -> AccountState:
         terms = self.terms
         if self._dates is None:
             self._dates = [date.fromordinal(int(d)) for d in self.statement_ord.tolist()]
@@ -584,45 +622,28 @@ class Book:
             self._months = [month_key(date.fromordinal(int(d))) for d in self.month_end_ord.tolist()]
             self._scale = day_terms(terms).carry_scale
         statements = []
-        slots = np.flatnonzero(self.exists[i]).tolist()
-        if slots:
-            columns = (
-                self.amount,
-                self.minimum,
-                self.new,
-                self.carried,
-                self.interest,
-                self.overdue_interest,
-                self.fees,
-                self.paid,
-                self.late,
-                self.carry,
-                self.closed_on,
+        for k, (amount, minimum, new, carried, interest, overdue, fees, paid, late, carry, closed) in zip(
+            slots, rows, strict=True
+        ):
+            on = self._dates[k]
+            statements.append(
+                Statement(
+                    id=f"{account_id}/{on.isoformat()}",
+                    statement_date=on,
+                    due_date=self._dues[k],
+                    amount=amount,
+                    minimum=minimum,
+                    new_principal=new,
+                    carried_principal=carried,
+                    interest=interest,
+                    overdue_interest=overdue,
+                    fees=fees,
+                    paid=paid,
+                    late_charges=late,
+                    interest_carry=Decimal(carry).scaleb(-self._scale),
+                    closed_on=date.fromordinal(closed) if closed else None,
+                )
             )
-            values = [column[i, slots].tolist() for column in columns]
-            for n, k in enumerate(slots):
-                amount, minimum, new, carried, interest, overdue, fees, paid, late, carry, closed = (
-                    v[n] for v in values
-                )
-                on = self._dates[k]
-                statements.append(
-                    Statement(
-                        id=f"{account_id}/{on.isoformat()}",
-                        statement_date=on,
-                        due_date=self._dues[k],
-                        amount=amount,
-                        minimum=minimum,
-                        new_principal=new,
-                        carried_principal=carried,
-                        interest=interest,
-                        overdue_interest=overdue,
-                        fees=fees,
-                        paid=paid,
-                        late_charges=late,
-                        interest_carry=Decimal(carry).scaleb(-self._scale),
-                        closed_on=date.fromordinal(closed) if closed else None,
-                    )
-                )
         last = int(self.last_eod[i])
         cycles = [
             UnbilledCycle(date.fromordinal(int(cycle[i])), int(principal[i]))

@@ -123,31 +123,64 @@ class BlockRng:
 
 
 class BlockKeyedDraws:
-    """:class:`KeyedDraws` of several consecutive shards, addressed by the account's index among them all.
+    """:class:`KeyedDraws` of several consecutive shards, addressed by the account's index among them all:
+    each shard's block of the day is drawn as :class:`KeyedDraws` draws it, and the blocks are kept end to
+    end, so a batch of accounts of many shards draws with a few array operations.
 
     blocks: the shards, each as (shard index, number of accounts), in account order.
     """
 
     def __init__(self, seed: int, stream: int, blocks: list[tuple[int, int]]) -> None:
-        self._draws = [KeyedDraws(seed, stream, index, size) for index, size in blocks]
-        sizes = [size for _, size in blocks]
-        self._starts = np.cumsum([0, *sizes[:-1]]).astype(np.int64)
+        self._keys = [(seed, stream, index) for index, _ in blocks]
+        self._sizes = [size for _, size in blocks]
+        self._starts = np.cumsum([0, *self._sizes[:-1]]).astype(np.int64)
+        self._accounts = sum(self._sizes)
+        self._day = -1
+        self._block: npt.NDArray[np.float64] | None = None
+        self._used = np.zeros(self._accounts, dtype=np.int64)
+        self._beyond: dict[int, np.random.Generator] = {}
 
-    def _find(self, i: int) -> tuple[KeyedDraws, int]:
-        k = int(np.searchsorted(self._starts, i, side="right")) - 1
-        return self._draws[k], i - int(self._starts[k])
+    def _today(self, day: int) -> npt.NDArray[np.float64]:
+        if day != self._day:
+            self._day, self._block = day, None
+            self._used[:] = 0
+            self._beyond.clear()
+        if self._block is None:
+            self._block = np.concatenate(
+                [
+                    np.random.default_rng([*key, day]).random((size, ROW))
+                    for key, size in zip(self._keys, self._sizes, strict=True)
+                ]
+            )
+        return self._block
+
+    def _own(self, i: int, day: int) -> np.random.Generator:
+        """Account ``i``'s stream past its row's end (keyed by its shard and its place in it)."""
+        beyond = self._beyond.get(i)
+        if beyond is None:
+            k = int(np.searchsorted(self._starts, i, side="right")) - 1
+            beyond = self._beyond[i] = np.random.default_rng([*self._keys[k], day, i - int(self._starts[k])])
+        return beyond
 
     def take(self, i: int, day: int, count: int) -> list[float]:
-        draws, local = self._find(i)
-        return draws.take(local, day, count)
+        block = self._today(day)
+        start = int(self._used[i])
+        self._used[i] = start + count
+        drawn: list[float] = block[i, start : start + count].tolist()
+        if len(drawn) < count:
+            drawn.extend(self._own(i, day).random(count - len(drawn)).tolist())
+        return drawn
 
     def one(self, i: int, day: int) -> float:
         return self.take(i, day, 1)[0]
 
     def next_many(self, rows: npt.NDArray[np.int64], day: int) -> npt.NDArray[np.float64]:
-        block = np.searchsorted(self._starts, rows, side="right") - 1
+        block = self._today(day)
+        used = self._used[rows]
+        inside = used < ROW
         drawn = np.empty(len(rows), dtype=np.float64)
-        for k in np.unique(block).tolist():
-            mine = block == k
-            drawn[mine] = self._draws[k].next_many(rows[mine] - self._starts[k], day)
+        drawn[inside] = block[rows[inside], used[inside]]
+        for j in np.flatnonzero(~inside).tolist():
+            drawn[j] = self._own(int(rows[j]), day).random()
+        self._used[rows] = used + 1
         return drawn

@@ -23,6 +23,7 @@ reads it is refused.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -35,8 +36,8 @@ from overdue.domain.collections import PROMISE_MEMORY_DAYS, CollectionState, Pro
 from overdue.engine.collect import CONTACT_CHANNEL, MESSAGE_CHANNELS, UNASSIGNED_AGENCY
 from overdue.sim.book import STATUS_OF, Book
 from overdue.strategy import AccountFacts
-from overdue.strategy.arrays import NOT_DONE, ArrayDecision, ArrayStrategy, FactColumns
-from overdue.strategy.facts import BUCKETS
+from overdue.strategy.arrays import NOT_DONE, ArrayDecision, ArrayStrategy, Column, FactColumns
+from overdue.strategy.facts import BUCKETS, FIELDS
 from overdue.strategy.quiet import quiet_days_of
 
 Ints = npt.NDArray[np.int64]
@@ -296,7 +297,7 @@ def plan_day(
     records.forget_done(rows)
     broken = records.review_promises(rows, on)
 
-    facts = _facts(today, rows, book, records, behaviour_score, combination)
+    facts = _facts(today, rows, book, records, behaviour_score, combination, strategy.fields | NEEDED)
     quiet = quiet_days_of(strategy.strategy)
     owed = facts.values["total_due"] > 0
     if quiet is None:
@@ -329,7 +330,9 @@ def plan_day(
         action = strategy.action(int(decision.treatments[j]), int(facts.combination[row]))
         channel = MESSAGE_CHANNELS.get(action.type) or CONTACT_CHANNEL.get(action.type, "none")
         planned = PlannedContact(action.type, channel, action.party, None, timezones[i])
-        verdict = rulebook.check(planned, _one(facts, row, account_ids[i]), ())
+        every = _facts(today, np.array([i]), book, records, behaviour_score, combination)
+        one = _one(every, 0, account_ids[i], int(facts.values["escalation"][row]))
+        verdict = rulebook.check(planned, one, ())
         if not verdict.allowed:
             allowed[j] = False
             rule[j] = verdict.rule
@@ -344,63 +347,95 @@ def plan_day(
     return PlannedDay(rows, broken, decided, decision, facts, allowed, rule, reason)
 
 
+NEEDED = frozenset({"days_past_due", "escalation", "days_to_due", "total_due"})
+"""Facts deciding reads whatever the strategy's conditions read (DPD and escalation for the stage and the
+schedules, what is due for whether to decide at all)."""
+
+
 def _facts(
-    today: date, rows: Ints, book: Book, records: Records, behaviour_score: Ints, combination: Ints
+    today: date,
+    rows: Ints,
+    book: Book,
+    records: Records,
+    behaviour_score: Ints,
+    combination: Ints,
+    fields: frozenset[str] | None = None,
 ) -> FactColumns:
     """The facts of ``rows`` after their end-of-day (:func:`overdue.engine.collect.account_facts`), with no
-    escalation."""
+    escalation: those named in ``fields`` (None: all)."""
     on = today.toordinal()
+    n = len(rows)
     upto = book.slots(on)
-    owed = book.owed[rows, :upto]
-    unpaid = owed > 0
-    latest = np.where(unpaid.any(axis=1), upto - 1 - np.argmax(unpaid[:, ::-1], axis=1), -1)
-    has = latest >= 0
-    slot = np.maximum(latest, 0)
-    due = book.due_ord[slot] if upto else np.zeros(len(rows), dtype=np.int64)
-    remaining = np.maximum(book.remaining[rows, slot], 0) if upto else np.zeros(len(rows), dtype=np.int64)
-    overdue = (
-        np.where(book._overdue(rows, upto, on), owed, 0).sum(axis=1)
-        if upto
-        else np.zeros(len(rows), dtype=np.int64)
-    )
-    last_contact = records.last_contact[rows]
-    score = behaviour_score[rows]
-    values = {
-        "account_id": np.zeros(len(rows), dtype=object),
-        "product": np.full(len(rows), book.terms.name, dtype=object),
-        "days_past_due": book.dpd[rows],
-        "bucket": np.array(BUCKETS, dtype=object)[book.bucket[rows]],
-        "overdue_balance": overdue,
-        "total_due": book.statement_owed[rows],
-        "days_to_due": np.where(has, due - on, 0),
-        "minimum_remaining": np.where(has, remaining, 0),
-        "status": np.array([str(s) for s in STATUS_OF], dtype=object)[book.status[rows]],
-        "contactability": np.where(records.lost[rows], "lost_contact", "reachable").astype(object),
-        "promise": records.promise_status(rows, on),
-        "plan": np.full(len(rows), "none", dtype=object),
-        "dispute": np.zeros(len(rows), dtype=bool),
-        "litigation_hold": np.zeros(len(rows), dtype=bool),
-        "cease": np.zeros(len(rows), dtype=bool),
-        "sold": np.zeros(len(rows), dtype=bool),
-        "validation_notice_on": np.zeros(len(rows), dtype=np.int64),
-        "attempts": records.attempts[rows],
-        "connects": records.connects[rows],
-        "days_since_last_contact": on - last_contact,
-        "score": np.zeros(len(rows), dtype=np.int64),
-        "behaviour_score": np.where(score == NO_SCORE, 0, score),
-        "escalation": np.zeros(len(rows), dtype=np.int64),
-        "agency": np.where(records.placed[rows], UNASSIGNED_AGENCY, "").astype(object),
-        "days_placed": on - records.placed_on[rows],
+    wanted = set(FIELDS) - {"on"} if fields is None else set(fields) - {"on"}
+
+    def latest_unpaid() -> tuple[Mask, Ints]:
+        owed = book.owed[rows, :upto]
+        unpaid = owed > 0
+        latest = np.where(unpaid.any(axis=1), upto - 1 - np.argmax(unpaid[:, ::-1], axis=1), -1)
+        return latest >= 0, np.maximum(latest, 0)
+
+    values: dict[str, Column] = {}
+    nulls: dict[str, Mask] = {}
+    if wanted & {"days_to_due", "minimum_remaining"}:
+        if upto:
+            has, slot = latest_unpaid()
+        else:
+            has, slot = np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64)
+        if "days_to_due" in wanted:
+            values["days_to_due"] = (
+                np.where(has, book.due_ord[slot] - on, 0) if upto else np.zeros(n, np.int64)
+            )
+            nulls["days_to_due"] = ~has
+        if "minimum_remaining" in wanted:
+            remaining = np.maximum(book.remaining[rows, slot], 0) if upto else np.zeros(n, dtype=np.int64)
+            values["minimum_remaining"] = np.where(has, remaining, 0)
+    if "overdue_balance" in wanted:
+        values["overdue_balance"] = (
+            np.where(book._overdue(rows, upto, on), book.owed[rows, :upto], 0).sum(axis=1)
+            if upto
+            else np.zeros(n, dtype=np.int64)
+        )
+    simple: dict[str, Callable[[], Column]] = {
+        "account_id": lambda: np.zeros(n, dtype=object),
+        "product": lambda: np.full(n, book.terms.name, dtype=object),
+        "days_past_due": lambda: book.dpd[rows],
+        "bucket": lambda: np.array(BUCKETS, dtype=object)[book.bucket[rows]],
+        "total_due": lambda: book.statement_owed[rows],
+        "status": lambda: np.array([str(s) for s in STATUS_OF], dtype=object)[book.status[rows]],
+        "contactability": lambda: np.where(records.lost[rows], "lost_contact", "reachable").astype(object),
+        "promise": lambda: records.promise_status(rows, on),
+        "plan": lambda: np.full(n, "none", dtype=object),
+        "dispute": lambda: np.zeros(n, dtype=bool),
+        "litigation_hold": lambda: np.zeros(n, dtype=bool),
+        "cease": lambda: np.zeros(n, dtype=bool),
+        "sold": lambda: np.zeros(n, dtype=bool),
+        "attempts": lambda: records.attempts[rows],
+        "connects": lambda: records.connects[rows],
+        "escalation": lambda: np.zeros(n, dtype=np.int64),
     }
-    nulls = {
-        "days_to_due": ~has,
-        "validation_notice_on": np.ones(len(rows), dtype=bool),
-        "days_since_last_contact": last_contact == 0,
-        "score": np.ones(len(rows), dtype=bool),
-        "behaviour_score": score == NO_SCORE,
-        "agency": ~records.placed[rows],
-        "days_placed": ~records.placed[rows],
-    }
+    for name, compute in simple.items():
+        if name in wanted:
+            values[name] = compute()
+    if "validation_notice_on" in wanted:
+        values["validation_notice_on"] = np.zeros(n, dtype=np.int64)
+        nulls["validation_notice_on"] = np.ones(n, dtype=bool)
+    if "days_since_last_contact" in wanted:
+        last_contact = records.last_contact[rows]
+        values["days_since_last_contact"] = on - last_contact
+        nulls["days_since_last_contact"] = last_contact == 0
+    if "score" in wanted:
+        values["score"] = np.zeros(n, dtype=np.int64)
+        nulls["score"] = np.ones(n, dtype=bool)
+    if "behaviour_score" in wanted:
+        score = behaviour_score[rows]
+        values["behaviour_score"] = np.where(score == NO_SCORE, 0, score)
+        nulls["behaviour_score"] = score == NO_SCORE
+    if wanted & {"agency", "days_placed"}:
+        placed = records.placed[rows]
+        values["agency"] = np.where(placed, UNASSIGNED_AGENCY, "").astype(object)
+        nulls["agency"] = ~placed
+        values["days_placed"] = on - records.placed_on[rows]
+        nulls["days_placed"] = ~placed
     return FactColumns(today, values, nulls, records.last_done[rows], combination[rows])
 
 
@@ -414,7 +449,7 @@ def _take(facts: FactColumns, picked: Ints) -> FactColumns:
     )
 
 
-def _one(facts: FactColumns, row: int, account_id: str) -> AccountFacts:
+def _one(facts: FactColumns, row: int, account_id: str, escalation: int = 0) -> AccountFacts:
     """One row of ``facts`` as the reference's record (for the rulebook's own check)."""
     values: dict[str, Any] = {}
     for name, column in facts.values.items():
@@ -424,6 +459,7 @@ def _one(facts: FactColumns, row: int, account_id: str) -> AccountFacts:
             value = value.item()
         values[name] = value
     values["account_id"] = account_id
+    values["escalation"] = escalation
     if values["validation_notice_on"] is not None:
         values["validation_notice_on"] = date.fromordinal(values["validation_notice_on"])
     return AccountFacts(on=facts.on, **values)  # no rule reads last_done
