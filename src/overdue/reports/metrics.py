@@ -369,7 +369,12 @@ def portfolio_summary(result: SimulationResult, config: ReportConfig | None = No
     recovered, exposure = recovery_totals(t)
     agency = _sum(t, "agency_recovered", None)
     actions = action_cost(panel, config)
-    written_off = sum(1 for s in result.states if str(s.status) == "written_off")
+    count_status = getattr(result.states, "count_status", None)
+    written_off = (
+        count_status("written_off")
+        if count_status
+        else sum(1 for s in result.states if str(s.status) == "written_off")
+    )
     thirty_plus = int(counts[THIRTY_PLUS_FROM_BUCKET:].sum())
     return {
         "seed": result.seed,

@@ -884,7 +884,7 @@ def run_array_shards(specs: Sequence[ShardSpec]) -> ShardResult:
             shard.month_end(on, column, result)
             column += 1
     shard.counts[("transactions",)] += sum(len(batch.account) for batch in book.posted)
-    result.states = book.states(shard.ids, shard.zones, shard.languages)
+    result.states = book.final_states(shard.ids, shard.zones, shard.languages)
     result.collections = [
         Collections(
             shard.records.state_of(i, shard.ids[i], shard.stage_names),

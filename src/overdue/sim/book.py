@@ -33,10 +33,12 @@ within one account the order of its events is the order of the batches, as in th
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from typing import overload
 
 import numpy as np
 import numpy.typing as npt
@@ -606,6 +608,11 @@ class Book:
             out.append(self._state(i, account_ids[i], timezones[i], languages[i], slots, rows))
         return out
 
+    def final_states(self, account_ids: list[str], timezones: list[str], languages: list[str]) -> BookStates:
+        """Every account's state, built as it is read (:class:`BookStates`); the book is not used after."""
+        self.posted = []  # the ledger's batches are not part of the states
+        return BookStates(self, account_ids, timezones, languages)
+
     def _state(
         self,
         i: int,
@@ -738,3 +745,39 @@ INCOME = {
     TransactionKind.REVOLVING_INTEREST: LedgerAccount.REVOLVING_INTEREST_INCOME,
 }
 """The income account of each interest posting."""
+
+
+class BookStates(Sequence[AccountState]):
+    """The accounts of a finished :class:`Book` as the domain holds them, each built when it is read
+    (:meth:`Book.state_of`). It moves between processes as the book's arrays, not as objects."""
+
+    def __init__(
+        self, book: Book, account_ids: list[str], timezones: list[str], languages: list[str]
+    ) -> None:
+        self._book = book
+        self._ids, self._zones, self._languages = account_ids, timezones, languages
+
+    def __len__(self) -> int:
+        return self._book.n
+
+    @overload
+    def __getitem__(self, index: int) -> AccountState: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[AccountState]: ...
+
+    def __getitem__(self, index: int | slice) -> AccountState | Sequence[AccountState]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._book.state_of(index, self._ids[index], self._zones[index], self._languages[index])
+
+    def __iter__(self) -> Iterator[AccountState]:
+        yield from self._book.states(self._ids, self._zones, self._languages)
+
+    def count_status(self, status: str) -> int:
+        """How many accounts are in ``status`` (an :class:`AccountStatus` value), without building them."""
+        return int(np.count_nonzero(self._book.status == CODE_OF[AccountStatus(status)]))

@@ -30,9 +30,10 @@ shards is one addition. Amounts are integer fen. The keys (first element, then t
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -64,6 +65,48 @@ ScoreRow = tuple[str, date, int, int, str, str]
 (space-separated) — the columns of ``behaviour_scores``."""
 
 IntArray = npt.NDArray[np.int64]
+
+
+class States(Sequence[AccountState]):
+    """The final states of several shards, end to end, read through: no state is built or copied until it
+    is read."""
+
+    def __init__(self, parts: list[Sequence[AccountState]]) -> None:
+        self._parts = parts
+        self._starts = np.cumsum([0, *(len(p) for p in parts)]).astype(np.int64)
+
+    def __len__(self) -> int:
+        return int(self._starts[-1])
+
+    @overload
+    def __getitem__(self, index: int) -> AccountState: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[AccountState]: ...
+
+    def __getitem__(self, index: int | slice) -> AccountState | Sequence[AccountState]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        k = int(np.searchsorted(self._starts, index, side="right")) - 1
+        return self._parts[k][index - int(self._starts[k])]
+
+    def __iter__(self) -> Iterator[AccountState]:
+        for part in self._parts:
+            yield from part
+
+    def count_status(self, status: str) -> int:
+        """How many accounts end in ``status`` (without building the states where a part can tell)."""
+        total = 0
+        for part in self._parts:
+            counted = getattr(part, "count_status", None)
+            total += counted(status) if counted else sum(1 for s in part if str(s.status) == status)
+        return total
+
+
 FloatArray = npt.NDArray[np.float64]
 NO_SCORE = float("nan")
 """The collection score panel's value where an account is not scored (current, or not open)."""
@@ -92,7 +135,10 @@ class ShardResult:
     """``days × len(BUCKETS)``: opened accounts per bucket after each end-of-day."""
     daily_past_due: IntArray
     tallies: Counter[tuple[str, ...]]
-    states: list[AccountState]
+    states: Sequence[AccountState]
+    """Each account's final state: a list (the reference runner), or states built as they are read (the
+    array runner, :class:`~overdue.sim.book.BookStates`: a portfolio's states are large to move between
+    processes, and most runs read few of them)."""
     collections: list[Collections]
     ledger: list[LedgerRow] = field(default_factory=list)
     actions: list[ActionRow] = field(default_factory=list)
@@ -129,7 +175,8 @@ class SimulationResult:
     daily_buckets: IntArray
     daily_past_due: IntArray
     tallies: Counter[tuple[str, ...]]
-    states: list[AccountState]
+    states: Sequence[AccountState]
+    """As in :class:`ShardResult`, shard after shard (:class:`States`)."""
     collections: list[Collections]
     ledger: list[LedgerRow]
     actions: list[ActionRow]
@@ -174,7 +221,7 @@ def merge(shards: list[ShardResult], count: int) -> dict[str, Any]:
         "daily_buckets": add("daily_buckets"),
         "daily_past_due": add("daily_past_due"),
         "tallies": tallies,
-        "states": [st for s in order for st in s.states],
+        "states": States([s.states for s in order]),
         "collections": [c for s in order for c in s.collections],
         "ledger": [r for s in order for r in s.ledger],
         "actions": [r for s in order for r in s.actions],
