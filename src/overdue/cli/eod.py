@@ -25,7 +25,6 @@ from overdue.cli.common import JsonOption, print_json, progress_bar, state
 from overdue.domain.calendar import parse_date
 from overdue.domain.errors import InvalidInput
 from overdue.engine.reference import Collection, run_eod
-from overdue.setbased import nightly, store_run
 from overdue.store.db import upgrade
 from overdue.strategy import default_strategy, load_strategy
 
@@ -92,6 +91,8 @@ def eod(
     as_json: JsonOption = False,
 ) -> None:
     """Run the end-of-day (accrue → age → bill → decide → act) for every account, catching up missed dates."""
+    from overdue.setbased import nightly  # imported here: the set-based engines load slowly
+
     through: date = parse_date(on, field="--date")
     if engine_name != "reference" and engine_name not in nightly.ENGINES:
         raise InvalidInput(f"unknown engine {engine_name!r}; choose reference, {', '.join(nightly.ENGINES)}")
@@ -136,6 +137,8 @@ def _set_based(
     as_json: bool,
     checkpoint_dir: str | None = None,
 ) -> None:
+    from overdue.setbased import nightly  # imported here: the set-based engines load slowly
+
     if state_dir is None:
         raise InvalidInput(
             f"--engine {engine_name} runs over a Parquet state folder: give it with --state DIR "
@@ -175,6 +178,8 @@ def _set_based_on_store(
     strategy_file: Path | None,
     as_json: bool,
 ) -> None:
+    from overdue.setbased import nightly, store_run  # imported here: the set-based engines load slowly
+
     if state_dir is not None:
         raise InvalidInput("--store runs on the --db store; --state runs over a Parquet folder: give one")
     if start is not None:

@@ -10,7 +10,6 @@ import typer
 
 from overdue.cli.common import JsonOption, print_json, progress_bar, state
 from overdue.domain.calendar import parse_date
-from overdue.setbased import folder_load, nightly, snapshots
 from overdue.store.db import upgrade
 
 app = typer.Typer(
@@ -30,6 +29,8 @@ def export(
     """Write the store's accounts as the state snapshot of their last closed date.
 
     With the collection records and relief arrangements, active ones too (the nightly job reviews them)."""
+    from overdue.setbased import nightly, snapshots  # imported here: the set-based engines load slowly
+
     engine = state(ctx).engine()
     upgrade(engine)
     with progress_bar(as_json) as bar:
@@ -59,6 +60,8 @@ def load(
     Each date after the store's last closed date, in one transaction, as `overdue eod --store` writes a date:
     accounts, statements, ledger, limit changes, behaviour scores, and the collection actions, outbox,
     work and records when the folder ran collections. A store changed since the export is refused."""
+    from overdue.setbased import folder_load  # imported here: the set-based engines load slowly
+
     last = None if through is None else parse_date(through, field="--through")
     engine = state(ctx).engine()
     upgrade(engine)
@@ -85,6 +88,8 @@ def load(
 @app.command("list")
 def list_states(root: StateDir, as_json: JsonOption = False) -> None:
     """The business dates with a state snapshot, and their row counts."""
+    from overdue.setbased import snapshots  # imported here: the set-based engines load slowly
+
     found = [
         {"business_date": d.isoformat(), **snapshots.read_manifest(root, d)["rows"]}
         for d in snapshots.state_dates(root)
@@ -106,6 +111,8 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """One snapshot: its counts by status and bucket, or one account's rows."""
+    from overdue.setbased import snapshots  # imported here: the set-based engines load slowly
+
     day: date = parse_date(on, field="--date")
     summary = snapshots.describe(root, day, account)
     if as_json:
