@@ -34,7 +34,9 @@ from overdue.strategy import parse_strategy
 SHARD_SIZE = 250
 ENGINES = ("auto", "arrays", "reference")
 GROUPS_PER_WORKER = 4
-"""The array runner takes the shards in this many groups per worker (progress is reported per group)."""
+"""The array runner takes the shards in this many groups per worker (progress is reported per group)…"""
+MIN_GROUP = 20
+"""… of at least this many shards (5,000 accounts) where there are enough for every worker."""
 DEFAULT_START = date(2026, 1, 1)
 
 Progress = Callable[[int, int], None]
@@ -194,7 +196,9 @@ def _run_arrays(specs: list[ShardSpec], workers: int, progress: Progress | None)
     """The shards in groups of consecutive ones, each group over arrays in one worker."""
     from overdue.sim.array_shard import run_array_shards
 
-    size = max(1, -(-len(specs) // (max(1, workers) * GROUPS_PER_WORKER)))
+    workers = max(1, workers)
+    # Groups big enough for the arrays to pay (MIN_GROUP shards), small enough to keep every worker busy.
+    size = max(-(-len(specs) // (workers * GROUPS_PER_WORKER)), min(-(-len(specs) // workers), MIN_GROUP))
     groups = [specs[k : k + size] for k in range(0, len(specs), size)]
     results: list[ShardResult] = []
     if workers <= 1 or len(groups) == 1:
