@@ -22,8 +22,8 @@ from overdue.domain.state import AccountState
 from overdue.domain.terms import product_terms
 from overdue.engine.collect import Collections, plan_collection
 from overdue.sim.book import Book
+from overdue.sim.decide import ArrayStrategy
 from overdue.sim.records import NO_SCORE, Records, plan_day
-from overdue.strategy.arrays import ArrayStrategy
 from overdue.strategy.loader import load_strategy, shipped_strategy
 from overdue.strategy.model import Strategy
 

@@ -6,7 +6,7 @@ account.
 borrowers (:class:`~overdue.sim.behaviour.Behaviour`, whose draws are already one array per day), the same
 rules — the accounts on a :class:`~overdue.sim.book.Book`, their collection records on
 :class:`~overdue.sim.records.Records`, the strategy decided over columns
-(:class:`~overdue.strategy.arrays.ArrayStrategy`) — in the same order within each account's day:
+(:class:`~overdue.sim.decide.ArrayStrategy`) — in the same order within each account's day:
 
 1. life events and pressure, then the day's behaviour in batches: promised repayments, other repayments of
    the delinquent, statement repayments, purchases (each account once per batch, so each account's events
@@ -58,6 +58,7 @@ from overdue.risk.notices import NOTICE_CHANNEL, NOTICE_STAGE
 from overdue.sim.behaviour import ANSWER_STREAM, DAY_STREAM, FULL, NOTHING, REVOLVE, SHORT, Behaviour
 from overdue.sim.book import ACTIVE, CLOSED, FROZEN, WRITTEN, Book
 from overdue.sim.contacts import CONTACT_HOURS, CONTACT_TYPES, FIELD_TEAM, TIMES_STREAM
+from overdue.sim.decide import ArrayStrategy
 from overdue.sim.draws import BlockKeyedDraws, BlockRng
 from overdue.sim.limits import LimitBook
 from overdue.sim.model import CONNECT_PROBABILITY, VOICE_TYPES, BehaviourModel
@@ -67,7 +68,6 @@ from overdue.sim.result import NOT_OPEN, NOT_SCORED, ShardResult
 from overdue.sim.risk_arrays import BehaviourArrays, behaviour_values, review_candidates, scored
 from overdue.sim.shard import NO_VARIANT, ShardSpec, month_ends_between, variants_for
 from overdue.strategy import ACTION_TYPES, AccountFacts, parse_strategy
-from overdue.strategy.arrays import ArrayStrategy
 
 Ints = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]

@@ -5,7 +5,7 @@ account is placed with and the last day each treatment was done in the episode) 
 :func:`overdue.engine.collect.plan_collection` for one account at a time. :class:`Records` holds the same
 records as arrays, with the rules of :mod:`overdue.domain.collections` over a batch of accounts, and
 :func:`plan_day` runs ``plan_collection``'s steps for every account at once: open or close the episode,
-break the promises past their date, decide without escalation (:class:`~overdue.strategy.arrays.
+break the promises past their date, decide without escalation (:class:`~overdue.sim.decide.
 ArrayStrategy`), let the escalation lapse where DPD has moved the account on, decide again with it, and
 check every planned action against the rulebook.
 
@@ -35,8 +35,8 @@ from overdue.compliance import PlannedContact, Rulebook
 from overdue.domain.collections import PROMISE_MEMORY_DAYS, CollectionState, Promise
 from overdue.engine.collect import CONTACT_CHANNEL, MESSAGE_CHANNELS, UNASSIGNED_AGENCY
 from overdue.sim.book import STATUS_OF, Book
+from overdue.sim.decide import NOT_DONE, ArrayDecision, ArrayStrategy, Column, FactColumns
 from overdue.strategy import AccountFacts
-from overdue.strategy.arrays import NOT_DONE, ArrayDecision, ArrayStrategy, Column, FactColumns
 from overdue.strategy.facts import BUCKETS, FIELDS
 from overdue.strategy.quiet import quiet_days_of
 

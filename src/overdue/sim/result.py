@@ -98,6 +98,13 @@ class States(Sequence[AccountState]):
         for part in self._parts:
             yield from part
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
     def count_status(self, status: str) -> int:
         """How many accounts end in ``status`` (without building the states where a part can tell)."""
         total = 0

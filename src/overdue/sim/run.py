@@ -184,7 +184,7 @@ def array_runner_refuses(config: SimulationConfig) -> str | None:
         return "it has no daily capacity of human calls yet"
     if config.log_outcomes:
         return "it samples no collection outcomes yet"
-    from overdue.strategy.arrays import ArrayStrategy
+    from overdue.sim.decide import ArrayStrategy
 
     text = config.strategy_text or default_strategy_text()
     if "score" in ArrayStrategy(parse_strategy(text, name="simulated strategy")).fields:

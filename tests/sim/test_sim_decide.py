@@ -1,4 +1,4 @@
-"""Deciding over columns (overdue.strategy.arrays) against the reference decide, account by account, on
+"""Deciding over columns (overdue.sim.decide) against the reference decide, account by account, on
 random facts: the shipped huabei ladder and a strategy using every construct of the language."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from overdue.sim.decide import ArrayStrategy
 from overdue.strategy import AccountFacts, decide
-from overdue.strategy.arrays import ArrayStrategy
 from overdue.strategy.facts import BUCKETS, CONTACTABILITY, PLAN_STATES, PROMISE_STATES, STATUSES
 from overdue.strategy.loader import load_strategy, shipped_strategy
 from overdue.strategy.model import Strategy

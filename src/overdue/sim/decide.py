@@ -14,7 +14,7 @@ every row with a fixed number of array operations per condition and treatment, i
 
 The actions it plans are the reference's own :class:`~overdue.strategy.model.PlannedAction` records (made
 once per stage, treatment and combination of variants, with the same reason and experiment arm); it writes no
-trace. A differential test (``tests/strategy/test_strategy_arrays.py``) decides random facts both ways, with
+trace. A differential test (``tests/sim/test_sim_decide.py``) decides random facts both ways, with
 the shipped ``huabei`` strategy and one using every construct of the language, and compares every decision.
 """
 
