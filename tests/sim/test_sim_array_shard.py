@@ -95,16 +95,7 @@ def test_the_reviews_left_out_record_no_change(monkeypatch: pytest.MonkeyPatch) 
 
     def checked(book, rows, on, params, *rest):  # type: ignore[no-untyped-def]
         reviewed = original(book, rows, on, params, *rest)
-        picked = {
-            i: (action, new, doubtful)
-            for i, action, new, doubtful in zip(
-                reviewed.rows.tolist(),
-                reviewed.action.tolist(),
-                reviewed.new_limit.tolist(),
-                reviewed.doubtful.tolist(),
-                strict=True,
-            )
-        }
+        picked = {i: (action, new, doubtful) for i, action, new, doubtful in reviewed.items()}
         shard = shards[-1]
         for i in rows.tolist():
             state = shard.state(i)

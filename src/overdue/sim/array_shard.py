@@ -63,10 +63,10 @@ from overdue.sim.draws import BlockKeyedDraws, BlockRng
 from overdue.sim.limits import LimitBook
 from overdue.sim.model import CONNECT_PROBABILITY, VOICE_TYPES, BehaviourModel
 from overdue.sim.records import NO_SCORE, PlannedDay, Records, _facts, _one, plan_day
-from overdue.sim.result import NO_SCORE as NO_COLLECTION_SCORE
 from overdue.sim.result import NOT_OPEN, NOT_SCORED, ShardResult
 from overdue.sim.risk_arrays import BehaviourArrays, behaviour_values, review_candidates, scored
 from overdue.sim.shard import NO_VARIANT, ShardSpec, month_ends_between, variants_for
+from overdue.sim.tallies import EpisodeTallies
 from overdue.strategy import ACTION_TYPES, AccountFacts, parse_strategy
 
 Ints = npt.NDArray[np.int64]
@@ -124,7 +124,9 @@ class ArrayShard:
         self.variant_names = variant_names
         self.combination = self.arrays.combinations_of(self.ids)
         self.stage_names = [s.name for s in self.strategy.stages]
-        self.counts: Counter[tuple[str, ...]] = Counter()
+        self.tallies = EpisodeTallies(self.variant, self.stage_names)
+        """The reference's tallies: their counts and per-account arrays (followed here in batches)."""
+        self.counts: Counter[tuple[str, ...]] = self.tallies.counts
         self.limits = LimitBook(n, self.terms, self.counts)
         self.limit_at = np.zeros_like(self.book.amount)
         """Each account's limit at the end of each statement day (the limit in force for that cycle)."""
@@ -148,13 +150,13 @@ class ArrayShard:
         self.behaviour_score = np.full(n, NO_SCORE, dtype=np.int64)
         self.month_scores = np.full(n, NOT_SCORED, dtype=np.int32)
         self.times = BlockKeyedDraws(spec.seed, TIMES_STREAM, blocks)
-        # The tallies (overdue.sim.tallies.EpisodeTallies), as arrays.
-        self.dpd = np.zeros(n, dtype=np.int64)
-        self.past_due = np.zeros(n, dtype=np.int64)
-        self.stage = np.full(n, -1, dtype=np.int64)
-        self.stage_mask = np.zeros(n, dtype=np.int64)
-        self.type_mask = np.zeros(n, dtype=np.int64)
-        self.last_touch = np.full(n, -1, dtype=np.int64)
+        tallies = self.tallies
+        self.dpd, self.past_due, self.stage = tallies.dpd, tallies.past_due, tallies.stage
+        self.stage_mask, self.type_mask, self.last_touch = (
+            tallies.stage_mask,
+            tallies.type_mask,
+            tallies.last_touch,
+        )
         self.due_candidates = np.zeros(0, dtype=np.int64)
         self.due_month = ""
         self.repaid_past_due = np.zeros(n, dtype=np.int64)
@@ -368,13 +370,7 @@ class ArrayShard:
             self.last_move,
         )
         notice = timedelta(days=self.limits.params.cut_notice_days)
-        for i, action, new, doubtful in zip(
-            reviewed.rows.tolist(),
-            reviewed.action.tolist(),
-            reviewed.new_limit.tolist(),
-            reviewed.doubtful.tolist(),
-            strict=True,
-        ):
+        for i, action, new, doubtful in reviewed.items():
             if doubtful:  # the reference's own review decides
                 state = self.state(i)
                 after, change = self.limits.review(i, state, state.statements, on)
@@ -845,22 +841,7 @@ def run_array_shards(specs: Sequence[ShardSpec]) -> ShardResult:
     shard = ArrayShard(specs)
     months = month_ends_between(spec.start, spec.end)
     days = (spec.end - spec.start).days + 1
-    n = shard.n
-    result = ShardResult(
-        indices=[b.index for b in shard.borrowers],
-        month_ends=months,
-        bucket=np.full((n, len(months)), NOT_OPEN, dtype=np.int8),
-        dpd=np.zeros((n, len(months)), dtype=np.int32),
-        overdue=np.zeros((n, len(months)), dtype=np.int64),
-        outstanding=np.zeros((n, len(months)), dtype=np.int64),
-        collection_score=np.full((n, len(months)), NO_COLLECTION_SCORE, dtype=np.float64),
-        behaviour_score=np.full((n, len(months)), NOT_SCORED, dtype=np.int32),
-        daily_buckets=np.zeros((days, len(BUCKETS)), dtype=np.int64),
-        daily_past_due=np.zeros(days, dtype=np.int64),
-        tallies=shard.counts,
-        states=[],
-        collections=[],
-    )
+    result = ShardResult.empty([b.index for b in shard.borrowers], months, days, shard.counts)
     column = 0
     book = shard.book
     for k in range(days):
@@ -891,7 +872,7 @@ def run_array_shards(specs: Sequence[ShardSpec]) -> ShardResult:
             UNASSIGNED_AGENCY if shard.records.placed[i] else None,
             date.fromordinal(int(shard.records.placed_on[i])) if shard.records.placed[i] else None,
         )
-        for i in range(n)
+        for i in range(shard.n)
     ]
     return result
 

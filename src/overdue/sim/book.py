@@ -747,18 +747,9 @@ INCOME = {
 """The income account of each interest posting."""
 
 
-class BookStates(Sequence[AccountState]):
-    """The accounts of a finished :class:`Book` as the domain holds them, each built when it is read
-    (:meth:`Book.state_of`). It moves between processes as the book's arrays, not as objects."""
-
-    def __init__(
-        self, book: Book, account_ids: list[str], timezones: list[str], languages: list[str]
-    ) -> None:
-        self._book = book
-        self._ids, self._zones, self._languages = account_ids, timezones, languages
-
-    def __len__(self) -> int:
-        return self._book.n
+class StateSequence(Sequence[AccountState]):
+    """Account states read through, built when read (:meth:`_at`); equal to any sequence of the same
+    states."""
 
     @overload
     def __getitem__(self, index: int) -> AccountState: ...
@@ -773,6 +764,33 @@ class BookStates(Sequence[AccountState]):
             index += len(self)
         if not 0 <= index < len(self):
             raise IndexError(index)
+        return self._at(index)
+
+    def _at(self, index: int) -> AccountState:
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class BookStates(StateSequence):
+    """The accounts of a finished :class:`Book` as the domain holds them, each built when it is read
+    (:meth:`Book.state_of`). It moves between processes as the book's arrays, not as objects."""
+
+    def __init__(
+        self, book: Book, account_ids: list[str], timezones: list[str], languages: list[str]
+    ) -> None:
+        self._book = book
+        self._ids, self._zones, self._languages = account_ids, timezones, languages
+
+    def __len__(self) -> int:
+        return self._book.n
+
+    def _at(self, index: int) -> AccountState:
         return self._book.state_of(index, self._ids[index], self._zones[index], self._languages[index])
 
     def __iter__(self) -> Iterator[AccountState]:

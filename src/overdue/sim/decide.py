@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from overdue.strategy.conditions import Condition, Parameters, Ref, Scalar, Test, Value
-from overdue.strategy.decide import _arm_of, assign_variant, treatment_reason
+from overdue.strategy.decide import _planned, assign_variant, treatment_reason
 from overdue.strategy.facts import FIELDS, AccountFacts
 from overdue.strategy.model import PlannedAction, Strategy, Treatment, resolve_int
 
@@ -202,20 +202,9 @@ class ArrayStrategy:
         if planned is None:
             t = self.treatments[treatment]
             stage = self.strategy.stages[int(self.stage_of[treatment])]
-            parameters = self.parameters[combination]
+            why = treatment_reason(t, self.parameters[combination])
             arms = list(zip(self.strategy.experiments, self.combinations[combination], strict=True))
-            experiment, variant = _arm_of(t, stage, arms)
-            planned = self._actions[key] = PlannedAction(
-                type=t.type,
-                stage=stage.name,
-                treatment=t.id,
-                template=t.template,
-                priority=t.priority,
-                party=t.party,
-                experiment=experiment,
-                variant=variant,
-                reason=f"stage {stage.name}: {treatment_reason(t, parameters)}",
-            )
+            planned = self._actions[key] = _planned(t, stage, why, arms)
         return planned
 
     # --- conditions and schedules ------------------------------------------------------------------------

@@ -33,14 +33,15 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, overload
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from overdue.domain.state import AccountState
 from overdue.engine.collect import Collections
-from overdue.reports.metrics import portfolio_summary
+from overdue.reports.metrics import BUCKETS, portfolio_summary
+from overdue.sim.book import StateSequence
 from overdue.sim.borrowers import Borrower
 from overdue.sim.outcomes import Outcome
 
@@ -67,7 +68,7 @@ ScoreRow = tuple[str, date, int, int, str, str]
 IntArray = npt.NDArray[np.int64]
 
 
-class States(Sequence[AccountState]):
+class States(StateSequence):
     """The final states of several shards, end to end, read through: no state is built or copied until it
     is read."""
 
@@ -78,32 +79,13 @@ class States(Sequence[AccountState]):
     def __len__(self) -> int:
         return int(self._starts[-1])
 
-    @overload
-    def __getitem__(self, index: int) -> AccountState: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[AccountState]: ...
-
-    def __getitem__(self, index: int | slice) -> AccountState | Sequence[AccountState]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(index)
+    def _at(self, index: int) -> AccountState:
         k = int(np.searchsorted(self._starts, index, side="right")) - 1
         return self._parts[k][index - int(self._starts[k])]
 
     def __iter__(self) -> Iterator[AccountState]:
         for part in self._parts:
             yield from part
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence):
-            return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-
-    __hash__ = None  # type: ignore[assignment]
 
     def count_status(self, status: str) -> int:
         """How many accounts end in ``status`` (without building the states where a part can tell)."""
@@ -155,6 +137,28 @@ class ShardResult:
     outcomes: list[Outcome] = field(default_factory=list)
     """With ``log_outcomes``: the delinquent accounts' collection facts and outcomes
     (:mod:`overdue.sim.outcomes`)."""
+
+    @classmethod
+    def empty(
+        cls, indices: list[int], month_ends: list[date], days: int, tallies: Counter[tuple[str, ...]]
+    ) -> ShardResult:
+        """The result of a shard before it runs: nothing open, nothing scored, no states yet."""
+        n, months = len(indices), len(month_ends)
+        return cls(
+            indices=indices,
+            month_ends=month_ends,
+            bucket=np.full((n, months), NOT_OPEN, dtype=np.int8),
+            dpd=np.zeros((n, months), dtype=np.int32),
+            overdue=np.zeros((n, months), dtype=np.int64),
+            outstanding=np.zeros((n, months), dtype=np.int64),
+            collection_score=np.full((n, months), NO_SCORE, dtype=np.float64),
+            behaviour_score=np.full((n, months), NOT_SCORED, dtype=np.int32),
+            daily_buckets=np.zeros((days, len(BUCKETS)), dtype=np.int64),
+            daily_past_due=np.zeros(days, dtype=np.int64),
+            tallies=tallies,
+            states=[],
+            collections=[],
+        )
 
 
 @dataclass

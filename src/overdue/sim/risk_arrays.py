@@ -49,6 +49,18 @@ class Reviewed:
     new_limit: Ints
     doubtful: Mask
 
+    def items(self) -> list[tuple[int, str, int, bool]]:
+        """Each review as (account, action, new limit, doubtful)."""
+        return list(
+            zip(
+                self.rows.tolist(),
+                self.action.tolist(),
+                self.new_limit.tolist(),
+                self.doubtful.tolist(),
+                strict=True,
+            )
+        )
+
 
 def cycles(book: Book, rows: Ints, today: int) -> tuple[Mask, Mask, Mask]:
     """The completed cycles of ``rows`` on ``today`` (:func:`overdue.risk.review.cycles_from_history`):

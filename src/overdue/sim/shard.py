@@ -67,7 +67,6 @@ from overdue.sim.model import VOICE_TYPES, BehaviourModel
 from overdue.sim.oracle import oracle_uplift_ppm
 from overdue.sim.outcomes import OutcomeLog
 from overdue.sim.result import (
-    NO_SCORE,
     NOT_OPEN,
     NOT_SCORED,
     ActionRow,
@@ -703,22 +702,7 @@ def run_shard(spec: ShardSpec) -> ShardResult:
     shard = Shard(spec)
     months = month_ends_between(spec.start, spec.end)
     days = (spec.end - spec.start).days + 1
-    n = shard.n
-    result = ShardResult(
-        indices=[b.index for b in spec.borrowers],
-        month_ends=months,
-        bucket=np.full((n, len(months)), NOT_OPEN, dtype=np.int8),
-        dpd=np.zeros((n, len(months)), dtype=np.int32),
-        overdue=np.zeros((n, len(months)), dtype=np.int64),
-        outstanding=np.zeros((n, len(months)), dtype=np.int64),
-        collection_score=np.full((n, len(months)), NO_SCORE, dtype=np.float64),
-        behaviour_score=np.full((n, len(months)), NOT_SCORED, dtype=np.int32),
-        daily_buckets=np.zeros((days, len(BUCKETS)), dtype=np.int64),
-        daily_past_due=np.zeros(days, dtype=np.int64),
-        tallies=shard.counts,
-        states=[],
-        collections=[],
-    )
+    result = ShardResult.empty([b.index for b in spec.borrowers], months, days, shard.counts)
     column = 0
     outcomes = OutcomeLog() if spec.log_outcomes else None
     for k in range(days):
@@ -745,7 +729,7 @@ def run_shard(spec: ShardSpec) -> ShardResult:
             column += 1
         if outcomes is not None and outcomes.samples_on(k):
             shard.sample_outcomes(on, outcomes)
-    result.states = [shard.final(i) for i in range(n)]  # every account opens within the first month
+    result.states = [shard.final(i) for i in range(shard.n)]  # every account opens within the first month
     result.collections = list(shard.colls)
     result.ledger, result.actions, result.days, result.scores = (
         shard.ledger,
