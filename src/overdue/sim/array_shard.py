@@ -1,10 +1,13 @@
 """One shard of the simulation over arrays: the reference shard's days, batch by batch instead of account by
 account.
 
-:func:`run_array_shard` takes the same :class:`~overdue.sim.shard.ShardSpec` as
-:func:`overdue.sim.shard.run_shard` and returns the same :class:`~overdue.sim.result.ShardResult`: the same
-borrowers (:class:`~overdue.sim.behaviour.Behaviour`, whose draws are already one array per day), the same
-rules — the accounts on a :class:`~overdue.sim.book.Book`, their collection records on
+:func:`run_array_shards` takes the :class:`~overdue.sim.shard.ShardSpec` of consecutive shards (the
+simulation cuts the portfolio into shards of 250 accounts; :func:`overdue.sim.run.simulate` hands a worker
+many at once) and returns one :class:`~overdue.sim.result.ShardResult` for all their accounts, the same as
+:func:`overdue.sim.shard.run_shard`'s results of those shards merged: the same borrowers
+(:class:`~overdue.sim.behaviour.Behaviour`, each shard's draws from its own generators,
+:class:`~overdue.sim.draws.BlockRng` and :class:`~overdue.sim.draws.BlockKeyedDraws`), the same rules — the
+accounts on a :class:`~overdue.sim.book.Book`, their collection records on
 :class:`~overdue.sim.records.Records`, the strategy decided over columns
 (:class:`~overdue.sim.decide.ArrayStrategy`) — in the same order within each account's day:
 
@@ -23,12 +26,14 @@ rulebook: the simulator's contact hours lie inside its window, the account has n
 debtor or a guarantor, and the day's conversations, unanswered calls and field visits are under their
 caps); otherwise the rulebook itself checks it, with the contact's time and the day's contacts.
 
-What is not done over arrays yet, and is done by the reference's own functions on each account's state
-(:meth:`~overdue.sim.book.Book.state_of`): the monthly limit reviews, the month-end behaviour scores and the
-month-end collection scores. What this runner refuses (:class:`ValueError`): a daily capacity of human calls
+The limit reviews and the behaviour scores run over arrays (:mod:`~overdue.sim.risk_arrays`); the reference's
+own review, on the account's state (:meth:`~overdue.sim.book.Book.state_of`), records each change whose
+decision needs it, and the month-end collection score of each delinquent account is the reference's
+(:func:`~overdue.risk.collection.shipped_propensity`, on facts read from the arrays). What this runner
+refuses (:class:`ValueError`, :func:`overdue.sim.run.array_runner_refuses`): a daily capacity of human calls
 (:mod:`overdue.sim.calls`), sampling collection outcomes, keeping records to persist, a rulebook other than
-China's, and a strategy that reads the collection score. A differential test (``tests/sim/
-test_sim_array_shard.py``) runs shards both ways and compares every tally, panel, final state and
+China's, and a strategy that reads the collection score. Differential tests
+(``tests/sim/test_sim_array_shard.py``) run shards both ways and compare every tally, panel, final state and
 collection record.
 """
 
@@ -47,7 +52,7 @@ from overdue.compliance import rulebook as compliance_rulebook
 from overdue.compliance.rules import CALL_CHANNELS, DEFAULT_PARAMS, UNANSWERED
 from overdue.domain.calendar import add_months, is_month_end, month_key
 from overdue.domain.collections import CONTACT_PARTIES as PARTIES
-from overdue.domain.collections import CONVERSATIONS, CollectionState
+from overdue.domain.collections import CONVERSATIONS
 from overdue.domain.state import AccountState
 from overdue.domain.terms import product_terms
 from overdue.engine.collect import UNASSIGNED_AGENCY, Collections
@@ -62,7 +67,7 @@ from overdue.sim.decide import ArrayStrategy
 from overdue.sim.draws import BlockKeyedDraws, BlockRng
 from overdue.sim.limits import LimitBook
 from overdue.sim.model import CONNECT_PROBABILITY, VOICE_TYPES, BehaviourModel
-from overdue.sim.records import NO_SCORE, PlannedDay, Records, _facts, _one, plan_day
+from overdue.sim.records import NO_SCORE, PlannedDay, Records, fact_columns, one_account, plan_day
 from overdue.sim.result import NOT_OPEN, NOT_SCORED, ShardResult
 from overdue.sim.risk_arrays import BehaviourArrays, behaviour_values, review_candidates, scored
 from overdue.sim.shard import NO_VARIANT, ShardSpec, month_ends_between, variants_for
@@ -74,12 +79,10 @@ Mask = npt.NDArray[np.bool_]
 Floats = npt.NDArray[np.float64]
 
 CODES = {"active": ACTIVE, "frozen": FROZEN, "closed": CLOSED, "written_off": WRITTEN}
-LIFT_TYPES = ACTION_TYPES
-"""Action types by index (the tallies' type masks)."""
 
 
 class ArrayShard:
-    """The running state of one shard over arrays; :func:`run_array_shard` drives it."""
+    """The running state of consecutive shards over arrays; :func:`run_array_shards` drives it."""
 
     def __init__(self, specs: Sequence[ShardSpec]) -> None:
         spec = specs[0]
@@ -616,8 +619,10 @@ class ArrayShard:
         return times
 
     def _facts_now(self, planned: PlannedDay, row: int, i: int, on: date) -> AccountFacts:
-        every = _facts(on, np.array([i]), self.book, self.records, self.behaviour_score, self.combination)
-        facts = _one(every, 0, self.ids[i], int(planned.facts.values["escalation"][row]))
+        every = fact_columns(
+            on, np.array([i]), self.book, self.records, self.behaviour_score, self.combination
+        )
+        facts = one_account(every, 0, self.ids[i], int(planned.facts.values["escalation"][row]))
         records = self.records
         today = on.toordinal()
         last = int(records.last_contact[i])
@@ -875,6 +880,3 @@ def run_array_shards(specs: Sequence[ShardSpec]) -> ShardResult:
         for i in range(shard.n)
     ]
     return result
-
-
-__all__ = ["ArrayShard", "CollectionState", "run_array_shard"]

@@ -297,7 +297,7 @@ def plan_day(
     records.forget_done(rows)
     broken = records.review_promises(rows, on)
 
-    facts = _facts(today, rows, book, records, behaviour_score, combination, strategy.fields | NEEDED)
+    facts = fact_columns(today, rows, book, records, behaviour_score, combination, strategy.fields | NEEDED)
     quiet = quiet_days_of(strategy.strategy)
     owed = facts.values["total_due"] > 0
     if quiet is None:
@@ -330,8 +330,8 @@ def plan_day(
         action = strategy.action(int(decision.treatments[j]), int(facts.combination[row]))
         channel = MESSAGE_CHANNELS.get(action.type) or CONTACT_CHANNEL.get(action.type, "none")
         planned = PlannedContact(action.type, channel, action.party, None, timezones[i])
-        every = _facts(today, np.array([i]), book, records, behaviour_score, combination)
-        one = _one(every, 0, account_ids[i], int(facts.values["escalation"][row]))
+        every = fact_columns(today, np.array([i]), book, records, behaviour_score, combination)
+        one = one_account(every, 0, account_ids[i], int(facts.values["escalation"][row]))
         verdict = rulebook.check(planned, one, ())
         if not verdict.allowed:
             allowed[j] = False
@@ -352,7 +352,7 @@ NEEDED = frozenset({"days_past_due", "escalation", "days_to_due", "total_due"})
 schedules, what is due for whether to decide at all)."""
 
 
-def _facts(
+def fact_columns(
     today: date,
     rows: Ints,
     book: Book,
@@ -449,7 +449,7 @@ def _take(facts: FactColumns, picked: Ints) -> FactColumns:
     )
 
 
-def _one(facts: FactColumns, row: int, account_id: str, escalation: int = 0) -> AccountFacts:
+def one_account(facts: FactColumns, row: int, account_id: str, escalation: int = 0) -> AccountFacts:
     """One row of ``facts`` as the reference's record (for the rulebook's own check)."""
     values: dict[str, Any] = {}
     for name, column in facts.values.items():
