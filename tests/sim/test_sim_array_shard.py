@@ -178,3 +178,28 @@ def test_the_array_engine_refuses_what_it_does_not_run() -> None:
     with pytest.raises(ValueError, match="keeps no records"):
         simulate(config)
     assert array_runner_refuses(dataclasses.replace(config, keep_records=False)) is None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"book_by_score": True, "english_share": 0.3},  # the demo's booking, borrowers writing English
+        {"model": BehaviourModel(fraud_share=0.0), "seed": 7},
+        {"strategy_text": SINK.read_text(encoding="utf-8"), "seed": 8},
+    ],
+)
+def test_both_engines_agree_over_a_year(changes: dict[str, object]) -> None:
+    """A year of 1,500 accounts, both engines, with the demo's booking, no fraud, or an experiment."""
+    config = dataclasses.replace(
+        SimulationConfig(accounts=1_500, months=12, workers=2, engine="reference"),
+        **changes,  # type: ignore[arg-type]
+    )
+    expected = simulate(config)
+    actual = simulate(dataclasses.replace(config, engine="arrays"))
+    assert actual.summary() == expected.summary()
+    assert +actual.tallies == +expected.tallies
+    for name in PANELS:
+        assert np.array_equal(getattr(actual, name), getattr(expected, name)), name
+    assert list(actual.states) == list(expected.states)
+    assert actual.collections == expected.collections
