@@ -15,9 +15,11 @@ from overdue.risk.changes import change_to_record
 from overdue.sim import array_shard
 from overdue.sim.array_shard import run_array_shard
 from overdue.sim.borrowers import make_borrowers
+from overdue.sim.calls import CallPolicy
 from overdue.sim.model import BehaviourModel
 from overdue.sim.run import SimulationConfig, array_runner_refuses, default_strategy_text, simulate
 from overdue.sim.shard import ShardSpec, run_shard
+from overdue.sim.uplift import experiment_strategy_text
 
 START = date(2026, 1, 1)
 PANELS = ("bucket", "dpd", "overdue", "outstanding", "behaviour_score", "daily_buckets", "daily_past_due")
@@ -203,3 +205,16 @@ def test_both_engines_agree_over_a_year(changes: dict[str, object]) -> None:
         assert np.array_equal(getattr(actual, name), getattr(expected, name)), name
     assert list(actual.states) == list(expected.states)
     assert actual.collections == expected.collections
+
+
+@pytest.mark.parametrize("priority", ["balance", "expected", "random", "oracle"])
+def test_a_call_capacity_gives_the_reference_result(priority: str) -> None:
+    """Human calls wait and are made in priority order up to the shard's capacity, the rest refused by it:
+    the same calls made and left over, the same tallies (uplift follow-up included), as the reference."""
+    spec = dataclasses.replace(
+        _spec(250, 5, 13, experiment_strategy_text(), BehaviourModel(fraud_share=0.05)),
+        calls=CallPolicy(6, priority),
+    )
+    expected = run_shard(spec)
+    assert expected.tallies[("call_queue", "over")] > 0 and expected.tallies[("call_queue", "made")] > 0
+    _compare(spec)

@@ -29,10 +29,12 @@ caps); otherwise the rulebook itself checks it, with the contact's time and the 
 The limit reviews and the behaviour scores run over arrays (:mod:`~overdue.sim.risk_arrays`); the reference's
 own review, on the account's state (:meth:`~overdue.sim.book.Book.state_of`), records each change whose
 decision needs it, and the month-end collection score of each delinquent account is the reference's
-(:func:`~overdue.risk.collection.shipped_propensity`, on facts read from the arrays). What this runner
-refuses (:class:`ValueError`, :func:`overdue.sim.run.array_runner_refuses`): a daily capacity of human calls
-(:mod:`overdue.sim.calls`), sampling collection outcomes, keeping records to persist, a rulebook other than
-China's, and a strategy that reads the collection score. Differential tests
+(:func:`~overdue.risk.collection.shipped_propensity`, on facts read from the arrays). With a daily capacity
+of human calls (:mod:`overdue.sim.calls`) the calls wait and are made at the end of the day in the policy's
+order, each shard's up to its share, as the reference makes them (:meth:`ArrayShard._make_calls`). What this
+runner refuses (:class:`ValueError`, :func:`overdue.sim.run.array_runner_refuses`): sampling collection
+outcomes, keeping records to persist, a rulebook other than China's, and a strategy that reads the
+collection score. Differential tests
 (``tests/sim/test_sim_array_shard.py``) run shards both ways and compare every tally, panel, final state and
 collection record.
 """
@@ -41,6 +43,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -58,20 +61,28 @@ from overdue.domain.terms import product_terms
 from overdue.engine.collect import UNASSIGNED_AGENCY, Collections
 from overdue.reports.metrics import BUCKETS
 from overdue.risk.behaviour import shipped_model as shipped_behaviour_model
-from overdue.risk.collection import CollectionFacts, delinquency_entries, shipped_propensity
+from overdue.risk.collection import (
+    SCORE_FACT_SCALE,
+    CollectionFacts,
+    delinquency_entries,
+    shipped_propensity,
+)
 from overdue.risk.notices import NOTICE_CHANNEL, NOTICE_STAGE
 from overdue.sim.behaviour import ANSWER_STREAM, DAY_STREAM, FULL, NOTHING, REVOLVE, SHORT, Behaviour
 from overdue.sim.book import ACTIVE, CLOSED, FROZEN, WRITTEN, Book
+from overdue.sim.calls import CALL_TYPES, LOT_STREAM
 from overdue.sim.contacts import CONTACT_HOURS, CONTACT_TYPES, FIELD_TEAM, TIMES_STREAM
 from overdue.sim.decide import ArrayStrategy
 from overdue.sim.draws import BlockKeyedDraws, BlockRng
 from overdue.sim.limits import LimitBook
 from overdue.sim.model import CONNECT_PROBABILITY, VOICE_TYPES, BehaviourModel
+from overdue.sim.oracle import oracle_uplift_ppm
 from overdue.sim.records import NO_SCORE, PlannedDay, Records, fact_columns, one_account, plan_day
 from overdue.sim.result import NOT_OPEN, NOT_SCORED, ShardResult
 from overdue.sim.risk_arrays import BehaviourArrays, behaviour_values, review_candidates, scored
 from overdue.sim.shard import NO_VARIANT, ShardSpec, month_ends_between, variants_for
 from overdue.sim.tallies import EpisodeTallies
+from overdue.sim.uplift import UpliftLog
 from overdue.strategy import ACTION_TYPES, AccountFacts, parse_strategy
 
 Ints = npt.NDArray[np.int64]
@@ -88,8 +99,6 @@ class ArrayShard:
         spec = specs[0]
         if any(s.index != spec.index + k for k, s in enumerate(specs)):
             raise ValueError("an array shard holds consecutive shards")
-        if spec.calls.limited:
-            raise ValueError("the array runner has no call capacity yet; run the reference runner")
         if spec.log_outcomes or spec.keep_records:
             raise ValueError("the array runner neither samples outcomes nor keeps records yet")
         self.spec = spec
@@ -150,9 +159,19 @@ class ArrayShard:
         self.t_party_code = np.array([PARTIES.index(t.party) for t in treatments], dtype=np.int64)
         self.t_plain = np.array([t.party in ("debtor", "guarantor") for t in treatments], dtype=bool)
         self.t_lift = np.array([self.model.lifts.get(t.type, 0.0) for t in treatments], dtype=np.float64)
+        self.t_human_call = np.array([t.type in CALL_TYPES for t in treatments], dtype=bool)
         self.behaviour_score = np.full(n, NO_SCORE, dtype=np.int64)
         self.month_scores = np.full(n, NOT_SCORED, dtype=np.int32)
         self.times = BlockKeyedDraws(spec.seed, TIMES_STREAM, blocks)
+        self.calls = spec.calls
+        """The daily capacity of human calls and their order (:mod:`overdue.sim.calls`)."""
+        self.lots = BlockKeyedDraws(spec.seed, LOT_STREAM, blocks)
+        self.block_starts = np.cumsum([0, *(size for _, size in blocks[:-1])]).astype(np.int64)
+        self.block_capacity = np.array(
+            [self.calls.shard_capacity(size) if self.calls.limited else 0 for _, size in blocks],
+            dtype=np.int64,
+        )
+        self.uplift_log = UpliftLog(self.counts)
         tallies = self.tallies
         self.dpd, self.past_due, self.stage = tallies.dpd, tallies.past_due, tallies.stage
         self.stage_mask, self.type_mask, self.last_touch = (
@@ -487,69 +506,230 @@ class ArrayShard:
 
     def _act_steps(self, on: date, planned: PlannedDay, accounts: Ints, position: Ints, rank: Ints) -> None:
         """Make the day's planned actions, position by position (each account's first action, then its
-        second, …): the contacts checked at their time, the allowed actions recorded and made."""
-        today = on.toordinal()
+        second, …): the contacts checked at their time, the allowed actions recorded and made. With a call
+        capacity, the human calls wait and are made at the end of the day in priority order
+        (:meth:`_make_calls`)."""
         decision = planned.decision
         treatments = decision.treatments
         for j in np.flatnonzero(~planned.allowed).tolist():
             self.counts[("actions_refused", planned.rule[j] or "unknown")] += 1
-        allowed = planned.allowed.copy()
         day = _ContactDay(self.n)
-        contacts_of = np.bincount(accounts[allowed & self.t_contact[treatments]], minlength=self.n)
+        contacts_of = np.bincount(accounts[planned.allowed & self.t_contact[treatments]], minlength=self.n)
         time_cache: dict[int, list[datetime]] = {}
+        waiting: list[_Waiting] = []
         order = np.argsort(position, kind="stable")
         bounds = np.searchsorted(position[order], np.arange(int(position.max()) + 2))
         for p in range(len(bounds) - 1):
             js = order[bounds[p] : bounds[p + 1]]
-            rows, tj = accounts[js], treatments[js]
-            ok = allowed[js]
-            contact = ok & self.t_contact[tj]
-            call, field = self.t_call[tj], self.t_field[tj]
-            party = self.t_party_code[tj]
-            doubtful = contact & (
-                ~self.t_plain[tj]
-                | (call & (day.conversations[rows] >= self.max_conversations))
-                | (call & (day.unanswered[party, rows] >= self.max_unanswered))
-                | (field & (day.field_visits[rows] >= self.max_field))
+            if self.calls.limited:
+                queued = planned.allowed[js] & self.t_human_call[treatments[js]]
+                if queued.any():
+                    waiting.append(self._wait(on, js[queued], accounts[js[queued]], p))
+                js = js[~queued]
+            if len(js):
+                self._make(
+                    on,
+                    planned,
+                    js,
+                    accounts[js],
+                    planned.allowed[js].copy(),
+                    rank,
+                    day,
+                    contacts_of,
+                    time_cache,
+                )
+        if waiting:
+            self._make_calls(on, planned, waiting, rank, day, contacts_of, time_cache)
+
+    def _make(
+        self,
+        on: date,
+        planned: PlannedDay,
+        js: Ints,
+        rows: Ints,
+        ok: Mask,
+        rank: Ints,
+        day: _ContactDay,
+        contacts_of: Ints,
+        time_cache: dict[int, list[datetime]],
+    ) -> None:
+        """Record and make the actions ``js`` (each of another account; ``ok``: allowed so far): a contact
+        is checked at its own time first."""
+        today = on.toordinal()
+        tj = planned.decision.treatments[js]
+        contact = ok & self.t_contact[tj]
+        call, field = self.t_call[tj], self.t_field[tj]
+        party = self.t_party_code[tj]
+        doubtful = contact & (
+            ~self.t_plain[tj]
+            | (call & (day.conversations[rows] >= self.max_conversations))
+            | (call & (day.unanswered[party, rows] >= self.max_unanswered))
+            | (field & (day.field_visits[rows] >= self.max_field))
+        )
+        if not self.inside_hours:
+            doubtful = contact
+        for k in np.flatnonzero(doubtful).tolist():
+            if not self._allowed_at_its_time(
+                on, planned, int(js[k]), int(rows[k]), rank, contacts_of, day, time_cache
+            ):
+                ok[k] = False
+        self._count_actions(tj, rows, ok)
+        done = np.flatnonzero(ok)
+        if not len(done):
+            return
+        drows, dt = rows[done], tj[done]
+        self.records.last_done[drows, dt] = today
+        kinds = self.t_type_index[dt]
+        self.touched(drows, kinds)
+        lift = self.t_lift[dt].copy()
+        voice = self.t_voice[dt]
+        outcome = np.full(len(done), "no_answer", dtype=object)
+        if voice.any():
+            v = np.flatnonzero(voice)
+            connected, logged = self.answer(on, drows[v], self.t_type[dt[v]])
+            lift[v] = np.where(connected, lift[v], 0.0)
+            outcome[v] = logged
+        lift[~voice & self.behaviour.unreachable[drows]] *= 0.1
+        made = self.t_contact[dt]
+        if made.any():
+            m = np.flatnonzero(made)
+            day.made(self, drows[m], rank[js[done[m]]], dt[m], outcome[m])
+        lifted = lift > 0
+        if lifted.any():
+            lr = drows[lifted]
+            dpd = self.dpd[lr]
+            weight = np.select([dpd <= 15, dpd <= 30, dpd <= 90], [1.5, 1.2, 1.0], 0.6)
+            b = self.behaviour
+            b.pressure[lr] += lift[lifted] * b.willingness[lr] * weight
+            late = dpd > 0
+            self.last_touch[lr[late]] = kinds[lifted][late]
+
+    def _wait(self, on: date, js: Ints, rows: Ints, position: int) -> _Waiting:
+        """Human calls planned and allowed, waiting for a collector (:class:`overdue.sim.calls.WaitingCall`):
+        their overdue balance, ``score`` fact, lot and predicted extra recovery as they stand now."""
+        today = on.toordinal()
+        balance = self.book.overdue_balance(rows, today)
+        scores = [
+            round(self.collection_score(i, on) * SCORE_FACT_SCALE) if self.book.dpd[i] > 0 else None
+            for i in rows.tolist()
+        ]
+        lots = self.lots.next_many(rows, today)
+        extra = np.zeros(len(rows), dtype=np.int64)
+        priority = self.calls.priority
+        if priority == "uplift":
+            table = self.calls.uplift_table()
+            extra = np.array(
+                [table.extra_fen_ppm(s, int(b)) for s, b in zip(scores, balance.tolist(), strict=True)],
+                dtype=np.int64,
             )
-            if not self.inside_hours:
-                doubtful = contact
-            for k in np.flatnonzero(doubtful).tolist():
-                if not self._allowed_at_its_time(
-                    on, planned, int(js[k]), int(rows[k]), rank, contacts_of, day, time_cache
-                ):
-                    ok[k] = False
-            allowed[js] = ok
-            self._count_actions(tj, rows, ok)
-            done = np.flatnonzero(ok)
-            if not len(done):
-                continue
-            drows, dt = rows[done], tj[done]
-            self.records.last_done[drows, dt] = today
-            kinds = self.t_type_index[dt]
-            self.touched(drows, kinds)
-            lift = self.t_lift[dt].copy()
-            voice = self.t_voice[dt]
-            outcome = np.full(len(done), "no_answer", dtype=object)
-            if voice.any():
-                v = np.flatnonzero(voice)
-                connected, logged = self.answer(on, drows[v], self.t_type[dt[v]])
-                lift[v] = np.where(connected, lift[v], 0.0)
-                outcome[v] = logged
-            lift[~voice & self.behaviour.unreachable[drows]] *= 0.1
-            made = self.t_contact[dt]
-            if made.any():
-                m = np.flatnonzero(made)
-                day.made(self, drows[m], rank[js[done[m]]], dt[m], outcome[m])
-            lifted = lift > 0
-            if lifted.any():
-                lr = drows[lifted]
-                dpd = self.dpd[lr]
-                weight = np.select([dpd <= 15, dpd <= 30, dpd <= 90], [1.5, 1.2, 1.0], 0.6)
-                b = self.behaviour
-                b.pressure[lr] += lift[lifted] * b.willingness[lr] * weight
-                late = dpd > 0
-                self.last_touch[lr[late]] = kinds[lifted][late]
+        elif priority == "oracle":
+            b = self.behaviour
+            ability = b.effective_ability()
+            extra = np.array(
+                [
+                    oracle_uplift_ppm(
+                        b.model,
+                        float(ability[i]),
+                        float(b.willingness[i]),
+                        float(b.pressure[i]),
+                        int(self.book.dpd[i]),
+                        bool(b.unreachable[i]),
+                    )
+                    * int(balance[k])
+                    for k, i in enumerate(rows.tolist())
+                ],
+                dtype=np.int64,
+            )
+        return _Waiting(js, rows, np.full(len(rows), position), balance, scores, lots, extra)
+
+    def _make_calls(
+        self,
+        on: date,
+        planned: PlannedDay,
+        waiting: list[_Waiting],
+        rank: Ints,
+        day: _ContactDay,
+        contacts_of: Ints,
+        time_cache: dict[int, list[datetime]],
+    ) -> None:
+        """The day's waiting calls in priority order, up to each shard's capacity (:meth:`Shard.make_calls`);
+        the others refused by the capacity."""
+        today = on.toordinal()
+        js = np.concatenate([w.js for w in waiting])
+        rows = np.concatenate([w.rows for w in waiting])
+        position = np.concatenate([w.position for w in waiting])
+        balance = np.concatenate([w.balance for w in waiting])
+        scores = [s for w in waiting for s in w.scores]
+        lots = np.concatenate([w.lots for w in waiting])
+        extra = np.concatenate([w.extra for w in waiting])
+        unscored = np.array([s is None for s in scores], dtype=bool)
+        score = np.array([s or 0 for s in scores], dtype=np.int64)
+        block = np.searchsorted(self.block_starts, rows, side="right") - 1
+        # The reference queues calls account by account, each account's in step order; then a stable sort by
+        # the priority's key (overdue.sim.calls.ORDERS), each shard apart.
+        keys = {
+            "balance": [-balance],
+            "score": [unscored, -score, -balance],
+            "expected": [unscored, -score * balance, -balance],
+            "risk": [unscored, score, -balance],
+            "uplift": [unscored, -extra, -balance],
+            "oracle": [unscored, -extra, -balance],
+            "random": [lots],
+        }[self.calls.priority]
+        order = np.lexsort((position, rows, *reversed(keys), block))
+        js, rows, balance, score, unscored = (
+            js[order],
+            rows[order],
+            balance[order],
+            score[order],
+            unscored[order],
+        )
+        block = block[order]
+        starts = np.searchsorted(block, block, side="left")
+        place = np.arange(len(rows)) - starts  # each call's place in its shard's queue
+        made = place < self.block_capacity[block]
+        for flag, word in ((made, "made"), (~made, "over")):
+            if flag.any():
+                self.counts[("call_queue", word)] += int(flag.sum())
+                self.counts[("call_queue_fen", word)] += int(balance[flag].sum())
+                self.counts[("call_queue_score", word)] += int(score[flag].sum())
+                self.counts[("call_queue_expected", word)] += int((score * balance)[flag].sum())
+        for k, i in enumerate(rows.tolist()):
+            self.uplift_log.wait(
+                i,
+                today,
+                None if unscored[k] else int(score[k]),
+                bool(made[k]),
+                int(balance[k]),
+                int(self.repaid_past_due[i]),
+            )
+        over = np.flatnonzero(~made)
+        if len(over):
+            self.count(("calls_over_capacity",), rows[over])
+            self._count_actions(
+                planned.decision.treatments[js[over]], rows[over], np.zeros(len(over), dtype=bool)
+            )
+        calls = np.flatnonzero(made)
+        # Each account's calls in queue order: its first made call, then its second, …
+        which = np.zeros(len(calls), dtype=np.int64)
+        seen: dict[int, int] = {}
+        for n, k in enumerate(calls.tolist()):
+            i = int(rows[k])
+            which[n] = seen.get(i, 0)
+            seen[i] = which[n] + 1
+        for occurrence in range(int(which.max(initial=-1)) + 1):
+            batch = calls[which == occurrence]
+            self._make(
+                on,
+                planned,
+                js[batch],
+                rows[batch],
+                np.ones(len(batch), dtype=bool),
+                rank,
+                day,
+                contacts_of,
+                time_cache,
+            )
 
     def _count_actions(self, treatments: Ints, rows: Ints, ok: Mask) -> None:
         """("actions", type, stage, variant, status) for a batch of actions."""
@@ -790,6 +970,19 @@ class ArrayShard:
             result.collection_score[i, column] = self.collection_score(i, on)
 
 
+@dataclass(frozen=True)
+class _Waiting:
+    """Human calls waiting at one position of the day (:meth:`ArrayShard._wait`)."""
+
+    js: Ints
+    rows: Ints
+    position: Ints
+    balance: Ints
+    scores: list[int | None]
+    lots: Floats
+    extra: Ints
+
+
 class _ContactDay:
     """The contacts made so far on one day: what the China rulebook's daily caps count, and each contact for
     a check by the rulebook itself."""
@@ -853,6 +1046,7 @@ def run_array_shards(specs: Sequence[ShardSpec]) -> ShardResult:
         on = spec.start + timedelta(days=k)
         today = on.toordinal()
         book.open(today)
+        shard.uplift_log.settle(today, shard.repaid_past_due)
         shard.counts[("job_losses",)] += shard.behaviour.life_events(book.opened)
         shard.behaviour.new_day(shard.records.placed)
         shard.behave(on)

@@ -180,8 +180,6 @@ def array_runner_refuses(config: SimulationConfig) -> str | None:
     """Why the array runner cannot run ``config`` (None: it can)."""
     if config.keep_records:
         return "it keeps no records to store yet (overdue demo stores them)"
-    if config.calls.limited:
-        return "it has no daily capacity of human calls yet"
     if config.log_outcomes:
         return "it samples no collection outcomes yet"
     from overdue.sim.decide import ArrayStrategy
