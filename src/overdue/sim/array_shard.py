@@ -77,13 +77,13 @@ from overdue.sim.draws import BlockKeyedDraws, BlockRng
 from overdue.sim.limits import LimitBook
 from overdue.sim.model import CONNECT_PROBABILITY, VOICE_TYPES, BehaviourModel
 from overdue.sim.oracle import oracle_uplift_ppm
-from overdue.sim.records import NO_SCORE, PlannedDay, Records, fact_columns, one_account, plan_day
+from overdue.sim.records import NO_SCORE, PlannedDay, Records, facts_now, plan_day
 from overdue.sim.result import NOT_OPEN, NOT_SCORED, ShardResult
 from overdue.sim.risk_arrays import BehaviourArrays, behaviour_values, review_candidates, scored
 from overdue.sim.shard import NO_VARIANT, ShardSpec, month_ends_between, variants_for
 from overdue.sim.tallies import EpisodeTallies
 from overdue.sim.uplift import UpliftLog
-from overdue.strategy import ACTION_TYPES, AccountFacts, parse_strategy
+from overdue.strategy import ACTION_TYPES, parse_strategy
 
 Ints = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
@@ -101,7 +101,6 @@ class ArrayShard:
             raise ValueError("an array shard holds consecutive shards")
         if spec.log_outcomes or spec.keep_records:
             raise ValueError("the array runner neither samples outcomes nor keeps records yet")
-        self.spec = spec
         self.model: BehaviourModel = spec.model
         self.terms = product_terms("huabei")
         if self.terms.rulebook != "cn":
@@ -780,7 +779,16 @@ class ArrayShard:
                 collectors=FIELD_TEAM if field_visit else None,
                 recording_ref=f"sim:{self.ids[i]}:{on.isoformat()}" if field_visit else None,
             ),
-            self._facts_now(planned, int(decision.rows[j]), i, on),
+            facts_now(
+                on,
+                i,
+                self.book,
+                self.records,
+                self.behaviour_score,
+                self.combination,
+                self.ids[i],
+                int(planned.facts.values["escalation"][decision.rows[j]]),
+            ),
             history,
         )
         if not verdict.allowed:
@@ -797,28 +805,6 @@ class ArrayShard:
             start = datetime.combine(on, opens, tzinfo=ZoneInfo(self.zones[i]))
             times = cache[i] = [start + timedelta(seconds=s) for s in seconds]
         return times
-
-    def _facts_now(self, planned: PlannedDay, row: int, i: int, on: date) -> AccountFacts:
-        every = fact_columns(
-            on, np.array([i]), self.book, self.records, self.behaviour_score, self.combination
-        )
-        facts = one_account(every, 0, self.ids[i], int(planned.facts.values["escalation"][row]))
-        records = self.records
-        today = on.toordinal()
-        last = int(records.last_contact[i])
-        placed = bool(records.placed[i])
-        return AccountFacts(
-            **{
-                **{name: getattr(facts, name) for name in facts.__dataclass_fields__},
-                "contactability": "lost_contact" if records.lost[i] else "reachable",
-                "promise": str(records.promise_status(np.array([i]), today)[0]),
-                "attempts": int(records.attempts[i]),
-                "connects": int(records.connects[i]),
-                "days_since_last_contact": None if not last else today - last,
-                "agency": UNASSIGNED_AGENCY if placed else None,
-                "days_placed": today - int(records.placed_on[i]) if placed else None,
-            }
-        )
 
     def answer(
         self, on: date, rows: Ints, kinds: npt.NDArray[np.object_]

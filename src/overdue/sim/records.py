@@ -330,8 +330,8 @@ def plan_day(
         action = strategy.action(int(decision.treatments[j]), int(facts.combination[row]))
         channel = MESSAGE_CHANNELS.get(action.type) or CONTACT_CHANNEL.get(action.type, "none")
         planned = PlannedContact(action.type, channel, action.party, None, timezones[i])
-        every = fact_columns(today, np.array([i]), book, records, behaviour_score, combination)
-        one = one_account(every, 0, account_ids[i], int(facts.values["escalation"][row]))
+        escalation = int(facts.values["escalation"][row])
+        one = facts_now(today, i, book, records, behaviour_score, combination, account_ids[i], escalation)
         verdict = rulebook.check(planned, one, ())
         if not verdict.allowed:
             allowed[j] = False
@@ -447,6 +447,22 @@ def _take(facts: FactColumns, picked: Ints) -> FactColumns:
         facts.last_done[picked],
         facts.combination[picked],
     )
+
+
+def facts_now(
+    today: date,
+    i: int,
+    book: Book,
+    records: Records,
+    behaviour_score: Ints,
+    combination: Ints,
+    account_id: str,
+    escalation: int,
+) -> AccountFacts:
+    """Account ``i``'s facts as its records stand now, as the reference's record (for the rulebook's own
+    check of one action or contact)."""
+    every = fact_columns(today, np.array([i]), book, records, behaviour_score, combination)
+    return one_account(every, 0, account_id, escalation)
 
 
 def one_account(facts: FactColumns, row: int, account_id: str, escalation: int = 0) -> AccountFacts:

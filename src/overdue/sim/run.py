@@ -29,7 +29,7 @@ from overdue.sim.limits import Booking, book_borrowers
 from overdue.sim.model import BehaviourModel
 from overdue.sim.result import ShardResult, SimulationResult, merge
 from overdue.sim.shard import NO_VARIANT, ShardSpec, run_shard, variants_for
-from overdue.strategy import parse_strategy
+from overdue.strategy import Strategy, parse_strategy
 
 SHARD_SIZE = 250
 ENGINES = ("auto", "arrays", "reference")
@@ -112,13 +112,13 @@ def simulate(
         raise ValueError("a simulation starts on the 1st of a month")
     if config.engine not in ENGINES:
         raise ValueError(f"unknown engine {config.engine!r}; one of {', '.join(ENGINES)}")
-    refusal = array_runner_refuses(config)
-    if config.engine == "arrays" and refusal:
-        raise ValueError(f"the array runner does not run this simulation: {refusal}")
-    arrays = config.engine == "arrays" or (config.engine == "auto" and not refusal)
     started = time.perf_counter()
     text = config.strategy_text or default_strategy_text()
     strategy = parse_strategy(text, name="simulated strategy")
+    refusal = array_runner_refuses(config, strategy)
+    if config.engine == "arrays" and refusal:
+        raise ValueError(f"the array runner does not run this simulation: {refusal}")
+    arrays = config.engine == "arrays" or (config.engine == "auto" and not refusal)
     if config.book_by_score:
         booking = book_borrowers(
             config.accounts, config.seed, config.start, config.english_share, config.model.fraud_share
@@ -176,16 +176,18 @@ def simulate(
     )
 
 
-def array_runner_refuses(config: SimulationConfig) -> str | None:
-    """Why the array runner cannot run ``config`` (None: it can)."""
+def array_runner_refuses(config: SimulationConfig, strategy: Strategy | None = None) -> str | None:
+    """Why the array runner cannot run ``config`` (None: it can); ``strategy``: its strategy, parsed (None:
+    parsed here)."""
     if config.keep_records:
         return "it keeps no records to store yet (overdue demo stores them)"
     if config.log_outcomes:
         return "it samples no collection outcomes yet"
     from overdue.sim.decide import ArrayStrategy
 
-    text = config.strategy_text or default_strategy_text()
-    if "score" in ArrayStrategy(parse_strategy(text, name="simulated strategy")).fields:
+    if strategy is None:
+        strategy = parse_strategy(config.strategy_text or default_strategy_text(), name="simulated strategy")
+    if "score" in ArrayStrategy(strategy).fields:
         return "the strategy reads the collection score, which it does not compute yet"
     return None
 
