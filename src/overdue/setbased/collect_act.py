@@ -293,12 +293,21 @@ def messages(actions: pa.Table, on: date, strategy: Strategy, languages: pa.Tabl
     the language when its template has a text in it, else in zh-CN
     (:func:`overdue.engine.collect.message_locale`). Each template and locale is filled in over its own rows
     only, and the texts are put back in the rows' order at the end."""
-    rows = actions.filter(pc.and_(pc.is_valid(actions["channel"]), pc.is_null(actions["refused_rule"])))
-    templates = pc.fill_null(rows["template"], "")
-    locales = _row_locales(rows["account_key"], templates, strategy, languages)
+    # Only the columns the outbox and the texts read are gathered, each once (not the whole action row).
+    kept = pc.indices_nonzero(
+        pc.and_(pc.is_valid(actions["channel"]), pc.is_null(actions["refused_rule"])).combine_chunks()
+    )
+
+    def gathered(name: str) -> pa.Array:
+        return _chunk(actions[name]).take(kept)
+
+    keys = gathered("account_key")
+    template_column = gathered("template")
+    templates = pc.fill_null(template_column, "")
+    locales = _row_locales(keys, templates, strategy, languages)
     texts: list[pa.Array] = []
     where: list[pa.Array] = []
-    quoted = rows.select([name for name in QUOTED if name in rows.column_names])
+    quoted = pa.table({name: gathered(name) for name in QUOTED if name in actions.column_names})
     present = set(pc.unique(locales).to_pylist())
     pieces_of = {
         (template, locale): pieces
@@ -337,16 +346,16 @@ def messages(actions: pa.Table, on: date, strategy: Strategy, languages: pa.Tabl
     texts.append(pa.repeat(pa.scalar("", pa.string()), len(others)))
     where.append(others)
     # The texts are in the order of ``where`` (a permutation of the rows): the row of each is its inverse.
-    order = np.empty(rows.num_rows, np.int64)
-    order[np.concatenate([np.asarray(w, np.int64) for w in where])] = np.arange(rows.num_rows)
+    order = np.empty(len(kept), np.int64)
+    order[np.concatenate([np.asarray(w, np.int64) for w in where])] = np.arange(len(kept))
     body = pa.concat_arrays([pc.cast(text, pa.string()) for text in texts]).take(pa.array(order))
     return pa.table(
         {
-            "account_key": rows["account_key"],
-            "business_date": rows["business_date"],
-            "treatment": rows["treatment"],
-            "channel": rows["channel"],
-            "template": rows["template"],
+            "account_key": keys,
+            "business_date": pa.repeat(pa.scalar(on, pa.date32()), len(kept)),
+            "treatment": gathered("treatment"),
+            "channel": gathered("channel"),
+            "template": template_column,
             "locale": locales,
             "body": body,
         },
