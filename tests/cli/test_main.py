@@ -1,12 +1,17 @@
-"""The CLI skeleton: version, database upgrade, and one-line errors."""
+"""The CLI skeleton: version, database upgrade, one-line errors, and command modules loaded when they run."""
 
+import importlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
+import typer.main
 from typer.testing import CliRunner
 
 from overdue import __version__
-from overdue.cli.main import app
+from overdue.cli import main as cli_main
+from overdue.cli.main import COMMANDS, app
 from overdue.store.db import head_revision
 
 runner = CliRunner()
@@ -37,3 +42,53 @@ def test_unreachable_database_is_one_line_error(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr.startswith("error: cannot use the database:")
     assert result.stderr.count("\n") == 1
+
+
+def _eager_app() -> typer.Typer:
+    """The application with every command module imported and registered up front (typer's own way)."""
+    eager = typer.Typer(name="overdue", help=app.info.help, no_args_is_help=True, add_completion=False)
+    eager.callback()(cli_main.main)
+    eager.command()(cli_main.version)
+    eager.add_typer(cli_main.db_app, name="db")
+    for name, command in COMMANDS.items():
+        target = getattr(importlib.import_module(f"overdue.cli.{command.module}"), command.attribute)
+        if command.group:
+            eager.add_typer(target, name=name)
+        else:
+            eager.command(name)(target)
+    return eager
+
+
+def test_help_lists_every_command_as_its_own_help_reads() -> None:
+    listed = runner.invoke(app, ["--help"], terminal_width=200)
+    assert listed.exit_code == 0, listed.output
+    loaded = runner.invoke(_eager_app(), ["--help"], terminal_width=200)
+    assert loaded.exit_code == 0, loaded.output
+    # The help lines kept in COMMANDS are those the commands' own help gives, in the same order.
+    assert listed.output == loaded.output
+    assert "Run the end-of-day" in listed.output and "The credit-bureau file." in listed.output
+    for name in COMMANDS:
+        own = runner.invoke(app, [name, "--help"], terminal_width=200)
+        assert own.exit_code == 0, own.output
+        assert own.output == runner.invoke(_eager_app(), [name, "--help"], terminal_width=200).output
+
+
+def test_help_and_version_load_no_command_module() -> None:
+    script = (
+        "import sys; from typer.testing import CliRunner; from overdue.cli.main import app; "
+        "r = CliRunner().invoke(app, ['--help']); assert r.exit_code == 0, r.output; "
+        "print(' '.join(sorted(sys.modules)))"
+    )
+    loaded = set(
+        subprocess.run(
+            [sys.executable, "-c", script], check=True, capture_output=True, text=True
+        ).stdout.split()
+    )
+    modules = {f"overdue.cli.{c.module}" for c in COMMANDS.values()}
+    assert not loaded & (modules | {"overdue.sim", "overdue.setbased", "overdue.api", "sqlalchemy"})
+
+
+def test_a_command_loads_its_module_when_it_runs() -> None:
+    result = runner.invoke(app, ["strategy", "show", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["strategy"] == "huabei"

@@ -4,13 +4,13 @@ import getpass
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import Engine
 
-from overdue.store.db import make_engine
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 EXIT_BAD_INPUT = 2
 """Exit status for any error the user can act on (bad input, unusable database)."""
@@ -28,11 +28,14 @@ class CliState:
     """
 
     db_url: str
-    _engine: Engine | None = field(default=None, repr=False)
+    _engine: "Engine | None" = field(default=None, repr=False)
 
-    def engine(self) -> Engine:
+    def engine(self) -> "Engine":
         """The engine for :attr:`db_url`, created once."""
         if self._engine is None:
+            # Imported here: a command that never opens the database does not load SQLAlchemy.
+            from overdue.store.db import make_engine
+
             self._engine = make_engine(self.db_url)
         return self._engine
 

@@ -1,35 +1,93 @@
 """The ``overdue`` typer application and its top-level commands.
 
 Adding a command module: write ``src/overdue/cli/NAME.py`` that imports what it needs from
-:mod:`overdue.cli.common` (never from this module, so imports stay one-way), then register it below in one
-line; see "Command modules" at the bottom of this file.
+:mod:`overdue.cli.common` (never from this module, so imports stay one-way), then register it in
+:data:`COMMANDS` in one line; see "Command modules" at the bottom of this file. A command's module is
+imported only when that command runs (or its own ``--help`` is asked for): ``overdue --help`` and
+``overdue version`` load none of them, and ``overdue repay`` does not load the simulator or the HTTP API.
 """
 
+import importlib
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy.exc import OperationalError
-from typer.core import TyperGroup
+import typer.main
+from typer.core import TyperCommand, TyperGroup
 
 from overdue import __version__
 from overdue.cli.common import CliState, JsonOption, fail, operator_name, print_json, state
 from overdue.errors import OverdueError
-from overdue.store import audit_trail
-from overdue.store.db import default_url, upgrade
+
+
+@dataclass(frozen=True)
+class Command:
+    """A top-level command or group of sub-commands whose module is imported when it runs."""
+
+    module: str
+    """Its module under ``overdue.cli``."""
+    attribute: str
+    """The typer app (a group of sub-commands) or the function (a single command) in that module."""
+    group: bool
+    """Whether it is a typer app (``overdue scenario run ...``) rather than a function (``overdue eod``)."""
+    help: str
+    """The line ``overdue --help`` shows for it: the first paragraph of its own help (a test keeps the two
+    the same)."""
 
 
 class _OverdueGroup(TyperGroup):
-    """The root command group: turns expected errors from any command into one line and exit status 2.
+    """The root command group: turns expected errors from any command into one line and exit status 2, and
+    imports each command's module only when the command runs.
 
     Wrapping the root group's ``invoke`` covers every sub-command and sub-group, whichever module defines it.
     """
+
+    # ctx: typer's click Context; a command: typer's click Command (their classes are private to typer).
+    def list_commands(self, ctx: Any) -> list[str]:
+        eager = [n for n in super().list_commands(ctx) if n not in COMMANDS and n not in _EAGER_GROUPS]
+        singles = [name for name, c in COMMANDS.items() if not c.group]
+        groups = [name for name, c in COMMANDS.items() if c.group]
+        return [*eager, *singles, *_EAGER_GROUPS, *groups]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """The command named ``cmd_name``: for a command not loaded yet, a stand-in that carries its help
+        line (enough for ``overdue --help``); :meth:`resolve_command` loads the real one to run it."""
+        if cmd_name not in COMMANDS or cmd_name in self.commands:
+            return super().get_command(ctx, cmd_name)
+        return TyperCommand(cmd_name, help=COMMANDS[cmd_name].help, short_help=COMMANDS[cmd_name].help)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if name in COMMANDS:
+            command = self.load(name)
+        return name, command, rest
+
+    def load(self, name: str) -> Any:
+        """Import the module of command ``name`` and add its command to this group (once)."""
+        if name not in self.commands:
+            spec = COMMANDS[name]
+            target = getattr(importlib.import_module(f"overdue.cli.{spec.module}"), spec.attribute)
+            if spec.group:  # a group even when it has one sub-command (as add_typer keeps it)
+                command: Any = typer.main.get_group(target)
+            else:
+                single = typer.Typer(add_completion=False)
+                single.command(name)(target)
+                command = typer.main.get_command(single)
+            command.name = name
+            self.add_command(command, name)
+        return self.commands[name]
 
     def invoke(self, ctx: Any) -> Any:  # ctx: typer's click Context (its class is private to typer)
         try:
             return super().invoke(ctx)
         except OverdueError as error:
             fail(str(error))
-        except OperationalError as error:
+        except Exception as error:
+            # SQLAlchemy is imported only by the commands that open the database.
+            from sqlalchemy.exc import OperationalError
+
+            if not isinstance(error, OperationalError):
+                raise
             # The database is unreachable or unusable; the driver's first line says why.
             fail(f"cannot use the database: {str(error.orig).strip().splitlines()[0]}")
 
@@ -65,6 +123,9 @@ def main(
     ] = None,
 ) -> None:
     """Set up the context every command shares: the database, and who the audit log records as acting."""
+    from overdue.store import audit_trail
+    from overdue.store.db import default_url
+
     ctx.obj = CliState(db_url=db or default_url())
     ctx.call_on_close(ctx.obj.close)
     ctx.with_resource(audit_trail.acting_as(audit_trail.Actor(f"cli:{operator_name(operator)}", "operator")))
@@ -85,6 +146,8 @@ db_app = typer.Typer(help="Manage the database.", no_args_is_help=True)
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Create or migrate the database's tables to the newest revision."""
+    from overdue.store.db import upgrade
+
     cli_state = state(ctx)
     engine = cli_state.engine()
     revision = upgrade(engine)
@@ -95,52 +158,100 @@ def db_upgrade(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
 
 # --- Command modules ----------------------------------------------------------------------------------------
-# One line each. A group of sub-commands (`overdue scenario run ...`) is its own typer app:
-#     from overdue.cli import scenario
-#     app.add_typer(scenario.app, name="scenario")
-# A single top-level command (`overdue eod --date ...`) is a plain function:
-#     from overdue.cli import eod
-#     app.command("eod")(eod.eod)
+# One entry each, in the order `overdue --help` lists them (single commands first, then groups). A group of
+# sub-commands (`overdue scenario run ...`) is its module's typer app:
+#     "scenario": Command("scenario", "app", True, "Worked examples: scenario files (DESIGN §3)."),
+# a single top-level command (`overdue eod --date ...`) a plain function of its module:
+#     "eod": Command("eod", "eod", False, "Run the end-of-day ..."),
 app.add_typer(db_app, name="db")
+_EAGER_GROUPS = ("db",)
+"""The groups defined in this module (listed after the single commands, as typer lists them)."""
 
-from overdue.cli import (  # noqa: E402  (command modules register below)
-    accounts,
-    audit_log,
-    compliance,
-    demo,
-    eod,
-    ops,
-    parquet_state,
-    relief,
-    risk,
-    scenario,
-    serve,
-    strategy,
-    users,
-)
-
-app.add_typer(scenario.app, name="scenario")
-app.command("eod")(eod.eod)
-app.add_typer(accounts.app, name="account")
-app.add_typer(accounts.installments_app, name="installments")
-app.command("purchase")(accounts.purchase)
-app.command("repay")(accounts.repay)
-app.add_typer(strategy.app, name="strategy")
-app.add_typer(compliance.app, name="compliance")
-app.command("demo")(demo.demo)
-app.command("simulate")(demo.simulate)
-app.add_typer(risk.app, name="risk")
-app.add_typer(relief.app, name="relief")
-app.command("serve")(serve.serve)
-app.add_typer(users.app, name="user")
-app.add_typer(audit_log.app, name="audit")
-app.add_typer(ops.cases_app, name="cases")
-app.add_typer(ops.queue_app, name="queue")
-app.add_typer(ops.field_app, name="field")
-app.add_typer(ops.legal_app, name="legal")
-app.add_typer(ops.sale_app, name="sale")
-app.add_typer(ops.agency_app, name="agency")
-app.add_typer(parquet_state.app, name="state")
-from overdue.cli import bureau  # noqa: E402
-
-app.add_typer(bureau.app, name="bureau")
+COMMANDS: dict[str, Command] = {
+    "eod": Command(
+        "eod",
+        "eod",
+        False,
+        "Run the end-of-day (accrue → age → bill → decide → act) for every account, "
+        "catching up missed dates.",
+    ),
+    "purchase": Command(
+        "accounts", "purchase", False, "Buy on the credit line, whole or in installments (消费分期)."
+    ),
+    "repay": Command(
+        "accounts",
+        "repay",
+        False,
+        "Repay: oldest statement first; fees, interest, then principal (principal first beyond 90 DPD).",
+    ),
+    "demo": Command(
+        "demo",
+        "demo",
+        False,
+        "The main job: simulate a portfolio, store it in --db, print the summary and write the HTML report.",
+    ),
+    "simulate": Command(
+        "demo",
+        "simulate",
+        False,
+        "Simulate a synthetic portfolio month by month and print its summary (writes nothing).",
+    ),
+    "serve": Command(
+        "serve", "serve", False, "Serve the HTTP API (OpenAPI at /openapi.json, interactive docs at /docs)."
+    ),
+    "scenario": Command("scenario", "app", True, "Worked examples: scenario files (DESIGN §3)."),
+    "account": Command("accounts", "app", True, "Open and inspect credit-line accounts."),
+    "installments": Command("accounts", "installments_app", True, "Bill installments: quote and accept."),
+    "strategy": Command(
+        "strategy", "app", True, "Collection strategies: validate, show, explain a decision."
+    ),
+    "compliance": Command(
+        "compliance",
+        "app",
+        True,
+        "Compliance: audit the contact log; holds that stop contact; the agency whitelist.",
+    ),
+    "risk": Command(
+        "risk", "app", True, "Credit risk: scorecards, limit review, behaviour and collection scores."
+    ),
+    "relief": Command(
+        "relief", "app", True, "Relief for borrowers who cannot pay for now: quote, accept, approve, list."
+    ),
+    "user": Command("users", "app", True, "API users and their tokens."),
+    "audit": Command(
+        "audit_log",
+        "app",
+        True,
+        "The audit log: every change, and every read of personal data through the API.",
+    ),
+    "cases": Command(
+        "ops", "cases_app", True, "Cases: all of a borrower's accounts, by stage, queue and priority."
+    ),
+    "queue": Command("ops", "queue_app", True, "Collectors, the morning allocation and reassignments."),
+    "field": Command(
+        "ops", "field_app", True, "Field visits: borrowers' places, daily routes, closing orders."
+    ),
+    "legal": Command(
+        "ops",
+        "legal_app",
+        True,
+        "Legal cases: lawyer's letter → mediation → filing → judgment → enforcement.",
+    ),
+    "sale": Command(
+        "ops", "sale_app", True, "Write-off and debt sale: portfolio, transfer file, sold accounts."
+    ),
+    "agency": Command(
+        "ops",
+        "agency_app",
+        True,
+        "Outside agencies: placements, placement files, results import, recall, commission.",
+    ),
+    "state": Command(
+        "parquet_state",
+        "app",
+        True,
+        "The Parquet state folder of the set-based end-of-day (overdue eod --engine duckdb|postgres|spark).",
+    ),
+    "bureau": Command("bureau", "app", True, "The credit-bureau file."),
+}
+"""The commands whose modules are imported when they run, by name."""
