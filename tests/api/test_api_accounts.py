@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from api_world import LI, ZHANG, World, problem
 from sqlalchemy import func, select
 
-from conftest import LI, ZHANG, World, problem
 from overdue.engine.reference import run_eod
 from overdue.store.schema import ledger_transactions
 

@@ -8,11 +8,11 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from api_world import World
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
-from conftest import World
 from overdue.cli.main import app
 from overdue.store import audit_trail
 from overdue.store.api_tables import audit_log

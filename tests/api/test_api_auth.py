@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from api_world import World, problem
 from sqlalchemy import select
 
-from conftest import World, problem
 from overdue.api import users
 from overdue.api.deps import PERMISSIONS
 from overdue.api.security import token_hash

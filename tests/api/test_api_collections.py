@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import World, problem
+from api_world import World, problem
 
 CALL = {"channel": "voice", "party": "debtor", "outcome": "no_answer"}
 

@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 import schemathesis
+from api_world import make_world
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from sqlalchemy import Engine, create_engine
 
-from conftest import make_world
 from overdue.api.app import create_app
 
 EXAMPLES = 20

@@ -3,7 +3,7 @@ a language no notice is written in is a 422 problem naming the accepted ones, ne
 
 from __future__ import annotations
 
-from conftest import OPENED, World, problem
+from api_world import OPENED, World, problem
 
 
 def test_an_account_opened_in_english_shows_its_language(world: World) -> None:

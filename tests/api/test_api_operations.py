@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from api_world import World, open_account, problem
 from sqlalchemy import func, select
 
-from conftest import World, open_account, problem
 from overdue.engine.reference import run_eod
 from overdue.services import collections, operations
 from overdue.store.collection_tables import collection_actions

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from api_world import OPENED, World, problem
 
-from conftest import OPENED, World, problem
 from overdue.api import users
 from overdue.api.deps import PERMISSIONS
 from overdue.engine.reference import run_eod

@@ -8,9 +8,9 @@ import json
 from datetime import date
 from typing import Any
 
+from api_world import World, problem
 from sqlalchemy import Engine, func, select
 
-from conftest import World, problem
 from overdue.api import users
 from overdue.api.deps import PERMISSIONS
 from overdue.engine.reference import run_eod

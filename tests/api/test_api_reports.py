@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from conftest import World, problem
+from api_world import World, problem
+
 from overdue.api.deps import PERMISSIONS
 from overdue.engine.reference import run_eod
 from overdue.reports.database import panel_from_database
