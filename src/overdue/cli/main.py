@@ -2,7 +2,7 @@
 
 Adding a command module: write ``src/overdue/cli/NAME.py`` that imports what it needs from
 :mod:`overdue.cli.common` (never from this module, so imports stay one-way), then register it in
-:data:`COMMANDS` in one line; see "Command modules" at the bottom of this file. A command's module is
+:data:`COMMANDS` (one entry); see "Command modules" at the bottom of this file. A command's module is
 imported only when that command runs (or its own ``--help`` is asked for): ``overdue --help`` and
 ``overdue version`` load none of them, and ``overdue repay`` does not load the simulator or the HTTP API.
 """
