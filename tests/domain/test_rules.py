@@ -534,3 +534,22 @@ def test_repayment_above_what_can_be_repaid_is_refused() -> None:
     allocation.apply_repayment(state, on, 2_100)
     with pytest.raises(RepaymentTooLarge, match=r"21\.00"):
         allocation.apply_repayment(state, on, 2_101)
+
+
+def test_a_carry_below_minus_half_a_fen_stays_and_no_fen_is_made_up() -> None:
+    """A statement carrying earlier ones takes the sum of their carries, which can be below -0.5 fen. It is
+    never rounded to a negative posting (nor to a fen added to the carry): what is posted plus the carry
+    stays the exact interest, 1.00 at 0.05 % a day being 0.05 fen a day."""
+    journal: list[Transaction] = []
+    state = billed_account(journal, amount=100, through=DUE)
+    (statement,) = state.statements
+    state = replace(state, statements=(replace(statement, interest_carry=Decimal("-0.6")),))
+    journal.clear()
+    state = run_days(state, DUE + timedelta(days=1), DUE + timedelta(days=2), journal)
+    assert state.statements[0].interest_carry == Decimal("-0.5")
+    assert not [t for t in journal if t.kind is TransactionKind.OVERDUE_INTEREST]
+    state = run_days(state, DUE + timedelta(days=3), DUE + timedelta(days=40), journal)
+    interest = [t for t in journal if t.kind is TransactionKind.OVERDUE_INTEREST]
+    posted = ledger.balances(interest)[LedgerAccount.INTEREST]
+    assert posted + state.statements[0].interest_carry == Decimal("-0.6") + Decimal("0.05") * 40
+    assert posted == 1  # the first fen once the carry reached half a fen (on day 22)

@@ -10,7 +10,9 @@ portfolios, on PostgreSQL and Spark on four each.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, timedelta
+from decimal import Decimal
 
 import ibis
 import pytest
@@ -32,7 +34,7 @@ from setbased_helpers import (
 
 from overdue.domain import account as rules
 from overdue.domain.calendar import add_months, is_month_end, iter_days
-from overdue.domain.state import AccountStatus
+from overdue.domain.state import AccountState, AccountStatus
 
 CON = ibis.duckdb.connect()
 """One in-process DuckDB for the whole module: connecting is cheap, but not free."""
@@ -129,3 +131,40 @@ def test_postgres_and_spark_equal_the_reference_too(
 ) -> None:
     """The same differential check on the other backends, on fewer portfolios (a day there costs more)."""
     run_and_check(start, portfolio, checks, request.getfixturevalue(engine))
+
+
+def _carrying_below_half_a_fen() -> list[AccountState]:
+    """One account owing 1.00 past its due date (0.05 fen of overdue interest a day) whose statement
+    carries -0.6 fen: the sum of earlier statements' carries, which can be below -0.5 fen."""
+    state = rules.open_account("A1", "huabei", HUABEI, date(2026, 1, 5), 500_000)
+    for day in iter_days(date(2026, 1, 5), date(2026, 1, 9)):
+        state = rules.end_of_day(state, day).state
+    state = rules.purchase(state, date(2026, 1, 10), 100).state
+    for day in iter_days(date(2026, 1, 10), date(2026, 2, 9)):
+        state = rules.end_of_day(state, day).state
+    (statement,) = state.statements
+    return [
+        dataclasses.replace(
+            state, statements=(dataclasses.replace(statement, interest_carry=Decimal("-0.6")),)
+        )
+    ]
+
+
+def test_a_carry_below_minus_half_a_fen_is_kept_as_the_reference_keeps_it() -> None:
+    states = _carrying_below_half_a_fen()
+    for day in iter_days(date(2026, 2, 10), date(2026, 3, 5)):
+        states = assert_same_day(states, day, con=CON)
+    assert states[0].statements[0].interest_carry == Decimal("-0.6") + Decimal("0.05") * 24 - 1
+
+
+@pytest.mark.parametrize(
+    "engine",
+    [pytest.param("postgres", marks=pytest.mark.postgres), pytest.param("spark", marks=SPARK_MARKS)],
+)
+def test_a_carry_below_minus_half_a_fen_on_postgres_and_spark(
+    request: pytest.FixtureRequest, engine: str
+) -> None:
+    states = _carrying_below_half_a_fen()
+    for day in iter_days(date(2026, 2, 10), date(2026, 2, 11)):
+        states = assert_same_day(states, day, con=request.getfixturevalue(engine))
+    assert states[0].statements[0].interest_carry == Decimal("-0.5")

@@ -92,7 +92,9 @@ def _arrangement(status: str) -> Callable[[Connection, str], None]:
 
 def _wide_carry(conn: Connection, account_id: str) -> None:
     conn.execute(
-        update(statements).where(statements.c.account_id == account_id).values(interest_carry=Decimal("0.75"))
+        update(statements)
+        .where(statements.c.account_id == account_id)
+        .values(interest_carry=Decimal("1000000.75"))
     )
 
 

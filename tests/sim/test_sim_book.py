@@ -217,3 +217,43 @@ def test_carry_rounds_as_the_domain_rounds(units: list[int]) -> None:
     values = np.array(units + edges, dtype=np.int64)
     expected = [round_half_up(Decimal(v).scaleb(-8)) for v in values.tolist()]
     assert round_units(values, unit).tolist() == expected
+
+
+def test_a_carry_below_minus_half_a_fen_is_kept_as_the_domain_keeps_it() -> None:
+    """1.00 owed past its due date (0.05 fen of overdue interest a day) on a statement carrying -0.6 fen —
+    the sum of earlier statements' carries can be that low: nothing is posted until the carry reaches half
+    a fen, and no fen is made up; the book and the domain agree field by field and posting by posting."""
+    ids = ["C1"]
+    book = Book(TERMS, START, 3, np.array([500_000]), np.array([date(2026, 1, 5).toordinal()]))
+    states: list[AccountState | None] = [None]
+    domain_txns: list[object] = []
+    on = START
+    while on <= date(2026, 3, 10):
+        today = on.toordinal()
+        for i in book.open(today).tolist():
+            states[i] = rules.open_account(ids[i], "huabei", TERMS, on, 500_000)
+        state = states[0]
+        if state is not None and on == date(2026, 1, 10):
+            assert book.purchase(today, np.array([0]), np.array([100])).tolist() == [0]
+            bought = rules.purchase(state, on, 100)
+            domain_txns.extend(bought.transactions)
+            state = bought.state
+        if state is not None:
+            ran = rules.end_of_day(state, on)
+            domain_txns.extend(ran.transactions)
+            state = states[0] = ran.state
+        book.end_of_day(today)
+        if on == date(2026, 2, 9):  # the statement of 1 February, due today and unpaid
+            assert state is not None
+            (statement,) = state.statements
+            states[0] = dataclasses.replace(
+                state, statements=(dataclasses.replace(statement, interest_carry=Decimal("-0.6")),)
+            )
+            (slot,) = np.flatnonzero(book.exists[0]).tolist()
+            book.carry[0, slot] = -6 * book.unit // 10
+        _compare(book, states, ids, on)
+        on += timedelta(days=1)
+    assert sorted(map(_key, book.transactions(ids))) == sorted(map(_key, domain_txns))
+    final = states[0]
+    assert final is not None
+    assert final.statements[0].interest_carry == Decimal("-0.6") + Decimal("0.05") * 29 - 1

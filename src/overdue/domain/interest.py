@@ -12,8 +12,12 @@ interest**, which is also a late charge (it raises what must be paid to cure). O
 
 Rounding: the exact interest (principal × daily rate, in fractions of a fen) is added to the statement's
 ``interest_carry``; the carry is rounded half-up to whole fen and that much is posted, the rest stays in the
-carry. So interest is accrued exactly and posted daily, and the posted total never drifts more than half a
-fen from the exact total.
+carry. So interest is accrued exactly and posted daily: what was posted plus the carry is always the exact
+interest, and the posted total of a statement is never more than half a fen from its exact total. A
+statement that carries earlier ones over (:mod:`overdue.domain.billing`) takes the sum of their carries,
+which can be below minus half a fen (each was rounded up by up to half a fen); such a carry is never
+rounded to a negative amount — nothing is taken back — it stays in the carry until the interest accrued
+after it makes it positive, so no fen of interest is ever posted that was not accrued.
 """
 
 from __future__ import annotations
@@ -51,7 +55,8 @@ def accrue(state: AccountState, on: date) -> tuple[AccountState, list[Transactio
         delinquent = statement.is_delinquent(on, terms.grace_days)
         rate = terms.overdue_daily_rate if delinquent else terms.revolving_daily_rate
         carry = statement.interest_carry + base * rate
-        posted = round_half_up(carry)
+        # Only a positive amount is posted; a carry below minus half a fen stays as it is (module docstring).
+        posted = max(round_half_up(carry), 0)
         carry -= posted
         if posted > 0 and delinquent:
             statement = replace(

@@ -63,7 +63,8 @@ class Statement:
     paid: Fen = 0
     late_charges: Fen = 0
     interest_carry: Decimal = Decimal(0)
-    """Interest accrued exactly but not yet posted, in fen (always within ±0.5)."""
+    """Interest accrued exactly but not yet posted, in fen: below half a fen, and above minus half a fen for
+    each statement carried into this one (:mod:`overdue.domain.interest`)."""
     installed: bool = False
     """Its principal was converted into bill installments (only once)."""
     closed_on: date | None = None

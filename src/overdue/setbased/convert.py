@@ -43,7 +43,14 @@ from overdue.domain.terms import ProductTerms
 from overdue.setbased import arrangements as relief
 from overdue.setbased import layout
 from overdue.setbased.layout import PortfolioTables
-from overdue.setbased.params import MAX_CARRY_SCALE, Unsupported, day_terms, decimal_places, to_units
+from overdue.setbased.params import (
+    MAX_CARRY,
+    MAX_CARRY_SCALE,
+    Unsupported,
+    day_terms,
+    decimal_places,
+    to_units,
+)
 
 KIND_ORDER = {
     TransactionKind.WAIVER: -1,
@@ -87,8 +94,10 @@ def _check_state(state: AccountState, terms: ProductTerms) -> None:
     for s in state.statements:
         if s.id != statement_id(state.id, s.statement_date):
             raise Unsupported(f"statement {s.id!r}: ids other than '{{account}}/{{statement date}}'")
-        if abs(s.interest_carry) > Decimal("0.5"):
-            raise Unsupported(f"statement {s.id}: an interest carry beyond ±0.5 fen ({s.interest_carry})")
+        if abs(s.interest_carry) > MAX_CARRY:
+            raise Unsupported(
+                f"statement {s.id}: an interest carry beyond ±{MAX_CARRY} fen ({s.interest_carry})"
+            )
     cycles = [c.statement_date for c in state.unbilled]
     if len(set(cycles)) != len(cycles):
         raise Unsupported(f"account {state.id}: two unbilled cycles for one statement date")

@@ -19,6 +19,10 @@ MAX_CARRY_SCALE = 8
 :data:`MAX_PRINCIPAL` at a rate of at most 1 is below 10¹⁸ units: it fits ``int64`` and ``DECIMAL(18, 0)``."""
 MAX_PRINCIPAL = 10**9
 """Largest principal of one statement the set-based run accepts, fen (10 M yuan; limits stop at 50,000)."""
+MAX_CARRY = 10**6
+"""Largest interest carry (either sign) the set-based run accepts, fen. A real carry is within half a fen for
+each statement carried into it (:mod:`overdue.domain.interest`); this bound keeps a carry plus a day's
+interest on :data:`MAX_PRINCIPAL` below 10¹⁸ carry units."""
 
 
 class Unsupported(OverdueError):

@@ -190,7 +190,8 @@ def accrue(statements: ir.Table, accounts: ir.Table, day: Today, params: DayTerm
     )
     rate = ibis.ifelse(t.delinquent_today, params.overdue_rate_units, params.revolving_rate_units)
     t = t.mutate(exact=t.interest_carry + t.base * rate)
-    t = t.mutate(posted=round_half_up(t.exact, params.carry_scale))
+    # Only a positive amount is posted; a carry below minus half a fen is kept (overdue.domain.interest).
+    t = t.mutate(posted=ibis.greatest(round_half_up(t.exact, params.carry_scale), 0))
     counts = (t.base > 0) & (t.posted > 0)
     t = t.mutate(
         overdue_posted=ibis.ifelse(counts & t.delinquent_today, t.posted, 0),

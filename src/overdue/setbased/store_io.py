@@ -20,12 +20,12 @@ those :func:`~overdue.setbased.convert.tables_from_states` lays out from the loa
 What the set-based day does not cover is refused with :class:`~overdue.setbased.params.Unsupported`, found by
 query and naming the first account by id: what the layout cannot hold (other terms than the first account's,
 ids out of the domain's pattern, an open bucket spell that is not the account's bucket, bureau months with
-gaps, carries beyond ±0.5 fen). An active relief arrangement is read like the others: the set-based day
-reviews it, and both readers' callers follow its end (``overdue eod --store`` writes it back,
-:mod:`~overdue.setbased.store_write`; the nightly job over an exported snapshot follows it in the collection
-records, :mod:`~overdue.setbased.nightly`). A line closed with something still owed, a deferred statement
-(with its ``original_due_date``) and a purchase installment plan are read like the rest: the set-based day
-runs them as the domain does.
+gaps, carries beyond ± :data:`~overdue.setbased.params.MAX_CARRY` fen). An active relief arrangement is
+read like the others: the set-based day reviews it, and both readers' callers follow its end (``overdue eod
+--store`` writes it back, :mod:`~overdue.setbased.store_write`; the nightly job over an exported snapshot
+follows it in the collection records, :mod:`~overdue.setbased.nightly`). A line closed with something still
+owed, a deferred statement (with its ``original_due_date``) and a purchase installment plan are read like
+the rest: the set-based day runs them as the domain does.
 """
 
 from __future__ import annotations
@@ -49,7 +49,14 @@ from overdue.setbased import layout
 from overdue.setbased.arrangements import set_aside_date
 from overdue.setbased.convert import month_after
 from overdue.setbased.layout import PortfolioTables
-from overdue.setbased.params import MAX_CARRY_SCALE, Unsupported, day_terms, decimal_places, to_units
+from overdue.setbased.params import (
+    MAX_CARRY,
+    MAX_CARRY_SCALE,
+    Unsupported,
+    day_terms,
+    decimal_places,
+    to_units,
+)
 from overdue.store.account_tables import (
     accounts,
     bucket_history,
@@ -131,9 +138,9 @@ def _check_unsupported(conn: Connection) -> None:
         conn,
         select(statements.c.account_id).where(
             loaded_statements(),
-            or_(statements.c.interest_carry > Decimal("0.5"), statements.c.interest_carry < Decimal("-0.5")),
+            or_(statements.c.interest_carry > MAX_CARRY, statements.c.interest_carry < -MAX_CARRY),
         ),
-        "account {}: an interest carry beyond ±0.5 fen",
+        f"account {{}}: an interest carry beyond ±{MAX_CARRY} fen",
     )
 
 

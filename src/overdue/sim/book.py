@@ -416,11 +416,10 @@ class Book:
         i, base = rows[r], base[r, k]
         delinquent = (today - self.due_ord[k] > self.terms.grace_days) & (self.remaining[i, k] > 0)
         carry = self.carry[i, k] + base * np.where(delinquent, self.overdue_rate, self.revolving_rate)
-        # Rounded half away from zero (the carry of statements carried over can be below -0.5 fen); the
-        # carry keeps the rest either way, and only a positive amount is posted (as the domain does).
-        rounded = round_units(carry, self.unit)
-        self.carry[i, k] = carry - rounded * self.unit
-        posted = np.maximum(rounded, 0)
+        # Only a positive amount is posted; a carry below minus half a fen (the carries of statements
+        # carried over) is kept as it is (overdue.domain.interest).
+        posted = np.maximum(round_units(carry, self.unit), 0)
+        self.carry[i, k] = carry - posted * self.unit
         overdue = posted * delinquent
         revolving = posted - overdue
         self.overdue_interest[i, k] += overdue
