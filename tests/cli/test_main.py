@@ -77,6 +77,7 @@ def test_help_and_version_load_no_command_module() -> None:
     script = (
         "import sys; from typer.testing import CliRunner; from overdue.cli.main import app; "
         "r = CliRunner().invoke(app, ['--help']); assert r.exit_code == 0, r.output; "
+        "r = CliRunner().invoke(app, ['version']); assert r.exit_code == 0, r.output; "
         "print(' '.join(sorted(sys.modules)))"
     )
     loaded = set(

@@ -18,6 +18,8 @@ from typer.core import TyperCommand, TyperGroup
 from overdue import __version__
 from overdue.cli.common import CliState, JsonOption, fail, operator_name, print_json, state
 from overdue.errors import OverdueError
+from overdue.store.actors import Actor, acting_as
+from overdue.store.urls import default_url
 
 
 @dataclass(frozen=True)
@@ -123,12 +125,9 @@ def main(
     ] = None,
 ) -> None:
     """Set up the context every command shares: the database, and who the audit log records as acting."""
-    from overdue.store import audit_trail
-    from overdue.store.db import default_url
-
     ctx.obj = CliState(db_url=db or default_url())
     ctx.call_on_close(ctx.obj.close)
-    ctx.with_resource(audit_trail.acting_as(audit_trail.Actor(f"cli:{operator_name(operator)}", "operator")))
+    ctx.with_resource(acting_as(Actor(f"cli:{operator_name(operator)}", "operator")))
 
 
 @app.command()

@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +31,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, RowMapping, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from overdue.store.actors import SYSTEM as SYSTEM
+from overdue.store.actors import Actor as Actor
+from overdue.store.actors import acting_as as acting_as
+from overdue.store.actors import current_actor as current_actor
 from overdue.store.api_tables import audit_log
 
 GENESIS = "0" * 64
@@ -40,39 +42,6 @@ GENESIS = "0" * 64
 
 _APPEND_LOCK = 0x6F76_6175
 """PostgreSQL advisory-lock key that serialises appends (any fixed number; this one spells "ovau")."""
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts, as the audit log records them.
-
-    name: a user's name (``alice``), ``cli:OPERATOR`` on the command line, ``system`` for unattended work.
-    role: the user's role; ``operator`` on the command line; ``system``.
-    """
-
-    name: str
-    role: str
-
-
-SYSTEM = Actor("system", "system")
-"""The actor when no edge said who acts (a scheduled end-of-day, a library call)."""
-
-_acting: ContextVar[Actor] = ContextVar("overdue_audit_actor", default=SYSTEM)
-
-
-@contextmanager
-def acting_as(actor: Actor) -> Iterator[Actor]:
-    """Attribute the changes made inside the block (in this thread or task) to ``actor``."""
-    token = _acting.set(actor)
-    try:
-        yield actor
-    finally:
-        _acting.reset(token)
-
-
-def current_actor() -> Actor:
-    """Who the changes made now are attributed to."""
-    return _acting.get()
 
 
 def changed(
@@ -83,14 +52,14 @@ def changed(
     action: ``create`` or ``update`` (or a verb of the domain: ``run`` for an end-of-day date).
     entity, record: what changed, and which one. detail: JSON-able, no personal data itself.
     """
-    actor = _acting.get()
+    actor = current_actor()
     return append(conn, actor.name, actor.role, action, entity, record, detail)
 
 
 def read(conn: Connection, entity: str, record: str, detail: Mapping[str, Any] | None = None) -> int:
     """Audit a read of personal data by :func:`current_actor` (the command line's bureau file and relief
     agreements; the API audits its reads itself)."""
-    actor = _acting.get()
+    actor = current_actor()
     return append(conn, actor.name, actor.role, "read", entity, record, detail)
 
 

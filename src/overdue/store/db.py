@@ -6,7 +6,6 @@ SQLite files run in WAL mode with foreign keys enforced and a busy timeout; Post
 without an ``alembic.ini``.
 """
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +19,13 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from overdue.errors import OverdueError
+from overdue.store.urls import DEFAULT_URL as DEFAULT_URL
+from overdue.store.urls import default_url as default_url
 
-DEFAULT_URL = "sqlite:///overdue.db"
 SQLITE_BUSY_TIMEOUT_MS = 5_000
 """How long a SQLite connection waits for another writer's lock before failing."""
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-
-
-def default_url() -> str:
-    """The database URL to use when none is given: ``$OVERDUE_DB``, else ``sqlite:///overdue.db``."""
-    return os.environ.get("OVERDUE_DB") or DEFAULT_URL
 
 
 def normalise_url(url: str) -> URL:
