@@ -13,11 +13,11 @@ interest**, which is also a late charge (it raises what must be paid to cure). O
 Rounding: the exact interest (principal × daily rate, in fractions of a fen) is added to the statement's
 ``interest_carry``; the carry is rounded half-up to whole fen and that much is posted, the rest stays in the
 carry. So interest is accrued exactly and posted daily: what was posted plus the carry is always the exact
-interest, and the posted total of a statement is never more than half a fen from its exact total. A
-statement that carries earlier ones over (:mod:`overdue.domain.billing`) takes the sum of their carries,
-which can be below minus half a fen (each was rounded up by up to half a fen); such a carry is never
-rounded to a negative amount — nothing is taken back — it stays in the carry until the interest accrued
-after it makes it positive, so no fen of interest is ever posted that was not accrued.
+interest. The carry is within half a fen of zero, or, on a statement that carried earlier ones over
+(:mod:`overdue.domain.billing`: it takes the sum of their carries), within half a fen for each carry it
+holds. Such a carry can be below minus half a fen; it is never rounded to a negative amount — nothing is
+taken back and no fen is made up — but stays in the carry until the interest accrued after it makes it
+positive, so no fen of interest is ever posted that was not accrued.
 """
 
 from __future__ import annotations
