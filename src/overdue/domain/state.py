@@ -63,8 +63,8 @@ class Statement:
     paid: Fen = 0
     late_charges: Fen = 0
     interest_carry: Decimal = Decimal(0)
-    """Interest accrued exactly but not yet posted, in fen: within half a fen of zero for each statement's carry
-    it holds (its own, and those of the statements it carried over: :mod:`overdue.domain.interest`)."""
+    """Interest accrued exactly but not yet posted, in fen: within half a fen of zero for each statement's
+    carry it holds (its own, and those of the statements it carried over: :mod:`overdue.domain.interest`)."""
     installed: bool = False
     """Its principal was converted into bill installments (only once)."""
     closed_on: date | None = None
