@@ -70,13 +70,13 @@ from overdue.risk.collection import (
 from overdue.risk.notices import NOTICE_CHANNEL, NOTICE_STAGE
 from overdue.sim.behaviour import ANSWER_STREAM, DAY_STREAM, FULL, NOTHING, REVOLVE, SHORT, Behaviour
 from overdue.sim.book import ACTIVE, CLOSED, FROZEN, WRITTEN, Book
-from overdue.sim.calls import CALL_TYPES, LOT_STREAM
+from overdue.sim.calls import CALL_TYPES, LOT_STREAM, ORDERS
 from overdue.sim.contacts import CONTACT_HOURS, CONTACT_TYPES, FIELD_TEAM, TIMES_STREAM
 from overdue.sim.decide import ArrayStrategy
 from overdue.sim.draws import BlockKeyedDraws, BlockRng
 from overdue.sim.limits import LimitBook
 from overdue.sim.model import CONNECT_PROBABILITY, VOICE_TYPES, BehaviourModel
-from overdue.sim.oracle import oracle_uplift_ppm
+from overdue.sim.oracle import oracle_extra
 from overdue.sim.records import NO_SCORE, PlannedDay, Records, facts_now, plan_day
 from overdue.sim.result import NOT_OPEN, NOT_SCORED, ShardResult
 from overdue.sim.risk_arrays import BehaviourArrays, behaviour_values, review_candidates, scored
@@ -622,21 +622,8 @@ class ArrayShard:
                 dtype=np.int64,
             )
         elif priority == "oracle":
-            b = self.behaviour
-            ability = b.effective_ability()
             extra = np.array(
-                [
-                    oracle_uplift_ppm(
-                        b.model,
-                        float(ability[i]),
-                        float(b.willingness[i]),
-                        float(b.pressure[i]),
-                        int(self.book.dpd[i]),
-                        bool(b.unreachable[i]),
-                    )
-                    * int(balance[k])
-                    for k, i in enumerate(rows.tolist())
-                ],
+                oracle_extra(self.behaviour, rows.tolist(), self.book.dpd[rows].tolist(), balance.tolist()),
                 dtype=np.int64,
             )
         return _Waiting(js, rows, np.full(len(rows), position), balance, scores, lots, extra)
@@ -664,18 +651,23 @@ class ArrayShard:
         unscored = np.array([s is None for s in scores], dtype=bool)
         score = np.array([s or 0 for s in scores], dtype=np.int64)
         block = np.searchsorted(self.block_starts, rows, side="right") - 1
-        # The reference queues calls account by account, each account's in step order; then a stable sort by
-        # the priority's key (overdue.sim.calls.ORDERS), each shard apart.
-        keys = {
-            "balance": [-balance],
-            "score": [unscored, -score, -balance],
-            "expected": [unscored, -score * balance, -balance],
-            "risk": [unscored, score, -balance],
-            "uplift": [unscored, -extra, -balance],
-            "oracle": [unscored, -extra, -balance],
-            "random": [lots],
-        }[self.calls.priority]
-        order = np.lexsort((position, rows, *reversed(keys), block))
+        # The reference queues calls account by account, each account's in step order, and sorts them by the
+        # priority's key (overdue.sim.calls.ORDERS), stably: each shard apart, ties in that order.
+        key = ORDERS[self.calls.priority]
+        sort_keys = [
+            (b, *key(m, s, e, lot), i, p)
+            for b, m, s, e, lot, i, p in zip(
+                block.tolist(),
+                balance.tolist(),
+                scores,
+                extra.tolist(),
+                lots.tolist(),
+                rows.tolist(),
+                position.tolist(),
+                strict=True,
+            )
+        ]
+        order = np.array(sorted(range(len(rows)), key=sort_keys.__getitem__), dtype=np.int64)
         js, rows, balance, score, unscored = (
             js[order],
             rows[order],

@@ -102,31 +102,37 @@ class WaitingCall:
     others)."""
 
 
-def _by_balance(call: WaitingCall) -> tuple[int, ...]:
-    return (-call.overdue_balance,)
+OrderKey = Callable[[int, int | None, int, float], tuple[float, ...]]
+"""A priority's sort key of a waiting call (smallest first), from its overdue balance, ``score`` fact (None:
+not delinquent), predicted extra recovery and lot (:class:`WaitingCall`): the reference's queue and the
+array runner's (:mod:`overdue.sim.array_shard`) both sort by it."""
 
 
-def _by_score(call: WaitingCall) -> tuple[int, ...]:
-    return (call.score is None, -(call.score or 0), -call.overdue_balance)
+def _by_balance(balance: int, score: int | None, extra: int, lot: float) -> tuple[int, ...]:
+    return (-balance,)
 
 
-def _by_expected_recovery(call: WaitingCall) -> tuple[int, ...]:
-    return (call.score is None, -(call.score or 0) * call.overdue_balance, -call.overdue_balance)
+def _by_score(balance: int, score: int | None, extra: int, lot: float) -> tuple[int, ...]:
+    return (score is None, -(score or 0), -balance)
 
 
-def _by_risk(call: WaitingCall) -> tuple[int, ...]:
-    return (call.score is None, call.score or 0, -call.overdue_balance)
+def _by_expected_recovery(balance: int, score: int | None, extra: int, lot: float) -> tuple[int, ...]:
+    return (score is None, -(score or 0) * balance, -balance)
 
 
-def _by_uplift(call: WaitingCall) -> tuple[int, ...]:
-    return (call.score is None, -call.extra, -call.overdue_balance)
+def _by_risk(balance: int, score: int | None, extra: int, lot: float) -> tuple[int, ...]:
+    return (score is None, score or 0, -balance)
 
 
-def _by_lot(call: WaitingCall) -> tuple[float, ...]:
-    return (call.lot,)
+def _by_uplift(balance: int, score: int | None, extra: int, lot: float) -> tuple[int, ...]:
+    return (score is None, -extra, -balance)
 
 
-ORDERS: dict[str, Callable[[WaitingCall], tuple[float, ...]]] = {
+def _by_lot(balance: int, score: int | None, extra: int, lot: float) -> tuple[float, ...]:
+    return (lot,)
+
+
+ORDERS: dict[str, OrderKey] = {
     "balance": _by_balance,
     "score": _by_score,
     "expected": _by_expected_recovery,
@@ -151,4 +157,6 @@ class CallQueue:
     def take_day(self) -> list[WaitingCall]:
         """The day's calls in priority order; the queue is empty afterwards."""
         calls, self.waiting = self.waiting, []
-        return sorted(calls, key=ORDERS[self.policy.priority])  # a stable sort: ties in account order
+        key = ORDERS[self.policy.priority]
+        # A stable sort: ties in account order.
+        return sorted(calls, key=lambda c: key(c.overdue_balance, c.score, c.extra, c.lot))

@@ -64,7 +64,7 @@ from overdue.sim.contacts import CONTACT_TYPES, ContactLog
 from overdue.sim.draws import KeyedDraws
 from overdue.sim.limits import LimitBook
 from overdue.sim.model import VOICE_TYPES, BehaviourModel
-from overdue.sim.oracle import oracle_uplift_ppm
+from overdue.sim.oracle import oracle_extra
 from overdue.sim.outcomes import OutcomeLog
 from overdue.sim.result import (
     NOT_OPEN,
@@ -512,16 +512,7 @@ class Shard:
         if self.uplift is not None:
             extra = self.uplift.extra_fen_ppm(score, balance)
         elif self.call_queue is not None and self.call_queue.policy.priority == "oracle":
-            b = self.behaviour
-            ppm = oracle_uplift_ppm(
-                b.model,
-                float(b.effective_ability()[i]),
-                float(b.willingness[i]),
-                float(b.pressure[i]),
-                state.days_past_due,
-                bool(b.unreachable[i]),
-            )
-            extra = ppm * balance
+            (extra,) = oracle_extra(self.behaviour, [i], [state.days_past_due], [balance])
         return WaitingCall(i, step, at, balance, score, self.lots.one(i, on.toordinal()), extra)
 
     def make_calls(self, on: date, queue: CallQueue) -> None:
