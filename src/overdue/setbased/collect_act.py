@@ -364,7 +364,7 @@ def messages(actions: pa.Table, on: date, strategy: Strategy, languages: pa.Tabl
 
 
 def _row_locales(
-    keys: pa.ChunkedArray, templates: pa.Array, strategy: Strategy, languages: pa.Table | None
+    keys: pa.Array, templates: pa.Array, strategy: Strategy, languages: pa.Table | None
 ) -> pa.Array:
     """The locale of each message row (``keys``: its account, ``templates``: its template, "" for none): its
     account's language where the template has a text in it, else zh-CN."""

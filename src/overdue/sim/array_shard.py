@@ -858,7 +858,7 @@ class ArrayShard:
                     logged[promising] = "promise"
                     if len(promising):
                         r = rows[promising]
-                        will = draws.next_many(r, today) < b.willingness[r] * b.effective_ability()[r]
+                        will = draws.next_many(r, today) < b.willingness[r] * b.effective_ability(r)
                         payers = np.flatnonzero(will)
                         if len(payers):
                             days = 1 + (draws.next_many(r[payers], today) * m.promise_days).astype(np.int64)

@@ -107,8 +107,12 @@ class Behaviour:
         """The day (ordinal) a borrower pays a promise, 0 when none will be paid."""
         self.promise_amount = np.zeros(n, dtype=np.int64)
 
-    def effective_ability(self) -> Floats:
-        ability: Floats = self.ability * np.where(self.employed, 1.0, self.model.job_loss_ability)
+    def effective_ability(self, rows: Ints | None = None) -> Floats:
+        """Each borrower's ability to pay now (lower after a job loss); of ``rows`` alone when given."""
+        if rows is None:
+            ability: Floats = self.ability * np.where(self.employed, 1.0, self.model.job_loss_ability)
+        else:
+            ability = self.ability[rows] * np.where(self.employed[rows], 1.0, self.model.job_loss_ability)
         return ability
 
     def life_events(self, opened: Mask) -> int:
@@ -179,7 +183,7 @@ class Behaviour:
         draw_all = self.rng.random(self.n)
         early_all = np.minimum(self.rng.geometric(0.35, self.n) - 1, 7)
         idx = np.array(fresh, dtype=np.int64)
-        ability = self.effective_ability()[idx]
+        ability = self.effective_ability(idx)
         good = ability * self.willingness[idx]
         bad = (1.0 - good) ** 2
         p_nothing = 0.01 + 0.25 * bad

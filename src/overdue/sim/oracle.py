@@ -25,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from overdue.sim.model import CONNECT_PROBABILITY, BehaviourModel
 from overdue.sim.uplift import HORIZON_DAYS, PPM
 
@@ -59,16 +61,16 @@ def oracle_extra(
 ) -> list[int]:
     """The ``oracle`` order's predicted extra recovery of a call to each of ``rows`` (fen × ppm): the true
     uplift of :func:`oracle_uplift_ppm` on the borrower's hidden state now, times the overdue balance."""
-    ability = behaviour.effective_ability()
+    ability = behaviour.effective_ability(np.asarray(rows, dtype=np.int64))
     return [
         oracle_uplift_ppm(
             behaviour.model,
-            float(ability[i]),
+            float(ability[k]),
             float(behaviour.willingness[i]),
             float(behaviour.pressure[i]),
             int(days),
             bool(behaviour.unreachable[i]),
         )
         * int(owed)
-        for i, days, owed in zip(rows, dpd, balance, strict=True)
+        for k, (i, days, owed) in enumerate(zip(rows, dpd, balance, strict=True))
     ]
