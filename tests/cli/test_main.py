@@ -62,7 +62,8 @@ def _eager_app() -> typer.Typer:
 def test_help_lists_every_command_as_its_own_help_reads() -> None:
     listed = runner.invoke(app, ["--help"], terminal_width=200)
     assert listed.exit_code == 0, listed.output
-    loaded = runner.invoke(_eager_app(), ["--help"], terminal_width=200)
+    eager = _eager_app()
+    loaded = runner.invoke(eager, ["--help"], terminal_width=200)
     assert loaded.exit_code == 0, loaded.output
     # The help lines kept in COMMANDS are those the commands' own help gives, in the same order.
     assert listed.output == loaded.output
@@ -70,7 +71,7 @@ def test_help_lists_every_command_as_its_own_help_reads() -> None:
     for name in COMMANDS:
         own = runner.invoke(app, [name, "--help"], terminal_width=200)
         assert own.exit_code == 0, own.output
-        assert own.output == runner.invoke(_eager_app(), [name, "--help"], terminal_width=200).output
+        assert own.output == runner.invoke(eager, [name, "--help"], terminal_width=200).output
 
 
 def test_help_and_version_load_no_command_module() -> None:
