@@ -2,7 +2,7 @@
 
     python bench/eod.py --accounts N [--engine duckdb|postgres|spark|reference] [--db URL]
                         [--date YYYY-MM-DD] [--days-of-history N] [--strategy FILE|huabei]
-                        [--seed S] [--json]
+                        [--seed S] [--memory ordinary|default] [--json]
 
 The portfolio is generated directly as tables (vectorised NumPy/Arrow, seeded), as it stands after the
 end-of-day of the day before ``--date`` (default 2026-03-15, an ordinary day; 2026-04-01 is a statement
@@ -34,6 +34,10 @@ the records after the day left in the engine (``collect_seconds``). Without ``--
 accounts' day alone, as before.
 
 ``seconds`` is the whole timed day: ``day_seconds`` plus ``collect_seconds`` (0 without a strategy).
+
+``--memory ordinary`` (the default) has the process take Arrow's and NumPy's memory in ordinary pages,
+as ``overdue eod`` does (:func:`overdue.setbased.memory.use_ordinary_pages`, before the portfolio is
+generated); ``--memory default`` leaves the libraries' allocators and huge pages as they come, to compare.
 
 ``--engine reference`` turns the same tables into ``AccountState`` objects and times
 :func:`overdue.domain.account.end_of_day` on each (the domain rules alone: no database); with
@@ -68,6 +72,7 @@ from overdue.domain.terms import PRESETS
 from overdue.engine.collect import Collections, plan_collection
 from overdue.setbased import Portfolio, PortfolioTables, collect_tables, layout, states_from_tables
 from overdue.setbased.collect import Collector
+from overdue.setbased.memory import use_ordinary_pages
 from overdue.strategy import Strategy, default_strategy, load_strategy
 
 TERMS = PRESETS["huabei"]
@@ -723,6 +728,13 @@ def main(argv: list[str] | None = None) -> int:
         help="add collection records and time decide → comply → act after the day with this strategy",
     )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--memory",
+        choices=["ordinary", "default"],
+        default="ordinary",
+        help="ordinary: Arrow and NumPy in ordinary pages, as overdue eod runs (overdue.setbased.memory); "
+        "default: the libraries' own allocators and huge pages",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if args.accounts < 1:
@@ -733,7 +745,13 @@ def main(argv: list[str] | None = None) -> int:
         strategy = None if args.strategy is None else load_strategy_option(args.strategy)
     except OverdueError as exc:
         parser.error(f"--strategy: {exc}")
+    memory = use_ordinary_pages() if args.memory == "ordinary" else None
     out = bench(args.accounts, args.engine, args.date, args.seed, args.days_of_history, args.db, strategy)
+    out["memory"] = (
+        "default"
+        if memory is None
+        else f"arrow {memory.arrow_pool}, numpy huge pages {'on' if memory.numpy_huge_pages else 'off'}"
+    )
     if args.json:
         print(json.dumps(out))
     else:

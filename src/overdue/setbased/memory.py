@@ -1,0 +1,61 @@
+"""How a set-based run's process takes memory: Arrow's jemalloc pool and NumPy in ordinary pages.
+
+A set-based day over millions of accounts moves gigabytes through Arrow (the results fetched from the
+engine, the outbox's texts) and NumPy. By default Arrow allocates from mimalloc and NumPy, and both ask
+the kernel for transparent huge pages (``madvise(MADV_HUGEPAGE)``) on their large buffers. On the
+project's machines (virtual machines whose kernel sets transparent huge pages to ``madvise``, defrag
+``madvise``) a huge page is dear to fault in: 2 GB of fresh memory took 3.0–5.9 s in huge pages against
+1.0–1.4 s in ordinary ones, and the 10 M-account day with collections 15.0–17.4 s against 13.0–13.6 s
+(``docs/PERFORMANCE.md``). :func:`use_ordinary_pages` makes the process take Arrow's memory from jemalloc
+(which does not ask for huge pages) and turns NumPy's request off; DuckDB's own allocator is left as it is
+(the accounts' day was slower with huge pages refused to it as well).
+
+The libraries' own settings win: with ``ARROW_DEFAULT_MEMORY_POOL`` set, Arrow's pool is left alone; with
+``NUMPY_MADVISE_HUGEPAGE`` set, NumPy's. ``overdue eod --engine …``, the nightly job and the benchmarks
+call it before their first large allocation.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa  # type: ignore[import-untyped]
+
+ARROW_POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"
+NUMPY_HUGEPAGE_VARIABLE = "NUMPY_MADVISE_HUGEPAGE"
+
+
+@dataclass(frozen=True)
+class MemorySettings:
+    """What the process uses after :func:`use_ordinary_pages`: Arrow's pool by name (``jemalloc``,
+    ``mimalloc`` or ``system``) and whether NumPy asks for huge pages."""
+
+    arrow_pool: str
+    numpy_huge_pages: bool
+
+
+def _numpy_hugepage(enabled: bool | None) -> bool:
+    """Sets NumPy's huge-page request (None: leaves it) and gives the setting in force."""
+    setter = np._core.multiarray._set_madvise_hugepage  # type: ignore[attr-defined]
+    if enabled is None:
+        previous: bool = setter(False)
+        setter(previous)
+        return previous
+    setter(enabled)
+    return enabled
+
+
+def use_ordinary_pages() -> MemorySettings:
+    """Arrow's default pool becomes jemalloc (or the system allocator where this pyarrow was built without
+    it) and NumPy stops asking for huge pages, unless the process's environment set either itself. The
+    arrays made before keep their memory; idempotent."""
+    if ARROW_POOL_VARIABLE not in os.environ:
+        try:
+            pool = pa.jemalloc_memory_pool()
+        except NotImplementedError:
+            pool = pa.system_memory_pool()
+        pa.set_memory_pool(pool)
+    huge = _numpy_hugepage(None if NUMPY_HUGEPAGE_VARIABLE in os.environ else False)
+    return MemorySettings(pa.default_memory_pool().backend_name, huge)
