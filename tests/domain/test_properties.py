@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from overdue.domain import account as rules
-from overdue.domain import allocation, delinquency
+from overdue.domain import allocation, delinquency, interest
 from overdue.domain.calendar import add_months, is_month_end, iter_days
 from overdue.domain.errors import CreditLimitExceeded, InstallmentsRefused, LineNotUsable, RepaymentTooLarge
 from overdue.domain.ledger import WRITTEN_OFF, LedgerAccount, Transaction, TransactionKind
@@ -80,6 +80,26 @@ class Book:
     repaid: int = 0
     installments: int = 0
     reached_write_off: bool = False
+    accrued: Decimal = Decimal(0)
+    """The exact interest of every day run so far (principal × daily rate, unrounded)."""
+
+    def accrue_exactly(self, on: date) -> None:
+        """Add ``on``'s exact interest, from the statements as they stand before its end-of-day."""
+        state = self.state
+        if state.status is AccountStatus.WRITTEN_OFF or state.closed_with_nothing_owed:
+            return
+        terms = state.terms
+        for statement in state.statements:
+            base = interest.interest_bearing_principal(statement, on, terms.grace_days)
+            delinquent = statement.is_delinquent(on, terms.grace_days)
+            self.accrued += base * (terms.overdue_daily_rate if delinquent else terms.revolving_daily_rate)
+
+    def interest_posted(self) -> int:
+        """The interest income posted so far, revolving and overdue."""
+        return -(
+            self.owed(LedgerAccount.REVOLVING_INTEREST_INCOME)
+            + self.owed(LedgerAccount.OVERDUE_INTEREST_INCOME)
+        )
 
     def post(self, transactions: tuple[Transaction, ...]) -> None:
         for txn in transactions:
@@ -157,6 +177,18 @@ def check_state(book: Book, deep: bool = False) -> None:
     if deep:
         assert_no_floats(state)
         assert_no_floats(book.journal)
+
+
+def run_end_of_day(book: Book, day: date) -> None:
+    """``day``'s end-of-day on the book; its interest is exact: what was posted plus what the statements
+    carry is every day's exact interest so far (``overdue.domain.interest``)."""
+    book.accrue_exactly(day)
+    outcome = rules.end_of_day(book.state, day)
+    assert all(t.business_date == day for t in outcome.transactions)
+    book.post(outcome.transactions)
+    book.state = outcome.state
+    carried = sum((s.interest_carry for s in book.state.statements), Decimal(0))
+    assert book.interest_posted() + carried == book.accrued, (day, book.interest_posted(), carried)
 
 
 def check_after_end_of_day(book: Book, day: date) -> None:
@@ -325,10 +357,7 @@ def test_random_histories_keep_the_books_straight(
         for intent in events.get(day, []):
             apply(book, day, intent)
         pay_by_habit(book, day, habit)
-        outcome = rules.end_of_day(book.state, day)
-        assert all(t.business_date == day for t in outcome.transactions)
-        book.post(outcome.transactions)
-        book.state = outcome.state
+        run_end_of_day(book, day)
         check_state(book, deep=is_month_end(day))
         check_after_end_of_day(book, day)
         if is_month_end(day):
@@ -428,9 +457,7 @@ def test_installment_histories_keep_the_books_straight(
             if day.day == month.on_day and month.periods is not None:
                 apply(book, day, Intent(0, "installments", 0, month.periods))
             pay_by_habit(book, day, month.habit)
-        outcome = rules.end_of_day(book.state, day)
-        book.post(outcome.transactions)
-        book.state = outcome.state
+        run_end_of_day(book, day)
         check_state(book, deep=is_month_end(day))
         check_after_end_of_day(book, day)
     fees = [t for t in book.journal if t.kind is TransactionKind.INSTALLMENT_FEE]
