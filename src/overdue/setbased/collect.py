@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -478,33 +479,41 @@ class Collector:
             queries.actions_schema,
         )
         sent = None if queries.notices is None else db.fetch(bound(queries.notices), SENT)
-        for name in ("collections", "promises", "done"):
-            db.create(f"{name}_next", bound(getattr(queries, f"{name}_next")))
-        for name in ("collections", "promises", "done"):
-            db.rename(f"{name}_next", name)
-        db.drop("collect_decided")
-        actions = self._actions(rows, on)
-        outbox = (
-            messages(
-                rows,
-                on,
-                self.strategy.strategy,
-                self.languages,
+
+        def records_next() -> None:
+            for name in ("collections", "promises", "done"):
+                db.create(f"{name}_next", bound(getattr(queries, f"{name}_next")))
+            for name in ("collections", "promises", "done"):
+                db.rename(f"{name}_next", name)
+            db.drop("collect_decided")
+
+        # The engine writes the records after the day while this thread puts the rows together from what
+        # it fetched (Arrow's kernels and the engine's queries both let go of the interpreter's lock), so
+        # both cores are busy; nothing else touches the engine until the records are written.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="overdue-records") as engine_thread:
+            written = engine_thread.submit(records_next)
+            actions = self._actions(rows, on)
+            outbox = (
+                messages(
+                    rows,
+                    on,
+                    self.strategy.strategy,
+                    self.languages,
+                )
+                if rows.num_rows
+                else MESSAGES.empty_table()
             )
-            if rows.num_rows
-            else MESSAGES.empty_table()
-        )
-        work = work_items(actions)
+            work = work_items(actions)
+            decisions = self._decisions(decided, on)
+            written.result()
         if sent is None or sent.num_rows == 0:
-            return CollectionDay(
-                on, self._decisions(decided, on), actions, outbox, work, behaviour_scores=recorded
-            )
+            return CollectionDay(on, decisions, actions, outbox, work, behaviour_scores=recorded)
         stages = pa.array([s.name for s in self.strategy.strategy.stages], pa.string())
         notice_actions, notice_messages, notices = notice_rows(sent, on, stages, self.account_ids)
         # The notice goes before the decision's actions (position -1) and messages; sorting is stable.
         return CollectionDay(
             on,
-            self._decisions(decided, on),
+            decisions,
             pa.concat_tables([notice_actions, actions]).sort_by(
                 [("account_key", "ascending"), ("position", "ascending")]
             ),
