@@ -31,8 +31,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from overdue.sim.call_compare import ACCOUNTS as CALL_COMPARISON_ACCOUNTS
 from overdue.sim.contacts import contact_summary
+from overdue.sim.defaults import COMPARISON_ACCOUNTS as CALL_COMPARISON_ACCOUNTS
 from overdue.sim.demo import run_demo
 from overdue.sim.run import SimulationConfig
 from overdue.store.db import make_engine

@@ -22,7 +22,8 @@ from typing import Any
 
 import overdue.sim.run as run
 from overdue.reports.metrics import full_report
-from overdue.sim.run import ENGINES, SimulationConfig, simulate
+from overdue.sim.defaults import ENGINES
+from overdue.sim.run import SimulationConfig, simulate
 
 
 def measure(accounts: int, months: int, workers: int, engine: str, seed: int) -> dict[str, Any]:

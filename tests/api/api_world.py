@@ -29,7 +29,7 @@ from overdue.api.app import create_app
 from overdue.domain.collections import CollectionState
 from overdue.services import collections
 from overdue.store import collections_repository
-from overdue.store.api_tables import ROLES
+from overdue.store.roles import ROLES
 
 with warnings.catch_warnings():
     # Starlette's test client warns that it would rather use the httpx2 package; httpx is what is pinned.

@@ -22,7 +22,7 @@ from overdue.cli import serve
 from overdue.cli.main import app
 from overdue.domain.errors import OverdueError
 from overdue.services import accounts
-from overdue.store.api_tables import ROLES
+from overdue.store.roles import ROLES
 
 runner = CliRunner()
 

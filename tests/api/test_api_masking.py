@@ -10,7 +10,7 @@ from overdue.api.masking import (
     mask_phone,
     needs_masking,
 )
-from overdue.store.api_tables import ROLES
+from overdue.store.roles import ROLES
 
 BORROWER = {
     "id": "B-1",

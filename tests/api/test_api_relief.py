@@ -16,8 +16,9 @@ from overdue.api.deps import PERMISSIONS
 from overdue.engine.reference import run_eod
 from overdue.services import relief, relief_requests
 from overdue.services.relief import ReliefRequest
-from overdue.store.api_tables import ROLES, audit_log
+from overdue.store.api_tables import audit_log
 from overdue.store.relief_tables import relief_arrangements
+from overdue.store.roles import ROLES
 from overdue.store.schema import ledger_transactions
 
 

@@ -11,7 +11,7 @@ from overdue.api.deps import PERMISSIONS
 from overdue.engine.reference import run_eod
 from overdue.reports.database import panel_from_database
 from overdue.reports.metrics import roll_rates
-from overdue.store.api_tables import ROLES
+from overdue.store.roles import ROLES
 
 
 def test_month_end_reports_from_the_database(world: World) -> None:

@@ -90,6 +90,45 @@ def test_help_and_version_load_no_command_module() -> None:
     assert not loaded & (modules | {"overdue.sim", "overdue.setbased", "overdue.api", "sqlalchemy"})
 
 
+HEAVY = ("sqlalchemy", "alembic", "numpy", "pyarrow", "ibis", "duckdb", "pandas", "fastapi", "uvicorn")
+"""What takes seconds to import: a command's help loads none of it."""
+
+EVERY_HELP = """
+import sys
+from typer.testing import CliRunner
+from overdue.cli.main import COMMANDS, app
+
+runner = CliRunner()
+pages = 0
+
+def walk(path, command):
+    global pages
+    result = runner.invoke(app, [*path, "--help"])
+    assert result.exit_code == 0, (path, result.output)
+    assert "Usage:" in result.output, (path, result.output)
+    pages += 1
+    if hasattr(command, "list_commands"):  # a group (typer's own click)
+        for name in command.list_commands(None):
+            walk([*path, name], command.get_command(None, name))
+
+root = __import__("typer").main.get_command(app)
+for name in root.list_commands(None):
+    walk([name], root.load(name) if name in COMMANDS else root.get_command(None, name))
+# A module given by overdue.lazy.lazy_module is in sys.modules before it runs, as a lazy module.
+print(pages, " ".join(sorted(m for m, module in sys.modules.items() if type(module).__name__ != "_LazyModule")))
+"""
+
+
+def test_every_commands_help_loads_nothing_heavy() -> None:
+    """Every page of help, each command's and each subcommand's, in one fresh process: the command modules
+    are loaded, their services (the store, the simulator, the engines) are not."""
+    done = subprocess.run([sys.executable, "-c", EVERY_HELP], check=True, capture_output=True, text=True)
+    count, *loaded = done.stdout.split()
+    assert int(count) > 80
+    assert {f"overdue.cli.{c.module}" for c in COMMANDS.values()} <= set(loaded)
+    assert not {m for m in loaded if m.split(".")[0] in HEAVY}
+
+
 def test_a_command_loads_its_module_when_it_runs() -> None:
     result = runner.invoke(app, ["strategy", "show", "--json"])
     assert result.exit_code == 0, result.output

@@ -16,7 +16,7 @@ from overdue.api import queries, users
 from overdue.api.security import new_password
 from overdue.services import accounts
 from overdue.store import repository
-from overdue.store.api_tables import ROLES
+from overdue.store.roles import ROLES
 
 DEMO_ACCOUNT = "DEMO-1"
 DEMO_AGENCY = "DEMO-AGENCY"

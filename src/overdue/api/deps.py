@@ -19,7 +19,7 @@ from overdue.api import users
 from overdue.api.problems import Forbidden, MissingIdempotencyKey
 from overdue.api.security import Principal
 from overdue.store import audit_trail
-from overdue.store.api_tables import ROLES
+from overdue.store.roles import ROLES
 from overdue.store.schema import idempotency_keys
 
 _ALL = frozenset(ROLES)

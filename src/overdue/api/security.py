@@ -16,7 +16,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from overdue.store.api_tables import ROLES
+from overdue.store.roles import ROLES
 
 TOKEN_PREFIX = "odt_"
 _hashing: dict[str, Any] = {}

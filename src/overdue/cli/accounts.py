@@ -10,17 +10,21 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from overdue.cli.common import JsonOption, fail, print_json, state
+from overdue.cli.common import JsonOption, fail, print_json, state, upgrade
 from overdue.domain.calendar import parse_date
 from overdue.domain.money import format_yuan, parse_positive_yuan
-from overdue.services import accounts
-from overdue.store.db import upgrade
+from overdue.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from overdue.services import accounts
+else:
+    accounts = lazy_module("overdue.services.accounts")
 
 app = typer.Typer(help="Open and inspect credit-line accounts.", no_args_is_help=True)
 installments_app = typer.Typer(help="Bill installments: quote and accept.", no_args_is_help=True)

@@ -4,13 +4,17 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from overdue.cli.common import JsonOption, print_json, state
-from overdue.store import audit_trail
-from overdue.store.db import upgrade
+from overdue.cli.common import JsonOption, print_json, state, upgrade
+from overdue.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from overdue.store import audit_trail
+else:
+    audit_trail = lazy_module("overdue.store.audit_trail")
 
 app = typer.Typer(
     help="The audit log: every change, and every read of personal data through the API.", no_args_is_help=True

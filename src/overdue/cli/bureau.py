@@ -7,13 +7,17 @@ The file goes to stdout unless ``--out`` names a file; then one line says how ma
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from overdue.cli.common import JsonOption, fail, print_json, state
-from overdue.services import bureau
-from overdue.store.db import upgrade
+from overdue.cli.common import JsonOption, fail, print_json, state, upgrade
+from overdue.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from overdue.services import bureau
+else:
+    bureau = lazy_module("overdue.services.bureau")
 
 app = typer.Typer(help="The credit-bureau file.", no_args_is_help=True)
 

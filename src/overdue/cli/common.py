@@ -68,6 +68,14 @@ def operator_name(given: str | None) -> str:
         return "unknown"
 
 
+def upgrade(engine: "Engine") -> str | None:
+    """The store's migrations applied to ``engine``'s database (:func:`overdue.store.db.upgrade`, loaded
+    when a command first opens its database); the revision it is at."""
+    from overdue.store.db import upgrade as apply_migrations
+
+    return apply_migrations(engine)
+
+
 def fail(message: str) -> NoReturn:
     """Print ``error: message`` as one line on stderr and exit with status 2."""
     typer.echo(f"error: {message}", err=True)

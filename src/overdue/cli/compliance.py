@@ -4,15 +4,18 @@ holds that stop contact (cease requests, sales, litigation); the agency whitelis
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from overdue.cli.common import JsonOption, print_json, state
+from overdue.cli.common import JsonOption, print_json, state, upgrade
 from overdue.domain.calendar import parse_date
-from overdue.services import collections as collections_service
-from overdue.services.collections import audit_contacts
-from overdue.store.db import upgrade
+from overdue.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from overdue.services import collections as collections_service
+else:
+    collections_service = lazy_module("overdue.services.collections")
 
 app = typer.Typer(
     help="Compliance: audit the contact log; holds that stop contact; the agency whitelist.",
@@ -39,7 +42,7 @@ def audit(
     """
     engine = state(ctx).engine()
     upgrade(engine)
-    report = audit_contacts(
+    report = collections_service.audit_contacts(
         engine,
         None if start is None else parse_date(start, field="--from"),
         None if end is None else parse_date(end, field="--to"),

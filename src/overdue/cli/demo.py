@@ -8,7 +8,7 @@ unless ``--fresh``) while it simulates, and the HTML report into ``--out`` (:mod
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -16,13 +16,21 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from overdue.cli.common import JsonOption, fail, print_json, state
-from overdue.reports.metrics import full_report
-from overdue.sim.call_compare import ACCOUNTS as CALL_COMPARISON_ACCOUNTS
-from overdue.sim.contacts import contact_summary
-from overdue.sim.model import DEFAULT_FRAUD_SHARE, BehaviourModel
-from overdue.sim.result import SimulationResult
-from overdue.sim.run import ENGINES, SimulationConfig
-from overdue.sim.run import simulate as run_simulation
+from overdue.lazy import lazy_module
+from overdue.sim.defaults import COMPARISON_ACCOUNTS as CALL_COMPARISON_ACCOUNTS
+from overdue.sim.defaults import DEFAULT_FRAUD_SHARE, ENGINES
+
+if TYPE_CHECKING:
+    from overdue.reports import metrics as report_metrics
+    from overdue.sim import contacts as sim_contacts
+    from overdue.sim import model as sim_model
+    from overdue.sim import run as sim_run
+    from overdue.sim.result import SimulationResult
+else:
+    report_metrics = lazy_module("overdue.reports.metrics")
+    sim_contacts = lazy_module("overdue.sim.contacts")
+    sim_model = lazy_module("overdue.sim.model")
+    sim_run = lazy_module("overdue.sim.run")
 
 DEFAULT_SEED = 20260101
 
@@ -74,13 +82,13 @@ def _strategy_text(path: Path | None) -> str | None:
     return path.read_text(encoding="utf-8")
 
 
-def _run(config: SimulationConfig, bar: Progress) -> SimulationResult:
+def _run(config: sim_run.SimulationConfig, bar: Progress) -> SimulationResult:
     task = bar.add_task("simulate", total=None)
 
     def progress(done: int, total: int) -> None:
         bar.update(task, completed=done, total=total)
 
-    return run_simulation(config, progress)
+    return sim_run.simulate(config, progress)
 
 
 def simulate(
@@ -103,7 +111,7 @@ def simulate(
     """Simulate a synthetic portfolio month by month and print its summary (writes nothing)."""
     if engine not in ENGINES:
         raise typer.BadParameter(f"one of {', '.join(ENGINES)}", param_hint="--engine")
-    config = SimulationConfig(
+    config = sim_run.SimulationConfig(
         accounts=accounts,
         months=months,
         seed=seed,
@@ -111,12 +119,12 @@ def simulate(
         engine=engine,
         strategy_text=_strategy_text(strategy_file),
         english_share=english_share,
-        model=BehaviourModel(fraud_share=fraud_share),
+        model=sim_model.BehaviourModel(fraud_share=fraud_share),
     )
     with _progress(as_json) as bar:
         result = _run(config, bar)
-    report = full_report(result)
-    contacts = contact_summary(result.tallies)
+    report = report_metrics.full_report(result)
+    contacts = sim_contacts.contact_summary(result.tallies)
     if as_json:
         print_json({**report, "contacts": contacts})
     else:
@@ -158,7 +166,7 @@ def demo(
     from overdue.sim.demo import run_demo
 
     engine = state(ctx).engine()
-    config = SimulationConfig(
+    config = sim_run.SimulationConfig(
         accounts=accounts,
         months=months,
         seed=seed,
@@ -166,7 +174,7 @@ def demo(
         keep_records=True,
         strategy_text=_strategy_text(strategy_file),
         english_share=english_share,
-        model=BehaviourModel(fraud_share=fraud_share),
+        model=sim_model.BehaviourModel(fraud_share=fraud_share),
     )
     with _progress(as_json) as bar:
         simulated = bar.add_task("simulate", total=None)
@@ -195,10 +203,10 @@ def demo(
             )
         except OSError as error:
             fail(f"cannot write the report into {out}: {error}")
-    report = full_report(run.result)
+    report = report_metrics.full_report(run.result)
     if run.call_priority is not None:
         report["call_priority"] = run.call_priority.report()
-    contacts = contact_summary(run.result.tallies)
+    contacts = sim_contacts.contact_summary(run.result.tallies)
     if as_json:
         print_json(
             {

@@ -17,16 +17,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from overdue.cli.common import JsonOption, print_json, progress_bar, state
+from overdue.cli.common import JsonOption, print_json, progress_bar, state, upgrade
 from overdue.domain.calendar import parse_date
 from overdue.domain.errors import InvalidInput
-from overdue.engine.reference import Collection, run_eod
-from overdue.store.db import upgrade
+from overdue.lazy import lazy_module
 from overdue.strategy import default_strategy, load_strategy
+
+if TYPE_CHECKING:
+    from overdue.engine import reference
+else:
+    reference = lazy_module("overdue.engine.reference")
 
 DayProgress = Callable[[date, int, int], None]
 """Called as ``progress(date, accounts_done, accounts_total)``."""
@@ -111,8 +115,10 @@ def eod(
     engine = state(ctx).engine()
     upgrade(engine)
     with _days_bar("end-of-day", as_json) as progress:
-        collection = Collection(load_strategy(strategy_file) if strategy_file else default_strategy())
-        summary = run_eod(engine, through, progress, collection)
+        collection = reference.Collection(
+            load_strategy(strategy_file) if strategy_file else default_strategy()
+        )
+        summary = reference.run_eod(engine, through, progress, collection)
     if as_json:
         print_json(summary.to_json())
     elif not summary.dates:

@@ -8,6 +8,7 @@ imported only when that command runs (or its own ``--help`` is asked for): ``ove
 """
 
 import importlib
+import sys
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -85,10 +86,9 @@ class _OverdueGroup(TyperGroup):
         except OverdueError as error:
             fail(str(error))
         except Exception as error:
-            # SQLAlchemy is imported only by the commands that open the database.
-            from sqlalchemy.exc import OperationalError
-
-            if not isinstance(error, OperationalError):
+            # SQLAlchemy is loaded only by the commands that open the database (an error of it means it is).
+            errors = sys.modules.get("sqlalchemy.exc")
+            if errors is None or not isinstance(error, errors.OperationalError):
                 raise
             # The database is unreachable or unusable; the driver's first line says why.
             fail(f"cannot use the database: {str(error.orig).strip().splitlines()[0]}")

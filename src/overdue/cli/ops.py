@@ -16,19 +16,26 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from sqlalchemy import Engine
 
-from overdue.cli.common import JsonOption, print_json, state
+from overdue.cli.common import JsonOption, print_json, state, upgrade
 from overdue.domain.calendar import parse_date
 from overdue.domain.errors import InvalidInput
 from overdue.domain.money import parse_positive_yuan, parse_yuan
-from overdue.operations.agency import PlacementRules
-from overdue.operations.sale import PortfolioFilter
-from overdue.services import operations
-from overdue.store.db import upgrade
+from overdue.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from overdue.operations import agency as placement
+    from overdue.operations import sale as sale_filter
+    from overdue.services import operations
+else:
+    placement = lazy_module("overdue.operations.agency")
+    sale_filter = lazy_module("overdue.operations.sale")
+    operations = lazy_module("overdue.services.operations")
 
 cases_app = typer.Typer(
     help="Cases: all of a borrower's accounts, by stage, queue and priority.", no_args_is_help=True
@@ -414,7 +421,7 @@ def sale_select(
     as_json: JsonOption = False,
 ) -> None:
     """Choose the accounts of a debt sale by filters (资产包筛选)."""
-    rules = PortfolioFilter(
+    rules = sale_filter.PortfolioFilter(
         min_days_past_due=min_dpd,
         statuses=tuple(status or ()),
         min_balance=parse_positive_yuan(min_balance, field="--min-balance"),
@@ -526,7 +533,7 @@ def agency_place(
     as_json: JsonOption = False,
 ) -> None:
     """Place the accounts waiting for an agency with AGENCY (委外), if its whitelist review is in force."""
-    rules = PlacementRules(
+    rules = placement.PlacementRules(
         min_days_past_due=min_dpd,
         min_balance=parse_positive_yuan(min_balance, field="--min-balance"),
         max_balance=None if max_balance is None else parse_positive_yuan(max_balance, field="--max-balance"),

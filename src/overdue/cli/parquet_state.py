@@ -8,9 +8,8 @@ from typing import Annotated
 
 import typer
 
-from overdue.cli.common import JsonOption, print_json, progress_bar, state
+from overdue.cli.common import JsonOption, print_json, progress_bar, state, upgrade
 from overdue.domain.calendar import parse_date
-from overdue.store.db import upgrade
 
 app = typer.Typer(
     help="The Parquet state folder of the set-based end-of-day (overdue eod --engine duckdb|postgres|spark).",

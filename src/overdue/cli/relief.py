@@ -15,22 +15,27 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from overdue.cli.accounts import as_percent
-from overdue.cli.common import JsonOption, print_json, state
+from overdue.cli.common import JsonOption, print_json, state, upgrade
 from overdue.domain import relief_requests
 from overdue.domain.calendar import parse_date
 from overdue.domain.errors import InvalidInput
 from overdue.domain.money import parse_positive_yuan, parse_yuan
 from overdue.domain.relief_common import KINDS
-from overdue.services import relief
-from overdue.services import relief_agreements as agreements
-from overdue.services import relief_requests as request_service
-from overdue.services.relief import ReliefRequest
-from overdue.store.db import upgrade
+from overdue.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from overdue.services import relief
+    from overdue.services import relief_agreements as agreements
+    from overdue.services import relief_requests as request_service
+else:
+    relief = lazy_module("overdue.services.relief")
+    agreements = lazy_module("overdue.services.relief_agreements")
+    request_service = lazy_module("overdue.services.relief_requests")
 
 app = typer.Typer(
     help="Relief for borrowers who cannot pay for now: quote, accept, approve, list.", no_args_is_help=True
@@ -103,8 +108,8 @@ def _request(
     interest: str,
     fees: str,
     reason: str | None,
-) -> ReliefRequest:
-    return ReliefRequest(
+) -> relief.ReliefRequest:
+    return relief.ReliefRequest(
         kind=kind,
         statement=_statement(statement),
         periods=periods,

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from overdue.cli.common import JsonOption, print_json, state
-from overdue.services import scenario as scenarios
+from overdue.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from overdue.services import scenario as scenarios
+else:
+    scenarios = lazy_module("overdue.services.scenario")
 
 app = typer.Typer(help="Worked examples: scenario files (DESIGN §3).", no_args_is_help=True)
 

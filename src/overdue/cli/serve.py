@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
 from rich.table import Table
 
-from overdue.api.app import create_app
-from overdue.api.demo import seed_demo_users
-from overdue.cli.common import state
-from overdue.store.db import upgrade
+from overdue.cli.common import state, upgrade
+from overdue.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from overdue.api import app as api_app
+    from overdue.api import demo as api_demo
+else:
+    uvicorn = lazy_module("uvicorn")
+    api_app = lazy_module("overdue.api.app")
+    api_demo = lazy_module("overdue.api.demo")
 
 
 def serve(
@@ -30,11 +37,11 @@ def serve(
         table = Table(title="demo users (passwords are shown once) · 演示用户（密码仅显示一次）")
         for column in ("user", "role", "password"):
             table.add_column(column)
-        for user in seed_demo_users(engine):
+        for user in api_demo.seed_demo_users(engine):
             table.add_row(user.name, user.role, user.password)
         Console().print(table)
         typer.echo(
             f"get a token: curl -X POST http://{host}:{port}/auth/token "
             '-H "Content-Type: application/json" -d \'{"name": "demo-admin", "password": "..."}\''
         )
-    uvicorn.run(create_app(engine), host=host, port=port, log_level="info")
+    uvicorn.run(api_app.create_app(engine), host=host, port=port, log_level="info")

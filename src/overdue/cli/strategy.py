@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from overdue.cli.common import EXIT_BAD_INPUT, JsonOption, fail, print_json, state
-from overdue.compliance.lint import lint_strategy
+from overdue.cli.common import EXIT_BAD_INPUT, JsonOption, fail, print_json, state, upgrade
 from overdue.domain.calendar import parse_date
-from overdue.services.collections import explain as explain_account
-from overdue.store.db import upgrade
+from overdue.lazy import lazy_module
 from overdue.strategy import Strategy, StrategyError, default_strategy, load_strategy
 from overdue.strategy.describe import outline, schedule_words
+
+if TYPE_CHECKING:
+    from overdue.compliance import lint
+    from overdue.services import collections
+else:
+    lint = lazy_module("overdue.compliance.lint")
+    collections = lazy_module("overdue.services.collections")
 
 app = typer.Typer(help="Collection strategies: validate, show, explain a decision.", no_args_is_help=True)
 
@@ -44,7 +49,7 @@ def validate(
             typer.echo(str(problem), err=True)
         count = len(exc.problems)
         fail(f"{file}: {count} {'problem' if count == 1 else 'problems'}")
-    problems = lint_strategy(strategy, rulebook)
+    problems = lint.lint_strategy(strategy, rulebook)
     if problems:
         if as_json:
             print_json({"ok": False, "template_problems": [p.__dict__ for p in problems]})
@@ -136,7 +141,7 @@ def explain(
     engine = state(ctx).engine()
     upgrade(engine)
     strategy = load_strategy(strategy_file) if strategy_file else default_strategy()
-    result = explain_account(engine, account_id, parse_date(on, field="--date"), strategy)
+    result = collections.explain(engine, account_id, parse_date(on, field="--date"), strategy)
     if as_json:
         print_json(result)
         return

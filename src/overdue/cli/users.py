@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from overdue.api import users
-from overdue.cli.common import JsonOption, print_json, state
-from overdue.store.api_tables import ROLES
-from overdue.store.db import upgrade
+from overdue.cli.common import JsonOption, print_json, state, upgrade
+from overdue.lazy import lazy_module
+from overdue.store.roles import ROLES
+
+if TYPE_CHECKING:
+    from overdue.api import users
+else:
+    users = lazy_module("overdue.api.users")
 
 app = typer.Typer(help="API users and their tokens.", no_args_is_help=True)
 

@@ -10,6 +10,14 @@ Design overview
   :mod:`.text` prints the terminal summary with rich.
 """
 
-from overdue.reports.metrics import Panel, ReportConfig, full_report, portfolio_summary
+from typing import TYPE_CHECKING
+
+from overdue.lazy import exports
+
+if TYPE_CHECKING:
+    from overdue.reports.metrics import Panel, ReportConfig, full_report, portfolio_summary
 
 __all__ = ["Panel", "ReportConfig", "full_report", "portfolio_summary"]
+
+# Each imported on first use, so that naming a module of the package does not load NumPy.
+__getattr__ = exports(__name__, dict.fromkeys(__all__, "overdue.reports.metrics"))

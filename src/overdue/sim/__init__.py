@@ -20,8 +20,24 @@ random numbers), so two strategies, or two orders of the day's calls (:mod:`.cal
 differ only by what they did.
 """
 
-from overdue.sim.model import BehaviourModel
-from overdue.sim.result import SimulationResult
-from overdue.sim.run import SimulationConfig, simulate
+from typing import TYPE_CHECKING
+
+from overdue.lazy import exports
+
+if TYPE_CHECKING:
+    from overdue.sim.model import BehaviourModel
+    from overdue.sim.result import SimulationResult
+    from overdue.sim.run import SimulationConfig, simulate
 
 __all__ = ["BehaviourModel", "SimulationConfig", "SimulationResult", "simulate"]
+
+# Each imported on first use, so that a light module of the package (overdue.sim.defaults) loads alone.
+__getattr__ = exports(
+    __name__,
+    {
+        "BehaviourModel": "overdue.sim.model",
+        "SimulationResult": "overdue.sim.result",
+        "SimulationConfig": "overdue.sim.run",
+        "simulate": "overdue.sim.run",
+    },
+)

@@ -27,13 +27,12 @@ from typing import Any
 
 from overdue.domain.money import format_yuan
 from overdue.reports.metrics import rate, recovery_totals
-from overdue.sim.model import DEFAULT_FRAUD_SHARE
+from overdue.sim.defaults import COMPARISON_ACCOUNTS, DEFAULT_FRAUD_SHARE
 from overdue.sim.outcomes import experiment_config
 from overdue.sim.run import simulate
 
-ACCOUNTS = 20_000
-"""The demo's comparison: a portfolio of its own of this many accounts, whatever the demo's size (at 20,000
-one portfolio's difference between the orders varies about half as much as at 5,000: docs/risk.md)."""
+ACCOUNTS = COMPARISON_ACCOUNTS
+"""The demo's comparison's portfolio (:data:`overdue.sim.defaults.COMPARISON_ACCOUNTS`)."""
 MONTHS = 4
 """… over at most this many months (fewer when the demo simulates fewer)."""
 CAPACITY = 6

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from overdue.sim.defaults import DEFAULT_FRAUD_SHARE
+
 DEFAULT_LIFTS: dict[str, float] = {
     "push": 0.02,
     "sms": 0.05,
@@ -31,9 +33,6 @@ DEFAULT_LIFTS: dict[str, float] = {
     "debt_sale": 0.0,
 }
 """Pressure added by one action of each type (before willingness and timing); treat as read-only."""
-
-DEFAULT_FRAUD_SHARE = 0.01
-"""Share of fraudulent borrowers in the default portfolio (1 %; docs/risk.md "Fraudulent borrowers")."""
 
 VOICE_TYPES = frozenset({"ai_voice", "call", "contact_call", "field_visit"})
 """Action types that are contact attempts: they have an outcome, and lift only when they reach someone."""

@@ -28,7 +28,8 @@ import numpy.typing as npt
 from overdue.risk.collection import FEATURES, MODEL_VERSION, SPECS, CollectionFacts
 from overdue.risk.logistic import LogisticModel, fit_logistic
 from overdue.sim.calls import CallPolicy
-from overdue.sim.model import DEFAULT_FRAUD_SHARE, BehaviourModel
+from overdue.sim.defaults import DEFAULT_FRAUD_SHARE
+from overdue.sim.model import BehaviourModel
 from overdue.sim.uplift import HORIZON_DAYS, Follower, experiment_strategy_text
 
 if TYPE_CHECKING:

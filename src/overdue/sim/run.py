@@ -25,6 +25,7 @@ from importlib import resources
 from overdue.domain.calendar import add_months
 from overdue.sim.borrowers import make_borrowers
 from overdue.sim.calls import CallPolicy
+from overdue.sim.defaults import ENGINES
 from overdue.sim.limits import Booking, book_borrowers
 from overdue.sim.model import BehaviourModel
 from overdue.sim.result import ShardResult, SimulationResult, merge
@@ -32,7 +33,6 @@ from overdue.sim.shard import NO_VARIANT, ShardSpec, run_shard, variants_for
 from overdue.strategy import Strategy, parse_strategy
 
 SHARD_SIZE = 250
-ENGINES = ("auto", "arrays", "reference")
 GROUPS_PER_WORKER = 4
 """The array runner takes the shards in this many groups per worker (progress is reported per group)…"""
 MIN_GROUP = 20

@@ -24,20 +24,8 @@ from sqlalchemy import (
     Text,
 )
 
+from overdue.store.roles import ROLES
 from overdue.store.schema import in_list, metadata
-
-ROLES = (
-    "admin",
-    "strategist",
-    "supervisor",
-    "collector",
-    "field_agent",
-    "agency",
-    "compliance_officer",
-    "auditor",
-    "borrower",
-)
-"""Every role a user may have; the ``role`` CHECK constraint allows exactly these."""
 
 borrowers = Table(
     "borrowers",
