@@ -115,7 +115,8 @@ root = __import__("typer").main.get_command(app)
 for name in root.list_commands(None):
     walk([name], root.load(name) if name in COMMANDS else root.get_command(None, name))
 # A module given by overdue.lazy.lazy_module is in sys.modules before it runs, as a lazy module.
-print(pages, " ".join(sorted(m for m, module in sys.modules.items() if type(module).__name__ != "_LazyModule")))
+ran = sorted(m for m, module in sys.modules.items() if type(module).__name__ != "_LazyModule")
+print(pages, " ".join(ran))
 """
 
 

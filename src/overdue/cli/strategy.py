@@ -17,10 +17,10 @@ from overdue.strategy.describe import outline, schedule_words
 
 if TYPE_CHECKING:
     from overdue.compliance import lint
-    from overdue.services import collections
+    from overdue.services import collections as collections_service
 else:
     lint = lazy_module("overdue.compliance.lint")
-    collections = lazy_module("overdue.services.collections")
+    collections_service = lazy_module("overdue.services.collections")
 
 app = typer.Typer(help="Collection strategies: validate, show, explain a decision.", no_args_is_help=True)
 
@@ -141,7 +141,7 @@ def explain(
     engine = state(ctx).engine()
     upgrade(engine)
     strategy = load_strategy(strategy_file) if strategy_file else default_strategy()
-    result = collections.explain(engine, account_id, parse_date(on, field="--date"), strategy)
+    result = collections_service.explain(engine, account_id, parse_date(on, field="--date"), strategy)
     if as_json:
         print_json(result)
         return
