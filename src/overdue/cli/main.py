@@ -17,7 +17,7 @@ import typer.main
 from typer.core import TyperCommand, TyperGroup
 
 from overdue import __version__
-from overdue.cli.common import CliState, JsonOption, fail, operator_name, print_json, state
+from overdue.cli.common import CliState, JsonOption, fail, operator_name, print_json, state, upgrade
 from overdue.errors import OverdueError
 from overdue.store.actors import Actor, acting_as
 from overdue.store.urls import default_url
@@ -145,8 +145,6 @@ db_app = typer.Typer(help="Manage the database.", no_args_is_help=True)
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Create or migrate the database's tables to the newest revision."""
-    from overdue.store.db import upgrade
-
     cli_state = state(ctx)
     engine = cli_state.engine()
     revision = upgrade(engine)

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from overdue.cli.common import JsonOption, print_json, state
+from overdue.cli.common import JsonOption, print_json, state, upgrade
 from overdue.domain.calendar import parse_date
 from overdue.risk.reasons import reason_text
 
@@ -145,7 +145,6 @@ def explain(
 ) -> None:
     """An account's behaviour and collection scores and its limit review decision, with reason codes."""
     from overdue.risk.accounts import explain_account
-    from overdue.store.db import upgrade
 
     engine = state(ctx).engine()
     upgrade(engine)

@@ -36,17 +36,6 @@ class MemorySettings:
     numpy_huge_pages: bool
 
 
-def _numpy_hugepage(enabled: bool | None) -> bool:
-    """Sets NumPy's huge-page request (None: leaves it) and gives the setting in force."""
-    setter = np._core.multiarray._set_madvise_hugepage  # type: ignore[attr-defined]
-    if enabled is None:
-        previous: bool = setter(False)
-        setter(previous)
-        return previous
-    setter(enabled)
-    return enabled
-
-
 def use_ordinary_pages() -> MemorySettings:
     """Arrow's default pool becomes jemalloc (or the system allocator where this pyarrow was built without
     it) and NumPy stops asking for huge pages, unless the process's environment set either itself. The
@@ -57,5 +46,9 @@ def use_ordinary_pages() -> MemorySettings:
         except NotImplementedError:
             pool = pa.system_memory_pool()
         pa.set_memory_pool(pool)
-    huge = _numpy_hugepage(None if NUMPY_HUGEPAGE_VARIABLE in os.environ else False)
+    # NumPy's setter gives the setting it replaces: put that back where the environment chose it.
+    set_hugepage = np._core.multiarray._set_madvise_hugepage  # type: ignore[attr-defined]
+    previous: bool = set_hugepage(False)
+    huge = previous if NUMPY_HUGEPAGE_VARIABLE in os.environ else False
+    set_hugepage(huge)
     return MemorySettings(pa.default_memory_pool().backend_name, huge)
