@@ -163,14 +163,19 @@ def promises_next(promises: ir.Table, accounts: ir.Table, day: Today) -> ir.Tabl
 
 
 def done_next(done: ir.Table, actions: ir.Table, day: Today) -> ir.Table:
-    """The last date each treatment was done, with today's queued actions."""
-    queued = actions.filter(actions.refused_rule.isnull()).select(
-        "account_key", "treatment_index", last_done=day.on.cast(DAY)
+    """The last date each treatment was done, with today's queued actions.
+
+    ``done`` holds the dates before today, so a treatment queued today is done last today: its old row is
+    left out and today's put in (cheaper than taking the latest of the old and the new rows by group)."""
+    allowed = actions.filter(actions.refused_rule.isnull())
+    queued = allowed.select(queued_key=allowed.account_key, queued_index=allowed.treatment_index).distinct()
+    kept = done.anti_join(
+        queued, (done.account_key == queued.queued_key) & (done.treatment_index == queued.queued_index)
+    ).select("account_key", "treatment_index", "last_done")
+    today = queued.select(
+        account_key=queued.queued_key, treatment_index=queued.queued_index, last_done=day.on.cast(DAY)
     )
-    both = ibis.union(done.select("account_key", "treatment_index", "last_done"), queued)
-    after: ir.Table = both.group_by(["account_key", "treatment_index"]).aggregate(
-        last_done=both.last_done.max()
-    )
+    after: ir.Table = ibis.union(kept, today)
     return after
 
 
