@@ -43,6 +43,7 @@ from datetime import date
 
 import ibis  # type: ignore[import-untyped]
 import ibis.expr.types as ir  # type: ignore[import-untyped]
+import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 
@@ -142,6 +143,8 @@ class Queries:
     decided: str
     actions: str
     actions_schema: pa.Schema
+    """The engine's action rows: numbers, the refusal and the quoted agency, not the treatments' texts
+    (:data:`TEXTS`, put on by :meth:`Collector.run`)."""
     collections_next: str
     promises_next: str
     done_next: str
@@ -165,6 +168,20 @@ class Queries:
     """:attr:`state` before any day has run: the accounts listed in ``collect_listed`` only."""
 
 
+TEXTS = (
+    "treatment",
+    "type",
+    "stage",
+    "template",
+    "party",
+    "experiment",
+    "variant",
+    "reason",
+    "channel",
+    "queue",
+)
+"""The action rows' texts that are the treatment's (by treatment and combination of variants:
+:data:`~overdue.setbased.collect_decide.TREATMENTS`)."""
 SCORES = pa.schema([pa.field("account_key", pa.int64()), pa.field("score", pa.int64())])
 ENDED = pa.schema([pa.field("account_key", pa.int64()), pa.field("broken", pa.bool_())])
 """An arrangement the day's review ended: its account, and whether it was a plan that broke."""
@@ -271,21 +288,14 @@ def _compile(compiled: CompiledStrategy, rules: CompiledRulebook, dialect: str) 
     )
     checked = comply(planned, _table("contacts", engine["contacts"]), rules, day)
     checked = with_quoted_agency(checked, compiled.strategy)
+    # The treatments' texts stay out of the engine's table: they are put on the fetched rows by the
+    # treatment and combination (writing and fetching a few million strings costs more than taking them).
     actions = checked.select(
         "account_key",
         "position",
         "treatment_index",
-        "treatment",
-        "type",
-        "stage",
-        "template",
-        "party",
+        "combo",
         "priority",
-        "experiment",
-        "variant",
-        "reason",
-        "channel",
-        "queue",
         "refused_rule",
         "refusal_count",
         "refusal_day",
@@ -306,7 +316,11 @@ def _compile(compiled: CompiledStrategy, rules: CompiledRulebook, dialect: str) 
         decided=sql(decided),
         actions=sql(actions),
         actions_schema=actions.schema().to_pyarrow(),
-        collections_next=sql(collections_next(decided_table, carried, actions_table, day)),
+        collections_next=sql(
+            collections_next(
+                decided_table, carried, actions_table, [t.type for t in compiled.strategy.treatments], day
+            )
+        ),
         promises_next=sql(promises_next(promises, accounts, day)),
         done_next=sql(done_next(_table("done", engine["done"]), actions_table, day)),
         scores=None if score is None else sql(facts.select("account_key", "score")),
@@ -478,6 +492,7 @@ class Collector:
             f"SELECT * FROM {table_name('collect_actions')} ORDER BY account_key, position",
             queries.actions_schema,
         )
+        rows = self._with_texts(rows)
         sent = None if queries.notices is None else db.fetch(bound(queries.notices), SENT)
 
         def records_next() -> None:
@@ -610,6 +625,24 @@ class Collector:
                 [("account_key", "ascending"), ("treatment", "ascending")]
             ),
         )
+
+    def _with_texts(self, rows: pa.Table) -> pa.Table:
+        """``rows`` (the engine's action rows) with their treatment's texts (:data:`TEXTS`), taken from the
+        treatments table by treatment and combination of variants."""
+        treatments = self.strategy.treatments
+        combos = len(self.strategy.parameters)
+        slots = np.full(len(self.strategy.treatment_ids) * combos, -1, np.int64)
+        index = treatments["treatment_index"].to_numpy().astype(np.int64)
+        combo = treatments["combo"].to_numpy().astype(np.int64)
+        slots[index * combos + combo] = np.arange(treatments.num_rows)
+        keys = pc.add(
+            pc.multiply(pc.cast(rows["treatment_index"], pa.int64()), combos),
+            pc.cast(rows["combo"], pa.int64()),
+        )
+        picked = pa.array(slots[np.asarray(keys.to_numpy(), np.int64)])
+        for name in TEXTS:
+            rows = rows.append_column(name, treatments[name].take(picked))
+        return rows
 
     def _decisions(self, decided: pa.Table, on: date) -> pa.Table:
         """The decisions' rows, the stage and pause by name."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -60,7 +61,9 @@ WORK = pa.schema(
 PLACING = ("agency_placement", "agency_recall")
 
 
-def collections_next(decided: ir.Table, carried: ir.Table, actions: ir.Table, day: Today) -> ir.Table:
+def collections_next(
+    decided: ir.Table, carried: ir.Table, actions: ir.Table, types: Sequence[str], day: Today
+) -> ir.Table:
     """``collections`` after the day (the engine's columns), sparse as the engine keeps it: the accounts
     decided today (``decided``) with their reviewed records and the placement of their last allowed
     placement or recall, and the other rows (``carried``:
@@ -68,13 +71,25 @@ def collections_next(decided: ir.Table, carried: ir.Table, actions: ir.Table, da
     of an account that ran is left out when its records are a new account's
     (:data:`~overdue.setbased.collect_tables.NEW_RECORD`): the accounts that ran are listed apart
     (:class:`~overdue.setbased.collect.Collector`), and their rows filled back in when the records are read
-    out."""
+    out.
+
+    actions: the day's actions by ``treatment_index`` (their texts are not in the engine); types: each
+    treatment's type by index."""
     on = day.on
-    allowed = actions.filter(actions.refused_rule.isnull() & actions.type.isin(list(PLACING)))
+    placements = [n for n, kind in enumerate(types) if kind == "agency_placement"]
+    recalls = [n for n, kind in enumerate(types) if kind == "agency_recall"]
+    allowed = actions.filter(
+        actions.refused_rule.isnull() & actions.treatment_index.isin(placements + recalls or [-1])
+    )
     ranked = allowed.mutate(
         n=ibis.row_number().over(group_by=allowed.account_key, order_by=ibis.desc(allowed.position))
     )
-    last = ranked.filter(ranked.n == 0).select("account_key", placing=ranked.type)
+    last = ranked.filter(ranked.n == 0).select(
+        "account_key",
+        placing=ibis.ifelse(
+            ranked.treatment_index.isin(recalls or [-1]), "agency_recall", "agency_placement"
+        ),
+    )
     t = left_join(decided, last)
     placed = t.placing == "agency_placement"
     recalled = t.placing == "agency_recall"
