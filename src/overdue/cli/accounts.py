@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from overdue.cli.common import JsonOption, fail, print_json, state, upgrade
+from overdue.cli.common import JsonOption, fail, print_json, state
 from overdue.domain.calendar import parse_date
 from overdue.domain.money import format_yuan, parse_positive_yuan
 from overdue.lazy import lazy_module
@@ -39,12 +39,6 @@ KeyOption = Annotated[
 
 def _date(value: str | None) -> date | None:
     return None if value is None else parse_date(value, field="--date")
-
-
-def _engine(ctx: typer.Context) -> Any:
-    engine = state(ctx).engine()
-    upgrade(engine)
-    return engine
 
 
 def _print(result: dict[str, Any], as_json: bool) -> None:
@@ -73,7 +67,7 @@ def open_account(
     opened_on = parse_date(opened, field="--opened")
     credit_limit = parse_positive_yuan(limit, field="--limit")
     new = accounts.open_account(
-        _engine(ctx),
+        state(ctx).migrated_engine(),
         account_id,
         opened_on,
         credit_limit,
@@ -99,7 +93,7 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """The account as of its last end-of-day: balances, statement, DPD, bucket, bureau grid."""
-    snap, language = accounts.account_view(_engine(ctx), account_id)
+    snap, language = accounts.account_view(state(ctx).migrated_engine(), account_id)
     if as_json:
         print_json({**snap, "language": language})
         return
@@ -141,12 +135,19 @@ def purchase(
         if periods is None:
             fail("--quote needs --installments N: it quotes a purchase in installments")
         _print_purchase_quote(
-            accounts.quote_purchase_installments(_engine(ctx), account_id, value, periods, on=_date(on)),
+            accounts.quote_purchase_installments(
+                state(ctx).migrated_engine(), account_id, value, periods, on=_date(on)
+            ),
             as_json,
         )
         return
     result = accounts.purchase(
-        _engine(ctx), account_id, value, periods=periods, on=_date(on), idempotency_key=idempotency_key
+        state(ctx).migrated_engine(),
+        account_id,
+        value,
+        periods=periods,
+        on=_date(on),
+        idempotency_key=idempotency_key,
     )
     if not as_json and "installments" in result:
         _print_purchase_quote(result["installments"], as_json)
@@ -177,7 +178,11 @@ def repay(
 ) -> None:
     """Repay: oldest statement first; fees, interest, then principal (principal first beyond 90 DPD)."""
     result = accounts.repay(
-        _engine(ctx), account_id, parse_positive_yuan(amount), on=_date(on), idempotency_key=idempotency_key
+        state(ctx).migrated_engine(),
+        account_id,
+        parse_positive_yuan(amount),
+        on=_date(on),
+        idempotency_key=idempotency_key,
     )
     if not as_json:
         for line in result["allocation"]:
@@ -221,7 +226,11 @@ def installments_quote(
 ) -> None:
     """What bill installments would cost, with the annualised rate; changes nothing."""
     quote = accounts.quote_installments(
-        _engine(ctx), account_id, parse_date(statement, field="--statement"), periods, on=_date(on)
+        state(ctx).migrated_engine(),
+        account_id,
+        parse_date(statement, field="--statement"),
+        periods,
+        on=_date(on),
     )
     _print_quote(quote, as_json)
 
@@ -238,7 +247,7 @@ def installments_accept(
 ) -> None:
     """Put the statement into installments."""
     result = accounts.request_installments(
-        _engine(ctx),
+        state(ctx).migrated_engine(),
         account_id,
         parse_date(statement, field="--statement"),
         periods,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from overdue.cli.common import JsonOption, print_json, state, upgrade
+from overdue.cli.common import JsonOption, print_json, state
 from overdue.lazy import lazy_module
 
 if TYPE_CHECKING:
@@ -27,8 +27,7 @@ EXIT_BROKEN = 1
 @app.command("verify")
 def verify(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Check every row's hash and link; exit 1 at the first broken one."""
-    engine = state(ctx).engine()
-    upgrade(engine)
+    engine = state(ctx).migrated_engine()
     with engine.connect() as conn:
         report = audit_trail.verify(conn)
     if as_json:
@@ -55,8 +54,7 @@ def list_rows(
     as_json: JsonOption = False,
 ) -> None:
     """The newest rows, oldest first: when, who, what, and the detail."""
-    engine = state(ctx).engine()
-    upgrade(engine)
+    engine = state(ctx).migrated_engine()
     with engine.connect() as conn:
         rows = audit_trail.newest(conn, last, actor=actor, entity=entity)
     if as_json:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from overdue.cli.common import JsonOption, fail, print_json, state, upgrade
+from overdue.cli.common import JsonOption, fail, print_json, state
 from overdue.lazy import lazy_module
 
 if TYPE_CHECKING:
@@ -40,9 +40,8 @@ def export(
     chosen = fmt or ("json" if as_json else "csv")
     if chosen not in bureau.FORMATS:
         fail(f"--format must be one of {', '.join(bureau.FORMATS)}, got {chosen!r}")
-    engine = state(ctx).engine()
+    engine = state(ctx).migrated_engine()
     try:
-        upgrade(engine)
         file = bureau.bureau_file(engine, month)
     finally:
         engine.dispose()  # close the pooled connections now, not when the process ends

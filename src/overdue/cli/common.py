@@ -39,6 +39,13 @@ class CliState:
             self._engine = make_engine(self.db_url)
         return self._engine
 
+    def migrated_engine(self) -> "Engine":
+        """:meth:`engine`, its database's tables migrated to the newest revision (:func:`upgrade`): what
+        every command that reads or writes the store opens."""
+        engine = self.engine()
+        upgrade(engine)
+        return engine
+
     def close(self) -> None:
         """Close the engine's pooled connections (when the command ends)."""
         if self._engine is not None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from overdue.cli.common import JsonOption, print_json, state, upgrade
+from overdue.cli.common import JsonOption, print_json, state
 from overdue.domain.calendar import parse_date
 from overdue.lazy import lazy_module
 
@@ -40,8 +40,7 @@ def audit(
 
     Exits 1 when there is a violation.
     """
-    engine = state(ctx).engine()
-    upgrade(engine)
+    engine = state(ctx).migrated_engine()
     report = collections_service.audit_contacts(
         engine,
         None if start is None else parse_date(start, field="--from"),
@@ -76,8 +75,7 @@ def hold(
     as_json: JsonOption = False,
 ) -> None:
     """Start (or --end) a hold that stops collection contact on the account."""
-    engine = state(ctx).engine()
-    upgrade(engine)
+    engine = state(ctx).migrated_engine()
     result = collections_service.set_hold(
         engine, account_id, kind, parse_date(on, field="--on"), start=not end, note=note
     )
@@ -96,8 +94,7 @@ def agency_add(
     as_json: JsonOption = False,
 ) -> None:
     """Register an agency (it may contact debtors only once a review covers the day)."""
-    engine = state(ctx).engine()
-    upgrade(engine)
+    engine = state(ctx).migrated_engine()
     result = collections_service.add_agency(engine, agency_id, name, datetime.now(UTC))
     if as_json:
         print_json(result)
@@ -115,8 +112,7 @@ def agency_review(
     as_json: JsonOption = False,
 ) -> None:
     """Record a whitelist review (at most a year long)."""
-    engine = state(ctx).engine()
-    upgrade(engine)
+    engine = state(ctx).migrated_engine()
     result = collections_service.review_agency(
         engine,
         agency_id,
@@ -135,8 +131,7 @@ def agency_review(
 @agency_app.command("list")
 def agency_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Every registered agency with its latest review."""
-    engine = state(ctx).engine()
-    upgrade(engine)
+    engine = state(ctx).migrated_engine()
     rows = collections_service.list_agencies(engine)
     if as_json:
         print_json({"agencies": rows})

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from overdue.cli.common import JsonOption, print_json, progress_bar, state, upgrade
+from overdue.cli.common import JsonOption, print_json, progress_bar, state
 from overdue.domain.calendar import parse_date
 from overdue.domain.errors import InvalidInput
 from overdue.lazy import lazy_module
@@ -112,8 +112,7 @@ def eod(
         raise InvalidInput(
             "--state, --store and --from go with a set-based engine (--engine duckdb|postgres|spark)"
         )
-    engine = state(ctx).engine()
-    upgrade(engine)
+    engine = state(ctx).migrated_engine()
     with _days_bar("end-of-day", as_json) as progress:
         collection = reference.Collection(
             load_strategy(strategy_file) if strategy_file else default_strategy()
@@ -191,8 +190,7 @@ def _set_based_on_store(
     if start is not None:
         raise InvalidInput("--from goes with --state: the store's closed dates are not run again")
     strategy = load_strategy(strategy_file) if strategy_file is not None else default_strategy()
-    engine = state(ctx).engine()
-    upgrade(engine)
+    engine = state(ctx).migrated_engine()
     backend = nightly.connect(engine_name, state(ctx).db_url)
     with _days_bar(f"end-of-day ({engine_name}, on the store)", as_json) as progress:
         summary = store_run.run_on_store(

@@ -20,15 +20,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from overdue.cli.common import JsonOption, print_json, state, upgrade
+from overdue.cli.common import JsonOption, print_json, state
 from overdue.domain.calendar import parse_date
 from overdue.domain.errors import InvalidInput
 from overdue.domain.money import parse_positive_yuan, parse_yuan
 from overdue.lazy import lazy_module
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
     from overdue.operations import agency as placement
     from overdue.operations import sale as sale_filter
     from overdue.services import operations
@@ -66,12 +64,6 @@ DocumentOption = Annotated[
 ]
 CostOption = Annotated[str, typer.Option("--cost", help="The step's cost in yuan.")]
 NoteOption = Annotated[str | None, typer.Option("--note", help="A note kept with the record.")]
-
-
-def _engine(ctx: typer.Context) -> Engine:
-    engine = state(ctx).engine()
-    upgrade(engine)
-    return engine
 
 
 def _date(value: str, field: str = "--date") -> date:
@@ -114,7 +106,7 @@ def cases_list(
 ) -> None:
     """List cases, highest priority first (案件列表)."""
     result = operations.cases.list_cases(
-        _engine(ctx), queue=queue, score=not no_score, include_current=include_current
+        state(ctx).migrated_engine(), queue=queue, score=not no_score, include_current=include_current
     )
     if as_json:
         print_json({"cases": result})
@@ -132,7 +124,7 @@ def cases_show(
     as_json: JsonOption = False,
 ) -> None:
     """Show one case: accounts, assignments, field orders, legal cases."""
-    result = operations.show_case(_engine(ctx), case_id, score=not no_score)
+    result = operations.show_case(state(ctx).migrated_engine(), case_id, score=not no_score)
     if as_json:
         print_json(result)
         return
@@ -161,7 +153,11 @@ def collector_add(
 ) -> None:
     """Register a collector or field agent (or change their cap)."""
     result = operations.allocation.add_collector(
-        _engine(ctx), collector_id, name, kind="field_agent" if field_agent else "collector", daily_cap=cap
+        state(ctx).migrated_engine(),
+        collector_id,
+        name,
+        kind="field_agent" if field_agent else "collector",
+        daily_cap=cap,
     )
     if as_json:
         print_json(result)
@@ -172,7 +168,7 @@ def collector_add(
 @collector_app.command("list")
 def collector_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List collectors and field agents."""
-    result = operations.allocation.list_collectors(_engine(ctx))
+    result = operations.allocation.list_collectors(state(ctx).migrated_engine())
     if as_json:
         print_json({"collectors": result})
         return
@@ -189,7 +185,9 @@ def queue_absent(
     as_json: JsonOption = False,
 ) -> None:
     """Mark a collector away on a date (their cases go to others)."""
-    result = operations.allocation.record_absence(_engine(ctx), collector_id, _date(on), reason)
+    result = operations.allocation.record_absence(
+        state(ctx).migrated_engine(), collector_id, _date(on), reason
+    )
     if as_json:
         print_json(result)
     else:
@@ -201,7 +199,7 @@ def queue_allocate(
     ctx: typer.Context, on: DateOption, no_score: NoScoreOption = False, as_json: JsonOption = False
 ) -> None:
     """Allocate the day's call-queue cases to collectors (分案); once per date."""
-    result = operations.allocation.allocate_day(_engine(ctx), _date(on), score=not no_score)
+    result = operations.allocation.allocate_day(state(ctx).migrated_engine(), _date(on), score=not no_score)
     if as_json:
         print_json(result)
         return
@@ -221,7 +219,7 @@ def queue_show(
     as_json: JsonOption = False,
 ) -> None:
     """A collector's cases on a date, highest priority first."""
-    result = operations.allocation.collector_queue(_engine(ctx), collector_id, _date(on))
+    result = operations.allocation.collector_queue(state(ctx).migrated_engine(), collector_id, _date(on))
     if as_json:
         print_json(result)
         return
@@ -241,7 +239,9 @@ def queue_reassign(
     as_json: JsonOption = False,
 ) -> None:
     """A supervisor moves a case to another collector for the day (who and why are recorded)."""
-    result = operations.allocation.reassign(_engine(ctx), case_id, _date(on), to, by=by, reason=reason)
+    result = operations.allocation.reassign(
+        state(ctx).migrated_engine(), case_id, _date(on), to, by=by, reason=reason
+    )
     if as_json:
         print_json(result)
     else:
@@ -260,7 +260,7 @@ def field_place(
     as_json: JsonOption = False,
 ) -> None:
     """Record the city and district a borrower lives in."""
-    result = operations.field.set_place(_engine(ctx), borrower_id, city, district)
+    result = operations.field.set_place(state(ctx).migrated_engine(), borrower_id, city, district)
     if as_json:
         print_json(result)
     else:
@@ -275,7 +275,7 @@ def field_routes(
     as_json: JsonOption = False,
 ) -> None:
     """Turn open field work into orders and show the day's routes by city and district (外访路线)."""
-    result = operations.field.plan_day(_engine(ctx), _date(on), team_size=team_size)
+    result = operations.field.plan_day(state(ctx).migrated_engine(), _date(on), team_size=team_size)
     if as_json:
         print_json(result)
         return
@@ -300,7 +300,7 @@ def field_close(
 ) -> None:
     """Close a field order with its outcome and recording; the visit passes the compliance check first."""
     result = operations.field.close_order(
-        _engine(ctx),
+        state(ctx).migrated_engine(),
         order_id,
         _datetime(at, "--at"),
         outcome,
@@ -344,7 +344,12 @@ def legal_open(
 ) -> None:
     """Open a legal case with a lawyer's letter (律师函); a litigation hold starts."""
     result = operations.legal.open_case(
-        _engine(ctx), account_id, _date(on), cost=_cost(cost), documents=document or [], note=note
+        state(ctx).migrated_engine(),
+        account_id,
+        _date(on),
+        cost=_cost(cost),
+        documents=document or [],
+        note=note,
     )
     if as_json:
         print_json(result)
@@ -368,7 +373,7 @@ def legal_advance(
 ) -> None:
     """Move a legal case to its next step (closing it ends the litigation hold)."""
     result = operations.legal.advance(
-        _engine(ctx),
+        state(ctx).migrated_engine(),
         case_id,
         step,
         _date(on),
@@ -390,7 +395,7 @@ def legal_show(
     as_json: JsonOption = False,
 ) -> None:
     """Show a legal case, or every legal case of an account."""
-    result = operations.legal.show(_engine(ctx), case_or_account)
+    result = operations.legal.show(state(ctx).migrated_engine(), case_or_account)
     if as_json:
         print_json({"legal_cases": result})
         return
@@ -427,7 +432,7 @@ def sale_select(
         min_balance=parse_positive_yuan(min_balance, field="--min-balance"),
         max_balance=None if max_balance is None else parse_positive_yuan(max_balance, field="--max-balance"),
     )
-    result = operations.sale.select_sale(_engine(ctx), sale_id, buyer, _date(on), rules)
+    result = operations.sale.select_sale(state(ctx).migrated_engine(), sale_id, buyer, _date(on), rules)
     if as_json:
         print_json(result)
     else:
@@ -455,7 +460,7 @@ def sale_export(
     as_json: JsonOption = False,
 ) -> None:
     """Write the transfer file (CSV and JSON)."""
-    result = operations.sale.export_sale(_engine(ctx), sale_id, out)
+    result = operations.sale.export_sale(state(ctx).migrated_engine(), sale_id, out)
     if as_json:
         print_json(result)
     else:
@@ -470,7 +475,7 @@ def sale_mark(
     as_json: JsonOption = False,
 ) -> None:
     """Mark the sale's accounts sold: collection stops; later payments are forwarded to the buyer."""
-    result = operations.sale.mark_sold(_engine(ctx), sale_id, _date(on))
+    result = operations.sale.mark_sold(state(ctx).migrated_engine(), sale_id, _date(on))
     if as_json:
         print_json(result)
     else:
@@ -485,7 +490,7 @@ def sale_show(
     ctx: typer.Context, sale_id: Annotated[str, typer.Argument(metavar="SALE")], as_json: JsonOption = False
 ) -> None:
     """Show a sale, its accounts and the payments forwarded to its buyer."""
-    engine = _engine(ctx)
+    engine = state(ctx).migrated_engine()
     with engine.connect() as conn:
         result = operations.sale.sale_json(conn, sale_id)
     result["forwarded_payments"] = operations.sale.forwarded_of(engine, sale_id)
@@ -508,7 +513,7 @@ def sale_payment(
 ) -> None:
     """Record a payment received on a sold account as forwarded to the buyer (not posted to the ledger)."""
     result = operations.sale.forward_payment(
-        _engine(ctx), account_id, _date(on), parse_positive_yuan(amount), reference
+        state(ctx).migrated_engine(), account_id, _date(on), parse_positive_yuan(amount), reference
     )
     if as_json:
         print_json(result)
@@ -539,7 +544,7 @@ def agency_place(
         max_balance=None if max_balance is None else parse_positive_yuan(max_balance, field="--max-balance"),
         term_days=term_days,
     )
-    result = operations.agency.place_accounts(_engine(ctx), agency_id, _date(on), rules)
+    result = operations.agency.place_accounts(state(ctx).migrated_engine(), agency_id, _date(on), rules)
     if as_json:
         print_json(result)
         return
@@ -564,7 +569,7 @@ def agency_file(
     as_json: JsonOption = False,
 ) -> None:
     """Write the agency's placement file (CSV and JSON): only what is placed with it."""
-    result = operations.agency.placement_file(_engine(ctx), agency_id, _date(on), out)
+    result = operations.agency.placement_file(state(ctx).migrated_engine(), agency_id, _date(on), out)
     if as_json:
         print_json(result)
     else:
@@ -580,7 +585,7 @@ def agency_import(
 ) -> None:
     """Import an agency's results (payments reconciled with the ledger, contacts checked by the rulebook);
     every rejected row is listed with its reason."""
-    result = operations.agency.import_results(_engine(ctx), agency_id, path)
+    result = operations.agency.import_results(state(ctx).migrated_engine(), agency_id, path)
     if as_json:
         print_json(result)
         return
@@ -595,7 +600,7 @@ def agency_import(
 @agency_app.command("recall")
 def agency_recall(ctx: typer.Context, on: DateOption, as_json: JsonOption = False) -> None:
     """Recall the placements whose term has ended (收回)."""
-    result = operations.agency.recall_due(_engine(ctx), _date(on))
+    result = operations.agency.recall_due(state(ctx).migrated_engine(), _date(on))
     if as_json:
         print_json(result)
         return
@@ -611,7 +616,7 @@ def agency_commission(
     as_json: JsonOption = False,
 ) -> None:
     """What the agency recovered and its commission by tier (佣金)."""
-    result = operations.agency.commission_statement(_engine(ctx), agency_id)
+    result = operations.agency.commission_statement(state(ctx).migrated_engine(), agency_id)
     if as_json:
         print_json(result)
         return

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from overdue.cli.common import JsonOption, print_json, progress_bar, state, upgrade
+from overdue.cli.common import JsonOption, print_json, progress_bar, state
 from overdue.domain.calendar import parse_date
 
 app = typer.Typer(
@@ -30,8 +30,7 @@ def export(
     With the collection records and relief arrangements, active ones too (the nightly job reviews them)."""
     from overdue.setbased import nightly, snapshots  # imported here: the set-based engines load slowly
 
-    engine = state(ctx).engine()
-    upgrade(engine)
+    engine = state(ctx).migrated_engine()
     with progress_bar(as_json) as bar:
         task = bar.add_task("reading accounts", total=None)
         on = nightly.export_store(
@@ -62,8 +61,7 @@ def load(
     from overdue.setbased import folder_load  # imported here: the set-based engines load slowly
 
     last = None if through is None else parse_date(through, field="--through")
-    engine = state(ctx).engine()
-    upgrade(engine)
+    engine = state(ctx).migrated_engine()
     with progress_bar(as_json) as bar:
         task = bar.add_task("checking the store against the folder", total=None)
 

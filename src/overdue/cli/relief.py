@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from overdue.cli.accounts import as_percent
-from overdue.cli.common import JsonOption, print_json, state, upgrade
+from overdue.cli.common import JsonOption, print_json, state
 from overdue.domain import relief_requests
 from overdue.domain.calendar import parse_date
 from overdue.domain.errors import InvalidInput
@@ -71,12 +71,6 @@ KeyOption = Annotated[
 
 def _date(value: str | None, field: str = "--date") -> date | None:
     return None if value is None else parse_date(value, field=field)
-
-
-def _engine(ctx: typer.Context) -> Any:
-    engine = state(ctx).engine()
-    upgrade(engine)
-    return engine
 
 
 def _statement(value: str | None) -> str | date | None:
@@ -179,7 +173,7 @@ def quote(
         fees,
         reason,
     )
-    result = relief.quote(_engine(ctx), account_id, request, on=_date(on))
+    result = relief.quote(state(ctx).migrated_engine(), account_id, request, on=_date(on))
     if as_json:
         print_json(result)
     else:
@@ -226,7 +220,7 @@ def accept(
         reason,
     )
     result = relief.accept(
-        _engine(ctx),
+        state(ctx).migrated_engine(),
         account_id,
         request,
         fingerprint,
@@ -261,7 +255,13 @@ def approve(
 ) -> None:
     """Approve a waiver, settlement or plan: it takes effect whole, or nothing does."""
     result = relief.approve(
-        _engine(ctx), account_id, request_id, approver, role, on=_date(on), idempotency_key=idempotency_key
+        state(ctx).migrated_engine(),
+        account_id,
+        request_id,
+        approver,
+        role,
+        on=_date(on),
+        idempotency_key=idempotency_key,
     )
     if as_json:
         print_json(result)
@@ -272,7 +272,7 @@ def approve(
 @app.command("list")
 def list_(ctx: typer.Context, account_id: AccountArg, as_json: JsonOption = False) -> None:
     """Every plan, settlement, deferral and waiver of the account, and its current plan."""
-    result = relief.list_relief(_engine(ctx), account_id)
+    result = relief.list_relief(state(ctx).migrated_engine(), account_id)
     if as_json:
         print_json(result)
         return
@@ -327,7 +327,7 @@ def request(
 ) -> None:
     """Record a relief request; it must be answered within 7 working days (China's calendar)."""
     result = request_service.record_request(
-        _engine(ctx),
+        state(ctx).migrated_engine(),
         account_id,
         kind,
         requested_by,
@@ -354,7 +354,7 @@ def answer(
 ) -> None:
     """Answer a relief request: approved, refused (with a reason) or withdrawn."""
     result = request_service.answer_request(
-        _engine(ctx), request_id, status, answered_by, reason=reason, on=_date(on, "--on")
+        state(ctx).migrated_engine(), request_id, status, answered_by, reason=reason, on=_date(on, "--on")
     )
     if as_json:
         print_json(result)
@@ -366,7 +366,7 @@ def answer(
 @app.command("overdue")
 def overdue(ctx: typer.Context, on: OnOption = None, as_json: JsonOption = False) -> None:
     """Requests still unanswered after their 7 working days, for supervisors."""
-    result = request_service.overdue_requests(_engine(ctx), _date(on, "--on"))
+    result = request_service.overdue_requests(state(ctx).migrated_engine(), _date(on, "--on"))
     if as_json:
         print_json(result)
         return
@@ -396,7 +396,9 @@ def agreement(
     as_json: JsonOption = False,
 ) -> None:
     """Write the agreement of a plan or settlement (every term it is agreed on) as HTML or PDF."""
-    result = agreements.write_agreement(_engine(ctx), account_id, arrangement_id, fmt, lang, out)
+    result = agreements.write_agreement(
+        state(ctx).migrated_engine(), account_id, arrangement_id, fmt, lang, out
+    )
     if as_json:
         print_json(result)
     else:

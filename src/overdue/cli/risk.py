@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from overdue.cli.common import JsonOption, print_json, state, upgrade
+from overdue.cli.common import JsonOption, print_json, state
 from overdue.domain.calendar import parse_date
 from overdue.risk.reasons import reason_text
 
@@ -146,8 +146,7 @@ def explain(
     """An account's behaviour and collection scores and its limit review decision, with reason codes."""
     from overdue.risk.accounts import explain_account
 
-    engine = state(ctx).engine()
-    upgrade(engine)
+    engine = state(ctx).migrated_engine()
     with engine.connect() as conn:
         result = explain_account(conn, account_id, None if on is None else parse_date(on, field="--date"))
     if as_json:

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from overdue.cli.common import JsonOption, print_json, state, upgrade
+from overdue.cli.common import JsonOption, print_json, state
 from overdue.lazy import lazy_module
 
 if TYPE_CHECKING:
@@ -38,8 +38,7 @@ def run(
     scenario = scenarios.parse(file)
     engine = None
     if use_db:
-        engine = state(ctx).engine()
-        upgrade(engine)
+        engine = state(ctx).migrated_engine()
     result = scenarios.run(scenario, engine)
     if as_json:
         print_json(result.to_json())

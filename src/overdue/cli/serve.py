@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from overdue.cli.common import state, upgrade
+from overdue.cli.common import state
 from overdue.lazy import lazy_module
 
 if TYPE_CHECKING:
@@ -31,8 +31,7 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /openapi.json, interactive docs at /docs)."""
-    engine = state(ctx).engine()
-    upgrade(engine)
+    engine = state(ctx).migrated_engine()
     if demo:
         table = Table(title="demo users (passwords are shown once) · 演示用户（密码仅显示一次）")
         for column in ("user", "role", "password"):

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from overdue.cli.common import EXIT_BAD_INPUT, JsonOption, fail, print_json, state, upgrade
+from overdue.cli.common import EXIT_BAD_INPUT, JsonOption, fail, print_json, state
 from overdue.domain.calendar import parse_date
 from overdue.lazy import lazy_module
 from overdue.strategy import Strategy, StrategyError, default_strategy, load_strategy
@@ -138,8 +138,7 @@ def explain(
     as_json: JsonOption = False,
 ) -> None:
     """Which stage matched, which treatments fired, and why the others did not."""
-    engine = state(ctx).engine()
-    upgrade(engine)
+    engine = state(ctx).migrated_engine()
     strategy = load_strategy(strategy_file) if strategy_file else default_strategy()
     result = collections_service.explain(engine, account_id, parse_date(on, field="--date"), strategy)
     if as_json:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from overdue.cli.common import JsonOption, print_json, state, upgrade
+from overdue.cli.common import JsonOption, print_json, state
 from overdue.lazy import lazy_module
 from overdue.store.roles import ROLES
 
@@ -36,8 +36,7 @@ def add(
 ) -> None:
     """Add a user and print their API token. The token is shown only this once: keep it."""
     secret = typer.prompt("password", hide_input=True, confirmation_prompt=True) if password else None
-    engine = state(ctx).engine()
-    upgrade(engine)
+    engine = state(ctx).migrated_engine()
     new = users.add_user(engine, name, role, password=secret, agency=agency, borrower_id=borrower)
     if as_json:
         print_json({"user": new.principal.name, "role": new.principal.role, "token": new.token})
