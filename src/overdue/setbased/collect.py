@@ -59,6 +59,7 @@ from overdue.setbased.collect_act import (
     collections_next,
     done_next,
     messages,
+    positions,
     promises_next,
     with_quoted_agency,
     work_items,
@@ -144,7 +145,7 @@ class Queries:
     actions: str
     actions_schema: pa.Schema
     """The engine's action rows: numbers, the refusal and the quoted agency, not the treatments' texts
-    (:data:`TEXTS`, put on by :meth:`Collector.run`)."""
+    (:data:`TEXTS`) nor the positions, both put on by :meth:`Collector.run`."""
     collections_next: str
     promises_next: str
     done_next: str
@@ -292,7 +293,6 @@ def _compile(compiled: CompiledStrategy, rules: CompiledRulebook, dialect: str) 
     # treatment and combination (writing and fetching a few million strings costs more than taking them).
     actions = checked.select(
         "account_key",
-        "position",
         "treatment_index",
         "combo",
         "priority",
@@ -487,12 +487,12 @@ class Collector:
             f"SELECT account_key, stage_index, pause_index FROM {table_name('collect_decided')}",
             pa.schema([("account_key", pa.int64()), ("stage_index", CODE), ("pause_index", CODE)]),
         )
-        # Sorted by the engine, in parallel where it can.
+        # Sorted by the engine, in parallel where it can: by account, then in the order of the positions.
         rows = db.fetch(
-            f"SELECT * FROM {table_name('collect_actions')} ORDER BY account_key, position",
+            f"SELECT * FROM {table_name('collect_actions')} ORDER BY account_key, priority, treatment_index",
             queries.actions_schema,
         )
-        rows = self._with_texts(rows)
+        rows = self._with_texts(rows.add_column(1, "position", positions(rows["account_key"])))
         sent = None if queries.notices is None else db.fetch(bound(queries.notices), SENT)
 
         def records_next() -> None:

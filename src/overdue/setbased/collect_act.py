@@ -82,7 +82,9 @@ def collections_next(
         actions.refused_rule.isnull() & actions.treatment_index.isin(placements + recalls or [-1])
     )
     ranked = allowed.mutate(
-        n=ibis.row_number().over(group_by=allowed.account_key, order_by=ibis.desc(allowed.position))
+        n=ibis.row_number().over(
+            group_by=allowed.account_key, order_by=ibis.desc(order_key(allowed, len(types)))
+        )
     )
     last = ranked.filter(ranked.n == 0).select(
         "account_key",
@@ -103,6 +105,25 @@ def collections_next(
         ran.filter(~new_record(ran)), others.filter(~others.ran | ~new_record(others)).drop("ran")
     )
     return after
+
+
+def order_key(t: ir.Table, treatments: int) -> ir.IntegerValue:
+    """One number that orders an account's actions as their positions do (by ``priority``, then
+    ``treatment_index``, of ``treatments`` treatments)."""
+    key: ir.IntegerValue = t.priority.cast("int64") * treatments + t.treatment_index.cast("int64")
+    return key
+
+
+def positions(keys: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Each row's ``position`` in its account's actions: 0, 1, … along each run of one account (``keys``:
+    the rows' accounts, the rows sorted by account and then by :func:`order_key`)."""
+    k = np.asarray(keys.to_numpy(), np.int64)
+    n = len(k)
+    if n == 0:
+        return pa.array([], pa.int32())
+    starts = np.flatnonzero(np.concatenate([[True], k[1:] != k[:-1]]))
+    lengths = np.diff(np.append(starts, n))
+    return pa.array((np.arange(n) - np.repeat(starts, lengths)).astype(np.int32))
 
 
 def new_record(t: ir.Table) -> ir.BooleanValue:
@@ -268,17 +289,20 @@ def with_quoted_agency(actions: ir.Table, strategy: Strategy) -> ir.Table:
     The reference fills ``{agency}`` in with the agency as the account's earlier actions of the day leave
     it, one after the other (:func:`overdue.engine.collect.plan_collection`): the records' agency, until an
     allowed placement makes it ``unassigned`` or an allowed recall none (null; the text is then empty).
-    Over tables: the last allowed placement or recall before the row by ``position``, coded as
-    ``position * 2`` plus 1 for a recall so that one windowed maximum finds it and says which it was.
+    Over tables: the last allowed placement or recall before the row in the account's order
+    (:func:`order_key`), coded as the key times 2 plus 1 for a recall so that one windowed maximum finds it
+    and says which it was.
 
-    actions: the day's planned actions after compliance (``account_key``, ``position``, ``type``,
+    actions: the day's planned actions after compliance (``account_key``, ``priority``,
+    ``treatment_index``, ``type``,
     ``refused_rule`` and the records' ``agency``)."""
     if not quotes_agency(strategy):
         return actions
     a = actions
     placing = a.refused_rule.isnull() & a.type.isin(list(PLACING))
-    code = a.position.cast("int64") * 2 + ibis.ifelse(a.type == "agency_recall", 1, 0)
-    before = ibis.window(group_by=a.account_key, order_by=a.position, rows=(None, -1))
+    key = order_key(a, len(strategy.treatments))
+    code = key * 2 + ibis.ifelse(a.type == "agency_recall", 1, 0)
+    before = ibis.window(group_by=a.account_key, order_by=key, rows=(None, -1))
     t = a.mutate(placing_before=ibis.ifelse(placing, code, ibis.null("int64")).max().over(before))
     quoted: ir.Table = t.mutate(
         quoted_agency=ibis.cases(
