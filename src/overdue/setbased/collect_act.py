@@ -294,8 +294,7 @@ def with_quoted_agency(actions: ir.Table, strategy: Strategy) -> ir.Table:
     and says which it was.
 
     actions: the day's planned actions after compliance (``account_key``, ``priority``,
-    ``treatment_index``, ``type``,
-    ``refused_rule`` and the records' ``agency``)."""
+    ``treatment_index``, ``type``, ``refused_rule`` and the records' ``agency``)."""
     if not quotes_agency(strategy):
         return actions
     a = actions
