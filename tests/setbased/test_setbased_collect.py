@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import ibis
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -42,6 +43,7 @@ from overdue.domain import account as rules
 from overdue.domain.calendar import add_months, iter_days
 from overdue.setbased import Portfolio, Unsupported, states_from_tables, tables_from_states
 from overdue.setbased.collect import Collector
+from overdue.setbased.collect_act import positions
 from overdue.setbased.collect_tables import collection_tables
 from overdue.strategy import Strategy, default_strategy, load_strategy, parse_strategy
 
@@ -257,3 +259,17 @@ def test_the_rules_without_objection_to_unscheduled_plans_are_left_out() -> None
     assert "cn.field_visit_team" not in collector.rulebook.rules
     assert collector.rulebook.rules[-1] == "us.cease_communication"
     assert collector.rulebook.limit("cn.connected_voice_per_day") == 1
+
+
+@settings(deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=20), max_size=60))
+def test_positions_number_each_accounts_run_from_zero(accounts: list[int]) -> None:
+    """The positions put on the fetched actions (sorted by account, then by priority and treatment) count
+    0, 1, … along each account's run, as the window they replace numbered them."""
+    keys = sorted(accounts)
+    want: list[int] = []
+    for n, key in enumerate(keys):
+        want.append(want[-1] + 1 if n and keys[n - 1] == key else 0)
+    got = positions(pa.chunked_array([pa.array(keys[:7], pa.int64()), pa.array(keys[7:], pa.int64())]))
+    assert got.type == pa.int32()
+    assert got.to_pylist() == want
