@@ -43,8 +43,8 @@ from overdue.domain import account as rules
 from overdue.domain.calendar import add_months, iter_days
 from overdue.setbased import Portfolio, Unsupported, states_from_tables, tables_from_states
 from overdue.setbased.collect import Collector
-from overdue.setbased.collect_act import positions
 from overdue.setbased.collect_tables import collection_tables
+from overdue.setbased.encode import numbers_within
 from overdue.strategy import Strategy, default_strategy, load_strategy, parse_strategy
 
 CON = ibis.duckdb.connect()
@@ -264,12 +264,13 @@ def test_the_rules_without_objection_to_unscheduled_plans_are_left_out() -> None
 @settings(deadline=None)
 @given(st.lists(st.integers(min_value=0, max_value=20), max_size=60))
 def test_positions_number_each_accounts_run_from_zero(accounts: list[int]) -> None:
-    """The positions put on the fetched actions (sorted by account, then by priority and treatment) count
-    0, 1, … along each account's run, as the window they replace numbered them."""
+    """The positions put on the fetched actions (sorted by account, then by priority and treatment,
+    :func:`~overdue.setbased.encode.numbers_within`) count 0, 1, … along each account's run, as the window
+    they replace numbered them; chunked as the engine's rows come."""
     keys = sorted(accounts)
     want: list[int] = []
     for n, key in enumerate(keys):
         want.append(want[-1] + 1 if n and keys[n - 1] == key else 0)
-    got = positions(pa.chunked_array([pa.array(keys[:7], pa.int64()), pa.array(keys[7:], pa.int64())]))
-    assert got.type == pa.int32()
+    got = numbers_within(pa.chunked_array([pa.array(keys[:7], pa.int64()), pa.array(keys[7:], pa.int64())]))
+    assert got.type == pa.int64()
     assert got.to_pylist() == want

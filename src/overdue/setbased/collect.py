@@ -59,7 +59,6 @@ from overdue.setbased.collect_act import (
     collections_next,
     done_next,
     messages,
-    positions,
     promises_next,
     with_quoted_agency,
     work_items,
@@ -105,6 +104,7 @@ from overdue.setbased.encode import (
     PENDING_ARRANGEMENT,
     PLAN_KIND,
     encode,
+    numbers_within,
 )
 from overdue.setbased.layout import SPELLS
 from overdue.setbased.params import Unsupported
@@ -492,7 +492,9 @@ class Collector:
             f"SELECT * FROM {table_name('collect_actions')} ORDER BY account_key, priority, treatment_index",
             queries.actions_schema,
         )
-        rows = self._with_texts(rows.add_column(1, "position", positions(rows["account_key"])))
+        # An account's actions come in the order of their positions: number each account's run.
+        position = pc.cast(numbers_within(rows["account_key"]), pa.int32())
+        rows = self._with_texts(rows.add_column(1, "position", position))
         sent = None if queries.notices is None else db.fetch(bound(queries.notices), SENT)
 
         def records_next() -> None:

@@ -114,18 +114,6 @@ def order_key(t: ir.Table, treatments: int) -> ir.IntegerValue:
     return key
 
 
-def positions(keys: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """Each row's ``position`` in its account's actions: 0, 1, … along each run of one account (``keys``:
-    the rows' accounts, the rows sorted by account and then by :func:`order_key`)."""
-    k = np.asarray(keys.to_numpy(), np.int64)
-    n = len(k)
-    if n == 0:
-        return pa.array([], pa.int32())
-    starts = np.flatnonzero(np.concatenate([[True], k[1:] != k[:-1]]))
-    lengths = np.diff(np.append(starts, n))
-    return pa.array((np.arange(n) - np.repeat(starts, lengths)).astype(np.int32))
-
-
 def new_record(t: ir.Table) -> ir.BooleanValue:
     """Whether each row of ``t`` (the engine's ``collections`` columns) is a new account's records
     (:data:`~overdue.setbased.collect_tables.NEW_RECORD`)."""

@@ -622,8 +622,8 @@ def planned_actions(
     """The day's planned actions: one row per account and treatment whose schedule and conditions hold,
     with the treatment's columns, before compliance. An account's actions are in the order of
     (``priority``, ``treatment_index``) — by priority, file order among equals —, which gives each its
-    ``position``: :func:`~overdue.setbased.collect_act.positions` numbers them when the rows are fetched
-    in that order (a window over the planned actions cost a quarter of the query).
+    ``position``: :class:`~overdue.setbased.collect.Collector` numbers them when the rows are fetched in
+    that order (a window over the planned actions cost a quarter of the query).
 
     The accounts' candidate treatments carry only the treatments' numbers while the schedules are
     checked and the actions ordered; their strings are joined to the actions that remain. The treatments

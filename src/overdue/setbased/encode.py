@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 
@@ -91,6 +92,17 @@ def day_of(number: int) -> date:
 def month_number(month: str) -> int:
     """``2026-03`` → 2026 × 12 + 2."""
     return int(month[:4]) * 12 + int(month[5:7]) - 1
+
+
+def numbers_within(keys: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """0, 1, 2 … along each run of equal ``keys`` (sorted, or at least grouped): a row's place within its
+    account (``int64``)."""
+    values = np.asarray(keys.to_numpy(zero_copy_only=False))
+    if len(values) == 0:
+        return pa.array([], pa.int64())
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    lengths = np.diff(np.r_[starts, len(values)])
+    return pa.array(np.arange(len(values)) - np.repeat(starts, lengths), pa.int64())
 
 
 def bucket_names(last_bucket: int) -> tuple[str, ...]:

@@ -37,7 +37,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 from sqlalchemy import Connection, Select, case, func, or_, select
@@ -48,6 +47,7 @@ from overdue.domain.terms import ProductTerms, terms_from_json
 from overdue.setbased import layout
 from overdue.setbased.arrangements import set_aside_date
 from overdue.setbased.convert import month_after
+from overdue.setbased.encode import numbers_within
 from overdue.setbased.layout import PortfolioTables
 from overdue.setbased.params import (
     MAX_CARRY,
@@ -348,7 +348,7 @@ def _plans(conn: Connection, ids: pa.Array) -> tuple[pa.Table, pa.Table]:
     plans = pa.table(
         {
             "account_key": keys,
-            "plan_number": _numbers_within(keys),
+            "plan_number": numbers_within(keys),
             "plan_id": plan_rows["id"],
             "origin": plan_rows["origin"],
             "statement_date": plan_rows["statement_date"],
@@ -385,16 +385,6 @@ def _plans(conn: Connection, ids: pa.Array) -> tuple[pa.Table, pa.Table]:
     periods = periods.add_column(0, "account_key", pc.take(plans["account_key"], at))
     order = [("account_key", "ascending"), ("plan_number", "ascending"), ("number", "ascending")]
     return plans, periods.sort_by(order).cast(layout.PERIODS)
-
-
-def _numbers_within(keys: pa.Array) -> pa.Array:
-    """0, 1, 2 … within each run of equal ``keys`` (sorted): a row's place within its account."""
-    values = keys.to_numpy(zero_copy_only=False)
-    if len(values) == 0:
-        return pa.array([], pa.int64())
-    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
-    lengths = np.diff(np.r_[starts, len(values)])
-    return pa.array(np.arange(len(values)) - np.repeat(starts, lengths), pa.int64())
 
 
 def _unbilled(conn: Connection, ids: pa.Array) -> pa.Table:
