@@ -55,6 +55,7 @@ from overdue.setbased.backend import table_name
 from overdue.setbased.behaviour import LATEST, BehaviourScorer
 from overdue.setbased.behaviour import SCORES as BEHAVIOUR_SCORES
 from overdue.setbased.collect_act import (
+    ACTION_ORDER,
     MESSAGES,
     collections_next,
     done_next,
@@ -358,6 +359,14 @@ class Collector:
         )
         """Every account's id by ``account_key`` (the notices' texts quote it)."""
         self.queries: Queries = cached[1]
+        treatments = self.strategy.treatments
+        combos = len(self.strategy.parameters)
+        rows = np.full(len(self.strategy.treatment_ids) * combos, -1, np.int64)
+        keys = treatments["treatment_index"].to_numpy().astype(np.int64) * combos
+        rows[keys + treatments["combo"].to_numpy().astype(np.int64)] = np.arange(treatments.num_rows)
+        self.treatment_rows = rows
+        """The treatments table's row of each treatment and combination of variants (at ``treatment_index
+        × combinations + combo``), from which :meth:`run` takes the actions' texts."""
         self.behaviour: BehaviourScorer | None = None
         self.loaded = False
         self.follows = False
@@ -489,7 +498,7 @@ class Collector:
         )
         # Sorted by the engine, in parallel where it can: by account, then in the order of the positions.
         rows = db.fetch(
-            f"SELECT * FROM {table_name('collect_actions')} ORDER BY account_key, priority, treatment_index",
+            f"SELECT * FROM {table_name('collect_actions')} ORDER BY account_key, {', '.join(ACTION_ORDER)}",
             queries.actions_schema,
         )
         # An account's actions come in the order of their positions: number each account's run.
@@ -631,19 +640,14 @@ class Collector:
     def _with_texts(self, rows: pa.Table) -> pa.Table:
         """``rows`` (the engine's action rows) with their treatment's texts (:data:`TEXTS`), taken from the
         treatments table by treatment and combination of variants."""
-        treatments = self.strategy.treatments
         combos = len(self.strategy.parameters)
-        slots = np.full(len(self.strategy.treatment_ids) * combos, -1, np.int64)
-        index = treatments["treatment_index"].to_numpy().astype(np.int64)
-        combo = treatments["combo"].to_numpy().astype(np.int64)
-        slots[index * combos + combo] = np.arange(treatments.num_rows)
         keys = pc.add(
             pc.multiply(pc.cast(rows["treatment_index"], pa.int64()), combos),
             pc.cast(rows["combo"], pa.int64()),
         )
-        picked = pa.array(slots[np.asarray(keys.to_numpy(), np.int64)])
+        picked = pa.array(self.treatment_rows[np.asarray(keys.to_numpy(), np.int64)])
         for name in TEXTS:
-            rows = rows.append_column(name, treatments[name].take(picked))
+            rows = rows.append_column(name, self.strategy.treatments[name].take(picked))
         return rows
 
     def _decisions(self, decided: pa.Table, on: date) -> pa.Table:

@@ -107,10 +107,15 @@ def collections_next(
     return after
 
 
+ACTION_ORDER = ("priority", "treatment_index")
+"""The order of an account's actions, which their positions number: by priority, file order among equals."""
+
+
 def order_key(t: ir.Table, treatments: int) -> ir.IntegerValue:
-    """One number that orders an account's actions as their positions do (by ``priority``, then
-    ``treatment_index``, of ``treatments`` treatments)."""
-    key: ir.IntegerValue = t.priority.cast("int64") * treatments + t.treatment_index.cast("int64")
+    """One number that orders an account's actions as :data:`ACTION_ORDER` does (of ``treatments``
+    treatments)."""
+    priority, index = ACTION_ORDER
+    key: ir.IntegerValue = t[priority].cast("int64") * treatments + t[index].cast("int64")
     return key
 
 

@@ -678,7 +678,7 @@ def planned_actions(
         last_after=ibis.ifelse(no_episode | (c.after_done >= episode), c.after_done, ibis.null(DAY)),
     )
     repeats = [(c.treatment_index == n, _repeats(t, c, conditions, on)) for n, t in treatments_of]
-    # No window numbers the positions: they follow from (priority, treatment_index), which the rows carry.
+    # No window numbers the positions: they follow from the rows' ACTION_ORDER (priority, treatment_index).
     kept = c.filter(ibis.cases(*repeats, else_=True)).drop("after_index")
     texts = treatments.drop("stage_index", "after_index", "priority").rename(
         text_index="treatment_index", text_combo="combo"
