@@ -57,8 +57,13 @@ class Workspace:
         """Create (or replace) table ``name`` holding ``table``."""
         raise NotImplementedError
 
-    def create(self, name: str, sql: str) -> None:
-        """Create (or replace) table ``name`` holding the result of ``sql``."""
+    def create(self, name: str, sql: str, joins_as_written: bool = False) -> None:
+        """Create (or replace) table ``name`` holding the result of ``sql``.
+
+        joins_as_written: join in the order the query writes (each join's left side the rows so far),
+        where the engine would otherwise reorder the joins from its estimates of their sizes — for a
+        query whose estimates are far off (DuckDB: its join-order optimiser is left out for the query;
+        PostgreSQL and Spark, without a measured need, plan as usual)."""
         raise NotImplementedError
 
     def append(self, name: str, sql: str) -> None:
@@ -123,8 +128,19 @@ class DuckDBWorkspace(Workspace):
         finally:
             self.con.unregister(view)
 
-    def create(self, name: str, sql: str) -> None:
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table_name(name)} AS {sql}")
+    def create(self, name: str, sql: str, joins_as_written: bool = False) -> None:
+        statement = f"CREATE OR REPLACE TEMP TABLE {table_name(name)} AS {sql}"
+        if not joins_as_written:
+            self.con.execute(statement)
+            return
+        row = self.con.execute("SELECT current_setting('disabled_optimizers')").fetchone()
+        before = row[0] if row else ""
+        left_out = ", ".join(n for n in (before, "join_order") if n)
+        self.con.execute(f"SET disabled_optimizers = {_literal(left_out)}")
+        try:
+            self.con.execute(statement)
+        finally:
+            self.con.execute(f"SET disabled_optimizers = {_literal(before)}")
 
     def append(self, name: str, sql: str) -> None:
         self.con.execute(f"INSERT INTO {table_name(name)} {sql}")
@@ -195,7 +211,7 @@ class PostgresWorkspace(Workspace):
             cursor.execute(f"ANALYZE {target}")
         self.con.commit()
 
-    def create(self, name: str, sql: str) -> None:
+    def create(self, name: str, sql: str, joins_as_written: bool = False) -> None:
         target = table_name(name)
         self._run(
             f"DROP TABLE IF EXISTS {target}", f"CREATE TEMP TABLE {target} AS {sql}", f"ANALYZE {target}"
@@ -313,7 +329,7 @@ class SparkWorkspace(Workspace):
     def load(self, name: str, table: pa.Table) -> None:
         self._keep(name, self.session.createDataFrame(table))
 
-    def create(self, name: str, sql: str) -> None:
+    def create(self, name: str, sql: str, joins_as_written: bool = False) -> None:
         self._keep(name, self.session.sql(sql))
 
     def append(self, name: str, sql: str) -> None:

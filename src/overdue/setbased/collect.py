@@ -490,7 +490,10 @@ class Collector:
         queries = self.queries
         self._follow_ends(bound)
         self._list_ran(on, bound)
-        db.create("collect_decided", bound(queries.decided))
+        # The facts' joins are written with the accounts needing a decision on the left of each; DuckDB
+        # estimates those at a few percent of their number and would reorder the joins around the guess,
+        # building its hash tables on the wide rows (docs/PERFORMANCE.md, "The facts joined as written").
+        db.create("collect_decided", bound(queries.decided), joins_as_written=True)
         db.create("collect_actions", bound(queries.actions))
         decided = db.fetch(
             f"SELECT account_key, stage_index, pause_index FROM {table_name('collect_decided')}",

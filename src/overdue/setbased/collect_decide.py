@@ -187,9 +187,13 @@ def account_facts(
     review, before it lapses) and the collection records after the episode and promise reviews
     (``episode_started_on``, ``previous_stage``, ``escalated_from``).
 
-    The accounts are chosen before anything is joined to them: only the unpaid statements are
-    aggregated, and the records, arms and promises are joined to the accounts that need a decision (about
-    half of a portfolio); the others only have their records carried on (:func:`carried_records`).
+    The accounts are chosen before anything is joined to them: with quiet days, only the unpaid
+    statements of the accounts that may need a decision (overdue, records not settled, or a statement
+    falling due on a quiet day) are aggregated, else every account's; the records, arms and promises are
+    joined to the accounts that need a decision; the others only have their records carried on
+    (:func:`carried_records`). The joins are written with those accounts on the left of each, the order
+    to run them in (DuckDB's estimate of their number is far off: :class:`~overdue.setbased.collect.
+    Collector` has the engine keep the order written).
     names: whether to join ``account_id`` and ``product`` (strings, from ``facts``): only when a
     condition reads them. score: the tables the collection score reads (only when a condition reads it,
     :func:`reads_score`): gives the ``score`` column (:func:`overdue.setbased.collect_score.with_score`).
@@ -201,11 +205,22 @@ def account_facts(
     quiet_days: the strategy's :func:`~overdue.strategy.quiet.quiet_day_filter` (None: no account is quiet).
     """
     on = day.on
-    a = accounts.filter(accounts.last_eod == on)
+    ran = accounts.filter(accounts.last_eod == on)
+    a = ran.select("account_key", "days_past_due", "bucket", "status")
+    s = statements.filter(outstanding(statements) > 0)
+    if quiet_days is not None:
+        # Only the accounts that may need a decision have their statements aggregated: overdue, records
+        # not settled, or an unpaid statement falling due on one of the quiet days (the latest unpaid one,
+        # which decides, is then among them) — on most days the overdue accounts and few others.
+        a = a.filter(
+            (a.days_past_due > 0)
+            | a.account_key.isin(_unsettled(collections, promises).account_key)
+            | a.account_key.isin(s.filter((s.due_date - on).isin(sorted(quiet_days))).account_key)
+        )
+        s = s.filter(s.account_key.isin(a.account_key))
     # The unpaid statements are aggregated before the accounts are joined: what the account's status
     # changes (a written-off account's past-due statements are all overdue) is summed both ways, and the
     # latest statement's due date and minimum are taken by its date (one statement an account a date).
-    s = statements.filter(outstanding(statements) > 0)
     past = past_due(s, day)
     sums = s.group_by("account_key").aggregate(
         past_due_balance=outstanding(s).sum(where=past),
@@ -215,7 +230,7 @@ def account_facts(
         latest_due=s.due_date.argmax(s.statement_date),
         minimum_remaining=ibis.greatest(0, s.minimum + s.late_charges - s.paid).argmax(s.statement_date),
     )
-    t = left_join(a.select("account_key", "days_past_due", "bucket", "status"), sums)
+    t = left_join(a, sums)
     t = t.filter((t.days_past_due > 0) | t.latest.notnull())
     if quiet_days is not None:
         t = t.filter((t.days_past_due > 0) | _not_quiet(t, collections, promises, quiet_days, on))
@@ -248,7 +263,7 @@ def account_facts(
         ),
     )
     if score is not None:
-        t = with_score(t, a, promises, score, day)
+        t = with_score(t, ran, promises, score, day)
     if behaviour is not None:
         t = left_join(t, behaviour.select("account_key", "behaviour_score"))
     promise = ibis.cases(
@@ -306,16 +321,22 @@ def _not_quiet(
     """Where an account at DPD 0 with something billed unpaid is not quiet today: its latest unpaid
     statement falls due one of ``quiet_days`` from ``on`` (a day number), or its records are not settled
     (:func:`overdue.engine.collect.settled`: an episode open, an escalation, a promise pending)."""
+    not_quiet = t.account_key.isin(_unsettled(collections, promises).account_key)
+    if quiet_days:
+        not_quiet = not_quiet | (t.latest_due - on).isin(sorted(quiet_days))
+    return not_quiet
+
+
+def _unsettled(collections: ir.Table, promises: ir.Table) -> ir.Table:
+    """The accounts whose records are not settled (:func:`overdue.engine.collect.settled`: an episode
+    open, an escalation, a promise pending), one ``account_key`` each."""
     c = collections
-    unsettled = ibis.union(
+    unsettled: ir.Table = ibis.union(
         c.filter(c.episode_started_on.notnull() | (c.escalation.fill_null(0) != 0)).select("account_key"),
         promises.filter(promises.status == "pending").select("account_key"),
         distinct=True,
     )
-    not_quiet = t.account_key.isin(unsettled.account_key)
-    if quiet_days:
-        not_quiet = not_quiet | (t.latest_due - on).isin(sorted(quiet_days))
-    return not_quiet
+    return unsettled
 
 
 RECORD_DEFAULTS: Mapping[str, object] = {
