@@ -226,17 +226,17 @@ def account_facts(
         past_due_balance=outstanding(s).sum(where=past),
         short_balance=outstanding(s).sum(where=past & short_of_minimum(s)),
         total_due=outstanding(s).sum(),
-        latest=s.statement_date.max(),
         latest_due=s.due_date.argmax(s.statement_date),
         minimum_remaining=ibis.greatest(0, s.minimum + s.late_charges - s.paid).argmax(s.statement_date),
     )
     t = left_join(a, sums)
-    t = t.filter((t.days_past_due > 0) | t.latest.notnull())
+    # overdue, or something billed unpaid (the sums are null for an account without unpaid statements)
+    t = t.filter((t.days_past_due > 0) | t.total_due.notnull())
     if quiet_days is not None:
         t = t.filter((t.days_past_due > 0) | _not_quiet(t, collections, promises, quiet_days, on))
     t = t.mutate(
         overdue_balance=ibis.ifelse(t.status == WRITTEN_OFF, t.past_due_balance, t.short_balance)
-    ).drop("past_due_balance", "short_balance", "latest")
+    ).drop("past_due_balance", "short_balance")
     if names:
         t = left_join(t, facts.select("account_key", "account_id", "product"))
     # An account without an arms row is in combination 0: only the others are joined.
