@@ -2,7 +2,7 @@
 
     python bench/eod.py --accounts N [--engine duckdb|postgres|spark|reference] [--db URL]
                         [--date YYYY-MM-DD] [--days-of-history N] [--strategy FILE|huabei]
-                        [--seed S] [--memory ordinary|default] [--json]
+                        [--days N] [--seed S] [--memory ordinary|default] [--json]
 
 The portfolio is generated directly as tables (vectorised NumPy/Arrow, seeded), as it stands after the
 end-of-day of the day before ``--date`` (default 2026-03-15, an ordinary day; 2026-04-01 is a statement
@@ -34,6 +34,14 @@ the records after the day left in the engine (``collect_seconds``). Without ``--
 accounts' day alone, as before.
 
 ``seconds`` is the whole timed day: ``day_seconds`` plus ``collect_seconds`` (0 without a strategy).
+
+``--days N`` (set-based engines) runs N days in a row from ``--date`` on the state the engine keeps, as a
+nightly process does from one night to the next: each later day's queries are compiled before it (a
+month end or a statement day has its own plan; not timed), then its accounts' day and collection half
+are timed. The figures at the top stay the first day's; ``days`` lists every day's (date, seconds,
+day_seconds, collect_seconds and what the collection half gave) and ``later_days_median_seconds`` the
+median of the days after the first. Nothing arrives between the days — no repayments, purchases or
+contacts — so the delinquent accounts age day by day and the current ones wait for their next statement.
 
 ``--memory ordinary`` (the default) has the process take Arrow's and NumPy's memory in ordinary pages,
 as ``overdue eod`` does (:func:`overdue.setbased.memory.use_ordinary_pages`, before the portfolio is
@@ -71,7 +79,7 @@ from overdue.domain.errors import OverdueError
 from overdue.domain.terms import PRESETS
 from overdue.engine.collect import Collections, plan_collection
 from overdue.setbased import Portfolio, PortfolioTables, collect_tables, layout, states_from_tables
-from overdue.setbased.collect import Collector
+from overdue.setbased.collect import CollectionDay, Collector
 from overdue.setbased.memory import use_ordinary_pages
 from overdue.strategy import Strategy, default_strategy, load_strategy
 
@@ -629,6 +637,7 @@ def bench(
     history: int = 0,
     db: str | None = None,
     strategy: Strategy | None = None,
+    days: int = 1,
 ) -> dict[str, Any]:
     tables = generate(n, on, seed, history)
     records = None if strategy is None else generate_collections(tables, on, strategy, seed)
@@ -695,13 +704,13 @@ def bench(
             started = time.perf_counter()
             day = collector.run(on)
             collect_seconds = time.perf_counter() - started
-            out.update(
-                decisions=day.decisions.num_rows,
-                actions=day.actions.num_rows,
-                refused=day.actions.num_rows - pc.sum(pc.equal(day.actions["status"], "queued")).as_py(),
-                messages=day.messages.num_rows,
-                work=day.work.num_rows,
-            )
+            out.update(_collected(day))
+            del day
+        if days > 1:
+            out["days"] = [_timed(on, day_seconds, collect_seconds, out)] + [
+                _next_day(portfolio, collector, on + timedelta(days=k)) for k in range(1, days)
+            ]
+            out["later_days_median_seconds"] = float(np.median([d["seconds"] for d in out["days"][1:]]))
         if engine == "postgres":
             con.disconnect()
     seconds = day_seconds + collect_seconds
@@ -713,6 +722,47 @@ def bench(
         peak_rss_mb=peak_rss_mb(),
     )
     return out
+
+
+def _collected(day: CollectionDay) -> dict[str, int]:
+    """What a collection day gave: how many decisions, actions (refused ones too), messages, work rows."""
+    queued = pc.sum(pc.equal(day.actions["status"], "queued")).as_py() or 0
+    return {
+        "decisions": day.decisions.num_rows,
+        "actions": day.actions.num_rows,
+        "refused": day.actions.num_rows - queued,
+        "messages": day.messages.num_rows,
+        "work": day.work.num_rows,
+    }
+
+
+def _timed(on: date, day_seconds: float, collect_seconds: float, counts: dict[str, Any]) -> dict[str, Any]:
+    """One day's entry of ``days``: its date, its times and what the collection half gave."""
+    return {
+        "date": on.isoformat(),
+        "seconds": round(day_seconds + collect_seconds, 3),
+        "day_seconds": round(day_seconds, 3),
+        "collect_seconds": round(collect_seconds, 3),
+        **{k: counts[k] for k in ("decisions", "actions", "refused", "messages", "work") if k in counts},
+    }
+
+
+def _next_day(portfolio: Portfolio, collector: Collector | None, on: date) -> dict[str, Any]:
+    """Run the day after the one before on the state the engine holds, as a nightly run does: its queries
+    compiled first (a month end or a statement day has its own plan; compiling is not timed), then the
+    accounts' day and, with a strategy, the collection half, each timed."""
+    portfolio.plan(on)
+    started = time.perf_counter()
+    portfolio.run_day(on)
+    day_seconds = time.perf_counter() - started
+    counts: dict[str, Any] = {}
+    collect_seconds = 0.0
+    if collector is not None:
+        started = time.perf_counter()
+        day = collector.run(on)
+        collect_seconds = time.perf_counter() - started
+        counts = _collected(day)
+    return _timed(on, day_seconds, collect_seconds, counts)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -729,6 +779,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
+        "--days",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run N days in a row from --date on the state the engine keeps (set-based engines); "
+        "the figures at the top stay the first day's, each day's are under days",
+    )
+    parser.add_argument(
         "--memory",
         choices=["ordinary", "default"],
         default="ordinary",
@@ -741,12 +799,18 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--accounts must be at least 1")
     if args.days_of_history < 0:
         parser.error("--days-of-history must be at least 0")
+    if args.days < 1:
+        parser.error("--days must be at least 1")
+    if args.days > 1 and args.engine == "reference":
+        parser.error("--days runs on the set-based engines (the reference times one day)")
     try:
         strategy = None if args.strategy is None else load_strategy_option(args.strategy)
     except OverdueError as exc:
         parser.error(f"--strategy: {exc}")
     memory = use_ordinary_pages() if args.memory == "ordinary" else None
-    out = bench(args.accounts, args.engine, args.date, args.seed, args.days_of_history, args.db, strategy)
+    out = bench(
+        args.accounts, args.engine, args.date, args.seed, args.days_of_history, args.db, strategy, args.days
+    )
     out["memory"] = (
         "default"
         if memory is None

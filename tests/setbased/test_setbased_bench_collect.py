@@ -88,6 +88,35 @@ def test_the_benchmark_times_the_collection_half(engine: str, capsys: pytest.Cap
     assert out["collect_seconds"] > 0
 
 
+def test_the_benchmark_runs_days_in_a_row_across_a_month_end_and_a_statement_day(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    bench = bench_module()
+    args = ["--accounts", "300", "--strategy", "huabei", "--date", "2026-03-30", "--days", "3", "--json"]
+    assert bench.main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    days = out["days"]
+    assert [d["date"] for d in days] == ["2026-03-30", "2026-03-31", "2026-04-01"]
+    first = {k: out[k] for k in ("seconds", "day_seconds", "collect_seconds", "decisions", "actions")}
+    assert {k: days[0][k] for k in first} == first
+    for d in days:
+        assert d["seconds"] == pytest.approx(d["day_seconds"] + d["collect_seconds"], abs=0.002)
+        assert d["decisions"] > 0 and d["actions"] >= d["refused"] >= 0
+    assert out["later_days_median_seconds"] == pytest.approx((days[1]["seconds"] + days[2]["seconds"]) / 2)
+
+
+def test_days_in_a_row_are_for_the_set_based_engines(capsys: pytest.CaptureFixture[str]) -> None:
+    bench = bench_module()
+    for args, error in (
+        (["--engine", "reference", "--days", "2"], "--days runs on the set-based engines"),
+        (["--days", "0"], "--days must be at least 1"),
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            bench.main(["--accounts", "10", *args])
+        assert exit_info.value.code == 2
+        assert error in capsys.readouterr().err
+
+
 def test_without_a_strategy_the_day_is_the_accounts_day_alone(capsys: pytest.CaptureFixture[str]) -> None:
     bench = bench_module()
     assert bench.main(["--accounts", "200", "--json"]) == 0
