@@ -153,6 +153,28 @@ def test_a_bureau_grid_with_a_gap_is_refused() -> None:
         tables_from_states([gap], HUABEI)
 
 
+def test_a_month_end_refuses_a_bureau_grid_that_stops_before_last_month(backend: BaseBackend) -> None:
+    """At a month end each account that runs adds this month's status to its grid, which must then end
+    last month (or this one): a grid that ends earlier would leave a month out of the bureau's record."""
+    states = open_portfolio(START, PORTFOLIO[:3])
+    for on in iter_days(START, date(2026, 2, 27)):
+        before_end_of_day(states, PORTFOLIO[:3], START, on)
+        states = [rules.end_of_day(s, on).state for s in states]
+    tables = tables_from_states(states, HUABEI)
+    last = tables.accounts["bureau_last_month"].to_pylist()
+    assert last == ["2026-01"] * 3
+    stale = tables.accounts.set_column(
+        tables.accounts.schema.get_field_index("bureau_last_month"),
+        "bureau_last_month",
+        pa.array(["2026-01", "2025-12", "2026-01"], pa.string()),
+    )
+    portfolio = Portfolio.load(dataclasses.replace(tables, accounts=stale), HUABEI, backend)
+    with pytest.raises(Unsupported, match="bureau grids that stop before 2026-01"):
+        portfolio.run_day(date(2026, 2, 28))
+    # the grids as they were, all ending last month, pass
+    assert Portfolio.load(tables, HUABEI, backend).run_day(date(2026, 2, 28)).accounts_run == 3
+
+
 def test_deferred_statements_go_to_tables_and_back() -> None:
     """(Their days are compared with the reference in ``test_setbased_deferrals.py``.)"""
     states = open_portfolio(START, PORTFOLIO[:1])

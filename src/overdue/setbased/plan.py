@@ -126,10 +126,12 @@ def _checks(
         first_waiting=a.account_key.min(where=waiting).cast("int64"),
     )
     if month_end:
-        b = bureau.join(a.select("account_key", runs=runs), "account_key")
-        last = b.bureau_last_month
-        gap = b.runs & last.notnull() & ~last.isin([day.month, day.month - 1])
-        gaps = b.aggregate(gaps=b.account_key.count(where=gap).cast("int64")).gaps.as_scalar()
+        # The grids that stop before last month (few or none) are found first, then those of them whose
+        # account runs: not every grid joined with every account.
+        last = bureau.bureau_last_month
+        stale = bureau.filter(last.notnull() & ~last.isin([day.month, day.month - 1])).select("account_key")
+        b = stale.join(a.select("account_key", runs=runs), "account_key")
+        gaps = b.aggregate(gaps=b.account_key.count(where=b.runs).cast("int64")).gaps.as_scalar()
     else:
         gaps = ibis.literal(0, type="int64")
     largest = statements.aggregate(
