@@ -212,11 +212,11 @@ def account_facts(
         # Only the accounts that may need a decision have their statements aggregated: overdue, records
         # not settled, or an unpaid statement falling due on one of the quiet days (the latest unpaid one,
         # which decides, is then among them) — on most days the overdue accounts and few others.
-        a = a.filter(
-            (a.days_past_due > 0)
-            | a.account_key.isin(_unsettled(collections, promises).account_key)
-            | a.account_key.isin(s.filter((s.due_date - on).isin(sorted(quiet_days))).account_key)
-        )
+        may = (a.days_past_due > 0) | a.account_key.isin(_unsettled(collections, promises).account_key)
+        if quiet_days:
+            due_quietly = s.filter((s.due_date - on).isin(sorted(quiet_days)))
+            may = may | a.account_key.isin(due_quietly.account_key)
+        a = a.filter(may)
         s = s.filter(s.account_key.isin(a.account_key))
     # The unpaid statements are aggregated before the accounts are joined: what the account's status
     # changes (a written-off account's past-due statements are all overdue) is summed both ways, and the
