@@ -212,7 +212,9 @@ def account_facts(
         # Only the accounts that may need a decision have their statements aggregated: overdue, records
         # not settled, or an unpaid statement falling due on one of the quiet days (the latest unpaid one,
         # which decides, is then among them) — on most days the overdue accounts and few others.
-        may = (a.days_past_due > 0) | a.account_key.isin(_unsettled(collections, promises).account_key)
+        # (whether the records are settled is tested once, here, and read again by the quiet filter)
+        a = a.mutate(unsettled=a.account_key.isin(_unsettled(collections, promises).account_key))
+        may = (a.days_past_due > 0) | a.unsettled
         if quiet_days:
             due_quietly = s.filter((s.due_date - on).isin(sorted(quiet_days)))
             may = may | a.account_key.isin(due_quietly.account_key)
@@ -235,7 +237,7 @@ def account_facts(
     # overdue, or something billed unpaid (the sums are null for an account without unpaid statements)
     t = t.filter((t.days_past_due > 0) | t.total_due.notnull())
     if quiet_days is not None:
-        t = t.filter((t.days_past_due > 0) | _not_quiet(t, collections, promises, quiet_days, on))
+        t = t.filter((t.days_past_due > 0) | _not_quiet(t, quiet_days, on)).drop("unsettled")
     t = t.mutate(
         overdue_balance=ibis.ifelse(t.status == WRITTEN_OFF, t.past_due_balance, t.short_balance)
     ).drop("past_due_balance", "short_balance")
@@ -315,13 +317,11 @@ def account_facts(
     return facts_table
 
 
-def _not_quiet(
-    t: ir.Table, collections: ir.Table, promises: ir.Table, quiet_days: frozenset[int], on: ir.IntegerScalar
-) -> ir.BooleanValue:
+def _not_quiet(t: ir.Table, quiet_days: frozenset[int], on: ir.IntegerScalar) -> ir.BooleanValue:
     """Where an account at DPD 0 with something billed unpaid is not quiet today: its latest unpaid
     statement falls due one of ``quiet_days`` from ``on`` (a day number), or its records are not settled
-    (:func:`overdue.engine.collect.settled`: an episode open, an escalation, a promise pending)."""
-    not_quiet = t.account_key.isin(_unsettled(collections, promises).account_key)
+    (``unsettled``: :func:`_unsettled`)."""
+    not_quiet: ir.BooleanValue = t.unsettled
     if quiet_days:
         not_quiet = not_quiet | (t.latest_due - on).isin(sorted(quiet_days))
     return not_quiet
