@@ -253,7 +253,6 @@ class Portfolio:
         )
         if plan.statement_day:
             self.db.drop("accrued")
-            self.db.drop("new_statements")
             self.db.drop("settling")
         for step, state in RENAMED.items():
             if step in plan.steps and not (plan.statement_day and step == "accrued"):

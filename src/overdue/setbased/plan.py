@@ -13,11 +13,10 @@ backend from the tables before it, and nothing leaves the backend:
 ``accrued``          statements after interest, with the day's posted interest
 ``aged``             accounts after ageing and write-off (with the flags the later steps read)
 ``bureau_next``      the bureau grids after a month end (month ends only)
-``new_statements``   the statement day's new statements (statement days only)
 ``day_postings``     the day's posting rows
 ``day_spells``       the day's bucket spells: those closed and those entered
 ``settling``         the statements that billing emptied, to be added to ``settled`` (statement days only)
-``statements_next``  the unpaid statements after billing (statement days only)
+``statements_next``  the unpaid statements after billing, and the day's new ones (statement days only)
 ``unbilled_next``    unbilled cycles after billing (statement days only)
 ``periods_next``     installment periods after billing (statement days only)
 
@@ -234,17 +233,15 @@ def day_plan(
         *postings.write_off(aged, accrued, unbilled, periods, day),
     ]
     if statement_day:
-        new = steps.new_statements(aged, accrued, unbilled, periods, day, params)
-        queries["new_statements"] = new
-        new_table = _table("new_statements", new.schema())
-        day_postings += postings.installment_fees(new_table, day)
+        day_postings += postings.installment_fees(steps.installment_fees_billed(periods, aged, day), day)
     queries["day_postings"] = _state(ibis.union(*day_postings), "postings")
     queries["day_spells"] = spells_of_day(aged, day)
     if statement_day:
         rolled = _state(steps.rolled_statements(accrued, aged, day), "statements")
         queries["settling"] = rolled.filter(steps.outstanding(rolled) == 0)
         queries["statements_next"] = ibis.union(
-            rolled.filter(steps.outstanding(rolled) > 0), _state(new_table, "statements")
+            rolled.filter(steps.outstanding(rolled) > 0),
+            _state(steps.new_statements(aged, accrued, unbilled, periods, day, params), "statements"),
         )
         queries["unbilled_next"] = _state(steps.unbilled_after(unbilled, aged, day), "unbilled")
         queries["periods_next"] = _state(steps.periods_after(periods, aged, day), "periods")

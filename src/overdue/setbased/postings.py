@@ -107,14 +107,14 @@ def write_off(
     return out
 
 
-def installment_fees(new_statements: ir.Table, day: Today) -> list[ir.Table]:
-    """Dr ``fees``, Cr installment-fee income, for the installment fees billed on today's statements."""
-    rows = new_statements.filter(new_statements.installment_fee > 0)
+def installment_fees(rows: ir.Table, day: Today) -> list[ir.Table]:
+    """Dr ``fees``, Cr installment-fee income, for the installment fees billed on today's statements
+    (``rows``: :func:`overdue.setbased.steps.installment_fees_billed`)."""
     kind = encode.INSTALLMENT_FEE
     no_memo = ibis.null("string")
     fee = rows.installment_fee
     income = ledger_code(LedgerAccount.INSTALLMENT_FEE_INCOME)
     return [
-        posting_rows(rows, day, kind, rows.statement_date, no_memo, 0, ledger_code(LedgerAccount.FEES), fee),
-        posting_rows(rows, day, kind, rows.statement_date, no_memo, 1, income, -fee),
+        posting_rows(rows, day, kind, day.on, no_memo, 0, ledger_code(LedgerAccount.FEES), fee),
+        posting_rows(rows, day, kind, day.on, no_memo, 1, income, -fee),
     ]

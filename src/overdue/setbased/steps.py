@@ -389,16 +389,23 @@ def rolls(statements: ir.Table, day: Today) -> ir.BooleanValue:
 
 
 def with_bills(table: ir.Table, aged: ir.Table) -> ir.Table:
-    """``table`` with each row's account's ``bills`` flag."""
-    joined: ir.Table = table.join(aged.select("account_key", "bills"), "account_key")
-    return joined
+    """``table`` with each row's account's ``bills`` flag.
+
+    Nearly every account bills on a statement day; those that do not (not run, written off, paused, a
+    closed line owing nothing) are few, so the rows are joined with them alone, a small table, rather than
+    with all the accounts (as :func:`accrue` joins the statements with the quiet accounts)."""
+    idle = aged.filter(~aged.bills).select(idle_key=aged.account_key, idle=ibis.literal(True))
+    joined = table.left_join(idle, table.account_key == idle.idle_key).drop("idle_key")
+    flagged: ir.Table = joined.mutate(bills=joined.idle.isnull()).drop("idle")
+    return flagged
 
 
 def new_statements(
     aged: ir.Table, accrued: ir.Table, unbilled: ir.Table, periods: ir.Table, day: Today, params: DayTerms
 ) -> ir.Table:
-    """The statement of ``on`` of every account that bills today and has anything to bill, with the
-    ``installment_fee`` it bills (:func:`overdue.domain.billing.bill`)."""
+    """The statement of ``on`` of every account that bills today and has anything to bill
+    (:func:`overdue.domain.billing.bill`). The installment fees it bills are posted from
+    :func:`installment_fees_billed`."""
     terms = params.terms
     # Only the rows billed today are summed (filtered first), and only the accounts with such rows get a
     # statement. The three kinds of rows are put under one set of columns (zero where a kind has none)
@@ -464,10 +471,23 @@ def new_statements(
         installed=ibis.literal(False),
         closed_on=ibis.null(DAY),
         original_due_date=ibis.null(DAY),
-        installment_fee=f["installment_fee"],
     )
     filtered: ir.Table = new.filter(new.amount > 0)
     return filtered
+
+
+def installment_fees_billed(periods: ir.Table, aged: ir.Table, day: Today) -> ir.Table:
+    """The installment fees today's statements bill, per account (``account_key``, ``installment_fee``;
+    accounts billing none left out).
+
+    Read apart from :func:`new_statements`, so that the new statements need not be written as a table of
+    their own for the postings to read them (they go into ``statements_next`` directly): an account billing
+    a fee has a statement, since the fee is part of its amount and no component is negative."""
+    p = with_bills(periods, aged)
+    p = p.filter(due_periods(p, day) & (p.fee != 0))
+    fees = p.group_by("account_key").aggregate(installment_fee=p.fee.sum().cast("int64"))
+    billed: ir.Table = fees.filter(fees.installment_fee > 0)
+    return billed
 
 
 def rolled_statements(accrued: ir.Table, aged: ir.Table, day: Today) -> ir.Table:
