@@ -70,6 +70,10 @@ RENAMED = {
 }
 """After a day, the steps' tables that become state tables (on a statement day ``statements_next``
 replaces ``accrued``)."""
+APPENDED = {"settling": "settled"}
+"""Steps whose rows are added to a state table once the day's other steps have run, straight from their
+query: never written as a table of their own (on a statement day ``settling``, the statements billing
+emptied, 3 M rows at 10 M accounts)."""
 REVIEW_STEPS = ("reviewed", "review_pool", "reviewed_statements", "reviewed_accounts")
 """The review's intermediate tables, dropped once the day has run (on a day with active arrangements)."""
 REVIEW_REWRITES = {"unbilled_reviewed": "unbilled", "periods_reviewed": "periods"}
@@ -224,6 +228,8 @@ class Portfolio:
         touched, settles = True, True
         rewrites: set[str] = set()
         for name, query in queries.items():
+            if name in APPENDED:
+                continue
             if (name == "reviewed_statements" and not touched) or (name == "settled_next" and not settles):
                 # nothing to change there: the day reads the table as it is
                 if name == "reviewed_statements":
@@ -245,15 +251,15 @@ class Portfolio:
             self.db.rename("arrangements_next", "arrangements")
             for name in REVIEW_STEPS:
                 self.db.drop(name)
-        if plan.statement_day:
-            self.db.append("settled", _select(ENGINE["settled"], "settling", self.db))
+        for name, state in APPENDED.items():
+            if name in queries:
+                self.db.append(state, _select(ENGINE[state], f"({queries[name].sql}) AS {name}", self.db))
         self.db.append(
             "bucket_spells",
             f"SELECT * FROM {table_name('day_spells')} WHERE {_quoted('left', self.db)} IS NOT NULL",
         )
         if plan.statement_day:
             self.db.drop("accrued")
-            self.db.drop("settling")
         for step, state in RENAMED.items():
             if step in plan.steps and not (plan.statement_day and step == "accrued"):
                 self.db.rename(step, state)
@@ -323,9 +329,11 @@ class Portfolio:
 _OUTPUTS = {"day_postings": "postings", "day_spells": "bucket_spells"}
 
 
-def _select(schema: pa.Schema, name: str, db: Workspace) -> str:
+def _select(schema: pa.Schema, source: str, db: Workspace) -> str:
+    """The columns of ``schema``, in its order, from the step table ``source`` or, given as
+    ``(query) AS alias``, from a query."""
     columns = ", ".join(_quoted(c, db) for c in schema.names)
-    return f"SELECT {columns} FROM {table_name(name)}"
+    return f"SELECT {columns} FROM {source if source.startswith('(') else table_name(source)}"
 
 
 def _quoted(name: str, db: Workspace) -> str:

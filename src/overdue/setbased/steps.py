@@ -410,16 +410,16 @@ def new_statements(
     # Only the rows billed today are summed (filtered first), and only the accounts with such rows get a
     # statement. The three kinds of rows are put under one set of columns (zero where a kind has none)
     # and summed in one grouping: cheaper than a grouping per kind, the union of their accounts and a
-    # join of each kind's sums back onto it.
+    # join of each kind's sums back onto it. Each column summed costs on every row, so the fees carried
+    # and the installment fees share one.
     zero = ibis.literal(0, type="int64")
     parts = {
         "new_principal": zero,
         "installment_principal": zero,
-        "installment_fee": zero,
         "carried_principal": zero,
         "carried_interest": zero,
         "carried_overdue_interest": zero,
-        "carried_fees": zero,
+        "fees": zero,
         "carried_carry": zero,
     }
     u = with_bills(unbilled, aged)
@@ -430,7 +430,7 @@ def new_statements(
     s = s.filter(rolls(s, day))
     rows = ibis.union(
         u.select("account_key", **(parts | {"new_principal": u.principal})),
-        p.select("account_key", **(parts | {"installment_principal": p.principal, "installment_fee": p.fee})),
+        p.select("account_key", **(parts | {"installment_principal": p.principal, "fees": p.fee})),
         s.select(
             "account_key",
             **(
@@ -439,7 +439,7 @@ def new_statements(
                     "carried_principal": principal(s),
                     "carried_interest": s.interest,
                     "carried_overdue_interest": s.overdue_interest,
-                    "carried_fees": s.fees,
+                    "fees": s.fees,
                     "carried_carry": s.interest_carry,
                 }
             ),
@@ -447,24 +447,23 @@ def new_statements(
     )
     t = rows.group_by("account_key").aggregate(**{name: rows[name].sum() for name in parts})
     f = {name: t[name].fill_null(0) for name in parts}
-    fees = f["carried_fees"] + f["installment_fee"]
     interest_billed = f["carried_interest"] + f["carried_overdue_interest"]
     purchases = f["new_principal"] + f["carried_principal"]
     new = t.select(
         account_key=t.account_key,
         statement_date=day.on,
         due_date=day.due,
-        amount=purchases + f["installment_principal"] + interest_billed + fees,
+        amount=purchases + f["installment_principal"] + interest_billed + f["fees"],
         minimum=share_of(purchases, terms.minimum_principal_share)
         + f["installment_principal"]
         + interest_billed
-        + fees,
+        + f["fees"],
         new_principal=f["new_principal"],
         carried_principal=f["carried_principal"],
         installment_principal=f["installment_principal"],
         interest=f["carried_interest"],
         overdue_interest=f["carried_overdue_interest"],
-        fees=fees,
+        fees=f["fees"],
         paid=zero,
         late_charges=zero,
         interest_carry=f["carried_carry"],
