@@ -368,23 +368,26 @@ def bureau_month(
 
 
 def billed_unbilled(unbilled: ir.Table, day: Today) -> ir.BooleanValue:
-    """Unbilled cycles that today's statement bills (``unbilled`` joined with the accounts' ``bills``)."""
-    billed: ir.BooleanValue = unbilled.bills & (unbilled.statement_date <= day.on)
+    """Unbilled cycles that today's statement bills where the account bills (the callers add its
+    ``bills``: :func:`with_bills`)."""
+    billed: ir.BooleanValue = unbilled.statement_date <= day.on
     return billed
 
 
 def due_periods(periods: ir.Table, day: Today) -> ir.BooleanValue:
-    """Installment periods that today's statement bills (``periods`` joined with the accounts' ``bills``)."""
-    billed: ir.BooleanValue = periods.bills & ~periods.billed & (periods.due_date <= day.due)
+    """Installment periods that today's statement bills where the account bills (the callers add its
+    ``bills``)."""
+    billed: ir.BooleanValue = ~periods.billed & (periods.due_date <= day.due)
     return billed
 
 
 def rolls(statements: ir.Table, day: Today) -> ir.BooleanValue:
-    """Statements that roll into today's statement: unpaid, due before today, and not short of their
-    minimum past their due date (and grace)."""
+    """Statements that roll into today's statement where the account bills (the callers add its
+    ``bills``): unpaid, due before today, and not short of their minimum past their due date (and
+    grace)."""
     s = statements
     delinquent = past_due(s, day) & short_of_minimum(s)
-    rolled: ir.BooleanValue = s.bills & (outstanding(s) > 0) & (s.due_date < day.on) & ~delinquent
+    rolled: ir.BooleanValue = (outstanding(s) > 0) & (s.due_date < day.on) & ~delinquent
     return rolled
 
 
@@ -411,7 +414,9 @@ def new_statements(
     # statement. The three kinds of rows are put under one set of columns (zero where a kind has none)
     # and summed in one grouping: cheaper than a grouping per kind, the union of their accounts and a
     # join of each kind's sums back onto it. Each column summed costs on every row, so the fees carried
-    # and the installment fees share one.
+    # and the installment fees share one. The accounts that do not bill are left out after the grouping,
+    # not before: DuckDB's grouping of the rows coming out of a join took twice as long as of the same
+    # rows read from tables (docs/PERFORMANCE.md, "A statement day's billing").
     zero = ibis.literal(0, type="int64")
     parts = {
         "new_principal": zero,
@@ -422,12 +427,9 @@ def new_statements(
         "fees": zero,
         "carried_carry": zero,
     }
-    u = with_bills(unbilled, aged)
-    u = u.filter(billed_unbilled(u, day))
-    p = with_bills(periods, aged)
-    p = p.filter(due_periods(p, day))
-    s = with_bills(accrued, aged)
-    s = s.filter(rolls(s, day))
+    u = unbilled.filter(billed_unbilled(unbilled, day))
+    p = periods.filter(due_periods(periods, day))
+    s = accrued.filter(rolls(accrued, day))
     rows = ibis.union(
         u.select("account_key", **(parts | {"new_principal": u.principal})),
         p.select("account_key", **(parts | {"installment_principal": p.principal, "fees": p.fee})),
@@ -445,7 +447,9 @@ def new_statements(
             ),
         ),
     )
-    t = rows.group_by("account_key").aggregate(**{name: rows[name].sum() for name in parts})
+    sums = rows.group_by("account_key").aggregate(**{name: rows[name].sum() for name in parts})
+    t = with_bills(sums, aged)
+    t = t.filter(t.bills)
     f = {name: t[name].fill_null(0) for name in parts}
     interest_billed = f["carried_interest"] + f["carried_overdue_interest"]
     purchases = f["new_principal"] + f["carried_principal"]
@@ -482,17 +486,16 @@ def installment_fees_billed(periods: ir.Table, aged: ir.Table, day: Today) -> ir
     Read apart from :func:`new_statements`, so that the new statements need not be written as a table of
     their own for the postings to read them (they go into ``statements_next`` directly): an account billing
     a fee has a statement, since the fee is part of its amount and no component is negative."""
-    p = with_bills(periods, aged)
-    p = p.filter(due_periods(p, day) & (p.fee != 0))
-    fees = p.group_by("account_key").aggregate(installment_fee=p.fee.sum().cast("int64"))
-    billed: ir.Table = fees.filter(fees.installment_fee > 0)
+    p = periods.filter(due_periods(periods, day) & (periods.fee != 0))
+    fees = with_bills(p.group_by("account_key").aggregate(installment_fee=p.fee.sum().cast("int64")), aged)
+    billed: ir.Table = fees.filter(fees.bills & (fees.installment_fee > 0)).drop("bills")
     return billed
 
 
 def rolled_statements(accrued: ir.Table, aged: ir.Table, day: Today) -> ir.Table:
     """The accrued statements with those that rolled into today's statement emptied and closed."""
     s = with_bills(accrued, aged)
-    rolled = rolls(s, day)
+    rolled = s.bills & rolls(s, day)
     zero = ibis.literal(0, type="int64")
     emptied: ir.Table = s.mutate(
         **{name: ibis.ifelse(rolled, zero, s[name]) for name in COMPONENTS},
@@ -505,12 +508,12 @@ def rolled_statements(accrued: ir.Table, aged: ir.Table, day: Today) -> ir.Table
 def unbilled_after(unbilled: ir.Table, aged: ir.Table, day: Today) -> ir.Table:
     """The unbilled cycles left after today's statements."""
     u = with_bills(unbilled, aged)
-    left: ir.Table = u.filter(~billed_unbilled(u, day))
+    left: ir.Table = u.filter(~(u.bills & billed_unbilled(u, day)))
     return left
 
 
 def periods_after(periods: ir.Table, aged: ir.Table, day: Today) -> ir.Table:
     """The installment periods with those billed today marked billed."""
     p = with_bills(periods, aged)
-    marked: ir.Table = p.mutate(billed=p.billed | due_periods(p, day))
+    marked: ir.Table = p.mutate(billed=p.billed | (p.bills & due_periods(p, day)))
     return marked
