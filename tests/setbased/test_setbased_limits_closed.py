@@ -49,3 +49,38 @@ def test_closed_lines_with_debt_run_set_based_as_the_reference() -> None:
     assert latest.statement_date == date(2026, 7, 1)  # billed after the close, and overdue since
     assert [m.status for m in partly.bureau[-2:]] == ["N", "1"]
     assert repaid.bureau[-1].status == "C" and repaid.outstanding == 0
+
+
+def _pay_what_falls_due(state: AccountState, on: date) -> AccountState:
+    """Repay in full every statement falling due on ``on``."""
+    due = sum(s.outstanding for s in state.statements if s.due_date == on)
+    return rules.repay(state, on, due).state if due else state
+
+
+def test_a_closed_line_owing_only_what_is_not_billed_yet_bills_it() -> None:
+    """A line closed with nothing unpaid on its statements but a purchase waiting for the next statement
+    and installment periods not billed yet still owes: it reports ``N``, not ``C``, at the month end, and
+    each statement day bills what falls due (the closed lines' unbilled cycles and periods are read on
+    statement days and month ends alone)."""
+    state = rules.open_account("C4", "huabei", HUABEI, date(2026, 1, 5), 500_000)
+    for day in iter_days(date(2026, 1, 5), date(2026, 2, 24)):
+        if day == date(2026, 1, 10):
+            state = rules.purchase(state, day, 120_000, periods=12).state
+        if day == date(2026, 2, 20):
+            state = rules.purchase(state, day, 30_000).state
+        state = rules.end_of_day(_pay_what_falls_due(state, day), day).state
+    state = apply_change(state, "close", state.credit_limit)
+    assert state.status is AccountStatus.CLOSED and not any(s.outstanding for s in state.statements)
+    assert state.unbilled and any(not p.billed for plan in state.plans for p in plan.periods)
+    states = [state]
+    for on in iter_days(date(2026, 2, 25), date(2026, 4, 2)):
+        states = assert_same_day([_pay_what_falls_due(s, on) for s in states], on, HUABEI, CON)
+    (closed,) = states
+    assert closed.status is AccountStatus.CLOSED
+    assert [m.status for m in closed.bureau[-2:]] == ["N", "N"]  # February and March: something owed
+    latest = closed.latest_statement()
+    assert latest is not None and latest.statement_date == date(2026, 4, 1)
+    assert latest.installment_principal == 10_000 and latest.new_principal == 0
+    march = next(s for s in closed.statements if s.statement_date == date(2026, 3, 1))
+    # the purchase waiting (10 % of it in the minimum), a period and its fee; paid in full on 9 March
+    assert (march.amount, march.minimum, march.paid) == (40_880, 13_880, 40_880)
