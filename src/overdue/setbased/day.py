@@ -330,10 +330,9 @@ _OUTPUTS = {"day_postings": "postings", "day_spells": "bucket_spells"}
 
 
 def _select(schema: pa.Schema, source: str, db: Workspace) -> str:
-    """The columns of ``schema``, in its order, from the step table ``source`` or, given as
-    ``(query) AS alias``, from a query."""
+    """The columns of ``schema``, in its order, from ``source`` (a FROM item: ``(query) AS alias``)."""
     columns = ", ".join(_quoted(c, db) for c in schema.names)
-    return f"SELECT {columns} FROM {source if source.startswith('(') else table_name(source)}"
+    return f"SELECT {columns} FROM {source}"
 
 
 def _quoted(name: str, db: Workspace) -> str:
