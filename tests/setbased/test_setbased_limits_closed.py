@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 import ibis
-from setbased_helpers import HUABEI, assert_same_day
+from setbased_helpers import HUABEI, assert_same_day, pay_by_habit
 
 from overdue.domain import account as rules
 from overdue.domain.calendar import iter_days
@@ -51,12 +51,6 @@ def test_closed_lines_with_debt_run_set_based_as_the_reference() -> None:
     assert repaid.bureau[-1].status == "C" and repaid.outstanding == 0
 
 
-def _pay_what_falls_due(state: AccountState, on: date) -> AccountState:
-    """Repay in full every statement falling due on ``on``."""
-    due = sum(s.outstanding for s in state.statements if s.due_date == on)
-    return rules.repay(state, on, due).state if due else state
-
-
 def test_a_closed_line_owing_only_what_is_not_billed_yet_bills_it() -> None:
     """A line closed with nothing unpaid on its statements but a purchase waiting for the next statement
     and installment periods not billed yet still owes: it reports ``N``, not ``C``, at the month end, and
@@ -68,13 +62,13 @@ def test_a_closed_line_owing_only_what_is_not_billed_yet_bills_it() -> None:
             state = rules.purchase(state, day, 120_000, periods=12).state
         if day == date(2026, 2, 20):
             state = rules.purchase(state, day, 30_000).state
-        state = rules.end_of_day(_pay_what_falls_due(state, day), day).state
+        state = rules.end_of_day(pay_by_habit(state, day, "statement"), day).state
     state = apply_change(state, "close", state.credit_limit)
     assert state.status is AccountStatus.CLOSED and not any(s.outstanding for s in state.statements)
     assert state.unbilled and any(not p.billed for plan in state.plans for p in plan.periods)
     states = [state]
     for on in iter_days(date(2026, 2, 25), date(2026, 4, 2)):
-        states = assert_same_day([_pay_what_falls_due(s, on) for s in states], on, HUABEI, CON)
+        states = assert_same_day([pay_by_habit(s, on, "statement") for s in states], on, HUABEI, CON)
     (closed,) = states
     assert closed.status is AccountStatus.CLOSED
     assert [m.status for m in closed.bureau[-2:]] == ["N", "N"]  # February and March: something owed
