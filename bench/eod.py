@@ -2,7 +2,7 @@
 
     python bench/eod.py --accounts N [--engine duckdb|postgres|spark|reference] [--db URL]
                         [--date YYYY-MM-DD] [--days-of-history N] [--strategy FILE|huabei]
-                        [--days N] [--seed S] [--memory ordinary|default] [--json]
+                        [--days N] [--seed S] [--memory ordinary|default] [--steps] [--json]
 
 The portfolio is generated directly as tables (vectorised NumPy/Arrow, seeded), as it stands after the
 end-of-day of the day before ``--date`` (default 2026-03-15, an ordinary day; 2026-04-01 is a statement
@@ -47,6 +47,14 @@ contacts — so the delinquent accounts age day by day and the current ones wait
 as ``overdue eod`` does (:func:`overdue.setbased.memory.use_ordinary_pages`, before the portfolio is
 generated); ``--memory default`` leaves the libraries' allocators and huge pages as they come, to compare.
 
+``--steps`` (set-based engines) also times each step of every timed day
+(:mod:`overdue.setbased.timing`): each engine statement (``create aged``, ``fetch collect_actions``) and,
+in the collection half, the work on the fetched rows (``rows: messages``), with the wall seconds and the
+process's CPU seconds of each — ``steps`` holds them for the first day (``accounts_day`` and
+``collection``, in the order they began), and each entry of ``days`` its own. The steps of the collection
+half overlap where the engine writes the records while the rows are put together, and each then counts the
+other's CPU seconds too.
+
 ``--engine reference`` turns the same tables into ``AccountState`` objects and times
 :func:`overdue.domain.account.end_of_day` on each (the domain rules alone: no database); with
 ``--strategy`` each account then goes through :func:`overdue.engine.collect.plan_collection` with its
@@ -62,6 +70,8 @@ import json
 import resource
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
@@ -81,6 +91,7 @@ from overdue.engine.collect import Collections, plan_collection
 from overdue.setbased import Portfolio, PortfolioTables, collect_tables, layout, states_from_tables
 from overdue.setbased.collect import CollectionDay, Collector
 from overdue.setbased.memory import use_ordinary_pages
+from overdue.setbased.timing import StepTimes, recording
 from overdue.strategy import Strategy, default_strategy, load_strategy
 
 TERMS = PRESETS["huabei"]
@@ -638,6 +649,7 @@ def bench(
     db: str | None = None,
     strategy: Strategy | None = None,
     days: int = 1,
+    steps: bool = False,
 ) -> dict[str, Any]:
     tables = generate(n, on, seed, history)
     records = None if strategy is None else generate_collections(tables, on, strategy, seed)
@@ -692,23 +704,31 @@ def bench(
             started = time.perf_counter()
             collector = Collector(portfolio, strategy, rulebook(TERMS.rulebook))
             out["collect_compile_seconds"] = round(time.perf_counter() - started, 3)
-        started = time.perf_counter()
-        run = portfolio.run_day(on)
-        day_seconds = time.perf_counter() - started
+        with _steps_of(steps) as accounts_day:
+            started = time.perf_counter()
+            run = portfolio.run_day(on)
+            day_seconds = time.perf_counter() - started
         out["accounts_run"] = run.accounts_run
+        collection: StepTimes | None = None
         if collector is not None and records is not None:
             started = time.perf_counter()
             collector.load(*records)
             out["collect_load_seconds"] = round(time.perf_counter() - started, 3)
             del records
-            started = time.perf_counter()
-            day = collector.run(on)
-            collect_seconds = time.perf_counter() - started
+            with _steps_of(steps) as collection:
+                started = time.perf_counter()
+                day = collector.run(on)
+                collect_seconds = time.perf_counter() - started
             out.update(_collected(day))
             del day
+        if steps:
+            out["steps"] = _step_rows(accounts_day, collection)
         if days > 1:
-            out["days"] = [_timed(on, day_seconds, collect_seconds, out)] + [
-                _next_day(portfolio, collector, on + timedelta(days=k)) for k in range(1, days)
+            first = _timed(on, day_seconds, collect_seconds, out)
+            if steps:
+                first["steps"] = out["steps"]
+            out["days"] = [first] + [
+                _next_day(portfolio, collector, on + timedelta(days=k), steps) for k in range(1, days)
             ]
             out["later_days_median_seconds"] = float(np.median([d["seconds"] for d in out["days"][1:]]))
         if engine == "postgres":
@@ -722,6 +742,37 @@ def bench(
         peak_rss_mb=peak_rss_mb(),
     )
     return out
+
+
+@contextmanager
+def _steps_of(wanted: bool) -> Iterator[StepTimes | None]:
+    """A recording of the steps' times when ``wanted`` (``--steps``), else nothing."""
+    if not wanted:
+        yield None
+        return
+    with recording() as times:
+        yield times
+
+
+def _step_rows(
+    accounts_day: StepTimes | None, collection: StepTimes | None
+) -> dict[str, list[dict[str, Any]]]:
+    """The ``steps`` of one day: each half's steps in the order they began."""
+
+    def rows(times: StepTimes | None) -> list[dict[str, Any]]:
+        if times is None:
+            return []
+        return [
+            {
+                "step": step.label,
+                "seconds": round(step.seconds, 3),
+                "cpu_seconds": round(step.cpu_seconds, 3),
+                "calls": step.calls,
+            }
+            for step in times.steps()
+        ]
+
+    return {"accounts_day": rows(accounts_day), "collection": rows(collection)}
 
 
 def _collected(day: CollectionDay) -> dict[str, int]:
@@ -747,22 +798,31 @@ def _timed(on: date, day_seconds: float, collect_seconds: float, counts: dict[st
     }
 
 
-def _next_day(portfolio: Portfolio, collector: Collector | None, on: date) -> dict[str, Any]:
+def _next_day(
+    portfolio: Portfolio, collector: Collector | None, on: date, steps: bool = False
+) -> dict[str, Any]:
     """Run the day after the one before on the state the engine holds, as a nightly run does: its queries
     compiled first (a month end or a statement day has its own plan; compiling is not timed), then the
-    accounts' day and, with a strategy, the collection half, each timed."""
+    accounts' day and, with a strategy, the collection half, each timed (with ``steps``, step by step
+    too)."""
     portfolio.plan(on)
-    started = time.perf_counter()
-    portfolio.run_day(on)
-    day_seconds = time.perf_counter() - started
+    with _steps_of(steps) as accounts_day:
+        started = time.perf_counter()
+        portfolio.run_day(on)
+        day_seconds = time.perf_counter() - started
     counts: dict[str, Any] = {}
     collect_seconds = 0.0
+    collection: StepTimes | None = None
     if collector is not None:
-        started = time.perf_counter()
-        day = collector.run(on)
-        collect_seconds = time.perf_counter() - started
+        with _steps_of(steps) as collection:
+            started = time.perf_counter()
+            day = collector.run(on)
+            collect_seconds = time.perf_counter() - started
         counts = _collected(day)
-    return _timed(on, day_seconds, collect_seconds, counts)
+    entry = _timed(on, day_seconds, collect_seconds, counts)
+    if steps:
+        entry["steps"] = _step_rows(accounts_day, collection)
+    return entry
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -793,6 +853,11 @@ def main(argv: list[str] | None = None) -> int:
         help="ordinary: Arrow and NumPy in ordinary pages, as overdue eod runs (overdue.setbased.memory); "
         "default: the libraries' own allocators and huge pages",
     )
+    parser.add_argument(
+        "--steps",
+        action="store_true",
+        help="time each step of the timed days too (engine statements and the work on fetched rows)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if args.accounts < 1:
@@ -803,13 +868,23 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--days must be at least 1")
     if args.days > 1 and args.engine == "reference":
         parser.error("--days runs on the set-based engines (the reference times one day)")
+    if args.steps and args.engine == "reference":
+        parser.error("--steps times the set-based engines' steps (the reference has none)")
     try:
         strategy = None if args.strategy is None else load_strategy_option(args.strategy)
     except OverdueError as exc:
         parser.error(f"--strategy: {exc}")
     memory = use_ordinary_pages() if args.memory == "ordinary" else None
     out = bench(
-        args.accounts, args.engine, args.date, args.seed, args.days_of_history, args.db, strategy, args.days
+        args.accounts,
+        args.engine,
+        args.date,
+        args.seed,
+        args.days_of_history,
+        args.db,
+        strategy,
+        args.days,
+        args.steps,
     )
     out["memory"] = (
         "default"
@@ -820,8 +895,24 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(out))
     else:
         for key, value in out.items():
-            print(f"{key:>16}: {value}")
+            if key not in ("steps", "days"):
+                print(f"{key:>16}: {value}")
+        for entry in out.get("days", []):
+            print(f"{'day':>16}: " + ", ".join(f"{k} {v}" for k, v in entry.items() if k != "steps"))
+        for entry in out.get("days", [{"date": out["date"], "steps": out.get("steps")}]):
+            if entry.get("steps"):
+                print(_steps_text(entry["date"], entry["steps"]))
     return 0
+
+
+def _steps_text(on: str, steps: dict[str, list[dict[str, Any]]]) -> str:
+    """A day's steps as a table: each half's steps in the order they began."""
+    lines = [f"steps of {on} (wall s, process CPU s, calls):"]
+    for half, rows in steps.items():
+        for row in rows:
+            times = f"{row['seconds']:>8.3f} {row['cpu_seconds']:>8.3f} {row['calls']:>5}"
+            lines.append(f"  {half:<12} {row['step']:<40} {times}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

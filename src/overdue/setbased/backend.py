@@ -24,13 +24,17 @@ Every name the workspace manages starts with :data:`PREFIX`.
 
 from __future__ import annotations
 
+import functools
 import os
+import re
+from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa  # type: ignore[import-untyped]
 from ibis.backends import BaseBackend  # type: ignore[import-untyped]
 
 from overdue.setbased.params import Unsupported
+from overdue.setbased.timing import timed
 
 PREFIX = "overdue_eod_"
 DIALECTS = {"duckdb": "duckdb", "postgres": "postgres", "pyspark": "pyspark"}
@@ -44,14 +48,47 @@ def table_name(name: str) -> str:
     return PREFIX + name
 
 
+TIMED = ("load", "create", "append", "rename", "drop", "fetch", "load_parquet", "save_parquet")
+"""The operations timed under an open :func:`overdue.setbased.timing.recording` (every backend's)."""
+_READ_TABLE = re.compile(r"\bFROM\s+[\"`]?" + PREFIX + r"(\w+)", re.IGNORECASE)
+
+
+def _label(operation: str, args: tuple[Any, ...]) -> str:
+    """A timed operation's label: the operation and the table it makes or changes, or, for those that
+    run a query (``fetch``, ``save_parquet``), the first workspace table the query reads (``query`` where
+    it reads none)."""
+    if operation in ("fetch", "save_parquet"):
+        found = _READ_TABLE.search(str(args[0]))
+        return f"{operation} {found.group(1) if found else 'query'}"
+    return f"{operation} {args[0]}"
+
+
+def _timed_operation(operation: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def run(self: Workspace, *args: Any, **kwargs: Any) -> Any:
+        with timed(_label(operation, args)):
+            return method(self, *args, **kwargs)
+
+    return run
+
+
 class Workspace:
-    """Tables of one portfolio inside one backend connection (one run at a time per connection)."""
+    """Tables of one portfolio inside one backend connection (one run at a time per connection).
+
+    Each backend's :data:`TIMED` operations are timed while a recording is open
+    (:mod:`overdue.setbased.timing`)."""
 
     dialect: str
     native_parquet = False
     """Whether the engine reads and writes Parquet itself (:meth:`load_parquet`, :meth:`save_parquet`)."""
     writes_folder = False
     """Whether :meth:`save_parquet` writes a folder of part files (Spark) rather than one file (DuckDB)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for operation in TIMED:
+            if operation in cls.__dict__:
+                setattr(cls, operation, _timed_operation(operation, cls.__dict__[operation]))
 
     def load(self, name: str, table: pa.Table) -> None:
         """Create (or replace) table ``name`` holding ``table``."""

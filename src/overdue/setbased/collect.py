@@ -111,6 +111,7 @@ from overdue.setbased.layout import SPELLS
 from overdue.setbased.params import Unsupported
 from overdue.setbased.plan import bindings
 from overdue.setbased.steps import PLACEHOLDERS, Today
+from overdue.setbased.timing import timed
 from overdue.strategy.model import Strategy
 from overdue.strategy.quiet import quiet_days_of
 
@@ -484,12 +485,15 @@ class Collector:
         """Decide and comply for every account whose end-of-day of ``on`` ran (run it first)."""
         if not self.loaded:
             raise InvalidInput("the collection records are not loaded: call Collector.load first")
-        recorded = BEHAVIOUR_SCORES.empty_table() if self.behaviour is None else self.behaviour.run(on)
+        with timed("behaviour scores"):
+            recorded = BEHAVIOUR_SCORES.empty_table() if self.behaviour is None else self.behaviour.run(on)
         bound = self._bound(on)
         db = self.portfolio.db
         queries = self.queries
-        self._follow_ends(bound)
-        self._list_ran(on, bound)
+        with timed("arrangements ended"):
+            self._follow_ends(bound)
+        with timed("accounts that ran"):
+            self._list_ran(on, bound)
         # The facts' joins are written with the accounts needing a decision on the left of each; DuckDB
         # estimates those at a few percent of their number and would reorder the joins around the guess,
         # building its hash tables on the wide rows (docs/PERFORMANCE.md, "The facts joined as written").
@@ -504,9 +508,10 @@ class Collector:
             f"SELECT * FROM {table_name('collect_actions')} ORDER BY account_key, {', '.join(ACTION_ORDER)}",
             queries.actions_schema,
         )
-        # An account's actions come in the order of their positions: number each account's run.
-        position = pc.cast(numbers_within(rows["account_key"]), pa.int32())
-        rows = self._with_texts(rows.add_column(1, "position", position))
+        with timed("rows: positions and texts"):
+            # An account's actions come in the order of their positions: number each account's run.
+            position = pc.cast(numbers_within(rows["account_key"]), pa.int32())
+            rows = self._with_texts(rows.add_column(1, "position", position))
         sent = None if queries.notices is None else db.fetch(bound(queries.notices), SENT)
 
         def records_next() -> None:
@@ -521,24 +526,24 @@ class Collector:
         # both cores are busy; nothing else touches the engine until the records are written.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="overdue-records") as engine_thread:
             written = engine_thread.submit(records_next)
-            actions = self._actions(rows, on)
-            outbox = (
-                messages(
-                    rows,
-                    on,
-                    self.strategy.strategy,
-                    self.languages,
+            with timed("rows: actions"):
+                actions = self._actions(rows, on)
+            with timed("rows: messages"):
+                outbox = (
+                    messages(rows, on, self.strategy.strategy, self.languages)
+                    if rows.num_rows
+                    else MESSAGES.empty_table()
                 )
-                if rows.num_rows
-                else MESSAGES.empty_table()
-            )
-            work = work_items(actions)
-            decisions = self._decisions(decided, on)
-            written.result()
+            with timed("rows: work and decisions"):
+                work = work_items(actions)
+                decisions = self._decisions(decided, on)
+            with timed("rows: waiting for the records"):
+                written.result()
         if sent is None or sent.num_rows == 0:
             return CollectionDay(on, decisions, actions, outbox, work, behaviour_scores=recorded)
         stages = pa.array([s.name for s in self.strategy.strategy.stages], pa.string())
-        notice_actions, notice_messages, notices = notice_rows(sent, on, stages, self.account_ids)
+        with timed("rows: notices"):
+            notice_actions, notice_messages, notices = notice_rows(sent, on, stages, self.account_ids)
         # The notice goes before the decision's actions (position -1) and messages; sorting is stable.
         return CollectionDay(
             on,

@@ -44,6 +44,7 @@ from overdue.setbased.layout import DayResult, PortfolioTables
 from overdue.setbased.params import MAX_PRINCIPAL, Unsupported, day_terms
 from overdue.setbased.plan import CHECKS, DayPlan, Query, day_plan
 from overdue.setbased.steps import COMPONENTS
+from overdue.setbased.timing import timed
 
 STATE = (
     "accounts",
@@ -221,9 +222,11 @@ class Portfolio:
         expressions cannot compute exactly raises :class:`~overdue.setbased.params.Unsupported`. Nothing is
         computed in either case.
         """
-        plan = self.plan(on)
-        checks, queries = plan.bind(on, self.terms)
-        runs = self.check(on, checks)
+        with timed("plan"):
+            plan = self.plan(on)
+            checks, queries = plan.bind(on, self.terms)
+        with timed("checks"):
+            runs = self.check(on, checks)
         review = "reviewed" in queries
         touched, settles = True, True
         rewrites: set[str] = set()
