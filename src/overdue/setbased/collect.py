@@ -499,8 +499,10 @@ class Collector:
         # building its hash tables on the wide rows (docs/PERFORMANCE.md, "The facts joined as written").
         db.create("collect_decided", bound(queries.decided), joins_as_written=True)
         db.create("collect_actions", bound(queries.actions))
+        # Sorted by the engine, in parallel (the rows come back in no particular order).
         decided = db.fetch(
-            f"SELECT account_key, stage_index, pause_index FROM {table_name('collect_decided')}",
+            f"SELECT account_key, stage_index, pause_index FROM {table_name('collect_decided')} "
+            "ORDER BY account_key",
             pa.schema([("account_key", pa.int64()), ("stage_index", CODE), ("pause_index", CODE)]),
         )
         # Sorted by the engine, in parallel where it can: by account, then in the order of the positions.
@@ -508,10 +510,6 @@ class Collector:
             f"SELECT * FROM {table_name('collect_actions')} ORDER BY account_key, {', '.join(ACTION_ORDER)}",
             queries.actions_schema,
         )
-        with timed("rows: positions and texts"):
-            # An account's actions come in the order of their positions: number each account's run.
-            position = pc.cast(numbers_within(rows["account_key"]), pa.int32())
-            rows = self._with_texts(rows.add_column(1, "position", position))
         sent = None if queries.notices is None else db.fetch(bound(queries.notices), SENT)
 
         def records_next() -> None:
@@ -522,10 +520,15 @@ class Collector:
             db.drop("collect_decided")
 
         # The engine writes the records after the day while this thread puts the rows together from what
-        # it fetched (Arrow's kernels and the engine's queries both let go of the interpreter's lock), so
-        # both cores are busy; nothing else touches the engine until the records are written.
+        # it fetched, from the first step on (Arrow's kernels and the engine's queries both let go of the
+        # interpreter's lock), so both cores are busy; nothing else touches the engine until the records
+        # are written.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="overdue-records") as engine_thread:
             written = engine_thread.submit(records_next)
+            with timed("rows: positions and texts"):
+                # An account's actions come in the order of their positions: number each account's run.
+                position = pc.cast(numbers_within(rows["account_key"]), pa.int32())
+                rows = self._with_texts(rows.add_column(1, "position", position))
             with timed("rows: actions"):
                 actions = self._actions(rows, on)
             with timed("rows: messages"):
@@ -659,8 +662,7 @@ class Collector:
         return rows
 
     def _decisions(self, decided: pa.Table, on: date) -> pa.Table:
-        """The decisions' rows, the stage and pause by name."""
-        decided = decided.sort_by("account_key")
+        """The decisions' rows, the stage and pause by name (``decided``: the engine's, by account)."""
         strategy = self.strategy.strategy
         stages = pa.array([s.name for s in strategy.stages], pa.string())
         pauses = pa.array([p.name for p in strategy.pauses], pa.string())

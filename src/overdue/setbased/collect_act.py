@@ -480,5 +480,6 @@ def _chunk(array: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 def work_items(actions: pa.Table) -> pa.Table:
     """The work queues' rows of the allowed actions for people."""
-    rows = actions.filter(pc.and_(pc.is_valid(actions["queue"]), pc.is_null(actions["refused_rule"])))
-    return rows.select(WORK.names).cast(WORK)
+    allowed = pc.and_(pc.is_valid(actions["queue"]), pc.is_null(actions["refused_rule"]))
+    # only the queues' columns are filtered (a fifth of the action rows' columns: a few million rows)
+    return actions.select(WORK.names).filter(allowed).cast(WORK)
