@@ -80,9 +80,7 @@ def test_the_steps_of_every_thread_are_recorded() -> None:
     db = workspace(ibis.duckdb.connect())
     db.load("source", ROWS)
     with recording() as times, timed("main thread's work"):
-        worker = threading.Thread(
-            target=db.create, args=("made", f"SELECT k FROM {table_name('source')}")
-        )
+        worker = threading.Thread(target=db.create, args=("made", f"SELECT k FROM {table_name('source')}"))
         worker.start()
         worker.join()
     assert sorted(s.label for s in times.steps()) == ["create made", "main thread's work"]
