@@ -33,8 +33,8 @@ from typing import Any
 import pyarrow as pa  # type: ignore[import-untyped]
 from ibis.backends import BaseBackend  # type: ignore[import-untyped]
 
+from overdue.setbased import timing
 from overdue.setbased.params import Unsupported
-from overdue.setbased.timing import timed
 
 PREFIX = "overdue_eod_"
 DIALECTS = {"duckdb": "duckdb", "postgres": "postgres", "pyspark": "pyspark"}
@@ -66,7 +66,9 @@ def _label(operation: str, args: tuple[Any, ...]) -> str:
 def _timed_operation(operation: str, method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def run(self: Workspace, *args: Any, **kwargs: Any) -> Any:
-        with timed(_label(operation, args)):
+        if not timing.active():  # no label made (a fetch's is searched for in its SQL)
+            return method(self, *args, **kwargs)
+        with timing.timed(_label(operation, args)):
             return method(self, *args, **kwargs)
 
     return run

@@ -86,6 +86,11 @@ def recording() -> Iterator[StepTimes]:
             _recording = None
 
 
+def active() -> bool:
+    """Whether a recording is open (a caller whose label costs something to make can skip it)."""
+    return _recording is not None
+
+
 _inside = threading.local()
 """Whether this thread is inside a timed block already."""
 
