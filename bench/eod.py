@@ -49,8 +49,8 @@ generated); ``--memory default`` leaves the libraries' allocators and huge pages
 
 ``--steps`` (set-based engines) also times each step of every timed day
 (:mod:`overdue.setbased.timing`): each engine statement (``create aged``, ``fetch collect_actions``) and,
-in the collection half, the work on the fetched rows (``rows: messages``), with the wall seconds and the
-process's CPU seconds of each — ``steps`` holds them for the first day (``accounts_day`` and
+in the collection half, the work on the fetched rows (``rows: actions, messages and work``), with the wall
+seconds and the process's CPU seconds of each — ``steps`` holds them for the first day (``accounts_day`` and
 ``collection``, in the order they began), and each entry of ``days`` its own. The steps of the collection
 half overlap where the engine writes the records while the rows are put together, and each then counts the
 other's CPU seconds too.

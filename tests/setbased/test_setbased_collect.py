@@ -14,6 +14,7 @@ Spark, and on the benchmark portfolio.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import ibis
@@ -41,10 +42,10 @@ from overdue.compliance.rulebooks import CN_RULES
 from overdue.compliance.rules import RULES, register
 from overdue.domain import account as rules
 from overdue.domain.calendar import add_months, iter_days
-from overdue.setbased import Portfolio, Unsupported, states_from_tables, tables_from_states
+from overdue.setbased import Portfolio, Unsupported, collect, states_from_tables, tables_from_states
 from overdue.setbased.collect import Collector
 from overdue.setbased.collect_tables import collection_tables
-from overdue.setbased.encode import numbers_within
+from overdue.setbased.encode import account_slices, numbers_within
 from overdue.strategy import Strategy, default_strategy, load_strategy, parse_strategy
 
 CON = ibis.duckdb.connect()
@@ -217,6 +218,50 @@ def test_both_runners_plan_the_same_on_the_benchmark_portfolio(on: date, strateg
     assert len(plans.decisions) > 50 and len(planned) > 50
     assert {row[8] for row in planned} == {"queued", "refused"}
     assert any(plans.messages.values()) and any(plans.work.values())
+
+
+def test_the_rows_put_together_a_slice_at_a_time_plan_as_the_reference(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The day's actions, messages and work put together a few accounts at a time, on every core
+    (:meth:`Collector._rows`), are the reference's, in the reference's order."""
+    monkeypatch.setattr(collect, "ROWS_PER_SLICE", 5)
+    made: list[int] = []
+
+    def counted(rows: pa.Table, size: int) -> list[pa.Table]:
+        slices = account_slices(rows, size)
+        made.append(len(slices))
+        return slices
+
+    monkeypatch.setattr(collect, "account_slices", counted)
+    bench = bench_module()
+    on = date(2026, 3, 15)
+    states = with_time_zones(states_from_tables(bench.generate(300, on, seed=5), bench.TERMS), seed=5)
+    plans = assert_same_plans(
+        states, on, bench.TERMS, default_strategy(), rulebook("cn"), ibis.duckdb.connect(), seed=11
+    )
+    assert made and made[0] > 10
+    assert any(plans.messages.values()) and any(plans.work.values())
+
+
+@settings(deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=20), max_size=60), st.integers(1, 12))
+def test_account_slices_keep_each_accounts_rows_together(accounts: list[int], size: int) -> None:
+    """Slices of about ``size`` rows, in order, every row once, no account in two; chunked as the engine's
+    rows come."""
+    keys = sorted(accounts)
+    rows = pa.table(
+        {"account_key": pa.chunked_array([pa.array(keys[:7], pa.int64()), pa.array(keys[7:], pa.int64())])}
+    )
+    slices = account_slices(rows, size)
+    got = [part["account_key"].to_pylist() for part in slices]
+    assert [key for part in got for key in part] == keys
+    assert all(part for part in got) or got == [[]]
+    assert all(a[-1] != b[0] for a, b in pairwise(got))
+    # each slice ends with the account of a row at a multiple of the size: no more slices than that
+    assert len(got) <= max(1, -(-len(keys) // size))
+    ends = {keys[k] for k in range(size - 1, len(keys), size)}
+    assert all(part[-1] in ends for part in got[:-1])
 
 
 def portfolio_of_one() -> Portfolio:

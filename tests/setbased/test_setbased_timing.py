@@ -102,7 +102,7 @@ def test_the_benchmark_gives_each_timed_days_steps(capsys: pytest.CaptureFixture
         "create collect_decided",
         "create collect_actions",
         "fetch collect_actions",
-        "rows: messages",
+        "rows: actions, messages and work",
         "create collections_next",
         "create done_next",
     ):

@@ -35,6 +35,7 @@ lender's own).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -104,6 +105,7 @@ from overdue.setbased.encode import (
     LAPSED_ARRANGEMENT,
     PENDING_ARRANGEMENT,
     PLAN_KIND,
+    account_slices,
     encode,
     numbers_within,
 )
@@ -209,6 +211,16 @@ def _followed() -> ir.Table:
     return ibis.union(
         collections.filter(~collections.account_key.isin(ended.account_key)), ended, distinct=False
     )
+
+
+ROWS_PER_SLICE = 1 << 17
+"""About how many action rows :meth:`Collector.run` puts together at once (a slice ends where an account's
+rows end)."""
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 _COMPILED: dict[tuple[object, ...], tuple[CompiledStrategy, Queries]] = {}
@@ -519,26 +531,14 @@ class Collector:
                 db.rename(f"{name}_next", name)
             db.drop("collect_decided")
 
-        # The engine writes the records after the day while this thread puts the rows together from what
-        # it fetched, from the first step on (Arrow's kernels and the engine's queries both let go of the
-        # interpreter's lock), so both cores are busy; nothing else touches the engine until the records
-        # are written.
+        # The engine writes the records after the day while the rows are put together from what was
+        # fetched, a slice of accounts at a time on every core (Arrow's kernels and the engine's queries both
+        # let go of the interpreter's lock); nothing else touches the engine until the records are written.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="overdue-records") as engine_thread:
             written = engine_thread.submit(records_next)
-            with timed("rows: positions and texts"):
-                # An account's actions come in the order of their positions: number each account's run.
-                position = pc.cast(numbers_within(rows["account_key"]), pa.int32())
-                rows = self._with_texts(rows.add_column(1, "position", position))
-            with timed("rows: actions"):
-                actions = self._actions(rows, on)
-            with timed("rows: messages"):
-                outbox = (
-                    messages(rows, on, self.strategy.strategy, self.languages)
-                    if rows.num_rows
-                    else MESSAGES.empty_table()
-                )
-            with timed("rows: work and decisions"):
-                work = work_items(actions)
+            with timed("rows: actions, messages and work"):
+                actions, outbox, work = self._rows(rows, on)
+            with timed("rows: decisions"):
                 decisions = self._decisions(decided, on)
             with timed("rows: waiting for the records"):
                 written.result()
@@ -647,6 +647,35 @@ class Collector:
                 [("account_key", "ascending"), ("treatment", "ascending")]
             ),
         )
+
+    def _rows(self, rows: pa.Table, on: date) -> tuple[pa.Table, pa.Table, pa.Table]:
+        """The day's actions, outbox messages and work items from the engine's action rows (``rows``: by
+        account, then in the order of the positions), put together a slice of accounts at a time
+        (:data:`ROWS_PER_SLICE`) on every core, each slice's tables one chunk of the day's. Over 2 M rows at
+        once each step takes hundreds of megabytes of fresh memory, and the kernel's time faulting it in
+        was half the work (``docs/PERFORMANCE.md``, "The rows a slice at a time")."""
+        slices = account_slices(rows, ROWS_PER_SLICE)
+        workers = min(len(slices), _cores())
+        if workers <= 1:
+            done = [self._slice_rows(part, on) for part in slices]
+        else:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="overdue-rows") as pool:
+                done = list(pool.map(lambda part: self._slice_rows(part, on), slices))
+        actions, outbox, work = (pa.concat_tables([d[i] for d in done]) for i in range(3))
+        return actions, outbox, work
+
+    def _slice_rows(self, rows: pa.Table, on: date) -> tuple[pa.Table, pa.Table, pa.Table]:
+        """:meth:`_rows` over one slice of accounts (each account's rows all in it)."""
+        # An account's actions come in the order of their positions: number each account's run.
+        position = pc.cast(numbers_within(rows["account_key"]), pa.int32())
+        rows = self._with_texts(rows.add_column(1, "position", position))
+        actions = self._actions(rows, on)
+        outbox = (
+            messages(rows, on, self.strategy.strategy, self.languages)
+            if rows.num_rows
+            else MESSAGES.empty_table()
+        )
+        return actions, outbox, work_items(actions)
 
     def _with_texts(self, rows: pa.Table) -> pa.Table:
         """``rows`` (the engine's action rows) with their treatment's texts (:data:`TEXTS`), taken from the

@@ -18,6 +18,7 @@ table between the layout and the engine with Arrow compute (vectorised, no Pytho
 from __future__ import annotations
 
 from datetime import date, timedelta
+from itertools import pairwise
 
 import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
@@ -103,6 +104,17 @@ def numbers_within(keys: pa.Array | pa.ChunkedArray) -> pa.Array:
     starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
     lengths = np.diff(np.r_[starts, len(values)])
     return pa.array(np.arange(len(values)) - np.repeat(starts, lengths), pa.int64())
+
+
+def account_slices(rows: pa.Table, size: int) -> list[pa.Table]:
+    """``rows`` (sorted by ``account_key``) cut into slices of about ``size`` rows (at least one; without
+    copying), each ending where an account's rows end: every account's rows in one slice."""
+    keys = np.asarray(rows["account_key"].to_numpy())
+    n = len(keys)
+    # After every ``size`` rows, the end of that row's account.
+    ends = np.unique(np.searchsorted(keys, keys[size - 1 : n - 1 : size], side="right"))
+    bounds = [0, *(int(end) for end in ends if end < n), n]
+    return [rows.slice(start, end - start) for start, end in pairwise(bounds)]
 
 
 def bucket_names(last_bucket: int) -> tuple[str, ...]:
