@@ -70,8 +70,6 @@ import json
 import resource
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
@@ -91,7 +89,7 @@ from overdue.engine.collect import Collections, plan_collection
 from overdue.setbased import Portfolio, PortfolioTables, collect_tables, layout, states_from_tables
 from overdue.setbased.collect import CollectionDay, Collector
 from overdue.setbased.memory import use_ordinary_pages
-from overdue.setbased.timing import StepTimes, recording
+from overdue.setbased.timing import StepTimes, recording_if, steps_text
 from overdue.strategy import Strategy, default_strategy, load_strategy
 
 TERMS = PRESETS["huabei"]
@@ -704,7 +702,7 @@ def bench(
             started = time.perf_counter()
             collector = Collector(portfolio, strategy, rulebook(TERMS.rulebook))
             out["collect_compile_seconds"] = round(time.perf_counter() - started, 3)
-        with _steps_of(steps) as accounts_day:
+        with recording_if(steps) as accounts_day:
             started = time.perf_counter()
             run = portfolio.run_day(on)
             day_seconds = time.perf_counter() - started
@@ -715,7 +713,7 @@ def bench(
             collector.load(*records)
             out["collect_load_seconds"] = round(time.perf_counter() - started, 3)
             del records
-            with _steps_of(steps) as collection:
+            with recording_if(steps) as collection:
                 started = time.perf_counter()
                 day = collector.run(on)
                 collect_seconds = time.perf_counter() - started
@@ -744,16 +742,6 @@ def bench(
     return out
 
 
-@contextmanager
-def _steps_of(wanted: bool) -> Iterator[StepTimes | None]:
-    """A recording of the steps' times when ``wanted`` (``--steps``), else nothing."""
-    if not wanted:
-        yield None
-        return
-    with recording() as times:
-        yield times
-
-
 def _step_rows(
     accounts_day: StepTimes | None, collection: StepTimes | None
 ) -> dict[str, list[dict[str, Any]]]:
@@ -762,15 +750,7 @@ def _step_rows(
     def rows(times: StepTimes | None) -> list[dict[str, Any]]:
         if times is None:
             return []
-        return [
-            {
-                "step": step.label,
-                "seconds": round(step.seconds, 3),
-                "cpu_seconds": round(step.cpu_seconds, 3),
-                "calls": step.calls,
-            }
-            for step in times.steps()
-        ]
+        return [step.to_json() for step in times.steps()]
 
     return {"accounts_day": rows(accounts_day), "collection": rows(collection)}
 
@@ -806,7 +786,7 @@ def _next_day(
     accounts' day and, with a strategy, the collection half, each timed (with ``steps``, step by step
     too)."""
     portfolio.plan(on)
-    with _steps_of(steps) as accounts_day:
+    with recording_if(steps) as accounts_day:
         started = time.perf_counter()
         portfolio.run_day(on)
         day_seconds = time.perf_counter() - started
@@ -814,7 +794,7 @@ def _next_day(
     collect_seconds = 0.0
     collection: StepTimes | None = None
     if collector is not None:
-        with _steps_of(steps) as collection:
+        with recording_if(steps) as collection:
             started = time.perf_counter()
             day = collector.run(on)
             collect_seconds = time.perf_counter() - started
@@ -901,18 +881,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{'day':>16}: " + ", ".join(f"{k} {v}" for k, v in entry.items() if k != "steps"))
         for entry in out.get("days", [{"date": out["date"], "steps": out.get("steps")}]):
             if entry.get("steps"):
-                print(_steps_text(entry["date"], entry["steps"]))
+                print(steps_text(f"steps of {entry['date']}", entry["steps"]))
     return 0
-
-
-def _steps_text(on: str, steps: dict[str, list[dict[str, Any]]]) -> str:
-    """A day's steps as a table: each half's steps in the order they began."""
-    lines = [f"steps of {on} (wall s, process CPU s, calls):"]
-    for half, rows in steps.items():
-        for row in rows:
-            times = f"{row['seconds']:>8.3f} {row['cpu_seconds']:>8.3f} {row['calls']:>5}"
-            lines.append(f"  {half:<12} {row['step']:<40} {times}")
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

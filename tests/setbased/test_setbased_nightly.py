@@ -182,6 +182,50 @@ def test_cli_export_eod_and_show(sqlite_url: str, sqlite_engine: Engine, tmp_pat
     assert "unknown engine 'oracle'" in result.output
 
 
+def test_cli_eod_times_each_step_of_every_day(sqlite_url: str, sqlite_engine: Engine, tmp_path: Path) -> None:
+    """``--steps``: each day's steps in the JSON (the engine's statements, the review, the collection
+    half's, each write) and as a table in the text; refused with the reference."""
+    _portfolio(sqlite_engine)
+    runner = CliRunner()
+    root = str(tmp_path / "st")
+    assert runner.invoke(app, ["--db", sqlite_url, "state", "export", "--out", root]).exit_code == 0
+    strategy = tmp_path / "huabei.yaml"
+    strategy.write_text(default_strategy_text(), encoding="utf-8")
+    args = ["--db", sqlite_url, "eod", "--engine", "duckdb", "--state", root, "--strategy", str(strategy)]
+    result = runner.invoke(app, [*args, "--date", "2026-02-22", "--steps", "--json"])
+    assert result.exit_code == 0, result.output
+    days = json.loads(result.output)["days"]
+    assert [day["date"] for day in days] == ["2026-02-21", "2026-02-22"]
+    for day in days:
+        labels = [step["step"] for step in day["steps"]]
+        for label in (
+            "plan",
+            "create aged",
+            "limit review",
+            "write: the day's outputs",
+            "create collect_decided",
+            "rows: actions, messages and work",
+            "write: the collection's outputs",
+            "write: state",
+        ):
+            assert label in labels, (label, labels)
+        assert (
+            labels.index("create aged")
+            < labels.index("create collect_decided")
+            < labels.index("write: state")
+        )
+        assert all(step["seconds"] >= 0 and step["calls"] >= 1 for step in day["steps"])
+    result = runner.invoke(app, [*args, "--date", "2026-02-23", "--steps"])
+    assert result.exit_code == 0, result.output
+    assert "steps of 2026-02-23 (wall s, process CPU s, calls):" in result.output
+    assert "create collect_decided" in result.output
+    result = runner.invoke(app, [*args, "--date", "2026-02-24", "--json"])
+    assert result.exit_code == 0, result.output
+    assert "steps" not in json.loads(result.output)["days"][0]
+    refused = runner.invoke(app, ["--db", sqlite_url, "eod", "--date", "2026-02-24", "--steps"])
+    assert refused.exit_code == 2 and "--steps go with a set-based engine" in refused.output
+
+
 @pytest.mark.slow
 def test_spark_submit_runs_the_nightly_job_like_duckdb(sqlite_engine: Engine, tmp_path: Path) -> None:
     """The job script under a real ``spark-submit`` (local master) writes the same state as DuckDB."""

@@ -147,8 +147,30 @@ def test_overdue_eod_on_the_store(sqlite_url: str, sqlite_engine: Engine) -> Non
     out = json.loads(result.output)
     assert out["dates"][0] == "2026-01-26" and out["dates"][-1] == "2026-02-02"
     assert out["not_run"] == []  # collections run, with the shipped strategy
+    assert all("steps" not in day for day in out["days"])
     with sqlite_engine.connect() as conn:
         assert repository.last_closed_date(conn) == date(2026, 2, 2)
+    # --steps: each date's steps, the engine's statements, the review, the collection half and the write
+    result = runner.invoke(
+        app,
+        [
+            "--db",
+            sqlite_url,
+            "eod",
+            "--engine",
+            "duckdb",
+            "--store",
+            "--date",
+            "2026-02-03",
+            "--steps",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    (day,) = json.loads(result.output)["days"]
+    labels = [step["step"] for step in day["steps"]]
+    for label in ("create aged", "limit review", "create collect_decided", "write: the store"):
+        assert label in labels, (label, labels)
     refused = runner.invoke(
         app,
         ["--db", sqlite_url, "eod", "--engine", "duckdb", "--store", "--state", "x", "--date", "2026-02-03"],

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -92,6 +92,14 @@ def eod(
             "instead of locally.",
         ),
     ] = None,
+    steps: Annotated[
+        bool,
+        typer.Option(
+            "--steps",
+            help="Set-based engines: time each step of every day (the engine's statements, the review, "
+            "the collection half's work, each write) and print them (in each day's steps with --json).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Run the end-of-day (accrue → age → bill → decide → act) for every account, catching up missed dates."""
@@ -103,14 +111,14 @@ def eod(
     if checkpoint_dir is not None and (engine_name != "spark" or on_store):
         raise InvalidInput("--checkpoint-dir goes with --engine spark --state DIR")
     if engine_name != "reference" and on_store:
-        _set_based_on_store(ctx, engine_name, state_dir, through, start, strategy_file, as_json)
+        _set_based_on_store(ctx, engine_name, state_dir, through, start, strategy_file, as_json, steps)
         return
     if engine_name != "reference":
-        _set_based(ctx, engine_name, state_dir, through, start, strategy_file, as_json, checkpoint_dir)
+        _set_based(ctx, engine_name, state_dir, through, start, strategy_file, as_json, checkpoint_dir, steps)
         return
-    if state_dir is not None or start is not None or on_store:
+    if state_dir is not None or start is not None or on_store or steps:
         raise InvalidInput(
-            "--state, --store and --from go with a set-based engine (--engine duckdb|postgres|spark)"
+            "--state, --store, --from and --steps go with a set-based engine (--engine duckdb|postgres|spark)"
         )
     engine = state(ctx).migrated_engine()
     with _days_bar("end-of-day", as_json) as progress:
@@ -141,6 +149,7 @@ def _set_based(
     strategy_file: Path | None,
     as_json: bool,
     checkpoint_dir: str | None = None,
+    steps: bool = False,
 ) -> None:
     from overdue.setbased import nightly  # imported here: the set-based engines load slowly
 
@@ -160,6 +169,7 @@ def _set_based(
             start=first,
             progress=progress,
             strategy=load_strategy(strategy_file) if strategy_file is not None else None,
+            steps=steps,
         )
     if as_json:
         print_json(summary.to_json())
@@ -172,6 +182,7 @@ def _set_based(
             f"from the snapshot of {out['started_from']}: {out['accounts_run']} account-days, "
             f"{out['postings']} postings; state and outputs in {state_dir}"
         )
+        _echo_steps(out["days"])
 
 
 def _set_based_on_store(
@@ -182,6 +193,7 @@ def _set_based_on_store(
     start: str | None,
     strategy_file: Path | None,
     as_json: bool,
+    steps: bool = False,
 ) -> None:
     from overdue.setbased import nightly, store_run  # imported here: the set-based engines load slowly
 
@@ -194,7 +206,13 @@ def _set_based_on_store(
     backend = nightly.connect(engine_name, state(ctx).db_url)
     with _days_bar(f"end-of-day ({engine_name}, on the store)", as_json) as progress:
         summary = store_run.run_on_store(
-            engine, through, backend, engine_name=engine_name, progress=progress, strategy=strategy
+            engine,
+            through,
+            backend,
+            engine_name=engine_name,
+            progress=progress,
+            strategy=strategy,
+            steps=steps,
         )
     if as_json:
         print_json(summary.to_json())
@@ -208,3 +226,13 @@ def _set_based_on_store(
         )
         if summary.action_types:
             typer.echo("actions: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.action_types.items())))
+        _echo_steps(summary.to_json()["days"])
+
+
+def _echo_steps(days: list[dict[str, Any]]) -> None:
+    """Each day's steps as a table (the days run with ``--steps``)."""
+    from overdue.setbased.timing import steps_text
+
+    for day in days:
+        if "steps" in day:
+            typer.echo(steps_text(f"steps of {day['date']}", {"day": day["steps"]}))

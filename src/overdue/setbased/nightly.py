@@ -81,6 +81,7 @@ from overdue.setbased.snapshots import (
     write_state_with,
 )
 from overdue.setbased.store_collect import read_behaviour, read_collections
+from overdue.setbased.timing import Step, recording_if, timed
 from overdue.strategy.model import Strategy
 
 ENGINES = ("duckdb", "postgres", "spark")
@@ -94,6 +95,8 @@ class NightlyDay:
     postings: int
     seconds: float
     """Wall-clock seconds of the day: the run, fetching its outputs and state, writing the Parquet."""
+    steps: tuple[Step, ...] | None = None
+    """Each step's time (:mod:`~overdue.setbased.timing`), when the run was asked to time them."""
 
 
 @dataclass
@@ -129,6 +132,7 @@ class NightlySummary:
                     "accounts_run": d.accounts_run,
                     "postings": d.postings,
                     "seconds": round(d.seconds, 3),
+                    **({} if d.steps is None else {"steps": [step.to_json() for step in d.steps]}),
                 }
                 for d in self.days
             ],
@@ -185,6 +189,7 @@ def run_nightly(
     strategy: Strategy | None = None,
     review: LimitReview | None = None,
     native_parquet: bool = True,
+    steps: bool = False,
 ) -> NightlySummary:
     """Run the end-of-days from ``start`` (default: the day after the newest snapshot) through ``through``.
 
@@ -211,6 +216,9 @@ def run_nightly(
     native_parquet: on DuckDB and Spark, the engine reads the state tables and writes each day's state
     tables and outputs itself (:mod:`~overdue.setbased.parquet_engine`); False: through the driver with
     PyArrow, as on PostgreSQL. Either writes the same files (Spark: folders of part files).
+
+    steps: time each step of every day (:mod:`~overdue.setbased.timing`: the engine's statements, the
+    collection half's work on the fetched rows, the review and each write), in each day's ``steps``.
     """
     dates = state_dates(root)
     if not dates:
@@ -262,40 +270,61 @@ def run_nightly(
     days = list(iter_days(start, through))
     for done, on in enumerate(days):
         began = time.perf_counter()
-        run = portfolio.run_day(on)
-        reviewed = reviewer.run_day(on)
-        if native:
-            posting_rows = _save_outputs(root, on, portfolio, run.month_end)
-        else:
-            postings, spells, bureau_months = portfolio.outputs()
-            write_outputs(root, on, postings, spells, bureau_months)
-            posting_rows = postings.num_rows
-        write_limit_outputs(root, on, *reviewer.outputs(), reviewer.changed_accounts())
-        for action, count in reviewed.recorded.items():
-            summary.limit_changes[action] = summary.limit_changes.get(action, 0) + count
-        if follows and kept is not None:
-            kept = _follow_ends(portfolio, on, kept)
-        if collector is not None:
-            day = collector.run(on)  # scores a month end first (the scorer given to its load)
-            write_collection_outputs(root, on, day.actions, day.messages, day.work, day.notices)
-            summary.actions += day.actions.num_rows
-            kept = (*collector.state(), records[-1])
-        else:
-            scorer.run(on)
-        write_behaviour_outputs(root, on, scorer.recorded)
-        summary.behaviour_scores += scorer.recorded.num_rows
-        limit_tables = (
-            reviewer.changes(),
-            *(snapshot.limits[1:] if snapshot.limits else (_empty_history(), _empty_spells())),
-        )
-        if native:
-            writer = parquet_engine.save_state_tables(portfolio, tuple(STATE_TABLES))
-            write_state_with(
-                root, on, writer, portfolio.carry_scale, snapshot.terms, kept, limit_tables, scorer.latest
+        with recording_if(steps) as times:
+            run = portfolio.run_day(on)
+            with timed("limit review"):
+                reviewed = reviewer.run_day(on)
+            with timed("write: the day's outputs"):
+                if native:
+                    posting_rows = _save_outputs(root, on, portfolio, run.month_end)
+                else:
+                    postings, spells, bureau_months = portfolio.outputs()
+                    write_outputs(root, on, postings, spells, bureau_months)
+                    posting_rows = postings.num_rows
+            with timed("write: the review's outputs"):
+                write_limit_outputs(root, on, *reviewer.outputs(), reviewer.changed_accounts())
+            for action, count in reviewed.recorded.items():
+                summary.limit_changes[action] = summary.limit_changes.get(action, 0) + count
+            if follows and kept is not None:
+                kept = _follow_ends(portfolio, on, kept)
+            if collector is not None:
+                day = collector.run(on)  # scores a month end first (the scorer given to its load)
+                with timed("write: the collection's outputs"):
+                    write_collection_outputs(root, on, day.actions, day.messages, day.work, day.notices)
+                summary.actions += day.actions.num_rows
+                with timed("collection records"):
+                    kept = (*collector.state(), records[-1])
+            else:
+                with timed("behaviour scores"):
+                    scorer.run(on)
+            with timed("write: behaviour scores"):
+                write_behaviour_outputs(root, on, scorer.recorded)
+            summary.behaviour_scores += scorer.recorded.num_rows
+            limit_tables = (
+                reviewer.changes(),
+                *(snapshot.limits[1:] if snapshot.limits else (_empty_history(), _empty_spells())),
             )
-        else:
-            write_state(root, on, portfolio.tables(), snapshot.terms, kept, limit_tables, scorer.latest)
-        summary.days.append(NightlyDay(on, run.accounts_run, posting_rows, time.perf_counter() - began))
+            with timed("write: state"):
+                if native:
+                    writer = parquet_engine.save_state_tables(portfolio, tuple(STATE_TABLES))
+                    write_state_with(
+                        root,
+                        on,
+                        writer,
+                        portfolio.carry_scale,
+                        snapshot.terms,
+                        kept,
+                        limit_tables,
+                        scorer.latest,
+                    )
+                else:
+                    write_state(
+                        root, on, portfolio.tables(), snapshot.terms, kept, limit_tables, scorer.latest
+                    )
+        timed_steps = None if times is None else tuple(times.steps())
+        summary.days.append(
+            NightlyDay(on, run.accounts_run, posting_rows, time.perf_counter() - began, timed_steps)
+        )
         if progress is not None:
             progress(on, done + 1, len(days))
     return summary

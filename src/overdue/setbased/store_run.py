@@ -48,6 +48,7 @@ from overdue.setbased.limits_run import LimitReviewer
 from overdue.setbased.store_collect import StoreCollector, read_behaviour, read_collections, write_behaviour
 from overdue.setbased.store_io import read_store
 from overdue.setbased.store_write import DayOutputs, write_day
+from overdue.setbased.timing import Step, recording_if, timed
 from overdue.strategy.model import Strategy
 
 
@@ -70,6 +71,8 @@ class StoreRunSummary:
     """Collection actions recorded, by type (refused ones under ``refused``), as the reference counts them."""
     seconds: list[float] = field(default_factory=list)
     """Wall-clock seconds of each date: the run in the engine, fetching its state and outputs, the write."""
+    steps: list[tuple[Step, ...] | None] = field(default_factory=list)
+    """Each date's steps' times (:mod:`~overdue.setbased.timing`), when the run was asked to time them."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -79,8 +82,12 @@ class StoreRunSummary:
             "transactions": self.transactions,
             "read_seconds": round(self.read_seconds, 3),
             "days": [
-                {"date": d.isoformat(), "seconds": round(s, 3)}
-                for d, s in zip(self.dates, self.seconds, strict=True)
+                {
+                    "date": d.isoformat(),
+                    "seconds": round(s, 3),
+                    **({} if steps is None else {"steps": [step.to_json() for step in steps]}),
+                }
+                for d, s, steps in zip(self.dates, self.seconds, self.steps, strict=True)
             ],
             "limit_changes": dict(sorted(self.limit_changes.items())),
             "actions": dict(sorted(self.actions.items())),
@@ -99,6 +106,7 @@ def run_on_store(
     review: LimitReview | None = None,
     strategy: Strategy | None = None,
     rulebook: Rulebook | None = None,
+    steps: bool = False,
 ) -> StoreRunSummary:
     """Run every business date of the store not yet closed, up to and including ``through``, on ``backend``.
 
@@ -108,6 +116,7 @@ def run_on_store(
     rulebook: the rulebook every planned contact passes (default: the one the product names, as the
     reference's). Templates failing its lint, and what the collection half does not compile, are refused
     (:class:`InvalidInput`, :class:`Unsupported`) before any date is written.
+    steps: time each step of every date (:mod:`~overdue.setbased.timing`), in each date's ``steps``.
     """
     summary = StoreRunSummary(engine_name, collections=strategy is not None)
     start = first_open_date(engine)
@@ -145,37 +154,42 @@ def run_on_store(
     days = list(iter_days(start, through))
     for done, on in enumerate(days, start=1):
         began = time.perf_counter()
-        run = portfolio.run_day(on)
-        reviewed = reviewer.run_day(on)
-        postings, spells, bureau = portfolio.outputs()
-        changes, notices, messages = reviewer.outputs()
-        after = portfolio.tables()
-        collected = None if collector is None else collector.run(on)
-        scored = scorer.run(on) if collected is None else collected[0].behaviour_scores
-        outputs = DayOutputs(
-            on,
-            before,
-            after,
-            postings,
-            spells,
-            bureau,
-            run.accounts_run,
-            store.terms.grace_days,
-            reviewed.recorded,
-        )
-        with engine.begin() as conn:
-            if collector is not None and collected is not None:
-                recorded = collector.write(conn, account_ids, *collected)
-                outputs = replace(outputs, actions=recorded.by_type, collected=True)
-                _count(summary.actions, recorded.by_status)
-                _count(summary.action_types, recorded.by_type)
-            written = write_day(conn, outputs, versions, engine_name)
-            write_behaviour(conn, account_ids, scored)
-            write_review(
-                conn, on, account_ids, changes, reviewer.changed_accounts(), versions, notices, messages
+        with recording_if(steps) as times:
+            run = portfolio.run_day(on)
+            with timed("limit review"):
+                reviewed = reviewer.run_day(on)
+            with timed("fetch: the day's outputs and state"):
+                postings, spells, bureau = portfolio.outputs()
+                changes, notices, messages = reviewer.outputs()
+                after = portfolio.tables()
+            collected = None if collector is None else collector.run(on)
+            with timed("behaviour scores"):
+                scored = scorer.run(on) if collected is None else collected[0].behaviour_scores
+            outputs = DayOutputs(
+                on,
+                before,
+                after,
+                postings,
+                spells,
+                bureau,
+                run.accounts_run,
+                store.terms.grace_days,
+                reviewed.recorded,
             )
-        _count(summary.limit_changes, reviewed.recorded)
-        before = after
+            with timed("write: the store"), engine.begin() as conn:
+                if collector is not None and collected is not None:
+                    recorded = collector.write(conn, account_ids, *collected)
+                    outputs = replace(outputs, actions=recorded.by_type, collected=True)
+                    _count(summary.actions, recorded.by_status)
+                    _count(summary.action_types, recorded.by_type)
+                written = write_day(conn, outputs, versions, engine_name)
+                write_behaviour(conn, account_ids, scored)
+                write_review(
+                    conn, on, account_ids, changes, reviewer.changed_accounts(), versions, notices, messages
+                )
+            _count(summary.limit_changes, reviewed.recorded)
+            before = after
+        summary.steps.append(None if times is None else tuple(times.steps()))
         summary.dates.append(on)
         summary.accounts_run += run.accounts_run
         summary.transactions += written.transactions

@@ -4,9 +4,10 @@ while a recording is open.
 A day is a few dozen engine statements (:class:`~overdue.setbased.backend.Workspace`'s ``create``,
 ``append``, ``fetch`` …) and, in the collection half, some work on the fetched rows (the texts, the
 action rows, the messages). Inside :func:`recording` each of them is timed — wall seconds and the
-process's CPU seconds — under a label (``create aged``, ``fetch collect_actions``, ``rows: messages``);
-outside one, :func:`timed` costs a check of one global. The benchmark's ``--steps`` prints them
-(``bench/eod.py``).
+process's CPU seconds — under a label (``create aged``, ``fetch collect_actions``, ``rows: actions,
+messages and work``); outside one, :func:`timed` costs a check of one global. The benchmark's ``--steps``
+prints them (``bench/eod.py``), and so does ``overdue eod --engine … --steps`` for each day of the nightly
+job or of the run on the store.
 
 The CPU seconds are the whole process's while the step ran (every thread: the engine's workers and the
 driver's): where two steps overlap — the collection half fetches and renders its rows while the engine
@@ -21,6 +22,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from overdue.domain.errors import InvalidInput
 
@@ -35,6 +37,25 @@ class Step:
     cpu_seconds: float
     """The process's CPU seconds while it ran, summed over the calls."""
     calls: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "step": self.label,
+            "seconds": round(self.seconds, 3),
+            "cpu_seconds": round(self.cpu_seconds, 3),
+            "calls": self.calls,
+        }
+
+
+def steps_text(title: str, steps: dict[str, list[dict[str, Any]]]) -> str:
+    """Steps as a table under ``title``: each group's (``steps``: group → :meth:`Step.to_json` rows) in the
+    order they began."""
+    lines = [f"{title} (wall s, process CPU s, calls):"]
+    for group, rows in steps.items():
+        for row in rows:
+            times = f"{row['seconds']:>8.3f} {row['cpu_seconds']:>8.3f} {row['calls']:>5}"
+            lines.append(f"  {group:<12} {row['step']:<40} {times}")
+    return "\n".join(lines)
 
 
 class StepTimes:
@@ -67,6 +88,16 @@ class StepTimes:
 
 _recording: StepTimes | None = None
 _guard = threading.Lock()
+
+
+@contextmanager
+def recording_if(wanted: bool) -> Iterator[StepTimes | None]:
+    """A :func:`recording` when ``wanted``, else nothing (``None``)."""
+    if not wanted:
+        yield None
+        return
+    with recording() as times:
+        yield times
 
 
 @contextmanager
