@@ -81,7 +81,7 @@ from overdue.setbased.snapshots import (
     write_state_with,
 )
 from overdue.setbased.store_collect import read_behaviour, read_collections
-from overdue.setbased.timing import Step, recording_if, timed
+from overdue.setbased.timing import Step, recording_if, steps_entry, timed
 from overdue.strategy.model import Strategy
 
 ENGINES = ("duckdb", "postgres", "spark")
@@ -132,7 +132,7 @@ class NightlySummary:
                     "accounts_run": d.accounts_run,
                     "postings": d.postings,
                     "seconds": round(d.seconds, 3),
-                    **({} if d.steps is None else {"steps": [step.to_json() for step in d.steps]}),
+                    **steps_entry(d.steps),
                 }
                 for d in self.days
             ],

@@ -48,7 +48,7 @@ from overdue.setbased.limits_run import LimitReviewer
 from overdue.setbased.store_collect import StoreCollector, read_behaviour, read_collections, write_behaviour
 from overdue.setbased.store_io import read_store
 from overdue.setbased.store_write import DayOutputs, write_day
-from overdue.setbased.timing import Step, recording_if, timed
+from overdue.setbased.timing import Step, recording_if, steps_entry, timed
 from overdue.strategy.model import Strategy
 
 
@@ -85,7 +85,7 @@ class StoreRunSummary:
                 {
                     "date": d.isoformat(),
                     "seconds": round(s, 3),
-                    **({} if steps is None else {"steps": [step.to_json() for step in steps]}),
+                    **steps_entry(steps),
                 }
                 for d, s, steps in zip(self.dates, self.seconds, self.steps, strict=True)
             ],

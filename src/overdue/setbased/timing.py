@@ -47,6 +47,11 @@ class Step:
         }
 
 
+def steps_entry(steps: tuple[Step, ...] | None) -> dict[str, Any]:
+    """A day's JSON entry's ``steps`` (:meth:`Step.to_json` rows), or nothing when they were not timed."""
+    return {} if steps is None else {"steps": [step.to_json() for step in steps]}
+
+
 def steps_text(title: str, steps: dict[str, list[dict[str, Any]]]) -> str:
     """Steps as a table under ``title``: each group's (``steps``: group → :meth:`Step.to_json` rows) in the
     order they began."""
