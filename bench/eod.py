@@ -45,7 +45,9 @@ contacts — so the delinquent accounts age day by day and the current ones wait
 
 ``--memory ordinary`` (the default) has the process take Arrow's and NumPy's memory in ordinary pages,
 as ``overdue eod`` does (:func:`overdue.setbased.memory.use_ordinary_pages`, before the portfolio is
-generated); ``--memory default`` leaves the libraries' allocators and huge pages as they come, to compare.
+generated), and DuckDB keep the memory of the blocks it frees for its next tables
+(:func:`overdue.setbased.memory.keep_freed_blocks`); ``--memory default`` leaves the libraries' allocators,
+huge pages and DuckDB's freed blocks as they come, to compare.
 
 ``--steps`` (set-based engines) also times each step of every timed day
 (:mod:`overdue.setbased.timing`): each engine statement (``create aged``, ``fetch collect_actions``) and,
@@ -88,7 +90,7 @@ from overdue.domain.terms import PRESETS
 from overdue.engine.collect import Collections, plan_collection
 from overdue.setbased import Portfolio, PortfolioTables, collect_tables, layout, states_from_tables
 from overdue.setbased.collect import CollectionDay, Collector
-from overdue.setbased.memory import use_ordinary_pages
+from overdue.setbased.memory import keep_freed_blocks, use_ordinary_pages
 from overdue.setbased.timing import StepTimes, recording_if, steps_text
 from overdue.strategy import Strategy, default_strategy, load_strategy
 
@@ -648,6 +650,7 @@ def bench(
     strategy: Strategy | None = None,
     days: int = 1,
     steps: bool = False,
+    keep_blocks: bool = True,
 ) -> dict[str, Any]:
     tables = generate(n, on, seed, history)
     records = None if strategy is None else generate_collections(tables, on, strategy, seed)
@@ -690,6 +693,8 @@ def bench(
             out["actions"] = planned
     else:
         con = connect(engine, db)
+        if engine == "duckdb" and keep_blocks:
+            keep_freed_blocks(con)
         started = time.perf_counter()
         portfolio = Portfolio.load(tables, TERMS, con)
         out["load_seconds"] = round(time.perf_counter() - started, 3)
@@ -830,8 +835,9 @@ def main(argv: list[str] | None = None) -> int:
         "--memory",
         choices=["ordinary", "default"],
         default="ordinary",
-        help="ordinary: Arrow and NumPy in ordinary pages, as overdue eod runs (overdue.setbased.memory); "
-        "default: the libraries' own allocators and huge pages",
+        help="ordinary: Arrow and NumPy in ordinary pages and DuckDB keeping its freed blocks, as overdue "
+        "eod runs (overdue.setbased.memory); default: the libraries' own allocators, huge pages and "
+        "DuckDB's blocks given back",
     )
     parser.add_argument(
         "--steps",
@@ -865,11 +871,13 @@ def main(argv: list[str] | None = None) -> int:
         strategy,
         args.days,
         args.steps,
+        keep_blocks=memory is not None,
     )
     out["memory"] = (
         "default"
         if memory is None
         else f"arrow {memory.arrow_pool}, numpy huge pages {'on' if memory.numpy_huge_pages else 'off'}"
+        + (", duckdb keeps freed blocks" if args.engine == "duckdb" else "")
     )
     if args.json:
         print(json.dumps(out))

@@ -1,6 +1,6 @@
 """A set-based run's process takes Arrow's memory from jemalloc and NumPy's in ordinary pages
-(:mod:`overdue.setbased.memory`), unless its environment chose otherwise. Each case runs in a fresh
-process: the settings are the process's."""
+(:mod:`overdue.setbased.memory`), unless its environment chose otherwise, and its DuckDB keeps the memory
+of the blocks it frees. Each case runs in a fresh process: the settings are the process's."""
 
 from __future__ import annotations
 
@@ -15,15 +15,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 before = pa.default_memory_pool().backend_name
-from overdue.setbased import nightly
-nightly.connect("duckdb")
+from overdue.setbased import memory, nightly
+con = nightly.connect("duckdb")
+blocks = con.raw_sql("SELECT current_setting('block_allocator_memory')").fetchone()[0]
 pool = pa.default_memory_pool()
 start = pool.bytes_allocated()
 made = pc.add(pa.array(np.arange(1_000_000, dtype=np.int64)), 1)
 grown = pool.bytes_allocated() - start
 previous = np._core.multiarray._set_madvise_hugepage(True)
 print(json.dumps({"before": before, "pool": pool.backend_name, "grown": grown, "numpy_huge": previous,
-                  "sum": pc.sum(made).as_py()}))
+                  "sum": pc.sum(made).as_py(), "blocks": blocks, "kept": memory.kept_block_memory()}))
 """
 
 
@@ -49,6 +50,20 @@ def test_connecting_an_engine_moves_arrow_to_jemalloc_and_numpy_off_huge_pages()
     assert isinstance(result["grown"], int) and result["grown"] >= 8_000_000
     assert result["numpy_huge"] is False
     assert result["sum"] == sum(range(1, 1_000_001))
+
+
+UNITS = {"bytes": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
+
+
+def test_the_duckdb_engine_keeps_the_memory_of_the_blocks_it_frees() -> None:
+    result = _probe()
+    number, unit = str(result["blocks"]).split()
+    kept = result["kept"]
+    assert isinstance(kept, int)
+    # 40 % of the machine's memory, as DuckDB shows it (to a tenth of its unit)
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    assert kept == int(total * 0.4)
+    assert abs(float(number) * UNITS[unit] - kept) <= 0.05 * UNITS[unit]
 
 
 def test_the_libraries_own_settings_win() -> None:

@@ -60,7 +60,7 @@ from overdue.setbased.encode import (
 from overdue.setbased.layout import PortfolioTables
 from overdue.setbased.limits_io import read_review
 from overdue.setbased.limits_run import LimitReviewer
-from overdue.setbased.memory import use_ordinary_pages
+from overdue.setbased.memory import keep_freed_blocks, use_ordinary_pages
 from overdue.setbased.snapshots import (
     COLLECTION_TABLES,
     STATE_TABLES,
@@ -146,13 +146,16 @@ def connect(engine: str, postgres_url: str | None = None, checkpoint_dir: str | 
     checkpoint_dir: Spark only, a directory every executor reaches (HDFS, an object store): the tables
     are checkpointed reliably there rather than locally (:class:`~overdue.setbased.backend.SparkWorkspace`).
     The process takes Arrow's and NumPy's memory in ordinary pages (:func:`~overdue.setbased.memory.
-    use_ordinary_pages`).
+    use_ordinary_pages`); DuckDB keeps the memory of the blocks it frees (:func:`~overdue.setbased.memory.
+    keep_freed_blocks`).
     """
     if checkpoint_dir is not None and engine != "spark":
         raise InvalidInput(f"--checkpoint-dir goes with --engine spark, not {engine}")
     use_ordinary_pages()
     if engine == "duckdb":
-        return ibis.duckdb.connect()
+        con = ibis.duckdb.connect()
+        keep_freed_blocks(con)
+        return con
     if engine == "postgres":
         if not postgres_url or not postgres_url.startswith(("postgresql", "postgres:")):
             raise InvalidInput(
