@@ -263,7 +263,10 @@ def set_based_day(collector: Collector, on: date, ids: list[str], ran: set[str])
         plans.states[account_id] = state_row(
             state, c["agency"], c["placed_on"], by_account.get(account_id, [])
         )
-    for d in done.to_pylist():
+    done_rows = done.to_pylist()
+    # one row an account and treatment (done_next does not make the day's keys distinct: they are)
+    assert len({(d["account_key"], d["treatment"]) for d in done_rows}) == len(done_rows), f"done on {on}"
+    for d in done_rows:
         if ids[d["account_key"]] in ran:
             plans.done.setdefault(ids[d["account_key"]], {})[d["treatment"]] = d["last_done"]
     return plans
