@@ -16,12 +16,12 @@ The libraries' own settings win: with ``ARROW_DEFAULT_MEMORY_POOL`` set, Arrow's
 call it before their first large allocation.
 
 DuckDB gives a block's memory back to the system when the block is freed (a table dropped or replaced, a
-query's hash table done), and the next table faults fresh pages in again — on these machines 1.4–1.9 s a
-gigabyte. A day replaces its largest tables (the accounts, the statements, the collection records) and
-builds others it drops: :func:`keep_freed_blocks` has DuckDB's block allocator keep up to
-:data:`KEPT_SHARE` of the machine's memory for the blocks it allocates next (``block_allocator_memory``;
-kept until the connection closes). ``overdue eod --engine duckdb``, the nightly job and the benchmarks
-call it on the connection they open.
+query's hash table done), and the next table faults fresh pages in again — on these machines about 0.5 s
+a gigabyte in ordinary pages. A day replaces its largest tables (the accounts, the statements, the
+collection records) and builds others it drops: :func:`keep_freed_blocks` has DuckDB's block allocator
+keep up to :data:`KEPT_SHARE` of the machine's memory for the blocks it allocates next
+(``block_allocator_memory``; kept until the connection closes). ``overdue eod --engine duckdb``, the
+nightly job and the benchmarks call it on the connection they open.
 """
 
 from __future__ import annotations
