@@ -527,9 +527,11 @@ class Collector:
         def records_next() -> None:
             for name in ("collections", "promises", "done"):
                 db.create(f"{name}_next", bound(getattr(queries, f"{name}_next")))
+                if name == "collections":
+                    # the last query reading the decisions: their memory serves the two after it
+                    db.drop("collect_decided")
             for name in ("collections", "promises", "done"):
                 db.rename(f"{name}_next", name)
-            db.drop("collect_decided")
 
         # The engine writes the records after the day while the rows are put together from what was
         # fetched, a slice of accounts at a time on every core (Arrow's kernels and the engine's queries both

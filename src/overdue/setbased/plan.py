@@ -32,13 +32,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import ibis  # type: ignore[import-untyped]
+import ibis.expr.operations as ops  # type: ignore[import-untyped]
 import ibis.expr.types as ir  # type: ignore[import-untyped]
 import pyarrow as pa  # type: ignore[import-untyped]
 
 from overdue.domain.calendar import due_date_for, month_key
 from overdue.domain.terms import ProductTerms
 from overdue.setbased import postings, relief_review, steps
-from overdue.setbased.backend import table_name
+from overdue.setbased.backend import PREFIX, table_name
 from overdue.setbased.encode import DAY, ENGINE, day_number, month_number
 from overdue.setbased.params import day_terms
 
@@ -71,6 +72,8 @@ class Query:
 
     sql: str
     schema: pa.Schema
+    reads: frozenset[str] = frozenset()
+    """The tables it reads, by name (``statements``, not the backend's prefixed name)."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,7 @@ class DayPlan:
         pattern = re.compile("|".join(values))
 
         def bound(query: Query) -> Query:
-            return Query(pattern.sub(lambda m: values[m.group(0)], query.sql), query.schema)
+            return Query(pattern.sub(lambda m: values[m.group(0)], query.sql), query.schema, query.reads)
 
         return bound(self.checks), {name: bound(query) for name, query in self.steps.items()}
 
@@ -142,7 +145,12 @@ def _checks(
 
 
 def _query(expr: ir.Table, dialect: str) -> Query:
-    return Query(str(ibis.to_sql(expr, dialect=dialect)), expr.schema().to_pyarrow())
+    return Query(str(ibis.to_sql(expr, dialect=dialect)), expr.schema().to_pyarrow(), reads(expr))
+
+
+def reads(expr: ir.Table) -> frozenset[str]:
+    """The tables ``expr`` reads, by name (the named tables it is built on, without the backend's prefix)."""
+    return frozenset(node.name.removeprefix(PREFIX) for node in expr.op().find(ops.UnboundTable))
 
 
 def spells_of_day(aged: ir.Table, day: steps.Today) -> ir.Table:
