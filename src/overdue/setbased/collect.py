@@ -525,11 +525,13 @@ class Collector:
         sent = None if queries.notices is None else db.fetch(bound(queries.notices), SENT)
 
         def records_next() -> None:
+            # The decisions and the actions dropped after the last query reading them (nothing reads them
+            # after the day): their memory serves the tables made after them, today's and the next day's.
             for name in ("collections", "promises", "done"):
                 db.create(f"{name}_next", bound(getattr(queries, f"{name}_next")))
                 if name == "collections":
-                    # the last query reading the decisions: their memory serves the two after it
                     db.drop("collect_decided")
+            db.drop("collect_actions")
             for name in ("collections", "promises", "done"):
                 db.rename(f"{name}_next", name)
 
