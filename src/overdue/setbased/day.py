@@ -27,6 +27,7 @@ reference refuses it, and what the expressions cannot compute exactly raises
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -84,6 +85,16 @@ purchases and installment periods), made only when some account has such rows, a
 table's name before the rest of the day reads it."""
 
 
+def replacements(steps: Mapping[str, object], statement_day: bool) -> dict[str, str]:
+    """The day's steps (of ``steps``) whose tables become state tables at its end, and which (of
+    :data:`RENAMED`: on a statement day ``statements_next``, not ``accrued``, becomes ``statements``)."""
+    return {
+        step: state
+        for step, state in RENAMED.items()
+        if step in steps and not (statement_day and step == "accrued")
+    }
+
+
 def early_drops(queries: dict[str, Query], statement_day: bool) -> dict[str, tuple[str, ...]]:
     """The state tables the day replaces (:data:`RENAMED`) that go before its end: each is dropped before
     the step that follows the last step reading it (by step; none where that is the last step, or where
@@ -95,11 +106,7 @@ def early_drops(queries: dict[str, Query], statement_day: bool) -> dict[str, tup
     10 M benchmark's accounts' day faults about 310,000 pages instead of 615,000, and three days in a row
     peak 1.5 GB lower (``docs/PERFORMANCE.md``). A day stopped after such a drop leaves the portfolio
     unusable (:attr:`Portfolio.interrupted`)."""
-    replaced = {
-        state
-        for step, state in RENAMED.items()
-        if step in queries and not (statement_day and step == "accrued")
-    }
+    replaced = set(replacements(queries, statement_day).values())
     order = [name for name in queries if name not in APPENDED]
     at_end: set[str] = set().union(*(queries[name].reads for name in queries if name in APPENDED))
     drops: dict[str, list[str]] = {}
@@ -137,8 +144,7 @@ class Portfolio:
         self.last_run: DayRun | None = None
         self.interrupted: date | None = None
         """The date of a day that stopped after dropping state tables (:func:`early_drops`): the portfolio
-        cannot be used again."""
-        self._dropped = False
+        cannot be used again. Set before the first drop, cleared when the day ends."""
 
     @classmethod
     def load(cls, tables: PortfolioTables, terms: ProductTerms, backend: BaseBackend) -> Portfolio:
@@ -260,27 +266,12 @@ class Portfolio:
         with timed("checks"):
             runs = self.check(on, checks)
         drops = early_drops(queries, plan.statement_day)
-        try:
-            self._steps(plan, queries, drops)
-        except BaseException:
-            # A state table dropped before the day's end is gone with the day: the portfolio must be loaded
-            # again (the nightly job loads the day before's snapshot).
-            if self._dropped:
-                self.interrupted = on
-            raise
-        self.last_run = DayRun(on, runs, plan.month_end)
-        return self.last_run
-
-    def _steps(self, plan: DayPlan, queries: dict[str, Query], drops: dict[str, tuple[str, ...]]) -> None:
-        """The day's steps (``queries``, bound), then its state tables replaced; ``drops``: the state
-        tables dropped before a step (:func:`early_drops`)."""
-        self._dropped = False
         review = "reviewed" in queries
         touched, settles = True, True
         rewrites: set[str] = set()
         for name, query in queries.items():
             for state in drops.get(name, ()):
-                self._dropped = True
+                self.interrupted = on
                 self.db.drop(state)
             if name in APPENDED:
                 continue
@@ -314,9 +305,13 @@ class Portfolio:
         )
         if plan.statement_day:
             self.db.drop("accrued")
-        for step, state in RENAMED.items():
-            if step in plan.steps and not (plan.statement_day and step == "accrued"):
-                self.db.rename(step, state)
+        for step, state in replacements(plan.steps, plan.statement_day).items():
+            self.db.rename(step, state)
+        # A day that stops after a drop leaves interrupted set: the state it dropped is gone with it, and
+        # the portfolio must be loaded again (the nightly job loads the day before's snapshot).
+        self.interrupted = None
+        self.last_run = DayRun(on, runs, plan.month_end)
+        return self.last_run
 
     def _usable(self) -> None:
         """Refuse to go on with a portfolio whose last day stopped after dropping state it replaces."""
