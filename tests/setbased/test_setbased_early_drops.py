@@ -8,17 +8,22 @@ import itertools
 from datetime import date, timedelta
 
 import ibis
+import pyarrow as pa
 import pytest
 from setbased_helpers import HUABEI, before_end_of_day, open_portfolio
 from test_setbased_months import PORTFOLIO, START
 
+from overdue.compliance import rulebook
 from overdue.domain import account as rules
 from overdue.domain.calendar import iter_days
 from overdue.domain.errors import InvalidInput
 from overdue.domain.state import AccountState
 from overdue.setbased import Portfolio, states_from_tables, tables_from_states
+from overdue.setbased.collect import Collector
 from overdue.setbased.day import APPENDED, RENAMED, early_drops
+from overdue.setbased.limits_run import LimitReviewer
 from overdue.setbased.plan import day_plan
+from overdue.strategy import default_strategy
 
 KINDS = list(itertools.product([False, True], repeat=3))
 """(statement day, month end, review) for every kind of day."""
@@ -84,7 +89,17 @@ def test_a_day_stopped_after_a_drop_leaves_the_portfolio_refusing_to_go_on(
 ) -> None:
     portfolio, _ = _stopped_at("day_postings", monkeypatch)
     assert portfolio.interrupted == ON
-    for use in (portfolio.tables, portfolio.outputs, lambda: portfolio.run_day(ON)):
+    collector = Collector(portfolio, default_strategy(), rulebook("cn"))
+    uses = (
+        portfolio.tables,
+        portfolio.outputs,
+        lambda: portfolio.run_day(ON),
+        # the collection half and the limit review too: they read the day's tables
+        lambda: collector.run(ON),
+        lambda: collector.load(*(pa.table({}) for _ in range(4))),
+        lambda: LimitReviewer(portfolio).run_day(ON),
+    )
+    for use in uses:
         with pytest.raises(InvalidInput, match="end-of-day of 2026-03-11 stopped after it had dropped"):
             use()
 

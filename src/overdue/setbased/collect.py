@@ -433,6 +433,7 @@ class Collector:
                 "delinquency episodes in the full bucket history; pass the closed bucket spells the "
                 "portfolio's tables do not hold (spell_history; an empty table when they hold every spell)"
             )
+        self.portfolio.require_usable()
         db = self.portfolio.db
         accounts = db.fetch(
             f"SELECT account_key, account_id, timezone, language FROM {table_name('facts')}",
@@ -495,6 +496,7 @@ class Collector:
 
     def run(self, on: date) -> CollectionDay:
         """Decide and comply for every account whose end-of-day of ``on`` ran (run it first)."""
+        self.portfolio.require_usable()
         if not self.loaded:
             raise InvalidInput("the collection records are not loaded: call Collector.load first")
         with timed("behaviour scores"):

@@ -259,7 +259,7 @@ class Portfolio:
         expressions cannot compute exactly raises :class:`~overdue.setbased.params.Unsupported`. Nothing is
         computed in either case.
         """
-        self._usable()
+        self.require_usable()
         with timed("plan"):
             plan = self.plan(on)
             checks, queries = plan.bind(on, self.terms)
@@ -313,8 +313,9 @@ class Portfolio:
         self.last_run = DayRun(on, runs, plan.month_end)
         return self.last_run
 
-    def _usable(self) -> None:
-        """Refuse to go on with a portfolio whose last day stopped after dropping state it replaces."""
+    def require_usable(self) -> None:
+        """Refuse to go on with a portfolio whose last day stopped after dropping state it replaces
+        (:class:`~overdue.domain.errors.InvalidInput`, naming the day); the collection half checks it too."""
         if self.interrupted is not None:
             raise InvalidInput(
                 f"the end-of-day of {self.interrupted.isoformat()} stopped after it had dropped state tables "
@@ -323,7 +324,7 @@ class Portfolio:
 
     def tables(self) -> PortfolioTables:
         """The state, fetched from the backend in the layout's types."""
-        self._usable()
+        self.require_usable()
         last = self.terms.last_bucket
         accounts = table_name("accounts")
         joined = self.db.fetch(
@@ -360,7 +361,7 @@ class Portfolio:
 
     def outputs(self) -> tuple[pa.Table, pa.Table, pa.Table]:
         """The last day's postings, bucket spells and bureau months (layout types)."""
-        self._usable()
+        self.require_usable()
         if self.last_run is None:
             raise InvalidDate("no end-of-day has run on this portfolio yet")
         posting_rows = self._fetch("day_postings", layout.POSTINGS)

@@ -240,6 +240,7 @@ class LimitReviewer:
         An account with several changes due (a cut whose notice outlasts the next review, an account that
         did not run on a change's date) has them applied in turn, by effective date, as the reference does:
         each round applies every account's first change due, until no account has more than one left."""
+        self.portfolio.require_usable()
         plan = self.queries(on)
         db = self.portfolio.db
         changes = table_name("limit_changes")
