@@ -218,6 +218,11 @@ def test_cli_eod_times_each_step_of_every_day(sqlite_url: str, sqlite_engine: En
     result = runner.invoke(app, [*args, "--date", "2026-02-23", "--steps"])
     assert result.exit_code == 0, result.output
     assert "steps of 2026-02-23 (wall s, process CPU s, calls):" in result.output
+    # the limit review's own queries are listed under it, indented
+    lines = result.output.splitlines()
+    review = next(n for n, line in enumerate(lines) if line.split()[:3] == ["day", "limit", "review"])
+    part = lines[review + 1]
+    assert part.startswith(" " * 17) and part.split()[0] in {"create", "fetch", "load"}
     assert "create collect_decided" in result.output
     result = runner.invoke(app, [*args, "--date", "2026-02-24", "--json"])
     assert result.exit_code == 0, result.output

@@ -1,6 +1,6 @@
 """Where a set-based day's time goes (:mod:`overdue.setbased.timing`): every backend's workspace operations
 are timed while a recording is open, each under its operation and table; an operation inside a named step
-(or inside another operation) is part of that step; nothing is recorded outside a recording; and the
+(or inside another operation) is one of that step's parts; nothing is recorded outside a recording; and the
 benchmark's ``--steps`` gives each timed day's steps, the accounts' day and the collection half apart.
 The tests check which steps are recorded and how they are counted, never how long they took."""
 
@@ -18,7 +18,7 @@ from test_setbased_bench_portfolio import bench_module
 
 from overdue.domain.errors import InvalidInput
 from overdue.setbased.backend import table_name, workspace
-from overdue.setbased.timing import recording, timed
+from overdue.setbased.timing import recording, steps_text, timed
 
 ROWS = pa.table({"k": pa.array([1, 2, 3], pa.int64())})
 SCHEMA = pa.schema([("k", pa.int64())])
@@ -59,7 +59,36 @@ def test_a_named_step_holds_the_operations_it_runs_and_calls_add_up() -> None:
             db.fetch(f"SELECT MAX(k) AS k FROM {table_name('source')}", SCHEMA)
         for _ in range(3):
             db.fetch(f"SELECT k FROM {table_name('source')}", SCHEMA)
-    assert [(s.label, s.calls) for s in times.steps()] == [("checks", 1), ("fetch source", 3)]
+    steps = times.steps()
+    assert [(s.label, s.calls) for s in steps] == [("checks", 1), ("fetch source", 3)]
+    # the operations inside are the step's parts: one label, two calls, their time within the step's
+    (checks, _) = steps
+    assert [(s.label, s.calls, s.parts) for s in checks.parts] == [("fetch source", 2, ())]
+    assert checks.parts[0].seconds <= checks.seconds
+    assert checks.to_json()["parts"] == [checks.parts[0].to_json()]
+    assert "parts" not in steps[1].to_json()
+
+
+def test_the_text_indents_the_parts_and_counts_the_steps_too_short_to_show() -> None:
+    rows = [
+        {
+            "step": "limit review",
+            "seconds": 1.5,
+            "cpu_seconds": 2.0,
+            "calls": 1,
+            "parts": [
+                {"step": "create reviewed", "seconds": 1.0, "cpu_seconds": 1.5, "calls": 1},
+                {"step": "fetch changes", "seconds": 0.0002, "cpu_seconds": 0.0, "calls": 1},
+            ],
+        },
+        {"step": "drop nothing", "seconds": 0.0001, "cpu_seconds": 0.0, "calls": 1},
+    ]
+    lines = steps_text("steps of 2026-03-15", {"day": rows}).splitlines()
+    assert lines[0] == "steps of 2026-03-15 (wall s, process CPU s, calls):"
+    assert lines[1].split() == ["day", "limit", "review", "1.500", "2.000", "1"]
+    assert "    create reviewed" in lines[2] and lines[2].split()[-3:] == ["1.000", "1.500", "1"]
+    assert lines[3] == "  (2 steps under 1 ms not shown)"
+    assert len(lines) == 4
 
 
 def test_nothing_is_recorded_outside_a_recording_and_recordings_do_not_nest() -> None:
