@@ -43,6 +43,7 @@ from overdue.setbased import layout
 from overdue.setbased.backend import Workspace, table_name, workspace
 from overdue.setbased.encode import ACTIVE_ARRANGEMENT, DAY, ENGINE, day_of, decode, encode
 from overdue.setbased.layout import DayResult, PortfolioTables
+from overdue.setbased.memory import keep_freed_blocks
 from overdue.setbased.params import MAX_PRINCIPAL, Unsupported, day_terms
 from overdue.setbased.plan import CHECKS, DayPlan, Query, day_plan
 from overdue.setbased.steps import COMPONENTS
@@ -74,9 +75,9 @@ RENAMED = {
 """After a day, the steps' tables that become state tables (on a statement day ``statements_next``
 replaces ``accrued``)."""
 APPENDED = {"settling": "settled"}
-"""Steps whose rows are added to a state table once the day's other steps have run, straight from their
-query: never written as a table of their own (on a statement day ``settling``, the statements billing
-emptied, 3 M rows at 10 M accounts)."""
+"""Steps whose rows are added to a state table in their turn, straight from their query: never written as
+a table of their own (on a statement day ``settling``, the statements billing emptied, 3 M rows at 10 M
+accounts; into ``settled_next`` on a day whose review rewrites ``settled``)."""
 REVIEW_STEPS = ("reviewed", "review_pool", "reviewed_statements", "reviewed_accounts")
 """The review's intermediate tables, dropped once the day has run (on a day with active arrangements)."""
 REVIEW_REWRITES = {"unbilled_reviewed": "unbilled", "periods_reviewed": "periods"}
@@ -96,9 +97,9 @@ def replacements(steps: Mapping[str, object], statement_day: bool) -> dict[str, 
 
 
 def early_drops(queries: dict[str, Query], statement_day: bool) -> dict[str, tuple[str, ...]]:
-    """The state tables the day replaces (:data:`RENAMED`) that go before its end: each is dropped before
-    the step that follows the last step reading it (by step; none where that is the last step, or where
-    the rows a day adds at its end read it).
+    """The state tables the day replaces (:data:`RENAMED`) that go before its end, and on a statement day
+    ``accrued`` (which ``statements_next`` replaces): each is dropped before the step that follows the
+    last step reading it (by step; none where that is the last step).
 
     Dropped at the day's end instead, each old table would live beside its replacement through the rest of
     the day; dropped early, its memory serves the next steps' tables (DuckDB keeps the memory of the blocks
@@ -106,11 +107,10 @@ def early_drops(queries: dict[str, Query], statement_day: bool) -> dict[str, tup
     10 M benchmark's accounts' day faults about 310,000 pages instead of 615,000, and three days in a row
     peak 1.5 GB lower (``docs/PERFORMANCE.md``). A day stopped after such a drop leaves the portfolio
     unusable (:attr:`Portfolio.interrupted`)."""
-    replaced = set(replacements(queries, statement_day).values())
-    order = [name for name in queries if name not in APPENDED]
-    at_end: set[str] = set().union(*(queries[name].reads for name in queries if name in APPENDED))
+    replaced = set(replacements(queries, statement_day).values()) | ({"accrued"} if statement_day else set())
+    order = list(queries)
     drops: dict[str, list[str]] = {}
-    for state in sorted(replaced - at_end):
+    for state in sorted(replaced):
         readers = [n for n, name in enumerate(order) if state in queries[name].reads]
         if readers and readers[-1] + 1 < len(order):
             drops.setdefault(order[readers[-1] + 1], []).append(state)
@@ -143,8 +143,9 @@ class Portfolio:
         self.carry_scale = carry_scale
         self.last_run: DayRun | None = None
         self.interrupted: date | None = None
-        """The date of a day that stopped after dropping state tables (:func:`early_drops`): the portfolio
-        cannot be used again. Set before the first drop, cleared when the day ends."""
+        """The date of a day that stopped after dropping state tables (:func:`early_drops`) or adding
+        rows to one (:data:`APPENDED`): the portfolio cannot be used again. Set before the first drop,
+        cleared when the day ends."""
 
     @classmethod
     def load(cls, tables: PortfolioTables, terms: ProductTerms, backend: BaseBackend) -> Portfolio:
@@ -274,6 +275,13 @@ class Portfolio:
                 self.interrupted = on
                 self.db.drop(state)
             if name in APPENDED:
+                # Added in its turn, so that the tables it reads can go before the day's end; the state
+                # has changed then, and the day cannot simply run again.
+                self.interrupted = on
+                into = APPENDED[name]
+                if review and settles and into == "settled":
+                    into = "settled_next"  # the review's rewrite, which becomes settled at the end
+                self.db.append(into, _select(ENGINE[APPENDED[name]], f"({query.sql}) AS {name}", self.db))
                 continue
             if (name == "reviewed_statements" and not touched) or (name == "settled_next" and not settles):
                 # nothing to change there: the day reads the table as it is
@@ -296,15 +304,12 @@ class Portfolio:
             self.db.rename("arrangements_next", "arrangements")
             for name in REVIEW_STEPS:
                 self.db.drop(name)
-        for name, state in APPENDED.items():
-            if name in queries:
-                self.db.append(state, _select(ENGINE[state], f"({queries[name].sql}) AS {name}", self.db))
         self.db.append(
             "bucket_spells",
             f"SELECT * FROM {table_name('day_spells')} WHERE {_quoted('left', self.db)} IS NOT NULL",
         )
         if plan.statement_day:
-            self.db.drop("accrued")
+            self.db.drop("accrued")  # gone already, unless no step followed its last reader
         for step, state in replacements(plan.steps, plan.statement_day).items():
             self.db.rename(step, state)
         # A day that stops after a drop leaves interrupted set: the state it dropped is gone with it, and
@@ -406,10 +411,14 @@ def run_day(
     outputs back: one day over Arrow tables. For day after day, keep a :class:`Portfolio` instead, so the
     state stays in the backend.
 
-    con: an Ibis DuckDB, PostgreSQL or PySpark connection (default: a new in-process DuckDB). One run at a
-    time per connection.
+    con: an Ibis DuckDB, PostgreSQL or PySpark connection (default: a new in-process DuckDB, keeping the
+    memory of the blocks it frees for the next steps: :func:`overdue.setbased.memory.keep_freed_blocks`).
+    One run at a time per connection.
     """
-    backend = con if con is not None else ibis.duckdb.connect()
+    backend = con
+    if backend is None:
+        backend = ibis.duckdb.connect()
+        keep_freed_blocks(backend)
     portfolio = Portfolio.load(tables, terms, backend)
     run = portfolio.run_day(on)
     posting_rows, spells, reported = portfolio.outputs()

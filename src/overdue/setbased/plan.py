@@ -15,8 +15,8 @@ backend from the tables before it, and nothing leaves the backend:
 ``bureau_next``      the bureau grids after a month end (month ends only)
 ``day_postings``     the day's posting rows
 ``day_spells``       the day's bucket spells: those closed and those entered
-``settling``         the statements that billing emptied, added to ``settled`` straight from the query once
-                     the other steps have run (never a table of its own; statement days only)
+``settling``         the statements that billing emptied, added to ``settled`` straight from the query in
+                     its turn (never a table of its own; statement days only)
 ``statements_next``  the unpaid statements after billing, and the day's new ones (statement days only)
 ``unbilled_next``    unbilled cycles after billing (statement days only)
 ``periods_next``     installment periods after billing (statement days only)
