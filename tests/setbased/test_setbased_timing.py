@@ -81,13 +81,21 @@ def test_the_text_indents_the_parts_and_counts_the_steps_too_short_to_show() -> 
                 {"step": "fetch changes", "seconds": 0.0002, "cpu_seconds": 0.0, "calls": 1},
             ],
         },
-        {"step": "drop nothing", "seconds": 0.0001, "cpu_seconds": 0.0, "calls": 1},
+        {
+            "step": "rename nothing",
+            "seconds": 0.0001,
+            "cpu_seconds": 0.0,
+            "calls": 1,
+            "parts": [
+                {"step": "drop nothing", "seconds": 0.00005, "cpu_seconds": 0.0, "calls": 1},
+            ],
+        },
     ]
     lines = steps_text("steps of 2026-03-15", {"day": rows}).splitlines()
     assert lines[0] == "steps of 2026-03-15 (wall s, process CPU s, calls):"
     assert lines[1].split() == ["day", "limit", "review", "1.500", "2.000", "1"]
     assert "    create reviewed" in lines[2] and lines[2].split()[-3:] == ["1.000", "1.500", "1"]
-    assert lines[3] == "  (2 steps under 1 ms not shown)"
+    assert lines[3] == "  (3 steps under 1 ms not shown)"
     assert len(lines) == 4
 
 

@@ -144,8 +144,8 @@ class Portfolio:
         self.last_run: DayRun | None = None
         self.interrupted: date | None = None
         """The date of a day that stopped after dropping state tables (:func:`early_drops`) or adding
-        rows to one (:data:`APPENDED`): the portfolio cannot be used again. Set before the first drop,
-        cleared when the day ends."""
+        rows to one (:data:`APPENDED`): the portfolio cannot be used again. Set before the first drop or
+        append, cleared when the day ends."""
 
     @classmethod
     def load(cls, tables: PortfolioTables, terms: ProductTerms, backend: BaseBackend) -> Portfolio:

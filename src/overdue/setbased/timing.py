@@ -77,7 +77,7 @@ def steps_text(title: str, steps: dict[str, list[dict[str, Any]]]) -> str:
         nonlocal hidden
         for row in rows:
             if row["seconds"] < SHOWN_FROM:
-                hidden += 1
+                hidden += 1 + _count(row.get("parts", []))
                 continue
             times = f"{row['seconds']:>8.3f} {row['cpu_seconds']:>8.3f} {row['calls']:>5}"
             label = "  " * depth + row["step"]
@@ -89,6 +89,11 @@ def steps_text(title: str, steps: dict[str, list[dict[str, Any]]]) -> str:
     if hidden:
         lines.append(f"  ({hidden} steps under {SHOWN_FROM * 1000:.0f} ms not shown)")
     return "\n".join(lines)
+
+
+def _count(rows: list[dict[str, Any]]) -> int:
+    """How many steps ``rows`` hold, their parts included."""
+    return sum(1 + _count(row.get("parts", [])) for row in rows)
 
 
 class StepTimes:
