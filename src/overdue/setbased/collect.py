@@ -529,10 +529,10 @@ class Collector:
         def records_next() -> None:
             # The decisions and the actions dropped after the last query reading them (nothing reads them
             # after the day): their memory serves the tables made after them, today's and the next day's.
-            for name in ("collections", "promises", "done"):
-                db.create(f"{name}_next", bound(getattr(queries, f"{name}_next")))
-                if name == "collections":
-                    db.drop("collect_decided")
+            db.create("collections_next", bound(queries.collections_next))
+            db.drop("collect_decided")
+            db.create("promises_next", bound(queries.promises_next))
+            db.create("done_next", bound(queries.done_next))
             db.drop("collect_actions")
             for name in ("collections", "promises", "done"):
                 db.rename(f"{name}_next", name)

@@ -278,10 +278,10 @@ class Portfolio:
                 # Added in its turn, so that the tables it reads can go before the day's end; the state
                 # has changed then, and the day cannot simply run again.
                 self.interrupted = on
-                into = APPENDED[name]
-                if review and settles and into == "settled":
-                    into = "settled_next"  # the review's rewrite, which becomes settled at the end
-                self.db.append(into, _select(ENGINE[APPENDED[name]], f"({query.sql}) AS {name}", self.db))
+                state = APPENDED[name]
+                # into the review's rewrite of settled where there is one: it becomes settled at the end
+                into = f"{state}_next" if review and settles and state == "settled" else state
+                self.db.append(into, _select(ENGINE[state], f"({query.sql}) AS {name}", self.db))
                 continue
             if (name == "reviewed_statements" and not touched) or (name == "settled_next" and not settles):
                 # nothing to change there: the day reads the table as it is
