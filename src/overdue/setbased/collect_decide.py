@@ -329,9 +329,9 @@ def _not_quiet(t: ir.Table, quiet_days: frozenset[int], on: ir.IntegerScalar) ->
 
 def _unsettled(collections: ir.Table, promises: ir.Table) -> ir.Table:
     """The accounts whose records are not settled (:func:`overdue.engine.collect.settled`: an episode
-    open, an escalation, a promise pending) as ``account_key`` rows, an account with a pending promise
-    possibly twice: only tested with ``isin``, which needs no distinct keys (making the 1.5 M keys of the
-    10 M benchmark distinct cost a grouping of them)."""
+    open, an escalation, a promise pending) as ``account_key`` rows, an account with pending promises
+    possibly more than once: only tested with ``isin``, which needs no distinct keys (making the 1.5 M keys
+    of the 10 M benchmark distinct cost a grouping of them)."""
     c = collections
     unsettled: ir.Table = ibis.union(
         c.filter(c.episode_started_on.notnull() | (c.escalation.fill_null(0) != 0)).select("account_key"),
