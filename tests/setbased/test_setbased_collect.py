@@ -42,11 +42,16 @@ from overdue.compliance.rulebooks import CN_RULES
 from overdue.compliance.rules import RULES, register
 from overdue.domain import account as rules
 from overdue.domain.calendar import add_months, iter_days
+from overdue.domain.collections import CollectionState
+from overdue.domain.errors import InvalidInput
+from overdue.engine.collect import Collections
 from overdue.setbased import Portfolio, Unsupported, collect, states_from_tables, tables_from_states
+from overdue.setbased.backend import table_name
 from overdue.setbased.collect import Collector
 from overdue.setbased.collect_tables import collection_tables
 from overdue.setbased.encode import account_slices, numbers_within
 from overdue.strategy import Strategy, default_strategy, load_strategy, parse_strategy
+from overdue.strategy.facts import CONTACTABILITY
 
 CON = ibis.duckdb.connect()
 SINK = load_strategy(Path(__file__).parent / "setbased_sink_strategy.yaml")
@@ -288,6 +293,24 @@ def test_a_strategy_reading_the_behaviour_score_needs_the_month_end_scores() -> 
     collector = Collector(portfolio_of_one(), strategy, rulebook("cn"))
     with pytest.raises(Unsupported, match=r"strategy sink reads behaviour_score: .* BehaviourScorer"):
         collector.load(*collection_tables({}, {}, {}, {}))
+
+
+def test_the_contactability_goes_in_by_its_index_and_comes_back_as_written() -> None:
+    portfolio = portfolio_of_one()
+    key = portfolio.tables().accounts["account_key"][0].as_py()
+    collector = Collector(portfolio, default_strategy(), rulebook("cn"))
+    lost = Collections(CollectionState("A", stage="early", contactability="lost_contact"), None, None)
+    collector.load(*collection_tables({"A": key}, {"A": lost}, {}, {}))
+    engine = portfolio.db.fetch(
+        f"SELECT contactability FROM {table_name('collections')}", pa.schema([("contactability", pa.int16())])
+    )
+    assert engine["contactability"].to_pylist() == [CONTACTABILITY.index("lost_contact")]
+    assert collector.state()[0]["contactability"].to_pylist() == ["lost_contact"]
+    moved = Collections(CollectionState("A", contactability="moved_away"), None, None)
+    with pytest.raises(
+        InvalidInput, match="contactability 'moved_away' is not one of reachable, lost_contact"
+    ):
+        collector.load(*collection_tables({"A": key}, {"A": moved}, {}, {}))
 
 
 def test_rules_that_are_not_compiled_are_refused() -> None:

@@ -613,7 +613,7 @@ class Collector:
         }
         changed = []
         for key, broken in zip(ended["account_key"].to_pylist(), ended["broken"].to_pylist(), strict=True):
-            row = collect_tables.followed_end(rows.get(key), key, bool(broken), schema.names)
+            row = collect_tables.followed_end(rows.get(key), key, bool(broken), schema.names, engine=True)
             if row is not None:
                 changed.append(row)
         if not changed:

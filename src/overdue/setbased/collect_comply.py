@@ -46,6 +46,7 @@ from overdue.compliance import NoRulebook, RuleSetRulebook
 from overdue.compliance.rules import CALL_CHANNELS, LEGAL_STEPS, UNANSWERED, ParamValue
 from overdue.domain.collections import CONVERSATIONS
 from overdue.engine.collect import HISTORY_DAYS
+from overdue.setbased.collect_tables import enum_code
 from overdue.setbased.params import Unsupported
 from overdue.setbased.steps import Today, left_join
 
@@ -76,6 +77,8 @@ CAP_REASONS = {
     "cn.field_visit_per_day": " field visit(s) already on {on}; at most {limit} a day",
 }
 """The reason of each cap, after the count (as :mod:`overdue.compliance.rules` words it)."""
+LOST_CONTACT = enum_code("contactability", "lost_contact")
+"""The debtor's ``contactability`` that lets a pre-agreed contact be contacted, as the engine holds it."""
 LOST_CONTACT_ONLY = "a pre-agreed contact may be contacted only while the debtor has lost contact"
 SEVEN_IN_SEVEN = ("max_calls_in_window", "call_window_days", "days_after_conversation")
 """The numbers ``us.seven_in_seven`` reads, in :attr:`CompiledRulebook.seven_in_seven`'s order."""
@@ -193,7 +196,7 @@ def comply(planned: ir.Table, contacts: ir.Table, rulebook: CompiledRulebook, da
     calls = p.contact_channel.isin(sorted(CALL_CHANNELS))
     # cn.third_party asks whether the debtor has lost contact before it looks at objections.
     objected_on = ibis.ifelse(
-        p.contactability == "lost_contact", p.objected_on, ibis.null(p.objected_on.type())
+        p.contactability == LOST_CONTACT, p.objected_on, ibis.null(p.objected_on.type())
     )
     zero = ibis.literal(0, type="int64")
     no_day = ibis.null(p.objected_on.type())
@@ -228,11 +231,11 @@ def comply(planned: ir.Table, contacts: ir.Table, rulebook: CompiledRulebook, da
         ),
         "cn.no_contact_during_dispute": lambda: (p.dispute, zero),
         "us.no_contact_during_dispute": lambda: (p.dispute, zero),
-        "cn.no_contact_during_plan": lambda: (p.plan == "active", zero),
+        "cn.no_contact_during_plan": lambda: (p.plan == enum_code("plan", "active"), zero),
         "us.cease_communication": lambda: (p.cease, zero),
         "cn.third_party": lambda: (
             ~p.party.isin(["debtor", "guarantor"])
-            & ((p.party != "contact") | (p.contactability != "lost_contact") | p.objected_on.notnull()),
+            & ((p.party != "contact") | (p.contactability != LOST_CONTACT) | p.objected_on.notnull()),
             zero,
         ),
         "cn.connected_voice_per_day": lambda: (

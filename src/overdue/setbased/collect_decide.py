@@ -44,7 +44,7 @@ from overdue.engine.collect import CONTACT_CHANNEL, MESSAGE_CHANNELS, WORK_QUEUE
 from overdue.setbased.backend import table_name
 from overdue.setbased.collect_act import reviewed_promises
 from overdue.setbased.collect_score import ScoreInputs, with_score
-from overdue.setbased.collect_tables import HOLDS, NEW_RECORD, combinations
+from overdue.setbased.collect_tables import ENUMS, HOLDS, NEW_RECORD, combinations, enum_code
 from overdue.setbased.encode import (
     ACTIVE_ARRANGEMENT,
     BROKEN_ARRANGEMENT,
@@ -268,12 +268,14 @@ def account_facts(
         t = with_score(t, ran, promises, score, day)
     if behaviour is not None:
         t = left_join(t, behaviour.select("account_key", "behaviour_score"))
+    # the enum facts by their index (:data:`~overdue.setbased.collect_tables.ENUMS`)
     promise = ibis.cases(
-        (t.pending > 0, "pending"),
-        (t.latest_resolved.isnull(), "none"),
-        (on - t.latest_resolved > PROMISE_MEMORY_DAYS, "none"),
-        else_=t.latest_status,
-    )
+        (t.pending > 0, enum_code("promise", "pending")),
+        (t.latest_resolved.isnull(), enum_code("promise", "none")),
+        (on - t.latest_resolved > PROMISE_MEMORY_DAYS, enum_code("promise", "none")),
+        *((t.latest_status == status, enum_code("promise", status)) for status in ("kept", "broken")),
+        else_=-1,
+    ).cast(CODE)
     facts_table: ir.Table = t.select(
         "account_key",
         *(["account_id", "product"] if names else []),
@@ -298,10 +300,13 @@ def account_facts(
         days_to_due=t.latest_due - on,
         promise=promise,
         plan=ibis.cases(
-            (t.hold_plan | (t.arrangement_status == ACTIVE_ARRANGEMENT), "active"),
-            ((t.arrangement_kind == PLAN_KIND) & (t.arrangement_status == BROKEN_ARRANGEMENT), "broken"),
-            else_="none",
-        ),
+            (t.hold_plan | (t.arrangement_status == ACTIVE_ARRANGEMENT), enum_code("plan", "active")),
+            (
+                (t.arrangement_kind == PLAN_KIND) & (t.arrangement_status == BROKEN_ARRANGEMENT),
+                enum_code("plan", "broken"),
+            ),
+            else_=enum_code("plan", "none"),
+        ).cast(CODE),
         dispute=t.dispute_open | t.hold_dispute,
         litigation_hold=t.litigation_hold | t.hold_litigation,
         cease=t.hold_cease,
@@ -471,6 +476,8 @@ class Conditions:
             return ibis.literal(self.buckets.index(value) if value in self.buckets else -1, type=CODE)
         if field == "status":
             return ibis.literal(STATUSES.index(value) if value in STATUSES else -1, type=CODE)
+        if field in ENUMS and isinstance(value, str):
+            return ibis.literal(enum_code(field, value), type=CODE)
         if isinstance(value, date):
             return ibis.literal(day_number(value), type=DAY)
         return ibis.literal(value)

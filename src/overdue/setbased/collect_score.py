@@ -46,6 +46,7 @@ from overdue.domain.calendar import add_months
 from overdue.risk.collection import FEATURES, SCORE_FACT_SCALE, shipped_model
 from overdue.risk.logistic import LogisticModel
 from overdue.setbased.collect_act import reviewed_promises
+from overdue.setbased.collect_tables import enum_code
 from overdue.setbased.encode import DAY, bucket_names, day_number
 from overdue.setbased.limits import all_spells
 from overdue.setbased.steps import Today, left_join
@@ -219,7 +220,7 @@ def with_score(
         "connects": t.connects,
         "promises_kept": t.kept_12m.fill_null(0),
         "promises_broken": t.broken_12m.fill_null(0),
-        "reachable": ibis.ifelse(t.contactability == "reachable", 1, 0),
+        "reachable": ibis.ifelse(t.contactability == enum_code("contactability", "reachable"), 1, 0),
     }
     t = log_odds(t, raw, inputs.contributions, inputs.thresholds)
     scored: ir.Table = t.mutate(

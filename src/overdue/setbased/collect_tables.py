@@ -14,8 +14,9 @@ Outputs: ``decisions`` (one row per account the strategy looked at: its stage an
 (one row per planned action, in the decision's order, with the rulebook's verdict).
 
 Inside the engine dates are day numbers, a contact's time is the debtor's local day (computed per time zone
-with Arrow compute when the table is loaded), a treatment is its index in the strategy and a promise id its
-rank: the expressions compare integers. The engine's ``collections`` is sparse: it leaves out the rows that
+with Arrow compute when the table is loaded), a treatment is its index in the strategy, a promise id its
+rank and the facts of a fixed set of values (:data:`ENUMS`: contactability, promise, plan) their index in
+it: the expressions compare integers. The engine's ``collections`` is sparse: it leaves out the rows that
 are a new account's records (:data:`NEW_RECORD`), which its readers fill in; the accounts whose rows the
 layout's table lists although the engine leaves them out are those loaded with one (``collect_listed``) and
 those that ran since (:meth:`overdue.setbased.collect.Collector.state` fills their rows back in).
@@ -35,13 +36,31 @@ import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from overdue.compliance.history import PastContact
 from overdue.domain.collections import CollectionState, plan_broken
-from overdue.setbased.encode import DAY
+from overdue.domain.errors import InvalidInput
+from overdue.setbased.encode import CODE, DAY
 from overdue.setbased.params import Unsupported
 from overdue.strategy.decide import HASH_BUCKETS
+from overdue.strategy.facts import CONTACTABILITY, PLAN_STATES, PROMISE_STATES
 from overdue.strategy.model import Strategy
 
 if TYPE_CHECKING:
     from overdue.engine.collect import Collections
+
+ENUMS: Mapping[str, tuple[str, ...]] = {
+    "contactability": CONTACTABILITY,
+    "promise": PROMISE_STATES,
+    "plan": PLAN_STATES,
+}
+"""The facts of a fixed set of values, each held in the engine as its index in the set (``int16``):
+``collections.contactability`` and the facts ``promise`` and ``plan`` the decision computes."""
+
+
+def enum_code(field: str, value: str) -> int:
+    """``value`` of enum fact ``field`` as the engine holds it (:data:`ENUMS`; -1 for a value outside the
+    set, which no condition names: a strategy's enum values are checked when it is parsed)."""
+    values = ENUMS[field]
+    return values.index(value) if value in values else -1
+
 
 HOLDS = ("dispute", "plan", "cease", "sold", "litigation")
 """Kinds of hold in force, each a flag column ``hold_<kind>`` of ``collections``."""
@@ -142,7 +161,10 @@ def days(values: pa.ChunkedArray | pa.Array) -> pa.Array:
 
 ENGINE: dict[str, pa.Schema] = {
     "collections": pa.schema(
-        [pa.field(f.name, DAY if f.type == pa.date32() else f.type) for f in COLLECTIONS]
+        [
+            pa.field(f.name, CODE if f.name in ENUMS else DAY if f.type == pa.date32() else f.type)
+            for f in COLLECTIONS
+        ]
     ),
     "promises": pa.schema(
         [
@@ -180,15 +202,35 @@ number, :func:`combinations`)."""
 
 
 def encode_collections(table: pa.Table) -> pa.Table:
+    """``collections`` (:data:`COLLECTIONS`) in the engine's form: dates as day numbers, contactability by
+    its index (:data:`ENUMS`; a value outside the set is refused)."""
     table = table.select(COLLECTIONS.names).cast(COLLECTIONS)
     target = ENGINE["collections"]
-    columns = [days(table[f.name]) if f.type == DAY else table[f.name] for f in target]
+    columns = [
+        _enum_codes(f.name, table[f.name])
+        if f.name in ENUMS
+        else days(table[f.name])
+        if f.type == DAY
+        else table[f.name]
+        for f in target
+    ]
     return pa.table(columns, schema=target)
+
+
+def _enum_codes(field: str, values: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """The texts of enum fact ``field`` (:data:`ENUMS`) as their indexes; a text outside the set is refused
+    with the first such value named."""
+    codes = pc.index_in(values, value_set=pa.array(ENUMS[field], pa.string()))
+    unknown = pc.and_(pc.is_valid(values), pc.is_null(codes))
+    if pc.any(unknown).as_py():
+        first = pc.filter(values, unknown)[0].as_py()
+        raise InvalidInput(f"{field} {first!r} is not one of {', '.join(ENUMS[field])}")
+    return pc.cast(codes, CODE)
 
 
 NEW_RECORD: Mapping[str, object] = {
     "escalation": 0,
-    "contactability": "reachable",
+    "contactability": enum_code("contactability", "reachable"),
     "dispute_open": False,
     "litigation_hold": False,
     "attempts": 0,
@@ -247,9 +289,14 @@ def encode_promises(table: pa.Table) -> pa.Table:
 
 
 def decode(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    """An engine table back in the layout's ``schema`` (its columns; day numbers become dates)."""
+    """An engine table back in the layout's ``schema`` (its columns; day numbers become dates, the enum
+    facts' indexes their texts)."""
     columns = [
-        pc.cast(pc.cast(table[f.name], pa.int32()), pa.date32()) if f.type == pa.date32() else table[f.name]
+        pc.take(pa.array(ENUMS[f.name], pa.string()), table[f.name])
+        if f.name in ENUMS and f.type == pa.string()
+        else pc.cast(pc.cast(table[f.name], pa.int32()), pa.date32())
+        if f.type == pa.date32()
+        else table[f.name]
         for f in schema
     ]
     return pa.table(columns, schema=schema)
@@ -437,12 +484,14 @@ def collection_tables(
 
 
 def followed_end(
-    row: dict[str, Any] | None, key: int, broken: bool, columns: Sequence[str]
+    row: dict[str, Any] | None, key: int, broken: bool, columns: Sequence[str], *, engine: bool = False
 ) -> dict[str, Any] | None:
     """An account's ``collections`` row (``row``: None when it has none; ``columns``: the row's columns) after
     its relief arrangement ended, as :func:`overdue.store.relief_repository.save_arrangement` follows the
     end: the ``plan`` hold ended, a broken plan escalated (:func:`overdue.domain.collections.plan_broken`;
-    an account without records gets a new account's). None: nothing to change (no records, not broken)."""
+    an account without records gets a new account's). None: nothing to change (no records, not broken).
+    engine: the row is in the engine's form (:data:`ENGINE`; contactability by its index), else the
+    layout's."""
     if row is None:
         if not broken:
             return None  # a new account's records: no hold to end
@@ -452,7 +501,9 @@ def followed_end(
             **{f"hold_{kind}": False for kind in HOLDS},
             "account_key": key,
             "escalation": new.escalation,
-            "contactability": new.contactability,
+            "contactability": enum_code("contactability", new.contactability)
+            if engine
+            else new.contactability,
             "dispute_open": new.dispute_open,
             "litigation_hold": new.litigation_hold,
             "attempts": new.attempts,
