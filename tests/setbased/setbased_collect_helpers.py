@@ -70,10 +70,15 @@ def draw_collections(
                 resolved,
             )
         )
+    stage = rng.choice(stages)
+    if stage is not None and sum(map(ord, account_id)) % 7 == 0:
+        # a stage the strategy no longer has, which a record keeps until its episode ends (in place of
+        # the one drawn, for one account in seven: the draws that follow stay as they were)
+        stage = "retired"
     state = CollectionState(
         account_id,
         episode_started_on=rng.choice([None, on - timedelta(days=rng.randint(0, 200))]),
-        stage=rng.choice(stages),
+        stage=stage,
         escalation=rng.choice([0, 0, 0, 1, 2]),
         escalated_from=rng.choice(stages),
         contactability=rng.choice(["reachable", "reachable", "lost_contact"]),

@@ -295,17 +295,26 @@ def test_a_strategy_reading_the_behaviour_score_needs_the_month_end_scores() -> 
         collector.load(*collection_tables({}, {}, {}, {}))
 
 
-def test_the_contactability_goes_in_by_its_index_and_comes_back_as_written() -> None:
+def test_the_stages_and_the_contactability_go_in_by_their_index_and_come_back_as_written() -> None:
     portfolio = portfolio_of_one()
     key = portfolio.tables().accounts["account_key"][0].as_py()
-    collector = Collector(portfolio, default_strategy(), rulebook("cn"))
-    lost = Collections(CollectionState("A", stage="early", contactability="lost_contact"), None, None)
-    collector.load(*collection_tables({"A": key}, {"A": lost}, {}, {}))
+    strategy = default_strategy()
+    collector = Collector(portfolio, strategy, rulebook("cn"))
+    stages = [stage.name for stage in strategy.stages]
+    # a stage the strategy no longer has comes after the strategy's own
+    state = CollectionState("A", stage="retired", escalated_from=stages[1], contactability="lost_contact")
+    collector.load(*collection_tables({"A": key}, {"A": Collections(state, None, None)}, {}, {}))
+    assert collector.stage_names == [*stages, "retired"]
+    columns = ("stage", "escalated_from", "contactability")
     engine = portfolio.db.fetch(
-        f"SELECT contactability FROM {table_name('collections')}", pa.schema([("contactability", pa.int16())])
+        f"SELECT {', '.join(columns)} FROM {table_name('collections')}",
+        pa.schema([(name, pa.int16()) for name in columns]),
     )
-    assert engine["contactability"].to_pylist() == [CONTACTABILITY.index("lost_contact")]
-    assert collector.state()[0]["contactability"].to_pylist() == ["lost_contact"]
+    assert engine.to_pylist() == [
+        {"stage": len(stages), "escalated_from": 1, "contactability": CONTACTABILITY.index("lost_contact")}
+    ]
+    back = collector.state()[0].select(list(columns)).to_pylist()
+    assert back == [{"stage": "retired", "escalated_from": stages[1], "contactability": "lost_contact"}]
     moved = Collections(CollectionState("A", contactability="moved_away"), None, None)
     with pytest.raises(
         InvalidInput, match="contactability 'moved_away' is not one of reachable, lost_contact"

@@ -380,6 +380,10 @@ class Collector:
         self.treatment_rows = rows
         """The treatments table's row of each treatment and combination of variants (at ``treatment_index
         × combinations + combo``), from which :meth:`run` takes the actions' texts."""
+        self.stage_names: list[str] = [stage.name for stage in self.strategy.strategy.stages]
+        """The stage names by the index the engine's ``collections`` holds them as
+        (:func:`~overdue.setbased.collect_tables.stage_names`: the strategy's, then the others the records
+        loaded name)."""
         self.behaviour: BehaviourScorer | None = None
         self.loaded = False
         self.follows = False
@@ -452,7 +456,10 @@ class Collector:
         self.languages = accounts.filter(pc.not_equal(accounts["language"], DEFAULT_LOCALE)).select(
             ["account_key", "language"]
         )
-        rows, listed = collect_tables.sparse_collections(collect_tables.encode_collections(collections))
+        strategy_stages = [stage.name for stage in self.strategy.strategy.stages]
+        self.stage_names = collect_tables.stage_names(strategy_stages, collections)
+        encoded = collect_tables.encode_collections(collections, self.stage_names)
+        rows, listed = collect_tables.sparse_collections(encoded)
         db.load("collections", rows)
         db.load("collect_listed", listed)
         self.opened_through = None
@@ -645,7 +652,7 @@ class Collector:
             }
         )
         return (
-            collect_tables.decode(collections, COLLECTIONS).sort_by("account_key"),
+            collect_tables.decode(collections, COLLECTIONS, self.stage_names).sort_by("account_key"),
             collect_tables.decode(promises, PROMISES).sort_by(
                 [("account_key", "ascending"), ("promise_id", "ascending")]
             ),

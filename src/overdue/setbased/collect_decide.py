@@ -372,8 +372,8 @@ def reviewed(t: ir.Table, day: Today) -> ir.Table:
         attempts=ibis.ifelse(starts, 0, t.attempts),
         connects=ibis.ifelse(starts, 0, t.connects),
         escalation=ibis.ifelse(reset, 0, t.collection_escalation),
-        escalated_from=ibis.ifelse(reset, ibis.null("string"), t.escalated_from),
-        previous_stage=ibis.ifelse(reset, ibis.null("string"), t.previous_stage),
+        escalated_from=ibis.ifelse(reset, ibis.null(CODE), t.escalated_from),
+        previous_stage=ibis.ifelse(reset, ibis.null(CODE), t.previous_stage),
     )
     # Promises past their date broken, each one stage up.
     restart = t.escalated_from.notnull() & (
@@ -546,18 +546,13 @@ def decisions(facts: ir.Table, compiled: CompiledStrategy, day: Today) -> ir.Tab
         result: ir.IntegerValue = ibis.cases(*branches, else_=ibis.null(CODE)).cast(CODE)
         return result
 
-    def name_of(index: ir.IntegerValue) -> ir.StringValue:
-        result: ir.StringValue = ibis.cases(
-            *((index == n, name) for n, name in enumerate(names)), else_=ibis.null("string")
-        )
-        return result
-
-    t = facts.mutate(base_stage=name_of(matched(ibis.literal(0, type="int32"))))
+    # The stages are their indexes (the records' too: :func:`~overdue.setbased.collect_tables.stage_names`).
+    t = facts.mutate(base_stage=matched(ibis.literal(0, type="int32")))
     # collections.settle_escalation: the escalation lapses once DPD has moved the account on.
     lapses = t.escalated_from.notnull() & (t.base_stage.isnull() | (t.base_stage != t.escalated_from))
     t = t.mutate(
         escalation=ibis.ifelse(lapses, 0, t.escalation),
-        escalated_from=ibis.ifelse(lapses, ibis.null("string"), t.escalated_from),
+        escalated_from=ibis.ifelse(lapses, ibis.null(CODE), t.escalated_from),
         previous_stage=t.base_stage,
     )
     found = matched(t.escalation)
@@ -570,15 +565,22 @@ def decisions(facts: ir.Table, compiled: CompiledStrategy, day: Today) -> ir.Tab
         up = ibis.cases(*steps, else_=path[-1]) if steps else ibis.literal(path[0], type=CODE)
         walks.append((found == n, up))
     t = t.mutate(stage_index=ibis.cases(*walks, else_=ibis.null(CODE)).cast(CODE))
-    t = t.mutate(stage=name_of(t.stage_index))
     fields = fact_fields(t, day, t.escalation)
     pauses = [
-        (conditions.holds(p.when, fields, t.combo) & ~t.stage.isin(list(p.exempt_stages) or [""]), n)
+        (conditions.holds(p.when, fields, t.combo) & ~_among(t.stage_index, p.exempt_stages, names), n)
         for n, p in enumerate(strategy.pauses)
     ]
     paused = ibis.cases(*pauses, else_=ibis.null(CODE)).cast(CODE) if pauses else ibis.null(CODE)
     decided: ir.Table = t.mutate(pause_index=ibis.ifelse(t.stage_index.notnull(), paused, ibis.null(CODE)))
     return decided.select(*decided_columns(compiled, facts.columns))
+
+
+def _among(stage_index: ir.IntegerValue, stages: Iterable[str], names: list[str]) -> ir.BooleanValue:
+    """Whether the stage of ``stage_index`` (an index in ``names``) is one of ``stages`` (false for a null
+    stage, as a text's ``isin`` is)."""
+    indexes = [names.index(stage) for stage in stages if stage in names]
+    among: ir.BooleanValue = stage_index.isin(indexes) if indexes else ibis.literal(False)
+    return among
 
 
 ACTION_FACTS = (

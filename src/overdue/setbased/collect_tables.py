@@ -15,7 +15,8 @@ Outputs: ``decisions`` (one row per account the strategy looked at: its stage an
 
 Inside the engine dates are day numbers, a contact's time is the debtor's local day (computed per time zone
 with Arrow compute when the table is loaded), a treatment is its index in the strategy, a promise id its
-rank and the facts of a fixed set of values (:data:`ENUMS`: contactability, promise, plan) their index in
+rank, a stage its index among the stage names (:func:`stage_names`: the strategy's, then any other a record
+names) and the facts of a fixed set of values (:data:`ENUMS`: contactability, promise, plan) their index in
 it: the expressions compare integers. The engine's ``collections`` is sparse: it leaves out the rows that
 are a new account's records (:data:`NEW_RECORD`), which its readers fill in; the accounts whose rows the
 layout's table lists although the engine leaves them out are those loaded with one (``collect_listed``) and
@@ -60,6 +61,10 @@ def enum_code(field: str, value: str) -> int:
     set, which no condition names: a strategy's enum values are checked when it is parsed)."""
     values = ENUMS[field]
     return values.index(value) if value in values else -1
+
+
+STAGES = ("stage", "escalated_from")
+"""``collections``' columns naming a stage, held in the engine as its index in :func:`stage_names`."""
 
 
 HOLDS = ("dispute", "plan", "cease", "sold", "litigation")
@@ -162,7 +167,10 @@ def days(values: pa.ChunkedArray | pa.Array) -> pa.Array:
 ENGINE: dict[str, pa.Schema] = {
     "collections": pa.schema(
         [
-            pa.field(f.name, CODE if f.name in ENUMS else DAY if f.type == pa.date32() else f.type)
+            pa.field(
+                f.name,
+                CODE if f.name in ENUMS or f.name in STAGES else DAY if f.type == pa.date32() else f.type,
+            )
             for f in COLLECTIONS
         ]
     ),
@@ -201,14 +209,30 @@ ENGINE: dict[str, pa.Schema] = {
 number, :func:`combinations`)."""
 
 
-def encode_collections(table: pa.Table) -> pa.Table:
-    """``collections`` (:data:`COLLECTIONS`) in the engine's form: dates as day numbers, contactability by
-    its index (:data:`ENUMS`; a value outside the set is refused)."""
+def stage_names(strategy: Sequence[str], collections: pa.Table) -> list[str]:
+    """The stage names by the index the engine holds them as: the strategy's stages in order (the
+    decision's stage indexes), then any other stage the records of ``collections`` (the layout's) name —
+    a stage the strategy no longer has, which a record keeps until its account's episode ends — in
+    code-point order."""
+    named = [
+        pc.unique(pc.drop_null(collections[name])) for name in STAGES if name in collections.column_names
+    ]
+    others = {value for values in named for value in values.to_pylist()} - set(strategy)
+    return [*strategy, *sorted(others)]
+
+
+def encode_collections(table: pa.Table, stages: Sequence[str]) -> pa.Table:
+    """``collections`` (:data:`COLLECTIONS`) in the engine's form: dates as day numbers, the stages by their
+    index in ``stages`` (:func:`stage_names` of the table), contactability by its index (:data:`ENUMS`; a
+    value outside the set is refused)."""
     table = table.select(COLLECTIONS.names).cast(COLLECTIONS)
     target = ENGINE["collections"]
+    names = pa.array(list(stages), pa.string())
     columns = [
         _enum_codes(f.name, table[f.name])
         if f.name in ENUMS
+        else pc.cast(pc.index_in(table[f.name], value_set=names), CODE)
+        if f.name in STAGES
         else days(table[f.name])
         if f.type == DAY
         else table[f.name]
@@ -288,12 +312,15 @@ def encode_promises(table: pa.Table) -> pa.Table:
     )
 
 
-def decode(table: pa.Table, schema: pa.Schema) -> pa.Table:
+def decode(table: pa.Table, schema: pa.Schema, stages: Sequence[str] = ()) -> pa.Table:
     """An engine table back in the layout's ``schema`` (its columns; day numbers become dates, the enum
-    facts' indexes their texts)."""
+    facts' indexes their texts, a ``collections`` table's stage indexes the names of ``stages``:
+    :func:`stage_names`)."""
     columns = [
         pc.take(pa.array(ENUMS[f.name], pa.string()), table[f.name])
         if f.name in ENUMS and f.type == pa.string()
+        else pc.take(pa.array(list(stages), pa.string()), table[f.name])
+        if f.name in STAGES
         else pc.cast(pc.cast(table[f.name], pa.int32()), pa.date32())
         if f.type == pa.date32()
         else table[f.name]
