@@ -576,8 +576,8 @@ def decisions(facts: ir.Table, compiled: CompiledStrategy, day: Today) -> ir.Tab
 
 
 def _among(stage_index: ir.IntegerValue, stages: Iterable[str], names: list[str]) -> ir.BooleanValue:
-    """Whether the stage of ``stage_index`` (an index in ``names``) is one of ``stages`` (false for a null
-    stage, as a text's ``isin`` is)."""
+    """Whether the stage of ``stage_index`` (an index in ``names``) is one of ``stages`` (null for a null
+    stage, as a text's ``isin`` was: an account without a stage has no pause anyway)."""
     indexes = [names.index(stage) for stage in stages if stage in names]
     among: ir.BooleanValue = stage_index.isin(indexes) if indexes else ibis.literal(False)
     return among
