@@ -36,6 +36,7 @@ from overdue.setbased import (
     transactions_from_postings,
 )
 from overdue.setbased.backend import table_name, workspace
+from overdue.setbased.encode import ENGINE
 from overdue.setbased.steps import round_half_up as round_expr
 
 START = date(2026, 1, 3)
@@ -110,6 +111,44 @@ def test_a_day_without_events_runs_on_its_own_tables() -> None:
     assert states_from_tables(run_day(tables, on, HUABEI, CON).tables, HUABEI) == [
         rules.end_of_day(s, on).state for s in states
     ]
+
+
+TYPE_NAMES = {
+    pa.int64(): {"bigint"},
+    pa.int32(): {"integer", "int"},
+    pa.int16(): {"smallint"},
+    pa.bool_(): {"boolean"},
+    pa.string(): {"varchar", "character varying", "text", "string"},
+}
+"""The names each engine's ``typeof`` (PostgreSQL: ``pg_typeof``) gives a column of each engine type."""
+
+
+def test_the_tables_keep_the_engines_types_through_a_statement_day(backend: BaseBackend) -> None:
+    """A sum of ``int64`` is ``HUGEINT`` on DuckDB and ``NUMERIC`` on PostgreSQL: the tables the day writes
+    (the new statements' sums, the write-off postings) must still hold every column in the engine's type,
+    or every later day would carry the wider one."""
+    states = open_portfolio(START, PORTFOLIO[:3])
+    for on in iter_days(START, date(2026, 2, 27)):
+        before_end_of_day(states, PORTFOLIO[:3], START, on)
+        states = [rules.end_of_day(s, on).state for s in states]
+    portfolio = Portfolio.load(tables_from_states(states, HUABEI), HUABEI, backend)
+    db = workspace(backend)
+    typeof = "pg_typeof({})::text" if db.dialect == "postgres" else "typeof({})"
+    for on in iter_days(date(2026, 2, 28), date(2026, 3, 2)):  # a month end, a statement day, the day after
+        portfolio.run_day(on)
+        for name, engine in (
+            ("accounts", "accounts"),
+            ("statements", "statements"),
+            ("day_postings", "postings"),
+        ):
+            schema = ENGINE[engine]
+            sql = f"SELECT {', '.join(typeof.format(c) + f' AS t{i}' for i, c in enumerate(schema.names))} "
+            sql += f"FROM {table_name(name)} LIMIT 1"
+            row = db.fetch(sql, pa.schema([(f"t{i}", pa.string()) for i in range(len(schema))])).to_pylist()
+            assert row, f"{name} is empty on {on}"
+            got = {c: row[0][f"t{i}"].lower() for i, c in enumerate(schema.names)}
+            wrong = {c: got[c] for c in schema.names if got[c] not in TYPE_NAMES[schema.field(c).type]}
+            assert not wrong, f"{name} on {on}: {wrong}"
 
 
 def test_rounding_is_the_domains_half_up_on_every_backend(backend: BaseBackend) -> None:

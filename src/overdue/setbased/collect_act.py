@@ -33,7 +33,7 @@ from overdue.channels.templates import placeholder_values, render
 from overdue.engine.collect import DEFAULT_LOCALE, UNASSIGNED_AGENCY
 from overdue.setbased.collect_tables import ENGINE, HOLDS, NEW_RECORD
 from overdue.setbased.encode import DAY, day_number
-from overdue.setbased.steps import Today, left_join
+from overdue.setbased.steps import Today, left_join, written_as
 from overdue.strategy.model import Strategy
 
 MESSAGES = pa.schema(
@@ -158,7 +158,7 @@ def _record(
         **({} if ran is None else {"ran": ran}),
     )
     cast: ir.Table = row.select(
-        **{f.name: row[f.name].cast(ibis.dtype(f.type)) for f in schema},
+        **{f.name: written_as(row[f.name], ibis.dtype(f.type)) for f in schema},
         **({} if ran is None else {"ran": row.ran}),
     )
     return cast

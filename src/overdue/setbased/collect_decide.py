@@ -58,7 +58,7 @@ from overdue.setbased.encode import (
     day_number,
 )
 from overdue.setbased.params import Unsupported
-from overdue.setbased.steps import Today, left_join, outstanding, past_due, short_of_minimum
+from overdue.setbased.steps import Today, left_join, outstanding, past_due, short_of_minimum, written_as
 from overdue.strategy.conditions import Condition, Ref, Test, Value
 from overdue.strategy.decide import treatment_reason
 from overdue.strategy.facts import FIELDS
@@ -225,9 +225,9 @@ def account_facts(
     # latest statement's due date and minimum are taken by its date (one statement an account a date).
     past = past_due(s, day)
     sums = s.group_by("account_key").aggregate(
-        past_due_balance=outstanding(s).sum(where=past),
-        short_balance=outstanding(s).sum(where=past & short_of_minimum(s)),
-        total_due=outstanding(s).sum(),
+        past_due_balance=written_as(outstanding(s).sum(where=past), "int64"),
+        short_balance=written_as(outstanding(s).sum(where=past & short_of_minimum(s)), "int64"),
+        total_due=written_as(outstanding(s).sum(), "int64"),
         latest_due=s.due_date.argmax(s.statement_date),
         minimum_remaining=ibis.greatest(0, s.minimum + s.late_charges - s.paid).argmax(s.statement_date),
     )

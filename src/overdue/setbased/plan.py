@@ -105,7 +105,11 @@ def _typed(expr: ir.Table, name: str) -> ir.Table:
     """``expr`` with the engine's types on the columns of state table ``name`` (other columns kept)."""
     schema = ENGINE[name]
     typed: ir.Table = expr.mutate(
-        **{f.name: expr[f.name].cast(ibis.dtype(f.type)) for f in schema if f.name in expr.columns}
+        **{
+            f.name: steps.written_as(expr[f.name], ibis.dtype(f.type))
+            for f in schema
+            if f.name in expr.columns
+        }
     )
     return typed
 

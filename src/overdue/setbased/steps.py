@@ -30,6 +30,7 @@ from decimal import Decimal
 
 import ibis  # type: ignore[import-untyped]
 import ibis.expr.datatypes as dt  # type: ignore[import-untyped]
+import ibis.expr.operations as ops  # type: ignore[import-untyped]
 import ibis.expr.types as ir  # type: ignore[import-untyped]
 
 from overdue.setbased.encode import (
@@ -84,6 +85,22 @@ class Today:
     @classmethod
     def placeholders(cls) -> Today:
         return cls(**{name: ibis.literal(value, type="int32") for name, value in PLACEHOLDERS.items()})
+
+
+def written_as(value: ir.Value, dtype: dt.DataType | str) -> ir.Value:
+    """``value`` cast to ``dtype`` in the SQL itself, even where Ibis takes it to be of that type already.
+
+    Ibis leaves out a cast to the type it infers, and it infers ``int64`` for the sum of ``int64`` values,
+    where DuckDB gives ``HUGEINT`` (128 bits) and PostgreSQL ``NUMERIC``. A table made from such a sum kept
+    the engine's wider type: after a statement day every amount column of ``statements`` was ``HUGEINT``
+    (and so every table made from it, day after day), and the postings' ``amount`` and the collection
+    facts' balances were ``HUGEINT`` on every day, each fetched through Arrow's ``decimal128``
+    (docs/PERFORMANCE.md, "The sums written as ``int64``")."""
+    target = dt.dtype(dtype)
+    if value.type() != target:
+        return value.cast(target)
+    cast: ir.Value = ops.Cast(value, to=target).to_expr()
+    return cast
 
 
 def round_half_up(units: ir.IntegerValue, scale: int) -> ir.IntegerValue:
