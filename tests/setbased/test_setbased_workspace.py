@@ -68,3 +68,22 @@ def test_duckdb_puts_the_setting_back_when_the_statement_fails() -> None:
     with pytest.raises(Exception, match="no_such_table"):
         db.create("broken", f"SELECT * FROM {table_name('no_such_table')}", joins_as_written=True)
     assert _setting(db) == ""
+
+
+def test_postgres_runs_the_workspaces_statements_without_jit(postgres: BaseBackend) -> None:
+    """PostgreSQL's JIT compiled the collection's decision for over a minute: every statement and fetch of
+    the workspace runs with ``jit`` off, in a transaction of its own, and the connection's own setting is
+    left as it was."""
+    con = postgres.con
+    with con.cursor() as cursor:
+        cursor.execute("SET jit = on")
+    db = workspace(postgres)
+    setting = pa.schema([("jit", pa.string())])
+    assert db.fetch("SELECT current_setting('jit') AS jit", setting)["jit"].to_pylist() == ["off"]
+    db.create("jit_seen", "SELECT current_setting('jit') AS jit")
+    assert db.fetch(f"SELECT jit FROM {table_name('jit_seen')}", setting)["jit"].to_pylist() == ["off"]
+    db.drop("jit_seen")
+    with con.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        row = cursor.fetchone()
+    assert row is not None and row[0] == "on"

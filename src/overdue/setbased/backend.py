@@ -224,6 +224,13 @@ def _postgres_type(kind: pa.DataType) -> str:
     return POSTGRES_TYPES[kind]
 
 
+NO_JIT = "SET LOCAL jit = off"
+"""Run first in each of the PostgreSQL workspace's transactions (each statement or fetch runs in one, also on
+an autocommit connection; ``SET LOCAL``: the connection's own setting is left as it was). PostgreSQL compiles a query's expressions with LLVM once its estimated cost passes
+``jit_above_cost``; the collection's decision, with a strategy's conditions as ``CASE`` expressions, took
+83 s to compile against 0.4 s to run at 100,000 accounts (docs/PERFORMANCE.md, "PostgreSQL without JIT")."""
+
+
 class PostgresWorkspace(Workspace):
     dialect = "postgres"
 
@@ -231,7 +238,8 @@ class PostgresWorkspace(Workspace):
         self.con = con
 
     def _run(self, *statements: str) -> None:
-        with self.con.cursor() as cursor:
+        with self.con.transaction(), self.con.cursor() as cursor:
+            cursor.execute(NO_JIT)
             for statement in statements:
                 cursor.execute(statement, prepare=False)
         self.con.commit()
@@ -269,10 +277,11 @@ class PostgresWorkspace(Workspace):
         self._run(f"DROP TABLE IF EXISTS {table_name(name)}")
 
     def fetch(self, sql: str, schema: pa.Schema) -> pa.Table:
-        with self.con.cursor() as cursor:
+        with self.con.transaction(), self.con.cursor() as cursor:
             # Never prepared: psycopg prepares a query run five times on a connection, and the tables here are
             # dropped and made again under the same names, with column types that may differ from one day's
             # query to the next (``cached plan must not change result type``).
+            cursor.execute(NO_JIT)
             cursor.execute(sql, prepare=False)
             names = [d.name for d in cursor.description]
             rows = cursor.fetchall()
