@@ -225,10 +225,11 @@ def _postgres_type(kind: pa.DataType) -> str:
 
 
 NO_JIT = "SET LOCAL jit = off"
-"""Run first in each of the PostgreSQL workspace's transactions (each statement or fetch runs in one, also on
-an autocommit connection; ``SET LOCAL``: the connection's own setting is left as it was). PostgreSQL compiles a query's expressions with LLVM once its estimated cost passes
-``jit_above_cost``; the collection's decision, with a strategy's conditions as ``CASE`` expressions, took
-83 s to compile against 0.4 s to run at 100,000 accounts (docs/PERFORMANCE.md, "PostgreSQL without JIT")."""
+"""Run first in each of the PostgreSQL workspace's transactions (each statement or fetch runs in one, also
+on an autocommit connection; ``SET LOCAL``: the connection's own setting is left as it was). PostgreSQL
+compiles a query's expressions with LLVM once its estimated cost passes ``jit_above_cost``; the
+collection's decision, with a strategy's conditions as ``CASE`` expressions, took 83 s to compile against
+0.4 s to run at 100,000 accounts (docs/PERFORMANCE.md, "PostgreSQL without JIT")."""
 
 
 class PostgresWorkspace(Workspace):
