@@ -279,10 +279,10 @@ class PostgresWorkspace(Workspace):
 
     def fetch(self, sql: str, schema: pa.Schema) -> pa.Table:
         with self.con.transaction(), self.con.cursor() as cursor:
+            cursor.execute(NO_JIT)
             # Never prepared: psycopg prepares a query run five times on a connection, and the tables here are
             # dropped and made again under the same names, with column types that may differ from one day's
             # query to the next (``cached plan must not change result type``).
-            cursor.execute(NO_JIT)
             cursor.execute(sql, prepare=False)
             names = [d.name for d in cursor.description]
             rows = cursor.fetchall()
