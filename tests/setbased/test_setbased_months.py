@@ -37,6 +37,7 @@ from overdue.setbased import (
 )
 from overdue.setbased.backend import table_name, workspace
 from overdue.setbased.encode import ENGINE
+from overdue.setbased.steps import int_sum
 from overdue.setbased.steps import round_half_up as round_expr
 
 START = date(2026, 1, 3)
@@ -149,6 +150,41 @@ def test_the_tables_keep_the_engines_types_through_a_statement_day(backend: Base
             got = {c: row[0][f"t{i}"].lower() for i, c in enumerate(schema.names)}
             wrong = {c: got[c] for c in schema.names if got[c] not in TYPE_NAMES[schema.field(c).type]}
             assert not wrong, f"{name} on {on}: {wrong}"
+
+
+def test_a_sum_of_amounts_is_an_int64_on_every_backend(backend: BaseBackend) -> None:
+    """``int_sum`` writes the sum as ``int64`` in the engine itself (a plain ``sum`` of ``int64`` is
+    ``HUGEINT`` on DuckDB and ``NUMERIC`` on PostgreSQL, and so is every expression reading it), exact
+    past a double's 53 bits, with or without a filter."""
+    db = workspace(backend)
+    big = 2**61
+    db.load(
+        "summed",
+        pa.table(
+            {
+                "k": pa.array([1, 1, 1, 2], pa.int64()),
+                "v": pa.array([big, big, 1, 5], pa.int64()),
+                "flag": [True, True, False, True],
+            }
+        ),
+    )
+    table = ibis.table({"k": "int64", "v": "int64", "flag": "boolean"}, name=table_name("summed"))
+    sums = table.group_by("k").aggregate(total=int_sum(table.v), flagged=int_sum(table.v, where=table.flag))
+    typeof = "pg_typeof({})::text" if db.dialect == "postgres" else "typeof({})"
+    sql = (
+        f"SELECT k, total, flagged, {typeof.format('total')} AS total_type, "
+        f"{typeof.format('flagged')} AS flagged_type FROM ({ibis.to_sql(sums, dialect=db.dialect)}) AS s"
+    )
+    schema = pa.schema(
+        [(n, pa.int64()) for n in ("k", "total", "flagged")]
+        + [(n, pa.string()) for n in ("total_type", "flagged_type")]
+    )
+    got = db.fetch(sql, schema).sort_by("k").to_pylist()
+    db.drop("summed")
+    assert [(r["k"], r["total"], r["flagged"]) for r in got] == [(1, 2 * big + 1, 2 * big), (2, 5, 5)]
+    assert {r["total_type"].lower() for r in got} | {r["flagged_type"].lower() for r in got} <= TYPE_NAMES[
+        pa.int64()
+    ]
 
 
 def test_rounding_is_the_domains_half_up_on_every_backend(backend: BaseBackend) -> None:

@@ -58,7 +58,7 @@ from overdue.setbased.limits import (
     owed_principal,
 )
 from overdue.setbased.params import Unsupported
-from overdue.setbased.steps import left_join
+from overdue.setbased.steps import int_sum, left_join
 
 FEATURE_COLUMNS = pa.schema(
     [
@@ -122,7 +122,7 @@ def features(
     t = t.join(facts.select("account_key", "credit_limit"), "account_key")
     t = left_join(t, owed_principal(statements, unbilled, periods))
     charges = statements.group_by("account_key").aggregate(
-        charges=(statements.interest + statements.overdue_interest + statements.fees).sum()
+        charges=int_sum(statements.interest + statements.overdue_interest + statements.fees)
     )
     t = left_join(t, charges)
     t = t.mutate(principal=t.principal_owed.fill_null(0), charges=t.charges.fill_null(0))

@@ -47,7 +47,7 @@ from overdue.risk.review import ReviewParameters
 from overdue.setbased.collect_act import MESSAGES
 from overdue.setbased.encode import ACTIVE, CLOSED, CODE, DAY, FROZEN, WRITTEN_OFF
 from overdue.setbased.params import decimal_places, to_units
-from overdue.setbased.steps import Today, left_join, principal
+from overdue.setbased.steps import Today, int_sum, left_join, principal
 
 LIMIT_CHANGE_COLUMNS: tuple[tuple[str, pa.DataType, str], ...] = (
     ("account_key", pa.int64(), "the account"),
@@ -157,7 +157,7 @@ def owed_principal(statements: ir.Table, unbilled: ir.Table, periods: ir.Table) 
     p = periods.filter(~periods.billed)
     p = p.select("account_key", owed=p.principal.cast("int64"))
     rows = ibis.union(s, u, p, distinct=False)
-    sums: ir.Table = rows.group_by("account_key").aggregate(principal_owed=rows.owed.sum())
+    sums: ir.Table = rows.group_by("account_key").aggregate(principal_owed=int_sum(rows.owed))
     return sums
 
 
@@ -377,7 +377,7 @@ def cycle_facts(cyc: ir.Table, p: ReviewParameters) -> ir.Table:
     w = w.mutate(r=ibis.dense_rank().over(group_by=w.account_key, order_by=w.cycle_limit))
     sums = w.group_by("account_key").aggregate(
         limits=(w.r.max() + 1).cast("int64"),
-        **{f"s{k}": w.amount.sum(where=w.r == k) for k in range(3)},
+        **{f"s{k}": int_sum(w.amount, where=w.r == k) for k in range(3)},
         **{f"l{k}": w.cycle_limit.max(where=w.r == k) for k in range(3)},
     )
     scale = max(decimal_places(p.healthy_utilisation_min), decimal_places(p.healthy_utilisation_max))

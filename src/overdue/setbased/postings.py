@@ -15,7 +15,7 @@ import ibis.expr.types as ir  # type: ignore[import-untyped]
 from overdue.domain.ledger import WRITTEN_OFF, LedgerAccount
 from overdue.setbased import encode
 from overdue.setbased.encode import CODE, DAY, ledger_code
-from overdue.setbased.steps import Today, left_join, principal
+from overdue.setbased.steps import Today, int_sum, left_join, principal
 
 
 def _code(value: int | ir.IntegerValue) -> ir.IntegerValue:
@@ -75,14 +75,14 @@ def write_off(
     keys = gone.select("account_key")
     s = accrued.join(keys, "account_key")
     statement_sum = s.group_by("account_key").aggregate(
-        statement_principal=principal(s).sum(),
-        statement_interest=(s.interest + s.overdue_interest).sum(),
-        statement_fees=s.fees.sum(),
+        statement_principal=int_sum(principal(s)),
+        statement_interest=int_sum(s.interest + s.overdue_interest),
+        statement_fees=int_sum(s.fees),
     )
     u = unbilled.join(keys, "account_key")
-    unbilled_sum = u.group_by("account_key").aggregate(unbilled_principal=u.principal.sum())
+    unbilled_sum = u.group_by("account_key").aggregate(unbilled_principal=int_sum(u.principal))
     p = periods.join(keys, "account_key")
-    plan_sum = p.group_by("account_key").aggregate(plan_principal=p.principal.sum(where=~p.billed))
+    plan_sum = p.group_by("account_key").aggregate(plan_principal=int_sum(p.principal, where=~p.billed))
     t = left_join(left_join(left_join(gone, statement_sum), unbilled_sum), plan_sum)
     t = t.mutate(
         written_principal=t.statement_principal.fill_null(0)

@@ -52,7 +52,16 @@ from overdue.setbased.encode import (
     ledger_code,
 )
 from overdue.setbased.postings import posting_rows
-from overdue.setbased.steps import COMPONENTS, Today, left_join, outstanding, principal, runs_on
+from overdue.setbased.steps import (
+    COMPONENTS,
+    Today,
+    int_sum,
+    left_join,
+    outstanding,
+    principal,
+    runs_on,
+    written_as,
+)
 
 NONE, INTEREST, COMPLETED, BROKEN, SETTLED, LAPSED = range(6)
 """The review's event per account: nothing, plan interest posted, plan completed, plan broken, settlement
@@ -90,23 +99,26 @@ def review(
     order = ibis.window(group_by=p.account_key, order_by=p.number)
     p = p.mutate(
         amount=p.principal + p.interest,
-        upto=(p.principal + p.interest)
-        .sum()
-        .over(ibis.cumulative_window(group_by=p.account_key, order_by=p.number)),
+        upto=written_as(
+            (p.principal + p.interest)
+            .sum()
+            .over(ibis.cumulative_window(group_by=p.account_key, order_by=p.number)),
+            "int64",
+        ),
         prev_number=p.number.lag().over(order),
         prev_due=p.due_date.lag().over(order),
     )
     unpaid = (p.paid < p.upto) & (p.paid >= p.upto - p.amount)
     starts = (p.prev_number >= 1) & (p.prev_due == day.on)
     schedule = p.group_by("account_key").aggregate(
-        total=p.amount.sum(),
+        total=int_sum(p.amount),
         last_due=p.due_date.max(),
         unpaid_due=p.due_date.max(where=unpaid),
         starting_number=p.number.max(where=starts),
         starting_interest=p.interest.max(where=starts),
     )
     s = statements.join(keys, statements.account_key == keys.active_key)
-    owed = s.group_by("account_key").aggregate(owed_statements=outstanding(s).sum(), open_rows=s.count())
+    owed = s.group_by("account_key").aggregate(owed_statements=int_sum(outstanding(s)), open_rows=s.count())
     old = settled.join(keys, settled.account_key == keys.active_key)
     u = unbilled.join(keys, unbilled.account_key == keys.active_key)
     q = periods.filter(~periods.billed)
@@ -115,12 +127,12 @@ def review(
     t = left_join(t, owed)
     t = left_join(t, _count(old, "settled_rows"))
     t = left_join(
-        t, u.group_by("account_key").aggregate(unbilled_rows=u.count(), owed_unbilled=u.principal.sum())
+        t, u.group_by("account_key").aggregate(unbilled_rows=u.count(), owed_unbilled=int_sum(u.principal))
     )
     t = left_join(
         t,
         q.group_by("account_key").aggregate(
-            period_rows=q.count(), owed_periods=q.principal.cast("int64").sum()
+            period_rows=q.count(), owed_periods=int_sum(q.principal.cast("int64"))
         ),
     )
     owed_total = t.owed_statements.fill_null(0) + t.owed_unbilled.fill_null(0) + t.owed_periods.fill_null(0)
@@ -195,11 +207,11 @@ def placed_asides(set_asides: ir.Table, reviewed: ir.Table, rows: ir.Table) -> i
     )
     x = x.mutate(placed=ibis.ifelse(x.found, x.statement_date, oldest_open.fill_null(x.latest)))
     summed: ir.Table = x.group_by(["account_key", x.placed.name("statement_date")]).aggregate(
-        aside_interest=x.interest.sum(),
-        aside_overdue_interest=x.overdue_interest.sum(),
-        aside_fees=x.fees.sum(),
-        aside_late_charges=x.late_charges.sum(),
-        aside_minimum=x.minimum.sum(),
+        aside_interest=int_sum(x.interest),
+        aside_overdue_interest=int_sum(x.overdue_interest),
+        aside_fees=int_sum(x.fees),
+        aside_late_charges=int_sum(x.late_charges),
+        aside_minimum=int_sum(x.minimum),
     )
     return summed
 
@@ -356,7 +368,7 @@ def postings(pool: ir.Table, reviewed: ir.Table, day: Today) -> list[ir.Table]:
     # principal of the installment periods not billed yet
     s = pool.filter(pool.event == SETTLED)
     owed = s.group_by("account_key").aggregate(
-        s_principal=s.was_principal.sum(), s_interest=s.was_interest.sum(), s_fees=s.was_fees.sum()
+        s_principal=int_sum(s.was_principal), s_interest=int_sum(s.was_interest), s_fees=int_sum(s.was_fees)
     )
     paid = left_join(
         reviewed.filter(reviewed.event == SETTLED).select("account_key", "waived_elsewhere"), owed
@@ -370,9 +382,9 @@ def postings(pool: ir.Table, reviewed: ir.Table, day: Today) -> list[ir.Table]:
     # the reversed waiver of a broken plan: everything set aside (put back on the statements)
     a = pool.filter(pool.restored)
     back = a.group_by("account_key").aggregate(
-        w_principal=(a.aside_fees * 0).sum(),
-        w_interest=(a.aside_interest + a.aside_overdue_interest).sum(),
-        w_fees=a.aside_fees.sum(),
+        w_principal=int_sum(a.aside_fees * 0),
+        w_interest=int_sum(a.aside_interest + a.aside_overdue_interest),
+        w_fees=int_sum(a.aside_fees),
     )
     r = reviewed.select("account_key", "arrangement_id", "written_off")
     no_date = ibis.null(DAY)

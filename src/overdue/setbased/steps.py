@@ -103,6 +103,14 @@ def written_as(value: ir.Value, dtype: dt.DataType | str) -> ir.Value:
     return cast
 
 
+def int_sum(value: ir.IntegerValue, where: ir.BooleanValue | None = None) -> ir.IntegerValue:
+    """The sum of ``value`` (an ``int64`` amount: fen), over the rows ``where`` holds, written as ``int64``
+    (:func:`written_as`): DuckDB would carry it on as ``HUGEINT`` and PostgreSQL as ``NUMERIC`` into every
+    expression that reads it. A sum past ``int64`` is an error on both engines, not a wrap."""
+    summed: ir.IntegerValue = written_as(value.sum(where=where), "int64")
+    return summed
+
+
 def round_half_up(units: ir.IntegerValue, scale: int) -> ir.IntegerValue:
     """``units`` of 10^-scale fen rounded half away from zero to whole fen, exactly (no float).
 
@@ -245,7 +253,7 @@ def closed_lines_owing(accounts: ir.Table, unbilled: ir.Table, periods: ir.Table
     rows = ibis.union(
         u.select("account_key", owed=u.principal), p.select("account_key", owed=p.principal.cast("int64"))
     )
-    owing: ir.Table = rows.group_by("account_key").aggregate(owed_elsewhere=rows.owed.sum())
+    owing: ir.Table = rows.group_by("account_key").aggregate(owed_elsewhere=int_sum(rows.owed))
     return owing
 
 
@@ -287,8 +295,8 @@ def age(
     flagged = a.filter(a.delinquent | (a.overdue_interest != 0) | a.account_closed)
     per_account = flagged.group_by("account_key").aggregate(
         oldest_due=flagged.due_date.min(where=flagged.delinquent),
-        unpaid_overdue_interest=flagged.overdue_interest.sum(),
-        closed_owed=outstanding(flagged).sum(where=flagged.account_closed),
+        unpaid_overdue_interest=int_sum(flagged.overdue_interest),
+        closed_owed=int_sum(outstanding(flagged), where=flagged.account_closed),
     )
     t = left_join(accounts.mutate(runs=runs_on(accounts, day)), per_account)
     owed = t.closed_owed.fill_null(0)
@@ -465,7 +473,7 @@ def new_statements(
             ),
         ),
     )
-    sums = rows.group_by("account_key").aggregate(**{name: rows[name].sum() for name in parts})
+    sums = rows.group_by("account_key").aggregate(**{name: int_sum(rows[name]) for name in parts})
     t = with_bills(sums, aged)
     t = t.filter(t.bills)
     f = {name: t[name].fill_null(0) for name in parts}
@@ -505,7 +513,7 @@ def installment_fees_billed(periods: ir.Table, aged: ir.Table, day: Today) -> ir
     their own for the postings to read them (they go into ``statements_next`` directly): an account billing
     a fee has a statement, since the fee is part of its amount and no component is negative."""
     p = periods.filter(due_periods(periods, day) & (periods.fee != 0))
-    fees = with_bills(p.group_by("account_key").aggregate(installment_fee=p.fee.sum().cast("int64")), aged)
+    fees = with_bills(p.group_by("account_key").aggregate(installment_fee=int_sum(p.fee)), aged)
     billed: ir.Table = fees.filter(fees.bills & (fees.installment_fee > 0)).drop("bills")
     return billed
 
