@@ -5,7 +5,8 @@
 
 1. **The store** (not timed): the demo's simulated portfolio (:func:`overdue.sim.demo.run_demo`, no report)
    of ``--accounts`` accounts over ``--months`` months, written into ``--db`` (default: a SQLite file in a
-   temporary folder; a PostgreSQL database is emptied first). Every account is then at the demo's last date.
+   temporary folder; a PostgreSQL database is emptied first, and refused once an earlier run has written to
+   its audit log, which is append-only: give a new database). Every account is then at the demo's last date.
 2. With ``--reference``, a copy of it (SQLite: the file; PostgreSQL: ``CREATE DATABASE … TEMPLATE``).
 3. **Timed**: :func:`overdue.setbased.store_run.run_on_store` for the next ``--days`` dates, in process, as
    ``overdue eod --engine E --store`` runs them: ``read_seconds`` (the store read in bulk and loaded into the

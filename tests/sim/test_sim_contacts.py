@@ -18,6 +18,7 @@ from overdue.services.collections import audit_contacts
 from overdue.sim import SimulationConfig, SimulationResult, simulate
 from overdue.sim.contacts import CONTACT_TYPES, contact_summary
 from overdue.sim.persist import persist, prepare
+from overdue.store import audit_trail
 from overdue.store.account_tables import accounts
 from overdue.store.collection_tables import collection_actions, contacts
 from overdue.strategy import parse_strategy
@@ -157,3 +158,17 @@ def test_fresh_deletes_simulated_contacts_but_refuses_to_delete_real_ones(engine
         assert (
             conn.execute(select(func.count()).select_from(contacts)).scalar_one() == len(result.contacts) + 1
         )
+
+
+def test_fresh_refuses_a_database_whose_audit_log_has_entries(engine: Engine) -> None:
+    """The audit log is append-only: ``--fresh`` says so and leaves the database as it was, instead of
+    failing on the log's trigger half-way."""
+    result = small_portfolio(accounts=20, months=1, seed=1)
+    prepare(engine, fresh=False)
+    persist(engine, result)
+    audit_trail.record(engine, "cli", "admin", "update", "eod", "2026-02-01")
+    with pytest.raises(OverdueError, match=r"audit log \(1 entry\) is append-only.*--db"):
+        prepare(engine, fresh=True)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(accounts)).scalar_one() == 20
+        assert audit_trail.verify(conn).ok

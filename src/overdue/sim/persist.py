@@ -61,6 +61,7 @@ from overdue.store.account_tables import (
     statements,
     unbilled_cycles,
 )
+from overdue.store.api_tables import audit_log
 from overdue.store.behaviour_tables import behaviour_scores
 from overdue.store.collection_tables import collection_actions, contacts
 from overdue.store.collections_repository import save_collection_state
@@ -86,7 +87,8 @@ class Records(Protocol):
 
 
 def prepare(engine: Engine, *, fresh: bool) -> None:
-    """Migrate the database; refuse one that has accounts unless ``fresh``, which empties every table.
+    """Migrate the database; refuse one that has accounts unless ``fresh``, which empties every table
+    (and refuses a database whose append-only audit log has entries: none can be deleted).
 
     Emptying deletes row by row (never ``TRUNCATE``), so the retention triggers see every compliance record:
     simulated ones go, and a database holding real contacts, holds or notices younger than five years is
@@ -102,6 +104,15 @@ def prepare(engine: Engine, *, fresh: bool) -> None:
                     "demo portfolio, or --db to pick another database"
                 )
             if fresh:
+                # The audit log is append-only (its triggers refuse any delete): a database whose log has
+                # entries (an end-of-day, the API or the console wrote them) cannot be emptied.
+                entries = conn.execute(select(func.count()).select_from(audit_log)).scalar_one()
+                if entries:
+                    raise OverdueError(
+                        f"--fresh cannot empty this database: its audit log ({entries} "
+                        f"{'entry' if entries == 1 else 'entries'}) is append-only, no entry can be deleted; "
+                        "use --db to pick another database for the demo"
+                    )
                 for table in reversed(metadata.sorted_tables):
                     conn.execute(table.delete())
     except DBAPIError as error:
