@@ -161,8 +161,8 @@ def test_fresh_deletes_simulated_contacts_but_refuses_to_delete_real_ones(engine
 
 
 def test_fresh_refuses_a_database_whose_audit_log_has_entries(engine: Engine) -> None:
-    """The audit log is append-only: ``--fresh`` says so and leaves the database as it was, instead of
-    failing on the log's trigger half-way."""
+    """The audit log is append-only: ``--fresh`` says so, before deleting anything, instead of raising the
+    database's own error from the log's trigger (with the SQL that failed)."""
     result = small_portfolio(accounts=20, months=1, seed=1)
     prepare(engine, fresh=False)
     persist(engine, result)
