@@ -17,15 +17,18 @@ next ids on SQLite, under the write lock) so that postings can name them without
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
+import pyarrow.csv as pacsv  # type: ignore[import-untyped]
 from sqlalchemy import Connection, Table, bindparam, func, select, text, update
 
 from overdue.domain import collections
@@ -99,8 +102,10 @@ def write_day(conn: Connection, day: DayOutputs, versions: list[int], engine: st
 
     engine: the set-based engine that ran the day, named in the audit row.
     """
-    ids: list[str] = day.after.accounts.sort_by("account_key")["account_id"].to_pylist()
-    changed = _write_accounts(conn, day, ids, versions)
+    # By account_key (dense from 0): each row's id is taken at its key.
+    id_array = day.after.accounts.sort_by("account_key")["account_id"].combine_chunks()
+    ids: list[str] = id_array.to_pylist()
+    changed = _write_accounts(conn, day, id_array, versions)
     _write_statements(conn, day, ids)
     _write_arrangements(conn, day, ids)
     _write_unbilled(conn, day, ids)
@@ -129,7 +134,7 @@ def write_day(conn: Connection, day: DayOutputs, versions: list[int], engine: st
         ["account_id", "month"],
     )
     transactions = _post(conn, day)
-    upsert_rows(conn, account_days, _day_rows(day, ids), ["account_id", "business_date"])
+    upsert_rows(conn, account_days, _day_rows(day, id_array), ["account_id", "business_date"])
     total = conn.execute(
         select(func.count()).select_from(accounts).where(accounts.c.opened_on <= day.on)
     ).scalar_one()
@@ -150,19 +155,19 @@ def write_day(conn: Connection, day: DayOutputs, versions: list[int], engine: st
 # --- the tables ---------------------------------------------------------------------------------------
 
 
-def _write_accounts(conn: Connection, day: DayOutputs, ids: Sequence[str], versions: list[int]) -> int:
+def _write_accounts(conn: Connection, day: DayOutputs, ids: pa.Array, versions: list[int]) -> int:
     columns = ["account_key", *ACCOUNT_FIELDS]
-    changed = new_rows(day.after.accounts.select(columns), day.before.accounts.select(columns)).to_pylist()
-    rows = [
-        {
-            "id": ids[r["account_key"]],
-            "version": versions[r["account_key"]],
-            **{f: r[f] for f in ACCOUNT_FIELDS},
-        }
-        for r in changed
-    ]
-    if not rows:
+    changed = new_rows(day.after.accounts.select(columns), day.before.accounts.select(columns))
+    if changed.num_rows == 0:
         return 0
+    keys = changed["account_key"]
+    rows = pa.table(
+        {
+            "id": ids.take(keys),
+            "version": pa.array(versions, pa.int64()).take(keys),
+            **{f: changed[f] for f in ACCOUNT_FIELDS},
+        }
+    )
     if conn.dialect.name == "postgresql":
         stage_rows(conn, accounts, rows)
         sets = ", ".join(f"{f} = s.{f}" for f in ACCOUNT_FIELDS)
@@ -178,15 +183,17 @@ def _write_accounts(conn: Connection, day: DayOutputs, ids: Sequence[str], versi
             .where(accounts.c.id == bindparam("b_id"), accounts.c.version == bindparam("b_version"))
             .values(**{f: bindparam(f"b_{f}") for f in ACCOUNT_FIELDS}, version=accounts.c.version + 1)
         )
-        count = conn.execute(statement, [{f"b_{k}": v for k, v in r.items()} for r in rows]).rowcount
-    if count != len(rows):
+        count = conn.execute(
+            statement, [{f"b_{k}": v for k, v in r.items()} for r in rows.to_pylist()]
+        ).rowcount
+    if count != rows.num_rows:
         raise Conflict(
-            f"{len(rows) - count} account(s) changed in the store while the end-of-day of "
+            f"{rows.num_rows - count} account(s) changed in the store while the end-of-day of "
             f"{day.on.isoformat()} ran; nothing of that date was written: run it again"
         )
-    for r in changed:
-        versions[r["account_key"]] += 1
-    return len(rows)
+    for key in keys.to_pylist():
+        versions[key] += 1
+    return int(rows.num_rows)
 
 
 def _carry(units: int, scale: int) -> Decimal:
@@ -422,40 +429,34 @@ ORDER BY a.account_key
 (overdue principal: the delinquent statements', :meth:`AccountState.delinquent_statements`)."""
 
 
-def _day_rows(day: DayOutputs, ids: Sequence[str]) -> list[dict[str, Any]]:
+def _day_rows(day: DayOutputs, ids: pa.Array) -> pa.Table:
     """``account_days`` rows of the accounts that ran (their ``last_eod`` is the date and was not before)."""
     ran = new_rows(
         day.after.accounts.select(["account_key", "last_eod"]),
         day.before.accounts.select(["account_key", "last_eod"]),
-    )["account_key"].to_pylist()
-    if not ran:
-        return []
+    )["account_key"]
+    if len(ran) == 0:
+        return pa.table({})
     con = duckdb.connect()
     try:
         for name in ("accounts", "statements", "unbilled", "periods"):
             con.register(name, getattr(day.after, name))
         figures = con.sql(DAY_ROWS, params={"on": day.on, "grace": day.grace_days}).to_arrow_table()
-        rows = figures.to_pylist()
     finally:
         con.close()
-    keep = set(ran)
-    return [
+    figures = figures.filter(pc.is_in(figures["account_key"], value_set=ran.combine_chunks()))
+    keys = figures["account_key"]
+    amounts = ("principal", "overdue_principal", "interest", "fees", "total_due", "available_credit")
+    return pa.table(
         {
-            "account_id": ids[r["account_key"]],
-            "business_date": day.on,
-            "status": r["status"],
-            "days_past_due": r["days_past_due"],
-            "bucket": r["bucket"],
-            "principal_fen": int(r["principal"]),
-            "overdue_principal_fen": int(r["overdue_principal"]),
-            "interest_fen": int(r["interest"]),
-            "fees_fen": int(r["fees"]),
-            "total_due_fen": int(r["total_due"]),
-            "available_credit_fen": int(r["available_credit"]),
+            "account_id": ids.take(keys),
+            "business_date": pa.repeat(pa.scalar(day.on, pa.date32()), figures.num_rows),
+            "status": figures["status"],
+            "days_past_due": figures["days_past_due"],
+            "bucket": figures["bucket"],
+            **{f"{name}_fen": pc.cast(figures[name], pa.int64()) for name in amounts},
         }
-        for r in rows
-        if r["account_key"] in keep
-    ]
+    )
 
 
 # --- bulk statements ----------------------------------------------------------------------------------
@@ -465,10 +466,46 @@ def stage_name(table: Table) -> str:
     return f"stage_{table.name}"
 
 
-def stage_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> list[str]:
+Rows: TypeAlias = Sequence[dict[str, Any]] | pa.Table
+"""Rows to write: dicts by column, or an Arrow table whose columns are named as the store's (copied to
+PostgreSQL as CSV by Arrow's writer, not a Python value at a time)."""
+
+
+def _count(rows: Rows) -> int:
+    return rows.num_rows if isinstance(rows, pa.Table) else len(rows)
+
+
+def _dicts(rows: Rows) -> list[dict[str, Any]]:
+    return rows.to_pylist() if isinstance(rows, pa.Table) else list(rows)
+
+
+def _copy_in(conn: Connection, name: str, rows: Rows) -> list[str]:
+    """PostgreSQL: ``rows`` into table ``name`` by ``COPY … FROM STDIN``; returns the columns. An Arrow table
+    goes in as CSV written by Arrow (strings quoted, nulls left empty: what PostgreSQL's CSV reads as null
+    and empty text apart); dicts a row at a time."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    if isinstance(rows, pa.Table):
+        columns = rows.column_names
+        text_out = io.BytesIO()
+        pacsv.write_csv(rows, text_out, write_options=pacsv.WriteOptions(include_header=False))
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as copy,
+        ):
+            copy.write(text_out.getvalue())
+        return list(columns)
+    columns = list(rows[0])
+    with raw.cursor() as cursor, cursor.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(tuple(row[c] for c in columns))
+    return columns
+
+
+def stage_rows(conn: Connection, table: Table, rows: Rows) -> list[str]:
     """PostgreSQL: ``rows`` copied (``COPY … FROM STDIN``) into a temporary table shaped like ``table``'s
     columns that ``rows`` name, dropped at commit; returns the columns."""
-    columns = list(rows[0])
+    columns = rows.column_names if isinstance(rows, pa.Table) else list(rows[0])
     name = stage_name(table)
     conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
     conn.execute(
@@ -477,36 +514,26 @@ def stage_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -
             f"SELECT {', '.join(columns)} FROM {table.name} WITH NO DATA"
         )
     )
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    with raw.cursor() as cursor, cursor.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(tuple(row[c] for c in columns))
-    return columns
+    return _copy_in(conn, name, rows)
 
 
-def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+def insert_rows(conn: Connection, table: Table, rows: Rows) -> None:
     """Insert ``rows``: ``COPY`` on PostgreSQL, ``executemany`` elsewhere."""
-    if not rows:
+    if not _count(rows):
         return
     if conn.dialect.name != "postgresql":
-        conn.execute(table.insert(), list(rows))
+        conn.execute(table.insert(), _dicts(rows))
         return
-    columns = list(rows[0])
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(tuple(row[c] for c in columns))
+    _copy_in(conn, table.name, rows)
 
 
-def upsert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> None:
+def upsert_rows(conn: Connection, table: Table, rows: Rows, keys: Sequence[str]) -> None:
     """Insert ``rows``, updating those whose ``keys`` exist: on PostgreSQL staged by ``COPY`` and merged with
     one ``INSERT … ON CONFLICT``; elsewhere :func:`overdue.store.repository.upsert` (``executemany``)."""
-    if not rows:
+    if not _count(rows):
         return
     if conn.dialect.name != "postgresql":
-        repository.upsert(conn, table, rows, keys)
+        repository.upsert(conn, table, _dicts(rows), keys)
         return
     columns = stage_rows(conn, table, rows)
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in keys)
