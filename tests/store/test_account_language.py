@@ -38,7 +38,7 @@ def test_existing_accounts_become_zh_cn(engine: Engine) -> None:
     assert current_revision(engine) == BEFORE
     assert "language" not in {c["name"] for c in inspect(engine).get_columns("accounts")}
 
-    assert upgrade(engine) == AFTER
+    assert upgrade(engine, AFTER) == AFTER
     assert _languages(engine) == {"A1": "zh-CN", "A2": "zh-CN"}
     with engine.connect() as conn:
         assert repository.load_account(conn, "A1")[0].language == "zh-CN"

@@ -31,6 +31,12 @@ ACCOUNT_STATUSES = ("active", "frozen", "closed", "written_off")
 BUREAU_STATUSES = ("N", "1", "2", "3", "4", "5", "6", "7", "C", "G", "B")
 PLAN_ORIGINS = ("statement", "purchase")
 
+UPDATED_DAILY_FILLFACTOR = 50
+"""PostgreSQL: how full (%) a page of ``accounts`` and ``statements`` is filled on insert. Every end-of-day
+updates every account's row and each owing statement's; with room left on its page the new version goes
+there and no index is touched (a *HOT* update), and the old one is pruned in place on a later visit, so the
+table does not grow with the days. Measured in docs/PERFORMANCE.md (a PostgreSQL store)."""
+
 
 def _fen(name: str) -> tuple[Column[int], CheckConstraint]:
     """A non-negative amount in fen and the table check that keeps it so (spread it into the table)."""
@@ -60,6 +66,7 @@ accounts = Table(
     CheckConstraint("days_past_due >= 0", name="dpd_not_negative"),
     CheckConstraint(in_list("status", ACCOUNT_STATUSES), name="status"),
     CheckConstraint(in_list("language", LANGUAGES), name="language"),
+    postgresql_with={"fillfactor": UPDATED_DAILY_FILLFACTOR},
 )
 """One row per credit line; ``version`` guards against two writers saving the same account."""
 
@@ -95,6 +102,7 @@ statements = Table(
     Column("original_due_date", Date, nullable=True),
     UniqueConstraint("account_id", "statement_date", name="uq_statements_account_date"),
     CheckConstraint("due_date > statement_date", name="due_after_statement"),
+    postgresql_with={"fillfactor": UPDATED_DAILY_FILLFACTOR},
 )
 
 installment_plans = Table(
