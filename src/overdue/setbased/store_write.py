@@ -32,7 +32,6 @@ import pyarrow.csv as pacsv  # type: ignore[import-untyped]
 from sqlalchemy import Connection, Table, bindparam, func, select, text, update
 
 from overdue.domain import collections
-from overdue.domain.billing import statement_id
 from overdue.domain.errors import Conflict
 from overdue.domain.relief_state import ACTIVE, BROKEN, PLAN
 from overdue.setbased.convert import transactions_from_postings
@@ -106,9 +105,9 @@ def write_day(conn: Connection, day: DayOutputs, versions: list[int], engine: st
     id_array = day.after.accounts.sort_by("account_key")["account_id"].combine_chunks()
     ids: list[str] = id_array.to_pylist()
     changed = _write_accounts(conn, day, id_array, versions)
-    _write_statements(conn, day, ids)
+    _write_statements(conn, day, id_array)
     _write_arrangements(conn, day, ids)
-    _write_unbilled(conn, day, ids)
+    _write_unbilled(conn, day, id_array)
     _write_periods(conn, day, ids)
     upsert_rows(
         conn,
@@ -196,12 +195,14 @@ def _write_accounts(conn: Connection, day: DayOutputs, ids: pa.Array, versions: 
     return int(rows.num_rows)
 
 
-def _carry(units: int, scale: int) -> Decimal:
-    return Decimal(units).scaleb(-scale)
+def _carries(units: pa.ChunkedArray, scale: int) -> pa.ChunkedArray:
+    """Carry units (``int64``, ``10 ** -scale`` fen each) as exact decimals in fen: each unit multiplied by
+    the decimal ``10 ** -scale`` (a product's scale is the sum of its factors', so nothing is rounded)."""
+    step = pa.scalar(Decimal(1).scaleb(-scale), pa.decimal128(scale + 1, scale))
+    return pc.multiply(pc.cast(units, pa.decimal128(19, 0)), step)
 
 
-def _write_statements(conn: Connection, day: DayOutputs, ids: Sequence[str]) -> None:
-    scale = day.after.carry_scale
+def _write_statements(conn: Connection, day: DayOutputs, ids: pa.Array) -> None:
     names = {
         "amount": "amount_fen",
         "minimum": "minimum_fen",
@@ -214,22 +215,26 @@ def _write_statements(conn: Connection, day: DayOutputs, ids: Sequence[str]) -> 
         "paid": "paid_fen",
         "late_charges": "late_charges_fen",
     }
-    rows = []
-    for r in new_rows(day.after.statements, day.before.statements).to_pylist():
-        account_id = ids[r["account_key"]]
-        rows.append(
-            {
-                "id": statement_id(account_id, r["statement_date"]),
-                "account_id": account_id,
-                "statement_date": r["statement_date"],
-                "due_date": r["due_date"],
-                **{column: r[name] for name, column in names.items()},
-                "interest_carry": _carry(r["interest_carry"], scale),
-                "installed": r["installed"],
-                "closed_on": r["closed_on"],
-                "original_due_date": r["original_due_date"],
-            }
-        )
+    changed = new_rows(day.after.statements, day.before.statements)
+    if changed.num_rows == 0:
+        return
+    account_ids = ids.take(changed["account_key"])
+    rows = pa.table(
+        {
+            # statement_id(account_id, statement_date): the date cast to text is its ISO form
+            "id": pc.binary_join_element_wise(
+                account_ids, pc.cast(changed["statement_date"], pa.string()), "/"
+            ),
+            "account_id": account_ids,
+            "statement_date": changed["statement_date"],
+            "due_date": changed["due_date"],
+            **{column: changed[name] for name, column in names.items()},
+            "interest_carry": _carries(changed["interest_carry"], day.after.carry_scale),
+            "installed": changed["installed"],
+            "closed_on": changed["closed_on"],
+            "original_due_date": changed["original_due_date"],
+        }
+    )
     upsert_rows(conn, statements_table, rows, ["id"])
 
 
@@ -265,28 +270,25 @@ def _write_arrangements(conn: Connection, day: DayOutputs, ids: Sequence[str]) -
             collections_repository.save_collection_state(conn, collections.plan_broken(cs), agency, placed_on)
 
 
-def _write_unbilled(conn: Connection, day: DayOutputs, ids: Sequence[str]) -> None:
+def _write_unbilled(conn: Connection, day: DayOutputs, ids: pa.Array) -> None:
     keys = ["account_key", "statement_date"]
-    gone = new_rows(day.before.unbilled.select(keys), day.after.unbilled.select(keys)).to_pylist()
-    if gone:
-        conn.execute(
-            unbilled_cycles.delete().where(
-                unbilled_cycles.c.account_id == bindparam("b_account"),
-                unbilled_cycles.c.statement_date == bindparam("b_date"),
-            ),
-            [{"b_account": ids[r["account_key"]], "b_date": r["statement_date"]} for r in gone],
-        )
+    gone = new_rows(day.before.unbilled.select(keys), day.after.unbilled.select(keys))
+    delete_rows(
+        conn,
+        unbilled_cycles,
+        pa.table({"account_id": ids.take(gone["account_key"]), "statement_date": gone["statement_date"]}),
+    )
+    billed = new_rows(day.after.unbilled, day.before.unbilled)
     upsert_rows(
         conn,
         unbilled_cycles,
-        [
+        pa.table(
             {
-                "account_id": ids[r["account_key"]],
-                "statement_date": r["statement_date"],
-                "principal_fen": r["principal"],
+                "account_id": ids.take(billed["account_key"]),
+                "statement_date": billed["statement_date"],
+                "principal_fen": billed["principal"],
             }
-            for r in new_rows(day.after.unbilled, day.before.unbilled).to_pylist()
-        ],
+        ),
         ["account_id", "statement_date"],
     )
 
@@ -545,3 +547,21 @@ def upsert_rows(conn: Connection, table: Table, rows: Rows, keys: Sequence[str])
             f"ON CONFLICT ({', '.join(keys)}) {conflict}"
         )
     )
+
+
+def delete_rows(conn: Connection, table: Table, rows: Rows) -> None:
+    """Delete the rows of ``table`` whose columns equal one of ``rows`` (all columns ``rows`` name): on
+    PostgreSQL staged by ``COPY`` and deleted by one ``DELETE … USING``; elsewhere ``executemany``."""
+    if not _count(rows):
+        return
+    if conn.dialect.name != "postgresql":
+        found = _dicts(rows)
+        columns = list(found[0])
+        conn.execute(
+            table.delete().where(*(table.c[c] == bindparam(f"b_{c}") for c in columns)),
+            [{f"b_{c}": row[c] for c in columns} for row in found],
+        )
+        return
+    columns = stage_rows(conn, table, rows)
+    match = " AND ".join(f"t.{c} = s.{c}" for c in columns)
+    conn.execute(text(f"DELETE FROM {table.name} t USING {stage_name(table)} s WHERE {match}"))
