@@ -32,9 +32,9 @@ import pyarrow.csv as pacsv  # type: ignore[import-untyped]
 from sqlalchemy import Connection, Table, bindparam, func, select, text, update
 
 from overdue.domain import collections
-from overdue.domain.errors import Conflict
+from overdue.domain.errors import Conflict, LedgerError
 from overdue.domain.relief_state import ACTIVE, BROKEN, PLAN
-from overdue.setbased.convert import transactions_from_postings
+from overdue.setbased.convert import KIND_ORDER
 from overdue.setbased.layout import PortfolioTables
 from overdue.store import audit_trail, collections_repository, compliance_repository, repository
 from overdue.store.account_tables import (
@@ -132,7 +132,7 @@ def write_day(conn: Connection, day: DayOutputs, versions: list[int], engine: st
         ],
         ["account_id", "month"],
     )
-    transactions = _post(conn, day)
+    transactions = _post(conn, day, id_array)
     upsert_rows(conn, account_days, _day_rows(day, id_array), ["account_id", "business_date"])
     total = conn.execute(
         select(func.count()).select_from(accounts).where(accounts.c.opened_on <= day.on)
@@ -341,54 +341,115 @@ def _write_periods(conn: Connection, day: DayOutputs, ids: Sequence[str]) -> Non
     )
 
 
-def _post(conn: Connection, day: DayOutputs) -> int:
-    """The day's postings as ledger transactions (each checked to sum to zero when built), in bulk."""
-    transactions = transactions_from_postings(day.postings, day.after.accounts)
-    if not transactions:
+GROUPED_POSTINGS = """
+SELECT p.*,
+       dense_rank() OVER (
+           ORDER BY p.account_key, k.kind_order, p.statement_date NULLS FIRST, p.kind
+       ) - 1 AS number
+FROM postings p JOIN kinds k ON k.kind = p.kind
+"""
+"""The day's postings, each with its transaction's ``number`` from 0: a transaction is the postings of one
+(account, kind, statement date), numbered in the order the reference returns them
+(:func:`overdue.setbased.convert.transactions_from_postings`)."""
+
+TRANSACTIONS = """
+SELECT number, account_key, kind, statement_date,
+       arg_min(business_date, posting_order) AS business_date, arg_min(memo, posting_order) AS memo,
+       CAST(sum(amount) AS BIGINT) AS total, count(*) FILTER (WHERE amount = 0) AS zeros
+FROM grouped GROUP BY ALL ORDER BY number
+"""
+
+
+def _post(conn: Connection, day: DayOutputs, ids: pa.Array) -> int:
+    """The day's postings as ledger transactions, in bulk: grouped in DuckDB, each checked to balance (no
+    zero posting, a sum of zero) as :class:`overdue.domain.ledger.Transaction` checks it, numbered from the
+    store's sequence."""
+    if day.postings.num_rows == 0:
         return 0
-    count = len(transactions)
+    kinds = pa.table(
+        {
+            "kind": [str(kind) for kind in KIND_ORDER],
+            "kind_order": pa.array(list(KIND_ORDER.values()), pa.int64()),
+        }
+    )
+    con = duckdb.connect()
+    try:
+        con.register("postings", day.postings)
+        con.register("kinds", kinds)
+        unknown = con.sql("SELECT DISTINCT kind FROM postings ANTI JOIN kinds USING (kind) ORDER BY kind")
+        if names := [str(kind) for (kind,) in unknown.fetchall()]:
+            raise LedgerError(
+                f"postings of a transaction kind the end-of-day does not make: {', '.join(names)}"
+            )
+        con.execute(f"CREATE TEMP TABLE grouped AS {GROUPED_POSTINGS}")
+        found = con.sql(TRANSACTIONS).to_arrow_table()
+        postings = con.sql(
+            "SELECT number, account_key, ledger_account, amount FROM grouped ORDER BY number, posting_order"
+        ).to_arrow_table()
+    finally:
+        con.close()
+    _check_balanced(found, ids)
+    count = found.num_rows
     if conn.dialect.name == "postgresql":
-        found = conn.execute(
+        drawn = conn.execute(
             text(
                 "SELECT nextval(pg_get_serial_sequence('ledger_transactions', 'id')) "
                 "FROM generate_series(1, :n)"
             ),
             {"n": count},
         ).scalars()
-        numbers = sorted(int(n) for n in found)
+        numbers = pa.array(sorted(int(n) for n in drawn), pa.int64())
     else:
-        last = conn.execute(select(func.coalesce(func.max(ledger_transactions.c.id), 0))).scalar_one()
-        numbers = list(range(int(last) + 1, int(last) + 1 + count))
+        last = int(conn.execute(select(func.coalesce(func.max(ledger_transactions.c.id), 0))).scalar_one())
+        numbers = pa.array(range(last + 1, last + 1 + count), pa.int64())
+    account_ids = ids.take(found["account_key"])
     insert_rows(
         conn,
         ledger_transactions,
-        [
+        pa.table(
             {
-                "id": number,
-                "account_id": t.account_id,
-                "business_date": t.business_date,
-                "kind": str(t.kind),
-                "statement_id": t.statement_id,
-                "memo": t.memo,
+                "id": numbers.take(found["number"]),
+                "account_id": account_ids,
+                "business_date": found["business_date"],
+                "kind": found["kind"],
+                # statement_id(account_id, statement_date); null where the date is (a write-off)
+                "statement_id": pc.binary_join_element_wise(
+                    account_ids, pc.cast(found["statement_date"], pa.string()), "/"
+                ),
+                "memo": found["memo"],
             }
-            for number, t in zip(numbers, transactions, strict=True)
-        ],
+        ),
     )
     insert_rows(
         conn,
         ledger_postings,
-        [
+        pa.table(
             {
-                "transaction_id": number,
-                "account_id": t.account_id,
-                "ledger_account": str(p.ledger_account),
-                "amount_fen": p.amount,
+                "transaction_id": numbers.take(postings["number"]),
+                "account_id": ids.take(postings["account_key"]),
+                "ledger_account": postings["ledger_account"],
+                "amount_fen": postings["amount"],
             }
-            for number, t in zip(numbers, transactions, strict=True)
-            for p in t.postings
-        ],
+        ),
     )
-    return count
+    return int(count)
+
+
+def _check_balanced(transactions: pa.Table, ids: pa.Array) -> None:
+    """Refuse the day (:class:`LedgerError`, nothing written) when a transaction has a zero posting or does
+    not sum to zero; the message names the first such, as the domain's check does."""
+    bad = transactions.filter(
+        pc.or_(pc.not_equal(transactions["total"], 0), pc.greater(transactions["zeros"], 0))
+    )
+    if bad.num_rows == 0:
+        return
+    first = bad.slice(0, 1).to_pylist()[0]
+    account_id = ids[first["account_key"]].as_py()
+    if first["zeros"]:
+        raise LedgerError(f"{first['kind']} transaction on {account_id} has a zero posting")
+    raise LedgerError(
+        f"{first['kind']} transaction on {account_id} does not balance: sums to {first['total']} fen"
+    )
 
 
 DAY_ROWS = """
