@@ -9,7 +9,8 @@ tables do not hold (settled ones before the latest: ``statement_history``) and t
 recorded (inserted; the unique (account, review date) key makes a second recording fail the date), the
 changes applied (``applied_on``, the limit set and the reasons), the accounts' ``credit_limit`` (their
 status goes with the day's account write), and each notice as a ``collection_actions`` row with its outbox
-message — what :func:`overdue.engine.limits.review_account` writes.
+message (in bulk: staged and merged on PostgreSQL) — what :func:`overdue.engine.limits.review_account`
+writes.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from sqlalchemy import Connection, and_, bindparam, insert, select, update
 from overdue.domain.errors import Conflict
 from overdue.setbased import layout, limits
 from overdue.setbased.store_io import fetch_rows, keys_of, loaded_statements
-from overdue.store import collections_repository as collections_store
+from overdue.setbased.store_write import insert_rows, record_actions
 from overdue.store.account_tables import accounts, bucket_history, statements
+from overdue.store.collection_tables import outbox
 from overdue.store.limit_tables import limit_changes
 
 
@@ -159,27 +161,45 @@ def write_review(
             )
         for key in changed:
             versions[key] += 1
+    _write_notices(conn, ids, notices, messages)
+
+
+def _write_notices(conn: Connection, ids: Sequence[str], notices: pa.Table, messages: pa.Table) -> None:
+    """The notices as ``collection_actions`` rows (those of an (account, date, treatment) already recorded
+    left out, as :func:`overdue.store.collections_repository.record_action` leaves them) and each new one's
+    outbox message, pending; in bulk."""
+    if notices.num_rows == 0:
+        return
+    actions = [
+        {
+            **{k: v for k, v in notice.items() if k != "account_key"},
+            "account_id": ids[notice["account_key"]],
+            "experiment": None,
+            "variant": None,
+            "refused_rule": None,
+        }
+        for notice in notices.to_pylist()
+    ]
+    action_ids = record_actions(conn, actions)
     bodies = {r["account_key"]: r for r in messages.to_pylist()}
-    for notice in notices.to_pylist():
-        account_id = ids[notice["account_key"]]
-        row = {k: v for k, v in notice.items() if k != "account_key"}
-        action_id = collections_store.record_action(
-            conn, {**row, "account_id": account_id, "experiment": None, "variant": None, "refused_rule": None}
-        )
+    queued = []
+    for notice, action in zip(notices.to_pylist(), actions, strict=True):
+        action_id = action_ids.get((action["account_id"], action["treatment"]))
         if action_id is None:
             continue
         message = bodies[notice["account_key"]]
-        collections_store.queue_message(
-            conn,
+        queued.append(
             {
                 "action_id": action_id,
-                "account_id": account_id,
+                "account_id": action["account_id"],
                 "channel": message["channel"],
                 "template": message["template"],
                 "locale": message["locale"],
                 "body": message["body"],
-            },
+                "status": "pending",
+            }
         )
+    insert_rows(conn, outbox, queued)
 
 
 def _change_row(row: dict[str, Any], ids: Sequence[str]) -> dict[str, Any]:

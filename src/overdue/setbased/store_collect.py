@@ -66,7 +66,14 @@ from overdue.setbased.collect_tables import ACTIONS, COLLECTIONS, CONTACTS, DONE
 from overdue.setbased.day import Portfolio
 from overdue.setbased.params import Unsupported
 from overdue.setbased.store_io import fetch_rows, keys_of
-from overdue.setbased.store_write import insert_rows, new_rows, stage_name, stage_rows, upsert_rows
+from overdue.setbased.store_write import (
+    insert_rows,
+    new_rows,
+    record_actions,
+    stage_name,
+    stage_rows,
+    upsert_rows,
+)
 from overdue.store import behaviour_repository
 from overdue.store.account_tables import accounts
 from overdue.store.behaviour_tables import behaviour_scores
@@ -454,7 +461,7 @@ def write_collections(
         }
         for r in actions
     ]
-    action_ids = _record_actions(conn, rows)
+    action_ids = record_actions(conn, rows)
     for r in actions:
         if (ids[r["account_key"]], r["treatment"]) not in action_ids:
             continue
@@ -520,32 +527,6 @@ def _linked(
                 }
             )
     return linked
-
-
-def _record_actions(conn: Connection, rows: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
-    """Insert the actions not yet recorded (one date's); (account id, treatment) → the new action's id."""
-    if not rows:
-        return {}
-    keys = ["account_id", "business_date", "treatment"]
-    if conn.dialect.name == "postgresql":
-        columns = stage_rows(conn, collection_actions, rows)
-        names = ", ".join(columns)
-        found = conn.execute(
-            text(
-                f"INSERT INTO {collection_actions.name} ({names}) SELECT {names} "
-                f"FROM {stage_name(collection_actions)} "
-                f"ON CONFLICT ({', '.join(keys)}) DO NOTHING RETURNING id, account_id, treatment"
-            )
-        ).all()
-    else:
-        a = collection_actions.c
-        statement = (
-            sqlite.insert(collection_actions)
-            .on_conflict_do_nothing(index_elements=keys)
-            .returning(a.id, a.account_id, a.treatment)
-        )
-        found = conn.execute(statement, rows).all()
-    return {(account_id, treatment): int(number) for number, account_id, treatment in found}
 
 
 def _write_records(

@@ -30,6 +30,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 import pyarrow.csv as pacsv  # type: ignore[import-untyped]
 from sqlalchemy import Connection, Table, bindparam, func, select, text, update
+from sqlalchemy.dialects import sqlite
 
 from overdue.domain import collections
 from overdue.domain.errors import Conflict, LedgerError
@@ -48,6 +49,7 @@ from overdue.store.account_tables import (
     unbilled_cycles,
 )
 from overdue.store.account_tables import statements as statements_table
+from overdue.store.collection_tables import collection_actions
 from overdue.store.relief_tables import relief_arrangements
 from overdue.store.schema import ledger_postings, ledger_transactions
 
@@ -608,6 +610,34 @@ def upsert_rows(conn: Connection, table: Table, rows: Rows, keys: Sequence[str])
             f"ON CONFLICT ({', '.join(keys)}) {conflict}"
         )
     )
+
+
+def record_actions(conn: Connection, rows: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
+    """Insert the ``collection_actions`` rows not yet recorded (one date's: (account, date, treatment) is the
+    table's unique key), in bulk; (account id, treatment) → each new action's id (the ones that existed are
+    left out, as :func:`overdue.store.collections_repository.record_action` answers None for them)."""
+    if not rows:
+        return {}
+    keys = ["account_id", "business_date", "treatment"]
+    if conn.dialect.name == "postgresql":
+        columns = stage_rows(conn, collection_actions, rows)
+        names = ", ".join(columns)
+        found = conn.execute(
+            text(
+                f"INSERT INTO {collection_actions.name} ({names}) SELECT {names} "
+                f"FROM {stage_name(collection_actions)} "
+                f"ON CONFLICT ({', '.join(keys)}) DO NOTHING RETURNING id, account_id, treatment"
+            )
+        ).all()
+    else:
+        a = collection_actions.c
+        statement = (
+            sqlite.insert(collection_actions)
+            .on_conflict_do_nothing(index_elements=keys)
+            .returning(a.id, a.account_id, a.treatment)
+        )
+        found = conn.execute(statement, rows).all()
+    return {(account_id, treatment): int(number) for number, account_id, treatment in found}
 
 
 def delete_rows(conn: Connection, table: Table, rows: Rows) -> None:
