@@ -24,7 +24,7 @@ from overdue.setbased.snapshots import read_state
 from overdue.setbased.store_io import business_date, read_store
 from overdue.store import repository
 from overdue.store.account_tables import accounts as accounts_table
-from overdue.store.account_tables import statements
+from overdue.store.account_tables import bureau_months, statements
 from overdue.store.relief_tables import relief_arrangements
 
 READ_ON = date(2026, 3, 14)
@@ -98,7 +98,17 @@ def _wide_carry(conn: Connection, account_id: str) -> None:
     )
 
 
-@pytest.mark.parametrize(("change", "refusal"), [(_wide_carry, "an interest carry beyond")])
+def _bureau_gap(conn: Connection, account_id: str) -> None:
+    conn.execute(bureau_months.insert().values(account_id=account_id, month="2025-10", status="N"))
+
+
+@pytest.mark.parametrize(
+    ("change", "refusal"),
+    [
+        (_wide_carry, "an interest carry beyond"),
+        (_bureau_gap, r"bureau months with gaps \(2025-10, 2026-01\)"),
+    ],
+)
 def test_refusals_are_found_by_query_as_the_conversion_refuses(
     sqlite_engine: Engine, change: Callable[[Connection, str], None], refusal: str
 ) -> None:
