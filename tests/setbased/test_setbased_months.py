@@ -35,7 +35,7 @@ from overdue.setbased import (
     tables_from_states,
     transactions_from_postings,
 )
-from overdue.setbased.backend import table_name, workspace
+from overdue.setbased.backend import ANSI_MODE, table_name, workspace
 from overdue.setbased.encode import ENGINE
 from overdue.setbased.steps import int_sum
 from overdue.setbased.steps import round_half_up as round_expr
@@ -185,6 +185,29 @@ def test_a_sum_of_amounts_is_an_int64_on_every_backend(backend: BaseBackend) -> 
     assert {r["total_type"].lower() for r in got} | {r["flagged_type"].lower() for r in got} <= TYPE_NAMES[
         pa.int64()
     ]
+
+
+OVERFLOW_ERRORS = {"duckdb": "out of range", "postgres": "out of range", "pyspark": "ARITHMETIC_OVERFLOW"}
+"""How each engine words a sum past ``int64``."""
+
+
+def test_a_sum_past_int64_stops_the_step_on_every_backend(backend: BaseBackend) -> None:
+    """``int_sum`` past ``int64`` is an error on every engine, not a wrap to a negative amount; on Spark even
+    where the session had ANSI mode off (the workspace turns it on)."""
+    if backend.name == "pyspark":
+        backend._session.conf.set(ANSI_MODE, "false")
+    db = workspace(backend)
+    db.load(
+        "summed", pa.table({"k": pa.array([1, 1], pa.int64()), "v": pa.array([2**62, 2**62], pa.int64())})
+    )
+    table = ibis.table({"k": "int64", "v": "int64"}, name=table_name("summed"))
+    sums = table.group_by("k").aggregate(total=int_sum(table.v))
+    with pytest.raises(Exception, match=OVERFLOW_ERRORS[backend.name]):
+        db.create("sums", ibis.to_sql(sums, dialect=db.dialect))
+    db.drop("summed")
+    db.drop("sums")
+    if backend.name == "pyspark":
+        assert backend._session.conf.get(ANSI_MODE) == "true"
 
 
 def test_rounding_is_the_domains_half_up_on_every_backend(backend: BaseBackend) -> None:

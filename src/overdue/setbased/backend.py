@@ -42,6 +42,9 @@ DIALECTS = {"duckdb": "duckdb", "postgres": "postgres", "pyspark": "pyspark"}
 CHECKPOINT_DIR = "spark.overdue.checkpointDir"
 """The Spark setting naming a directory for reliable checkpoints (``--conf`` of ``spark-submit``, or set by
 :func:`overdue.setbased.nightly.connect`); unset, the rows are checkpointed locally."""
+ANSI_MODE = "spark.sql.ansi.enabled"
+"""The Spark setting a :class:`SparkWorkspace` turns on: an overflow, a bad cast or a division by zero is an
+error, not a wrap or a null."""
 
 
 def table_name(name: str) -> str:
@@ -322,6 +325,10 @@ class SparkWorkspace(Workspace):
 
     def __init__(self, session: Any, checkpoint_dir: str | None = None) -> None:
         self.session = session
+        # The rules need SQL's errors, not Spark's legacy nulls and wraps: a sum past ``int64`` must stop
+        # the day as on DuckDB and PostgreSQL, not wrap to a negative amount. ANSI mode is Spark 4's
+        # default, but a cluster's configuration may turn it off.
+        session.conf.set(ANSI_MODE, "true")
         self.checkpoint_dir = checkpoint_dir
         """Where rows are checkpointed reliably (None: locally)."""
         if checkpoint_dir is not None:

@@ -106,7 +106,8 @@ def written_as(value: ir.Value, dtype: dt.DataType | str) -> ir.Value:
 def int_sum(value: ir.IntegerValue, where: ir.BooleanValue | None = None) -> ir.IntegerValue:
     """The sum of ``value`` (an ``int64`` amount: fen), over the rows ``where`` holds, written as ``int64``
     (:func:`written_as`): DuckDB would carry it on as ``HUGEINT`` and PostgreSQL as ``NUMERIC`` into every
-    expression that reads it. A sum past ``int64`` is an error on both engines, not a wrap."""
+    expression that reads it. A sum past ``int64`` is an error on every engine, not a wrap (on Spark because
+    :class:`~overdue.setbased.backend.SparkWorkspace` turns ANSI mode on)."""
     summed: ir.IntegerValue = written_as(value.sum(where=where), "int64")
     return summed
 
