@@ -38,6 +38,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 import pyarrow.csv as pacsv  # type: ignore[import-untyped]
@@ -48,7 +49,6 @@ from overdue.domain.errors import InvalidDate, InvalidInput, NotFound
 from overdue.domain.terms import ProductTerms, terms_from_json
 from overdue.setbased import layout
 from overdue.setbased.arrangements import set_aside_date
-from overdue.setbased.convert import month_after
 from overdue.setbased.encode import numbers_within
 from overdue.setbased.layout import PortfolioTables
 from overdue.setbased.params import (
@@ -260,6 +260,10 @@ def _accounts(conn: Connection, terms: ProductTerms) -> tuple[pa.Table, pa.Array
     return rows.drop_columns(["version"]), rows["version"].combine_chunks()
 
 
+BUREAU_ROWS = pa.schema([("account_id", pa.string()), ("month", pa.string()), ("status", pa.string())])
+"""The bureau months :func:`_bureau` reads: ``YYYY-MM`` and a one-character status."""
+
+
 def _bureau(conn: Connection, terms: ProductTerms, ids: pa.Array) -> tuple[pa.Array, pa.Array]:
     """Each account's grid (the last ``bureau_grid_months`` months, oldest first) and its last month."""
     ranked = select(
@@ -270,26 +274,47 @@ def _bureau(conn: Connection, terms: ProductTerms, ids: pa.Array) -> tuple[pa.Ar
         .over(partition_by=bureau_months.c.account_id, order_by=bureau_months.c.month.desc())
         .label("rank"),
     ).subquery()
-    rows = conn.execute(
+    query = (
         select(ranked.c.account_id, ranked.c.month, ranked.c.status)
         .where(ranked.c.rank <= terms.bureau_grid_months)
         .order_by(ranked.c.account_id, ranked.c.month)
-    ).all()
-    grids: dict[str, list[str]] = {}
-    last: dict[str, str] = {}
-    for account_id, month, status in rows:
-        before = last.get(account_id)
-        if before is not None and month != month_after(before):
-            raise Unsupported(f"account {account_id}: bureau months with gaps ({before}, {month})")
-        if len(status) != 1:
-            raise Unsupported(f"account {account_id}: bureau statuses longer than one character")
-        grids.setdefault(account_id, []).append(status)
-        last[account_id] = month
-    every = ids.to_pylist()
-    return (
-        pa.array(["".join(grids.get(a, ())) for a in every], pa.string()),
-        pa.array([last.get(a) for a in every], pa.string()),
     )
+    return bureau_grids(fetch_rows(conn, query, BUREAU_ROWS), ids)
+
+
+def bureau_grids(rows: pa.Table, ids: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Grids and last months (``""`` and null for an account without months) of ``ids`` from bureau rows
+    (:data:`BUREAU_ROWS`) in order of account and month, by array operations: an account's grid is the run
+    of its rows' one-character statuses, so its characters are already side by side in the statuses'
+    buffer. Refuses (naming the account) months with a gap or a status longer than one character."""
+    if rows.num_rows == 0:
+        return pa.array([""] * len(ids), pa.string()), pa.nulls(len(ids), pa.string())
+    account = rows["account_id"].combine_chunks()
+    month = rows["month"].combine_chunks()
+    status = rows["status"].combine_chunks()
+    year = pc.cast(pc.utf8_slice_codeunits(month, 0, 4), pa.int32()).to_numpy()
+    number = year * 12 + pc.cast(pc.utf8_slice_codeunits(month, 5, 7), pa.int32()).to_numpy()
+    starts = np.ones(len(account), dtype=bool)
+    starts[1:] = pc.not_equal(account[1:], account[:-1]).to_numpy(zero_copy_only=False)
+    gap = ~starts
+    gap[1:] &= np.diff(number) != 1
+    wide = pc.not_equal(pc.utf8_length(status), 1).to_numpy(zero_copy_only=False)
+    wrong = np.flatnonzero(gap | wide)
+    if len(wrong):
+        at = int(wrong[0])
+        who = account[at].as_py()
+        if wide[at]:
+            raise Unsupported(f"account {who}: bureau statuses longer than one character")
+        raise Unsupported(
+            f"account {who}: bureau months with gaps ({month[at - 1].as_py()}, {month[at].as_py()})"
+        )
+    first = np.flatnonzero(starts)
+    offsets = np.frombuffer(status.buffers()[1], np.int32)[status.offset : status.offset + len(status) + 1]
+    bounds = np.append(offsets[first], offsets[-1]).astype(np.int32)
+    grids = pa.StringArray.from_buffers(len(first), pa.py_buffer(bounds.tobytes()), status.buffers()[2])
+    last = pc.take(month, np.append(first[1:], len(month)) - 1)
+    found = pc.index_in(ids, value_set=pc.take(account, first))
+    return pc.take(grids, found).fill_null(""), pc.take(last, found)
 
 
 def _statements(conn: Connection, ids: pa.Array, terms: ProductTerms) -> tuple[pa.Table, int]:
