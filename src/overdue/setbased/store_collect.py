@@ -580,12 +580,14 @@ def read_behaviour(conn: Connection, ids: pa.Array, on: date) -> pa.Table:
     """Each account's latest recorded behaviour score on or before ``on`` (:data:`~overdue.setbased.
     behaviour.LATEST`, by ``account_key``: ``ids`` are every account's id by key), as the reference reads
     them (:func:`overdue.store.behaviour_repository.latest_scores`); accounts never scored have no row."""
-    latest = behaviour_repository.latest_scores(conn, on)
-    keys = {account_id: key for key, account_id in enumerate(ids.to_pylist())}
-    known = sorted((keys[account_id], points) for account_id, points in latest.items() if account_id in keys)
-    return pa.table(
-        {"account_key": [k for k, _ in known], "behaviour_score": [p for _, p in known]}, schema=LATEST
+    rows = fetch_rows(
+        conn,
+        behaviour_repository.latest_scores_query(on),
+        pa.schema([pa.field("account_id", pa.string()), LATEST.field("behaviour_score")]),
     )
+    keys = keys_of(rows["account_id"], ids)
+    known = pa.table({"account_key": keys, "behaviour_score": rows["behaviour_score"]}, schema=LATEST)
+    return known.filter(pc.is_valid(keys)).sort_by("account_key")
 
 
 def write_behaviour(conn: Connection, ids: Sequence[str], scores: pa.Table) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from overdue.store.behaviour_tables import behaviour_scores
@@ -28,6 +28,12 @@ def latest_scores(conn: Connection, on: date) -> dict[str, int]:
 
     One query for every account, read once per business date.
     """
+    return {r.account_id: r.score_points for r in conn.execute(latest_scores_query(on))}
+
+
+def latest_scores_query(on: date) -> Select[tuple[str, int]]:
+    """The rows of :func:`latest_scores`: ``account_id``, ``score_points`` (the set-based store read runs it
+    in bulk)."""
     t = behaviour_scores
     latest = (
         select(t.c.account_id, func.max(t.c.month_end).label("month_end"))
@@ -35,12 +41,9 @@ def latest_scores(conn: Connection, on: date) -> dict[str, int]:
         .group_by(t.c.account_id)
         .subquery()
     )
-    rows = conn.execute(
-        select(t.c.account_id, t.c.score_points).join(
-            latest, (t.c.account_id == latest.c.account_id) & (t.c.month_end == latest.c.month_end)
-        )
+    return select(t.c.account_id, t.c.score_points).join(
+        latest, (t.c.account_id == latest.c.account_id) & (t.c.month_end == latest.c.month_end)
     )
-    return {r.account_id: r.score_points for r in rows}
 
 
 def latest_score(conn: Connection, account_id: str, on: date) -> int | None:
