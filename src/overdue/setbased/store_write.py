@@ -111,27 +111,31 @@ def write_day(conn: Connection, day: DayOutputs, versions: list[int], engine: st
     _write_arrangements(conn, day, ids)
     _write_unbilled(conn, day, id_array)
     _write_periods(conn, day, ids)
+    spells = day.spells
     upsert_rows(
         conn,
         bucket_history,
-        [
+        pa.table(
             {
-                "account_id": ids[r["account_key"]],
-                "bucket": r["bucket"],
-                "entered": r["entered"],
-                "left_on": r["left"],
+                "account_id": id_array.take(spells["account_key"]),
+                "bucket": spells["bucket"],
+                "entered": spells["entered"],
+                "left_on": spells["left"],
             }
-            for r in day.spells.to_pylist()
-        ],
+        ),
         ["account_id", "entered", "bucket"],
     )
+    months = day.bureau_months
     upsert_rows(
         conn,
         bureau_months,
-        [
-            {"account_id": ids[r["account_key"]], "month": r["month"], "status": r["status"]}
-            for r in day.bureau_months.to_pylist()
-        ],
+        pa.table(
+            {
+                "account_id": id_array.take(months["account_key"]),
+                "month": months["month"],
+                "status": months["status"],
+            }
+        ),
         ["account_id", "month"],
     )
     transactions = _post(conn, day, id_array)
