@@ -22,7 +22,7 @@ from overdue.setbased import Portfolio, states_from_tables, tables_from_states
 from overdue.setbased.collect import Collector
 from overdue.setbased.day import APPENDED, RENAMED, early_drops
 from overdue.setbased.limits_run import LimitReviewer
-from overdue.setbased.plan import day_plan
+from overdue.setbased.plan import aged_schema, day_plan
 from overdue.strategy import default_strategy
 
 KINDS = list(itertools.product([False, True], repeat=3))
@@ -111,3 +111,11 @@ def test_a_day_stopped_before_any_drop_runs_again(monkeypatch: pytest.MonkeyPatc
     assert portfolio.interrupted is None
     portfolio.run_day(ON)
     assert states_from_tables(portfolio.tables(), HUABEI) == [rules.end_of_day(s, ON).state for s in states]
+
+
+@pytest.mark.parametrize("carry_scale", [4, 8])
+def test_the_limit_reviews_aged_columns_are_the_ordinary_days(carry_scale: int) -> None:
+    """The limit review takes the ``aged`` columns from :func:`aged_schema` (no query compiled), which must
+    be those of an ordinary day's compiled ``aged`` step."""
+    plan = day_plan(HUABEI, carry_scale, False, False, "duckdb", False)
+    assert aged_schema(HUABEI, carry_scale) == plan.steps["aged"].schema

@@ -57,7 +57,7 @@ from overdue.setbased.day import Portfolio
 from overdue.setbased.encode import CLOSED, ENGINE, day_number, encode
 from overdue.setbased.layout import SPELLS
 from overdue.setbased.limits import NOTICE_ACTION_ROWS, NOTICE_MESSAGES
-from overdue.setbased.plan import Query, bindings, day_plan
+from overdue.setbased.plan import Query, aged_schema, bindings
 from overdue.setbased.steps import PLACEHOLDERS, Today
 
 CHECKS = pa.schema([pa.field("several_due", pa.int64()), pa.field("first_several", pa.int64())])
@@ -112,7 +112,7 @@ def review_queries(
     """The review's queries for accounts on ``terms`` (``params`` already within the product), compiled for
     ``dialect``; ``review_day``: whether accounts are reviewed today (else only changes due are applied)."""
     day = Today.placeholders()
-    aged = day_plan(terms, carry_scale, False, False, dialect).steps["aged"].schema
+    aged = aged_schema(terms, carry_scale)
     accounts = _table("accounts", aged)
     facts = _table("facts", ENGINE["facts"])
     statements = _table("statements", ENGINE["statements"])

@@ -41,7 +41,7 @@ from overdue.domain.terms import ProductTerms
 from overdue.setbased import postings, relief_review, steps
 from overdue.setbased.backend import PREFIX, table_name
 from overdue.setbased.encode import DAY, ENGINE, day_number, month_number
-from overdue.setbased.params import day_terms
+from overdue.setbased.params import DayTerms, day_terms
 
 CHECKS = pa.schema(
     [
@@ -176,6 +176,33 @@ def spells_of_day(aged: ir.Table, day: steps.Today) -> ir.Table:
     return _state(ibis.union(closed, opened), "bucket_spells")
 
 
+def _accrue_and_age(
+    accounts: ir.Table,
+    statements: ir.Table,
+    day: steps.Today,
+    params: DayTerms,
+    elsewhere: ir.Table | None,
+    statement_day: bool,
+) -> tuple[ir.Table, ir.Table]:
+    """The ``accrued`` and ``aged`` steps' expressions (``aged`` reading ``accrued`` by name)."""
+    accrue = _typed(steps.accrue(statements, accounts, day, params), "statements")
+    accrued = _table("accrued", accrue.schema())
+    age = _typed(steps.age(accounts, accrued, day, params, elsewhere, statement_day), "accounts")
+    return accrue, age
+
+
+@functools.lru_cache(maxsize=16)
+def aged_schema(terms: ProductTerms, carry_scale: int) -> pa.Schema:
+    """The columns of an ordinary day's ``aged`` step (what the limit review reads), without compiling the
+    day's queries: the same as ``day_plan(terms, carry_scale, False, False).steps["aged"].schema``."""
+    day = steps.Today.placeholders()
+    accounts = _table("accounts", ENGINE["accounts"])
+    statements = _table("statements", ENGINE["statements"])
+    _, age = _accrue_and_age(accounts, statements, day, day_terms(terms, carry_scale), None, False)
+    schema: pa.Schema = age.schema().to_pyarrow()
+    return schema
+
+
 @functools.lru_cache(maxsize=64)
 def day_plan(
     terms: ProductTerms,
@@ -232,10 +259,9 @@ def day_plan(
         accounts = _table("reviewed_accounts", queries["reviewed_accounts"].schema())
         arrangements = _table("arrangements_next", ENGINE["arrangements"])
 
-    accrue = _typed(steps.accrue(statements, accounts, day, params), "statements")
-    accrued = _table("accrued", accrue.schema())
     elsewhere = steps.closed_lines_owing(accounts, unbilled, periods) if statement_day or month_end else None
-    age = _typed(steps.age(accounts, accrued, day, params, elsewhere, statement_day), "accounts")
+    accrue, age = _accrue_and_age(accounts, statements, day, params, elsewhere, statement_day)
+    accrued = _table("accrued", accrue.schema())
     aged = _table("aged", age.schema())
     queries |= {"accrued": accrue, "aged": age}
     if month_end:
