@@ -56,8 +56,6 @@ from overdue.setbased.params import (
     MAX_CARRY_SCALE,
     Unsupported,
     day_terms,
-    decimal_places,
-    to_units,
 )
 from overdue.store.account_tables import (
     accounts,
@@ -356,21 +354,32 @@ def _statements(conn: Connection, ids: pa.Array, terms: ProductTerms) -> tuple[p
     if pc.any(wrong).as_py():
         first = rows.filter(wrong)["id"][0].as_py()
         raise Unsupported(f"statement {first!r}: ids other than '{{account}}/{{statement date}}'")
-    carries = [Decimal(v) for v in pc.unique(rows["interest_carry"]).to_pylist()]
-    scale = max([day_terms(terms).carry_scale, *(decimal_places(c) for c in carries)])
-    if scale > MAX_CARRY_SCALE:
-        raise Unsupported(f"interest carries finer than 10^-{MAX_CARRY_SCALE} fen")
-    units = {c: to_units(c, scale) for c in carries}
+    scale, units = carry_units(rows["interest_carry"], day_terms(terms).carry_scale)
     table = pa.table(
         {
             "account_key": keys_of(rows["account_id"], ids),
             **{f.name: rows[f.name] for f in fields if f.name != "interest_carry"},
-            "interest_carry": pa.array(
-                [units[Decimal(v)] for v in rows["interest_carry"].to_pylist()], pa.int64()
-            ),
+            "interest_carry": units,
         }
     )
     return table.select(layout.STATEMENTS.names), scale
+
+
+def carry_units(carries: pa.ChunkedArray, least: int) -> tuple[int, pa.ChunkedArray]:
+    """The carry scale the store's carries need (at least ``least``) and the carries as integer units of
+    10^-scale fen, exactly, by array operations: within ±:data:`MAX_CARRY` a carry of twelve places fits
+    ``decimal128(20, 12)``, times 10^scale it is exact, and the cast to ``int64`` refuses any fraction left,
+    so the first scale whose cast succeeds is the one the finest carry needs. Refuses carries finer than
+    :data:`MAX_CARRY_SCALE` places."""
+    exact = pc.cast(carries, pa.decimal128(20, 12))
+    for scale in range(least, MAX_CARRY_SCALE + 1):
+        factor = pa.scalar(Decimal(10) ** scale, pa.decimal128(MAX_CARRY_SCALE + 1, 0))
+        try:
+            units: pa.ChunkedArray = pc.cast(pc.multiply(exact, factor), pa.int64())
+        except pa.ArrowInvalid:
+            continue
+        return scale, units
+    raise Unsupported(f"interest carries finer than 10^-{MAX_CARRY_SCALE} fen")
 
 
 def _plans(conn: Connection, ids: pa.Array) -> tuple[pa.Table, pa.Table]:

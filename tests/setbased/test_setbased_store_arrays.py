@@ -1,9 +1,15 @@
-"""The bulk reader's bureau grids (``store_io.bureau_grids``), made by array operations over the rows in
-order of account and month, against a plain reading of the same rows one at a time: the grid is the run of
-statuses, the last month the run's last; an account without rows gets an empty grid and no month; months
-with a gap or a status of more than one character are refused, naming the first such row's account."""
+"""What the bulk reader computes by array operations, against a plain reading of the same values one at a
+time.
+
+The bureau grids (``store_io.bureau_grids``) from the rows in order of account and month: the grid is the
+run of statuses, the last month the run's last; an account without rows gets an empty grid and no month;
+months with a gap or a status of more than one character are refused, naming the first such row's account.
+The interest carries (``store_io.carry_units``): the scale the finest carry needs and each carry in units of
+it, exactly; carries finer than ``MAX_CARRY_SCALE`` places refused."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 import pyarrow as pa  # type: ignore[import-untyped]
 import pytest
@@ -11,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from overdue.setbased.convert import month_after
-from overdue.setbased.params import Unsupported
-from overdue.setbased.store_io import BUREAU_ROWS, bureau_grids
+from overdue.setbased.params import MAX_CARRY, MAX_CARRY_SCALE, Unsupported, decimal_places, to_units
+from overdue.setbased.store_io import BUREAU_ROWS, bureau_grids, carry_units
 
 STATUSES = "N1234567CGB"
 
@@ -83,3 +89,27 @@ def test_rows_sliced_out_of_a_larger_table() -> None:
     grids, last = bureau_grids(table, pa.array(["B", "A", "C"], pa.string()))
     assert grids.to_pylist() == ["CG", "N1", ""]
     assert last.to_pylist() == ["2026-02", "2025-12", None]
+
+
+@st.composite
+def carries(draw: st.DrawFn) -> list[Decimal]:
+    """Carries as the store keeps them (twelve places), within ±MAX_CARRY fen, of up to ten places."""
+    places = draw(st.integers(0, 10))
+    bound = MAX_CARRY * 10**places
+    units = st.integers(-bound, bound)
+    return [Decimal(n).scaleb(-places) for n in draw(st.lists(units, min_size=1, max_size=30))]
+
+
+@settings(max_examples=300, deadline=None)
+@given(carries(), st.integers(0, MAX_CARRY_SCALE))
+def test_carry_units_are_each_carry_in_units_of_the_scale_it_needs(values: list[Decimal], least: int) -> None:
+    column = pa.chunked_array([pa.array(values, pa.decimal128(30, 12))])
+    scale = max([least, *(decimal_places(v) for v in values)])
+    if scale > MAX_CARRY_SCALE:
+        with pytest.raises(Unsupported, match="finer than"):
+            carry_units(column, least)
+        return
+    got_scale, units = carry_units(column, least)
+    assert got_scale == scale
+    assert units.type == pa.int64()
+    assert units.to_pylist() == [to_units(v, scale) for v in values]
