@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -89,15 +90,16 @@ class Written:
 
 
 @functools.cache
-def _scratch_database() -> duckdb.DuckDBPyConnection:
+def _scratch_database(process: int) -> duckdb.DuckDBPyConnection:
     return duckdb.connect()
 
 
 def scratch() -> duckdb.DuckDBPyConnection:
     """A new connection (DuckDB's ``cursor``: its own temporary tables and views) to one in-memory database
     kept for the write back's computations over Arrow tables; close it after use. Opening a database costs
-    about 14 ms, a cursor on an open one microseconds, and a date's write back makes a dozen."""
-    return _scratch_database().cursor()
+    about 14 ms, a cursor on an open one microseconds, and a date's write back makes a dozen. One database
+    per process: a forked child does not use its parent's."""
+    return _scratch_database(os.getpid()).cursor()
 
 
 def new_rows(after: pa.Table, before: pa.Table) -> pa.Table:
